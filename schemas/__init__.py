@@ -1,0 +1,1 @@
+"""JSON Schemas shipped with smsync (see schemas/README in the repository)."""

@@ -1,0 +1,3 @@
+from smsync.cli import main
+
+main()

@@ -1,0 +1,145 @@
+"""Gateway errors: one class per documented return code, under a common GatewayError.
+
+The messages never contain the password or the ``auth`` value: they name the endpoint (the
+API method, e.g. ``phbkAdd``), the code and what it means.
+"""
+
+from __future__ import annotations
+
+
+class SmsyncError(Exception):
+    """Base of every error smsync raises on purpose (a user-facing message, no traceback)."""
+
+
+class GatewayError(SmsyncError):
+    """The gateway answered with a documented error code."""
+
+    code: str = ""
+    meaning: str = "gateway error"
+
+    def __init__(self, endpoint: str, code: str | None = None, detail: str = "") -> None:
+        self.endpoint = endpoint
+        if code is not None:
+            self.code = code
+        self.detail = detail
+        msg = f"{endpoint}: {self.code} {self.meaning}"
+        if detail:
+            msg += f" ({detail})"
+        super().__init__(msg)
+
+
+class InvalidCredentials(GatewayError):
+    code, meaning = "1702", "invalid username or password"
+
+
+class InternalServerError(GatewayError):
+    code, meaning = "1703", "internal server error"
+
+
+class DataNotFound(GatewayError):
+    code, meaning = "1704", "data not found"
+
+
+class ProcessFailed(GatewayError):
+    code, meaning = "1705", "process failed"
+
+
+class InvalidMessage(GatewayError):
+    code, meaning = "1706", "invalid message"
+
+
+class InvalidNumber(GatewayError):
+    code, meaning = "1707", "invalid number"
+
+
+class InsufficientCredit(GatewayError):
+    code, meaning = "1708", "insufficient credit"
+
+
+class GroupEmpty(GatewayError):
+    code, meaning = "1709", "group empty"
+
+
+class InvalidGroupName(GatewayError):
+    code, meaning = "1711", "invalid group name"
+
+
+class InvalidGroupId(GatewayError):
+    code, meaning = "1712", "invalid group id"
+
+
+class InvalidMsgId(GatewayError):
+    code, meaning = "1713", "invalid msgid"
+
+
+class InvalidPhonebookName(GatewayError):
+    code, meaning = "1721", "invalid phonebook name"
+
+
+class InvalidPhonebookId(GatewayError):
+    code, meaning = "1722", "invalid phonebook id"
+
+
+class UserNameExists(GatewayError):
+    code, meaning = "1731", "user name already exists"
+
+
+class InvalidSenderId(GatewayError):
+    code, meaning = "1732", "sender id not valid"
+
+
+class InternalErrorContactAdmin(GatewayError):
+    code, meaning = "1733", "internal error, please contact the administrator"
+
+
+class InvalidClientUserName(GatewayError):
+    code, meaning = "1734", "invalid client user name"
+
+
+class InvalidCreditValue(GatewayError):
+    code, meaning = "1735", "invalid credit value"
+
+
+class WhatsAppNotActive(GatewayError):
+    code, meaning = "1751", "destination has no active WhatsApp"
+
+
+class UnableToProcess(GatewayError):
+    """The non-numeric 'Unable to process your request' body some servers send."""
+
+    code, meaning = "UNABLE", "the gateway was unable to process the request"
+
+
+ERRORS_BY_CODE: dict[str, type[GatewayError]] = {
+    cls.code: cls
+    for cls in (
+        InvalidCredentials, InternalServerError, DataNotFound, ProcessFailed, InvalidMessage,
+        InvalidNumber, InsufficientCredit, GroupEmpty, InvalidGroupName, InvalidGroupId,
+        InvalidMsgId, InvalidPhonebookName, InvalidPhonebookId, UserNameExists, InvalidSenderId,
+        InternalErrorContactAdmin, InvalidClientUserName, InvalidCreditValue, WhatsAppNotActive,
+    )
+}
+
+
+class ProtocolError(SmsyncError):
+    """The body could not be understood (unknown code, malformed records). Quotes a bounded
+    part of the body so the user can see what came back."""
+
+    def __init__(self, endpoint: str, problem: str, body: str = "") -> None:
+        self.endpoint = endpoint
+        self.body = body
+        quoted = body if len(body) <= 120 else body[:120] + f"… ({len(body)} chars)"
+        super().__init__(f"{endpoint}: {problem}" + (f": {quoted!r}" if body else ""))
+
+
+class TransportError(SmsyncError):
+    """The request did not get an answer (connection refused/dropped, timeout) after retries.
+
+    ``maybe_applied`` is True when the request may have reached the gateway (so a write may
+    have taken effect and must be checked, not blindly repeated).
+    """
+
+    def __init__(self, endpoint: str, problem: str, *, maybe_applied: bool) -> None:
+        self.endpoint = endpoint
+        self.maybe_applied = maybe_applied
+        super().__init__(f"{endpoint}: {problem}")

@@ -1,0 +1,77 @@
+"""Typed results of gateway calls. Plain data: no knowledge of the wire format here."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One phonebook record as the gateway returns it.
+
+    ``mobile`` is exactly what the gateway holds (``08…`` or ``628…``); callers normalise it
+    before comparing. ``complete`` is False when the record came from a short-form listing
+    (only id, name, mobile, group) and the detail fields are therefore unknown, not empty.
+    """
+
+    id: int
+    name: str
+    mobile: str
+    group: str
+    address: str = ""
+    birth: date | None = None
+    desc: str = ""
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class Group:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a paged listing. The gateway sends no total: a short page is the last one."""
+
+    items: list[T]
+    page: int
+    size: int
+
+    @property
+    def is_last(self) -> bool:
+        return len(self.items) < self.size
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """A send accepted by the gateway. ``msgid`` is None when the body was a bare ``1701``.
+
+    For a group send, ``msgid`` is the batch id the gateway answered with.
+    """
+
+    msgid: str | None
+    raw: str = field(repr=False, default="")
+
+
+class DeliveryState(enum.StrEnum):
+    SENT = "SENT"  # accepted, no final report yet
+    DELIVRD = "DELIVRD"
+    UNDELIVRD = "UNDELIVRD"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+    @property
+    def is_final(self) -> bool:
+        return self is not DeliveryState.SENT
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    msgid: str
+    state: DeliveryState
