@@ -1,0 +1,279 @@
+"""Execute a Plan through the gateway client: phases in order, bounded concurrency, rate cap.
+
+Writes are made safe to repeat here rather than blindly retried:
+
+* an add whose answer was lost (timeout, dropped connection) is looked up before it is sent
+  again, so a lost response never creates a duplicate;
+* edits are idempotent (the full record is sent), so they are simply sent again;
+* a delete sent again that answers "unknown id" has done its work.
+
+1702 (credentials) and 1708 (credit) stop the run cleanly: actions already running finish,
+the rest are reported as skipped. Any other error fails only its own action.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TypeVar
+
+from smsync import numbers
+from smsync.gateway.client import Client
+from smsync.gateway.errors import (
+    GatewayError,
+    InsufficientCredit,
+    InvalidCredentials,
+    InvalidGroupId,
+    InvalidGroupName,
+    InvalidPhonebookId,
+    SmsyncError,
+    TransportError,
+)
+from smsync.gateway.models import Contact
+from smsync.plan.model import PHASES, Action, Op, Plan, Record
+
+T = TypeVar("T")
+ATTEMPTS = 4  # per action, counting the first
+SEARCH_CAP = 10  # the gateway returns only the first 10 rows of a search
+FATAL = (InvalidCredentials, InsufficientCredit)
+
+
+class RateLimiter:
+    """At most ``rate`` calls per second across all threads (None: unlimited)."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+@dataclass
+class Outcome:
+    action: Action
+    status: str  # "done" | "failed" | "skipped"
+    detail: str = ""
+    code: str = ""
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    fatal: str = ""  # why the run stopped early, if it did
+
+    def count(self, status: str, op: Op | None = None) -> int:
+        return sum(
+            1 for o in self.outcomes if o.status == status and (op is None or o.action.op is op)
+        )
+
+    @property
+    def ok(self) -> bool:
+        return not self.fatal and self.count("failed") == 0
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for o in self.outcomes:
+            per = out.setdefault(o.action.op.value, {"done": 0, "failed": 0, "skipped": 0})
+            per[o.status] += 1
+        return out
+
+
+def _birth(record: Record) -> date | None:
+    return date.fromisoformat(record.birth) if record.birth else None
+
+
+class Executor:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        concurrency: int = 4,
+        rate: float | None = None,
+        region: str = "ID",
+        on_done: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.concurrency = max(1, concurrency)
+        self.limiter = RateLimiter(rate)
+        self.region = region
+        self.on_done = on_done
+        self._stop = threading.Event()
+        self._fatal = ""
+
+    # -- running -------------------------------------------------------------------------
+    def run(self, plan: Plan) -> ApplyResult:
+        result = ApplyResult()
+        for phase in PHASES:
+            actions = [a for a in plan.actions if a.op in phase]
+            if not actions:
+                continue
+            with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+                for outcome in pool.map(self._run_one, actions):
+                    result.outcomes.append(outcome)
+                    if self.on_done:
+                        self.on_done(outcome)
+        result.fatal = self._fatal
+        return result
+
+    def _run_one(self, action: Action) -> Outcome:
+        if self._stop.is_set():
+            return Outcome(action, "skipped", f"not attempted: {self._fatal}")
+        try:
+            detail = self._execute(action)
+            return Outcome(action, "done", detail)
+        except FATAL as exc:
+            if not self._stop.is_set():
+                self._fatal = str(exc)
+                self._stop.set()
+            return Outcome(action, "failed", str(exc), exc.code)
+        except GatewayError as exc:
+            return Outcome(action, "failed", str(exc), exc.code)
+        except SmsyncError as exc:
+            return Outcome(action, "failed", str(exc))
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        self.limiter.wait()
+        return fn()
+
+    # -- one action ----------------------------------------------------------------------
+    def _execute(self, action: Action) -> str:
+        op = action.op
+        if op is Op.ADD_GROUP:
+            return self._add_group(action.group)
+        if op is Op.RENAME_GROUP:
+            assert action.id is not None
+            gid, name = action.id, action.group
+            return self._repeatable(lambda: self.client.edit_group(gid, name))
+        if op is Op.DELETE_GROUP:
+            assert action.id is not None
+            gid = action.id
+            return self._delete(lambda: self.client.delete_group(gid), InvalidGroupId)
+        if op is Op.ADD_CONTACT:
+            assert action.after is not None
+            return self._add_contact(action.after)
+        if op in (Op.EDIT_CONTACT, Op.MOVE_CONTACT):
+            assert action.id is not None and action.after is not None
+            cid, a = action.id, action.after
+            return self._repeatable(
+                lambda: self.client.edit_contact(
+                    cid, a.name, a.mobile, a.group, address=a.address, birth=_birth(a), desc=a.desc
+                )
+            )
+        if op is Op.DELETE_CONTACT:
+            assert action.id is not None
+            cid = action.id
+            return self._delete(lambda: self.client.delete_contact(cid), InvalidPhonebookId)
+        raise AssertionError(op)  # pragma: no cover
+
+    def _repeatable(self, fn: Callable[[], object]) -> str:
+        """An idempotent write: send again while the answer is lost."""
+        for attempt in range(ATTEMPTS):
+            try:
+                self._call(fn)
+                return "" if attempt == 0 else f"answered on attempt {attempt + 1}"
+            except TransportError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _delete(self, fn: Callable[[], object], gone: type[GatewayError]) -> str:
+        """A delete: after a lost answer, 'unknown id' on the next attempt means it worked."""
+        lost = False
+        for attempt in range(ATTEMPTS):
+            try:
+                self._call(fn)
+                return ""
+            except gone:
+                if lost:
+                    return "the first attempt's answer was lost; it had deleted the row"
+                raise
+            except TransportError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+                lost = True
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _add_group(self, name: str) -> str:
+        for attempt in range(ATTEMPTS):
+            try:
+                self._call(lambda: self.client.add_group(name))
+                return ""
+            except InvalidGroupName:
+                # 1711: the name exists. Fine if an earlier attempt created it.
+                if attempt > 0 and self._group_exists(name):
+                    return "the first attempt's answer was lost; it had created the group"
+                raise
+            except TransportError:
+                if self._group_exists(name):
+                    return "the answer was lost; the group exists"
+                if attempt == ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _group_exists(self, name: str) -> bool:
+        key = name.casefold()
+        found = self._call(lambda: self.client.find_group(name))
+        return any(g.name.casefold() == key for g in found)
+
+    def _add_contact(self, a: Record) -> str:
+        for attempt in range(ATTEMPTS):
+            try:
+                self._call(
+                    lambda: self.client.add_contact(
+                        a.name, a.mobile, a.group, address=a.address, birth=_birth(a), desc=a.desc
+                    )
+                )
+                return "" if attempt == 0 else f"sent on attempt {attempt + 1}"
+            except TransportError as exc:
+                # Never send an add twice blindly: look for the row the lost request may
+                # have created (exact number, group and name) first.
+                if exc.maybe_applied and self._contact_exists(a):
+                    return "the answer was lost; the contact exists"
+                if attempt == ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _contact_exists(self, a: Record) -> bool:
+        # Find matches partially and returns at most 10 rows: search by the number as the
+        # gateway stores it, then filter to exact matches.
+        found = self._call(lambda: self.client.find_by_number(a.mobile))
+        if any(self._same(c, a) for c in found):
+            return True
+        if len(found) < SEARCH_CAP:
+            return False
+        # A saturated search may hide the row: list the group instead.
+        for page_no in itertools.count(1):
+            rows = self._call(
+                functools.partial(self.client.list_contacts_by_group, a.group, page=page_no)
+            )
+            if any(self._same(c, a) for c in rows.items):
+                return True
+            if rows.is_last:
+                break
+        return False
+
+    def _same(self, c: Contact, a: Record) -> bool:
+        return (
+            numbers.try_normalize(c.mobile, self.region) == a.number
+            and c.group.casefold() == a.group.casefold()
+            and c.name == a.name
+        )

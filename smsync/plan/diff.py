@@ -1,0 +1,245 @@
+"""Diff the desired groups against the remote state: pure computation, no I/O.
+
+Matching rules (the README's "How plan decides"):
+
+* Groups match by name, case-insensitively (as the gateway does). A case-only difference is a
+  rename, so the gateway ends up with the spelling the spec uses.
+* Contacts match by (group, normalised number). Several remote rows with one number in one group
+  are duplicates: the row that matches the spec best is kept, the others are deleted.
+* A declared contact that is missing from its group but present in another managed group, where
+  the spec no longer wants it, is moved (one edit of its group), not deleted and re-added.
+* Members of a managed group that the spec does not declare are deleted; groups that are not
+  declared are never read, so nothing in them can be touched.
+* Fields the spec leaves out (``None``) are not managed: the remote value stays as it is.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from smsync import numbers
+from smsync.gateway.models import Contact
+from smsync.plan.fetch import RemoteState, group_key
+from smsync.plan.model import Action, Duplicate, FieldChange, Op, Record
+from smsync.spec.model import ContactSpec, GroupSpec
+
+DETAIL_FIELDS = ("address", "birth", "desc")
+
+
+@dataclass
+class DiffResult:
+    actions: list[Action] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    #: ids of short-form remote records whose details must be fetched before the diff is final
+    needs_details: set[int] = field(default_factory=set)
+    existing_managed: int = 0
+
+
+def number_key(mobile: str, region: str) -> str:
+    """Canonical number for matching; unparseable remote numbers still compare by digits."""
+    normalised = numbers.try_normalize(mobile, region)
+    if normalised is not None:
+        return normalised
+    return "raw:" + "".join(ch for ch in mobile if ch.isdigit())
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def remote_record(c: Contact, region: str) -> Record:
+    return Record(
+        name=c.name,
+        mobile=c.mobile,
+        number=number_key(c.mobile, region),
+        group=c.group,
+        address=c.address,
+        birth=_iso(c.birth),
+        desc=c.desc,
+    )
+
+
+def desired_record(spec: ContactSpec, group: str, base: Record | None) -> Record:
+    """The record to send: the remote one with every declared field overlaid."""
+    return Record(
+        name=spec.name,
+        mobile=base.mobile if base else numbers.to_gateway(spec.mobile),
+        number=spec.mobile,
+        group=group,
+        address=spec.address if spec.address is not None else (base.address if base else ""),
+        birth=_iso(spec.birth) if spec.birth is not None else (base.birth if base else None),
+        desc=spec.desc if spec.desc is not None else (base.desc if base else ""),
+    )
+
+
+def field_changes(before: Record, after: Record) -> list[FieldChange]:
+    out = []
+    for name in ("name", "group", "address", "birth", "desc"):
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            out.append(FieldChange(name, old, new))
+    return out
+
+
+def _score(spec: ContactSpec, c: Contact) -> tuple[int, int]:
+    """How well a remote row matches the spec (higher is better); ties keep the oldest id."""
+    same = int(c.name == spec.name)
+    for name in DETAIL_FIELDS:
+        wanted = getattr(spec, name)
+        if wanted is not None and c.complete and getattr(c, name) == wanted:
+            same += 1
+    return same, -c.id
+
+
+def _declares_details(spec: ContactSpec) -> bool:
+    return any(getattr(spec, name) is not None for name in DETAIL_FIELDS)
+
+
+def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResult:
+    result = DiffResult()
+    present = [g for g in groups if g.state == "present"]
+    absent = [g for g in groups if g.state == "absent"]
+
+    # -- groups --------------------------------------------------------------------------
+    for g in present:
+        existing = remote.group(g.name)
+        if existing is None:
+            result.actions.append(Action(Op.ADD_GROUP, g.name, reason="declared in the spec"))
+        elif existing.name != g.name:
+            result.actions.append(
+                Action(
+                    Op.RENAME_GROUP,
+                    g.name,
+                    id=existing.id,
+                    changes=[FieldChange("name", existing.name, g.name)],
+                    reason="the spec spells the name differently",
+                )
+            )
+
+    # -- index remote rows of managed groups by (group, number) --------------------------
+    rows: dict[tuple[str, str], list[Contact]] = defaultdict(list)
+    for key, members in remote.contacts.items():
+        for c in members:
+            rows[(key, number_key(c.mobile, region))].append(c)
+            result.existing_managed += 1
+    claimed: set[int] = set()
+    # (group, number) pairs declared `protect: true` (or in a protected group): never deleted
+    protected_numbers = {
+        (group_key(g.name), s.mobile) for g in groups for s in g.contacts if s.protect or g.protect
+    }
+
+    # -- pass 1: declared contacts found in their own group ------------------------------
+    unmatched: list[tuple[GroupSpec, ContactSpec]] = []
+    for g in present:
+        gk = group_key(g.name)
+        for spec in g.contacts:
+            candidates = rows.get((gk, spec.mobile), [])
+            if not candidates:
+                unmatched.append((g, spec))
+                continue
+            ranked = sorted(candidates, key=lambda c: _score(spec, c), reverse=True)
+            keep, extra = ranked[0], ranked[1:]
+            claimed.update(c.id for c in candidates)
+            _update(result, g, spec, keep, region, Op.EDIT_CONTACT)
+            if extra:
+                result.duplicates.append(
+                    Duplicate(g.name, spec.mobile, keep.id, sorted(c.id for c in extra))
+                )
+                for c in sorted(extra, key=lambda c: c.id):
+                    result.actions.append(
+                        Action(
+                            Op.DELETE_CONTACT,
+                            g.name,
+                            id=c.id,
+                            before=remote_record(c, region),
+                            reason=f"duplicate of #{keep.id}",
+                            protected=spec.protect or g.protect,
+                        )
+                    )
+
+    # -- pass 2: moves from other managed groups, then adds ------------------------------
+    by_number: dict[str, list[Contact]] = defaultdict(list)
+    for (_gk, num), cands in rows.items():
+        for c in cands:
+            if c.id not in claimed:
+                by_number[num].append(c)
+    for g, spec in unmatched:
+        pool = [c for c in by_number.get(spec.mobile, []) if c.id not in claimed]
+        if pool:
+            source = max(pool, key=lambda c: _score(spec, c))
+            claimed.add(source.id)
+            _update(result, g, spec, source, region, Op.MOVE_CONTACT)
+        else:
+            result.actions.append(
+                Action(
+                    Op.ADD_CONTACT,
+                    g.name,
+                    after=desired_record(spec, g.name, None),
+                    reason="declared in the spec",
+                )
+            )
+
+    # -- pass 3: prune what is left in managed groups ------------------------------------
+    absent_keys = {group_key(g.name): g for g in absent}
+    present_keys = {group_key(g.name): g for g in present}
+    for (gk, num), cands in sorted(rows.items()):
+        for c in sorted(cands, key=lambda c: c.id):
+            if c.id in claimed:
+                continue
+            owner = present_keys.get(gk) or absent_keys.get(gk)
+            assert owner is not None  # only managed groups are read
+            in_absent = gk in absent_keys
+            protected = owner.protect or (gk, num) in protected_numbers
+            result.actions.append(
+                Action(
+                    Op.DELETE_CONTACT,
+                    owner.name,
+                    id=c.id,
+                    before=remote_record(c, region),
+                    reason="its group is declared absent" if in_absent else "not in the spec",
+                    protected=protected,
+                )
+            )
+
+    for g in absent:
+        existing = remote.group(g.name)
+        if existing is not None:
+            result.actions.append(
+                Action(
+                    Op.DELETE_GROUP,
+                    existing.name,
+                    id=existing.id,
+                    reason="declared with state: absent",
+                    protected=g.protect,
+                )
+            )
+    return result
+
+
+def _update(
+    result: DiffResult, g: GroupSpec, spec: ContactSpec, c: Contact, region: str, op: Op
+) -> None:
+    """Add an edit (or move) for remote row ``c`` when it differs from ``spec``."""
+    before = remote_record(c, region)
+    moving = op is Op.MOVE_CONTACT
+    if not c.complete and (moving or _declares_details(spec) or c.name != spec.name):
+        # A short-form row: its details are unknown, and an edit must resend them unchanged.
+        result.needs_details.add(c.id)
+        return
+    after = desired_record(spec, g.name if moving else c.group, before)
+    changes = field_changes(before, after)
+    if not changes:
+        return
+    result.actions.append(
+        Action(
+            op,
+            g.name,
+            id=c.id,
+            before=before,
+            after=after,
+            changes=changes,
+            reason=f"moved from {c.group}" if moving else "fields differ from the spec",
+        )
+    )

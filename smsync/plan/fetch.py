@@ -1,0 +1,294 @@
+"""Read the remote phonebook: only what the plan needs, in as few requests as possible.
+
+Strategies (chosen in :func:`choose_strategy`, stated in every plan):
+
+* ``by-group``: phbkGetListbyGroup for each managed group that exists remotely. Reads only the
+  managed rows; groups are read concurrently (bounded), each group's pages in sequence.
+* ``list-all``: phbkGetList over the whole phonebook, keeping the managed groups' rows. Used
+  when every remote group is managed: the same rows in fewer requests (one trailing short page
+  instead of one per group).
+* ``none``: no managed group exists remotely yet, so there is nothing to read.
+
+The gateway sends no totals, so a page shorter than the page size ends a listing. A gateway may
+also silently cap the page size; a short page is therefore only trusted as the last one when it
+is shorter than some page already served, otherwise the next page is read as a probe (and a
+cap, when found, is learned for the rest of the read). Set ``gateway.page_size`` to the
+gateway's real maximum to skip probes.
+
+A listing that shifts while it is read (rows added or deleted between pages) can repeat or skip
+rows. Repeats are detected here and the listing is read again; skips cannot be seen in one pass,
+which is why apply reads the remote again and compares fingerprints before it writes anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from smsync.gateway.client import Client
+from smsync.gateway.errors import SmsyncError
+from smsync.gateway.models import Contact, Group, Page
+from smsync.plan.model import ReadStats
+
+DEFAULT_PAGE_SIZE = 100
+MAX_REREADS = 3
+
+
+R = TypeVar("R", Contact, Group)
+
+
+class ListingShifted(SmsyncError):
+    """The remote listing kept changing while it was read."""
+
+
+def group_key(name: str) -> str:
+    """Group names match case-insensitively on the gateway (SQL Server's default collation)."""
+    return name.casefold()
+
+
+@dataclass
+class RemoteState:
+    groups: list[Group]
+    #: group_key(name) -> contacts, for the groups that were read (managed groups only)
+    contacts: dict[str, list[Contact]] = field(default_factory=dict)
+    read: ReadStats = field(default_factory=lambda: ReadStats("none", "", 0, 0))
+
+    def group(self, name: str) -> Group | None:
+        key = group_key(name)
+        for group in self.groups:
+            if group_key(group.name) == key:
+                return group
+        return None
+
+    def fingerprint(self) -> str:
+        """A digest of everything the plan was computed from (order-independent)."""
+        digest = hashlib.sha256()
+        for g in sorted(self.groups, key=lambda g: g.id):
+            digest.update(f"g\x00{g.id}\x00{g.name}\n".encode())
+        rows = sorted(
+            (c for members in self.contacts.values() for c in members), key=lambda c: c.id
+        )
+        for c in rows:
+            birth = c.birth.isoformat() if c.birth else ""
+            detail = f"{c.address}\x00{birth}\x00{c.desc}" if c.complete else "?"
+            digest.update(f"c\x00{c.id}\x00{c.name}\x00{c.mobile}\x00{c.group}\x00{detail}\n".encode())
+        return digest.hexdigest()
+
+
+class _PageSizer:
+    """Tracks what the gateway really serves per page (see module docstring)."""
+
+    def __init__(self, requested: int, trusted: bool) -> None:
+        self.requested = requested
+        self.cap: int | None = requested if trusted else None
+        self.max_served = 0
+        self._lock = threading.Lock()
+
+    def is_certainly_last(self, served: int) -> bool:
+        with self._lock:
+            if served == 0:
+                return True
+            if self.cap is not None:
+                return served < self.cap
+            if served >= self.requested:
+                self.cap = self.requested  # a full page: the gateway does not cap below it
+                return False
+            result = served < self.max_served
+            self.max_served = max(self.max_served, served)
+            return result
+
+    def learn_cap(self, cap: int) -> None:
+        with self._lock:
+            self.cap = cap if self.cap is None else min(self.cap, cap)
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self, n: int = 1) -> None:
+        with self._lock:
+            self.value += n
+
+
+@dataclass
+class _Counters:
+    requests: _Counter = field(default_factory=_Counter)
+    rereads: _Counter = field(default_factory=_Counter)
+
+
+def _read_sequence(
+    fetch: Callable[[int, int], Page[R]], sizer: _PageSizer, counters: _Counters, what: str
+) -> list[R]:
+    """Read one paged listing to its end; raise ListingShifted when it keeps repeating rows."""
+    requests = counters.requests
+    for attempt in range(MAX_REREADS + 1):
+        if attempt:
+            counters.rereads.add()
+        rows: list[R] = []
+        seen: set[int] = set()
+        shifted = False
+        page_no = 1
+        while True:
+            page = fetch(page_no, sizer.requested)
+            requests.add()
+            ids = [row.id for row in page.items]
+            if seen.intersection(ids) or len(set(ids)) != len(ids):
+                shifted = True
+                break
+            seen.update(ids)
+            rows.extend(page.items)
+            served = len(page.items)
+            if sizer.is_certainly_last(served):
+                break
+            if served < sizer.requested:
+                # Uncertain: a short page that may be a capped one. Probe the next page.
+                probe = fetch(page_no + 1, sizer.requested)
+                requests.add()
+                if not probe.items:
+                    break
+                sizer.learn_cap(served)
+                probe_ids = [row.id for row in probe.items]
+                if seen.intersection(probe_ids):
+                    shifted = True
+                    break
+                seen.update(probe_ids)
+                rows.extend(probe.items)
+                page_no += 1
+                if sizer.is_certainly_last(len(probe.items)):
+                    break
+            page_no += 1
+        if not shifted:
+            return rows
+    raise ListingShifted(
+        f"the remote {what} kept changing while it was read ({MAX_REREADS + 1} attempts); "
+        "try again when no one else is editing the phonebook"
+    )
+
+
+def read_groups(client: Client, sizer: _PageSizer, counters: _Counters) -> list[Group]:
+    return _read_sequence(
+        lambda page, size: client.list_groups(page=page, size=size), sizer, counters, "group list"
+    )
+
+
+def choose_strategy(remote_groups: list[Group], managed: Iterable[str]) -> tuple[str, str]:
+    """Pick the cheapest way to read the managed groups' contacts. Returns (strategy, reason)."""
+    managed_keys = {group_key(n) for n in managed}
+    existing = [g for g in remote_groups if group_key(g.name) in managed_keys]
+    if not existing:
+        return "none", "no managed group exists on the gateway yet"
+    if len(existing) == len(remote_groups):
+        return (
+            "list-all",
+            f"all {len(remote_groups)} remote groups are managed: one listing reads them all "
+            "with a single trailing page",
+        )
+    return (
+        "by-group",
+        f"{len(existing)} of {len(remote_groups)} remote groups are managed: "
+        "listing them by group reads no unmanaged rows",
+    )
+
+
+def read_remote(
+    client: Client,
+    managed_groups: Iterable[str],
+    *,
+    page_size: int | None = None,
+    concurrency: int = 4,
+    strategy: str | None = None,
+) -> RemoteState:
+    """Read the remote groups and the contacts of the managed groups."""
+    managed = list(managed_groups)
+    requested = page_size or DEFAULT_PAGE_SIZE
+    sizer = _PageSizer(requested, trusted=page_size is not None)
+    counters = _Counters()
+
+    groups = read_groups(client, sizer, counters)
+    chosen, reason = choose_strategy(groups, managed)
+    if strategy is not None and strategy != chosen and chosen != "none":
+        chosen, reason = strategy, f"{strategy} requested"
+    managed_keys = {group_key(n) for n in managed}
+    existing = [g for g in groups if group_key(g.name) in managed_keys]
+    contacts: dict[str, list[Contact]] = {group_key(g.name): [] for g in existing}
+
+    if chosen == "list-all":
+        rows = _read_sequence(
+            lambda page, size: client.list_contacts(page=page, size=size),
+            sizer,
+            counters,
+            "contact list",
+        )
+        for c in rows:
+            key = group_key(c.group)
+            if key in contacts:
+                contacts[key].append(c)
+    elif chosen == "by-group":
+
+        def read_one(g: Group) -> tuple[str, list[Contact]]:
+            rows = _read_sequence(
+                lambda page, size: client.list_contacts_by_group(g.name, page=page, size=size),
+                sizer,
+                counters,
+                f"listing of group {g.name!r}",
+            )
+            return group_key(g.name), rows
+
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            for key, rows in pool.map(read_one, existing):
+                contacts[key] = rows
+
+    total_rows = sum(len(v) for v in contacts.values())
+    page = min(sizer.cap or requested, requested)
+    if chosen == "list-all":
+        # every row of the phonebook had to be read: unmanaged rows count too
+        # every remote group is managed, so the managed rows are all the rows
+        min_requests = _pages(len(groups), page) + _pages(total_rows, page)
+    elif chosen == "by-group":
+        min_requests = _pages(len(groups), page) + sum(
+            _pages(len(v), page) for v in contacts.values()
+        )
+    else:
+        min_requests = _pages(len(groups), page)
+    stats = ReadStats(
+        strategy=chosen,
+        reason=reason,
+        requests=counters.requests.value,
+        min_requests=min_requests,
+        groups_read=len(groups),
+        contacts_read=total_rows,
+        rereads=counters.rereads.value,
+        page_size=requested,
+        page_size_trusted=page_size is not None,
+        page_cap=sizer.cap if sizer.cap is not None and sizer.cap < requested else None,
+    )
+    return RemoteState(groups=groups, contacts=contacts, read=stats)
+
+
+def _pages(rows: int, page_size: int) -> int:
+    """Requests needed to list ``rows`` rows: full pages, then one short (possibly empty) page."""
+    return rows // page_size + 1
+
+
+def fetch_details(
+    client: Client, state: RemoteState, ids: set[int], *, concurrency: int = 4
+) -> None:
+    """Replace short-form records (no address/birth/desc) by their complete data, in place."""
+    present = {c.id for members in state.contacts.values() for c in members}
+    wanted = sorted(ids & present)
+    if not wanted:
+        return
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        complete = {c.id: c for c in pool.map(client.get_contact, wanted)}
+    for key, members in state.contacts.items():
+        state.contacts[key] = [complete.get(c.id, c) for c in members]
+    state.read.requests += len(wanted)
+    state.read.min_requests += len(wanted)
+    state.read.details_fetched += len(wanted)
+    state.read.detail_ids = sorted(set(state.read.detail_ids) | set(wanted))

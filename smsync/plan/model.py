@@ -1,0 +1,202 @@
+"""The Plan: plain, serialisable data describing what apply would do and why.
+
+A Plan is computed by :func:`smsync.plan.planner.make_plan` and executed by ``smsync.apply``.
+It holds everything apply needs (ids, full records to send) so that a plan file can be applied
+later exactly as it was shown, plus the fingerprint of the remote state it was computed from so
+that apply can refuse it when the remote has changed since.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PLAN_FORMAT_VERSION = 1
+
+
+class Op(enum.StrEnum):
+    ADD_GROUP = "add_group"
+    RENAME_GROUP = "rename_group"
+    DELETE_GROUP = "delete_group"
+    ADD_CONTACT = "add_contact"
+    EDIT_CONTACT = "edit_contact"
+    MOVE_CONTACT = "move_contact"
+    DELETE_CONTACT = "delete_contact"
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+    @property
+    def is_delete(self) -> bool:
+        return self in (Op.DELETE_GROUP, Op.DELETE_CONTACT)
+
+    @property
+    def is_update(self) -> bool:
+        return self in (Op.RENAME_GROUP, Op.EDIT_CONTACT, Op.MOVE_CONTACT)
+
+
+_SYMBOLS = {
+    Op.ADD_GROUP: "+",
+    Op.ADD_CONTACT: "+",
+    Op.RENAME_GROUP: "~",
+    Op.EDIT_CONTACT: "~",
+    Op.MOVE_CONTACT: ">",
+    Op.DELETE_GROUP: "-",
+    Op.DELETE_CONTACT: "-",
+}
+
+#: Order in which apply runs the phases (groups exist before contacts move into them, contacts
+#: are gone before their group is deleted).
+PHASES: tuple[tuple[Op, ...], ...] = (
+    (Op.ADD_GROUP, Op.RENAME_GROUP),
+    (Op.ADD_CONTACT, Op.EDIT_CONTACT, Op.MOVE_CONTACT),
+    (Op.DELETE_CONTACT,),
+    (Op.DELETE_GROUP,),
+)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A contact as it is (before) or as it will be (after). ``birth`` is ISO ``YYYY-MM-DD``.
+
+    ``mobile`` is the gateway's own spelling for existing records and the gateway form
+    (``628…``) for new ones; ``number`` is the canonical E.164 form used for matching.
+    """
+
+    name: str
+    mobile: str
+    number: str
+    group: str
+    address: str = ""
+    birth: str | None = None
+    desc: str = ""
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass
+class Action:
+    op: Op
+    group: str  # the group the action is shown under (for a move: the destination)
+    id: int | None = None  # remote id of the contact or group acted on (None for adds)
+    before: Record | None = None
+    after: Record | None = None
+    changes: list[FieldChange] = field(default_factory=list)
+    reason: str = ""
+    protected: bool = False  # a delete of something declared `protect: true`: apply refuses
+    # For groups: the group name before/after (rename) lives in changes; `group` is the new name.
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["op"] = self.op.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Action:
+        return cls(
+            op=Op(data["op"]),
+            group=data["group"],
+            id=data.get("id"),
+            before=Record(**data["before"]) if data.get("before") else None,
+            after=Record(**data["after"]) if data.get("after") else None,
+            changes=[FieldChange(**c) for c in data.get("changes", [])],
+            reason=data.get("reason", ""),
+            protected=bool(data.get("protected", False)),
+        )
+
+
+@dataclass
+class Duplicate:
+    """Remote rows with the same number in one group: one kept, the others deleted."""
+
+    group: str
+    number: str
+    kept_id: int
+    deleted_ids: list[int]
+
+
+@dataclass
+class ReadStats:
+    strategy: str  # "list-all" | "by-group" | "none"
+    reason: str
+    requests: int  # requests made to read the remote state
+    min_requests: int  # the least requests that strategy could have needed for what it read
+    groups_read: int = 0
+    contacts_read: int = 0
+    details_fetched: int = 0
+    rereads: int = 0  # listings read again because they shifted while being read
+    page_size: int = 0  # the page size requested
+    page_size_trusted: bool = False  # configured as the gateway's maximum (no probing)
+    page_cap: int | None = None  # a smaller maximum the gateway turned out to enforce
+    detail_ids: list[int] = field(default_factory=list)  # rows read with phbkGetCompleteData
+
+
+@dataclass
+class Safety:
+    unsafe: bool = False
+    reasons: list[str] = field(default_factory=list)
+    protected_deletes: int = 0
+    existing_managed: int = 0
+    deletes: int = 0
+    updates: int = 0
+
+
+@dataclass
+class Plan:
+    actions: list[Action]
+    fingerprint: str
+    read: ReadStats
+    safety: Safety
+    scope: dict[str, list[str]] = field(default_factory=dict)  # {"target": [...], "exclude": [...]}
+    duplicates: list[Duplicate] = field(default_factory=list)
+    endpoint: str = ""
+    username: str = ""
+    created_at: str = ""
+    version: int = PLAN_FORMAT_VERSION
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)
+
+    def counts(self) -> dict[str, int]:
+        out = {op.value: 0 for op in Op}
+        for action in self.actions:
+            out[action.op.value] += 1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "created_at": self.created_at,
+            "endpoint": self.endpoint,
+            "username": self.username,
+            "fingerprint": self.fingerprint,
+            "scope": self.scope,
+            "read": asdict(self.read),
+            "safety": asdict(self.safety),
+            "summary": self.counts(),
+            "duplicates": [asdict(d) for d in self.duplicates],
+            "actions": [a.to_json() for a in self.actions],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        return cls(
+            version=data["version"],
+            created_at=data.get("created_at", ""),
+            endpoint=data.get("endpoint", ""),
+            username=data.get("username", ""),
+            fingerprint=data["fingerprint"],
+            scope=data.get("scope", {}),
+            read=ReadStats(**data["read"]),
+            safety=Safety(**data["safety"]),
+            duplicates=[Duplicate(**d) for d in data.get("duplicates", [])],
+            actions=[Action.from_json(a) for a in data["actions"]],
+        )

@@ -1,0 +1,207 @@
+"""Show a Plan to people: Terraform-style text, Markdown for pull-request comments, or JSON.
+
+Personal data (names, numbers) is masked unless the caller asks for it: the CLI masks whenever
+output is not a terminal or ``CI`` is set, and always in Markdown (pull-request comments are
+widely readable). JSON is data and keeps everything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import click
+
+from smsync import numbers
+from smsync.plan.model import Action, Op, Plan, Record
+
+_OP_WORDS = {
+    Op.ADD_GROUP: "add group",
+    Op.RENAME_GROUP: "rename group",
+    Op.DELETE_GROUP: "delete group",
+    Op.ADD_CONTACT: "add",
+    Op.EDIT_CONTACT: "change",
+    Op.MOVE_CONTACT: "move",
+    Op.DELETE_CONTACT: "delete",
+}
+_COLOURS = {"+": "green", "~": "yellow", ">": "cyan", "-": "red"}
+PII_FIELDS = {"name", "address", "birth", "desc", "mobile"}
+
+
+def mask_name(name: str) -> str:
+    """``Budi Santoso`` -> ``B*** S***``: enough to recognise a row, not to identify a person."""
+    return " ".join(word[:1] + "***" for word in name.split()) or "***"
+
+
+@dataclass
+class Style:
+    show_pii: bool = False
+    color: bool = False
+
+    def name(self, value: str) -> str:
+        return value if self.show_pii else mask_name(value)
+
+    def number(self, value: str) -> str:
+        return value if self.show_pii else numbers.mask(value)
+
+    def value(self, field: str, value: str | None) -> str:
+        if value is None or value == "":
+            return "(empty)"
+        if self.show_pii or field not in PII_FIELDS:
+            return json.dumps(value, ensure_ascii=False)
+        if field == "name":
+            return mask_name(value)
+        return "(hidden)"
+
+
+def summary_line(plan: Plan) -> str:
+    counts = plan.counts()
+    if not plan.actions:
+        return "No changes. The remote phonebook matches the spec."
+    parts = []
+    groups = [
+        (counts["add_group"], "to add"),
+        (counts["rename_group"], "to rename"),
+        (counts["delete_group"], "to delete"),
+    ]
+    contacts = [
+        (counts["add_contact"], "to add"),
+        (counts["edit_contact"], "to change"),
+        (counts["move_contact"], "to move"),
+        (counts["delete_contact"], "to delete"),
+    ]
+    g = ", ".join(f"{n} {w}" for n, w in groups if n)
+    c = ", ".join(f"{n} {w}" for n, w in contacts if n)
+    if g:
+        parts.append(f"groups: {g}")
+    if c:
+        parts.append(f"contacts: {c}")
+    return "Plan: " + "; ".join(parts) + "."
+
+
+def _who(record: Record | None, style: Style) -> str:
+    if record is None:
+        return ""
+    return f"{style.name(record.name)} {style.number(record.mobile)}"
+
+
+def action_line(action: Action, style: Style) -> tuple[str, list[str]]:
+    """The headline of an action and its detail lines (field changes)."""
+    symbol = action.op.symbol
+    word = _OP_WORDS[action.op]
+    if action.op in (Op.ADD_GROUP, Op.DELETE_GROUP):
+        head = f"{symbol} {word} {action.group}"
+    elif action.op is Op.RENAME_GROUP:
+        ch = action.changes[0]
+        head = f"{symbol} {word} #{action.id} {ch.old} → {ch.new}"
+    elif action.op is Op.ADD_CONTACT:
+        head = f"{symbol} {word} {_who(action.after, style)}"
+    else:
+        head = f"{symbol} {word} #{action.id} {_who(action.before, style)}"
+    if action.reason and action.op in (Op.DELETE_CONTACT, Op.DELETE_GROUP):
+        head += f" ({action.reason})"
+    if action.protected:
+        head += " [PROTECTED: refused]"
+    details = []
+    if action.op in (Op.EDIT_CONTACT, Op.MOVE_CONTACT):
+        for ch in action.changes:
+            details.append(
+                f"{ch.field}: {style.value(ch.field, ch.old)} → {style.value(ch.field, ch.new)}"
+            )
+    elif action.op is Op.ADD_CONTACT and action.after is not None:
+        a = action.after
+        for field_name in ("address", "birth", "desc"):
+            val = getattr(a, field_name)
+            if val:
+                details.append(f"{field_name}: {style.value(field_name, val)}")
+    return head, details
+
+
+def _grouped(plan: Plan) -> list[tuple[str, list[Action]]]:
+    order: dict[str, list[Action]] = {}
+    for action in plan.actions:
+        order.setdefault(action.group, []).append(action)
+    return list(order.items())
+
+
+def read_line(plan: Plan) -> str:
+    r = plan.read
+    text = (
+        f"Read {r.groups_read} groups and {r.contacts_read} contacts of managed groups in "
+        f"{r.requests} requests (strategy {r.strategy}: {r.reason}; minimum {r.min_requests})"
+    )
+    if r.details_fetched:
+        text += f"; {r.details_fetched} complete records fetched"
+    if r.rereads:
+        text += f"; {r.rereads} listings read again because they changed while being read"
+    return text + "."
+
+
+def render_text(plan: Plan, style: Style) -> str:
+    def paint(text: str, symbol: str) -> str:
+        colour = _COLOURS.get(symbol)
+        return click.style(text, fg=colour) if style.color and colour else text
+
+    lines = [read_line(plan), ""]
+    for group, actions in _grouped(plan):
+        lines.append(f"Group {group}")
+        for action in actions:
+            head, details = action_line(action, style)
+            lines.append("  " + paint(head, action.op.symbol))
+            lines.extend(f"      {d}" for d in details)
+        lines.append("")
+    for dup in plan.duplicates:
+        lines.append(
+            f"Duplicates in {dup.group}: {style.number(dup.number)} kept #{dup.kept_id}, "
+            f"deleting {', '.join('#' + str(i) for i in dup.deleted_ids)}"
+        )
+    if plan.duplicates:
+        lines.append("")
+    lines.append(summary_line(plan))
+    lines.extend(_safety_lines(plan, bullet="! "))
+    return "\n".join(lines)
+
+
+def _safety_lines(plan: Plan, bullet: str) -> list[str]:
+    if not plan.safety.unsafe:
+        return []
+    return [f"{bullet}UNSAFE: {reason}" for reason in plan.safety.reasons]
+
+
+def render_markdown(plan: Plan, style: Style) -> str:
+    lines = ["### smsync plan", "", summary_line(plan), ""]
+    for reason in plan.safety.reasons if plan.safety.unsafe else []:
+        lines.append(f"> **Unsafe:** {reason}")
+    if plan.safety.unsafe:
+        lines.append("")
+    if plan.actions:
+        lines.append("<details><summary>Changes</summary>")
+        lines.append("")
+        for group, actions in _grouped(plan):
+            lines.append(f"**{group}**")
+            lines.append("")
+            lines.append("```diff")
+            for action in actions:
+                head, details = action_line(action, style)
+                # diff syntax colours lines starting with + and - (and ! for changes)
+                prefix = {"~": "!", ">": "!"}.get(action.op.symbol, action.op.symbol)
+                lines.append(f"{prefix} {head[2:]}")
+                lines.extend(f"      {d}" for d in details)
+            lines.append("```")
+            lines.append("")
+        lines.append("</details>")
+        lines.append("")
+    lines.append(f"<sub>{read_line(plan)}</sub>")
+    return "\n".join(lines)
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan.to_json(), indent=2, ensure_ascii=False)
+
+
+RENDERERS: dict[str, Callable[[Plan, Style], str]] = {
+    "text": render_text,
+    "markdown": render_markdown,
+    "json": lambda plan, style: render_json(plan),
+}
