@@ -1,0 +1,151 @@
+"""The Manager ties the layers together for one project directory (as octoDNS's Manager does):
+
+    spec (smsync.yaml + spec files) -> desired state -> Plan -> apply -> gateway
+
+The CLI is a thin layer over this class; library users can drive it the same way::
+
+    with Manager(Path("phonebook")).session() as session:
+        plan = session.plan()
+        if plan.has_changes:
+            session.apply(plan, force=False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smsync.apply import Executor, Refused, apply_lock, check_plan
+from smsync.apply.executor import ApplyResult, Outcome
+from smsync.endpoint import open_client
+from smsync.gateway.client import Client
+from smsync.plan.model import Plan
+from smsync.plan.planner import PlanOptions, make_plan, read_fingerprint
+from smsync.spec.loader import load_desired_state
+from smsync.spec.model import DesiredState
+from smsync.spec.project import Credentials, Project, load_project, resolve_credentials
+
+
+@dataclass
+class GatewayOptions:
+    """How to reach the gateway; None falls back to the environment, then smsync.yaml."""
+
+    endpoint: str | None = None
+    username: str | None = None
+    password_file: Path | None = None
+    credentials_file: Path | None = None
+
+
+@dataclass
+class Manager:
+    root: Path
+    gateway: GatewayOptions = field(default_factory=GatewayOptions)
+    project: Project = field(init=False)
+    _desired: DesiredState | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.project = load_project(self.root)
+
+    def desired(self) -> DesiredState:
+        if self._desired is None:
+            self._desired = load_desired_state(self.project)
+        return self._desired
+
+    def credentials(self) -> Credentials:
+        g = self.gateway
+        return resolve_credentials(
+            self.project,
+            endpoint=g.endpoint,
+            username=g.username,
+            password_file=g.password_file,
+            credentials_file=g.credentials_file,
+        )
+
+    @contextmanager
+    def session(self, **client_options: Any) -> Iterator[Session]:
+        creds = self.credentials()
+        with open_client(creds, base_dir=self.project.root, **client_options) as client:
+            yield Session(self, client, creds)
+
+
+@dataclass
+class Session:
+    """A Manager with an open gateway client."""
+
+    manager: Manager
+    client: Client
+    credentials: Credentials
+
+    @property
+    def project(self) -> Project:
+        return self.manager.project
+
+    def plan(self, options: PlanOptions | None = None) -> Plan:
+        options = options or PlanOptions()
+        if options.page_size is None:
+            options.page_size = self.project.page_size
+        return make_plan(
+            self.client,
+            self.manager.desired().groups,
+            region=self.project.region,
+            safety=self.project.safety,
+            options=options,
+            endpoint=_public_endpoint(self.credentials.endpoint),
+            username=self.credentials.username,
+        )
+
+    def check_fresh(self, plan: Plan, *, concurrency: int = 4) -> None:
+        """Refuse (stale) when the remote no longer reads as it did when ``plan`` was made."""
+        if read_fingerprint(self.client, plan, concurrency=concurrency) != plan.fingerprint:
+            raise Refused(
+                "stale",
+                "the remote phonebook changed since this plan was made (or changed while it was "
+                "being read); nothing was written: run plan again",
+            )
+
+    def apply(
+        self,
+        plan: Plan,
+        *,
+        force: bool = False,
+        concurrency: int = 4,
+        rate: float | None = None,
+        on_done: Callable[[Outcome], None] | None = None,
+    ) -> ApplyResult:
+        """Check, lock, verify freshness, execute. Raises Refused / ApplyLocked."""
+        check_plan(plan, force=force)
+        self._check_same_target(plan)
+        with apply_lock(self.project.root):
+            self.check_fresh(plan, concurrency=concurrency)
+            executor = Executor(
+                self.client,
+                concurrency=concurrency,
+                rate=rate,
+                region=self.project.region,
+                on_done=on_done,
+            )
+            return executor.run(plan)
+
+
+    def _check_same_target(self, plan: Plan) -> None:
+        here = (_public_endpoint(self.credentials.endpoint), self.credentials.username)
+        if plan.endpoint and (plan.endpoint, plan.username) != here:
+            raise Refused(
+                "stale",
+                f"this plan was made for {plan.username}@{plan.endpoint}, not for "
+                f"{here[1]}@{here[0]}; nothing was written",
+            )
+
+
+def _public_endpoint(endpoint: str) -> str:
+    """The endpoint as shown in plans: scheme, host and path only (never a query or userinfo)."""
+    if "://" not in endpoint or endpoint.startswith("sandbox://"):
+        return endpoint
+    scheme, rest = endpoint.split("://", 1)
+    host_path = rest.split("?", 1)[0].split("#", 1)[0]
+    if "@" in host_path.split("/", 1)[0]:
+        host_path = host_path.split("@", 1)[1]
+    return f"{scheme}://{host_path}"
