@@ -1,0 +1,66 @@
+"""Credentials and the ``auth`` MD5 formula of every gateway method, in one table.
+
+Each formula is the reference's, term by term: ``auth = MD5(term1 + term2 + ...)`` as lowercase
+hex. The terms name request parameters (their values exactly as sent: the mobile as the caller
+gave it, the id in decimal) plus ``password`` (the account password in use) and ``oldpassword``
+(ChangePassword: the password before the change, i.e. also the one in use). The concatenation is
+hashed as UTF-8; the reference does not say, and UTF-8 is what a group name with non-ASCII
+letters most plausibly is on an ASP.NET server (all reference examples are ASCII).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+AUTH_FORMULAS: dict[str, tuple[str, ...]] = {
+    # I.3 / WhatsApp I.3, and the reference's PHP example
+    "sendSMS": ("username", "password", "mobile"),
+    "SendWA": ("username", "password", "mobile"),
+    # I.4
+    "SendSMSGroup": ("username", "password"),
+    # II.1 - II.3: add by mobile, edit/delete by contact id
+    "phbkAdd": ("mobile", "password"),
+    "phbkEdit": ("id", "password"),
+    "phbkDelete": ("id", "password"),
+    # II.4 - II.7: lookups
+    "phbkGetList": ("username", "password"),
+    "phbkGetListbyGroup": ("username", "password"),
+    "phbkGetCompleteData": ("username", "password"),
+    "phbkFindName": ("username", "password"),
+    "phbkFindPhNumber": ("username", "password"),
+    # III.1 - III.5
+    "groupAdd": ("group", "password"),
+    "groupEdit": ("id", "password"),
+    "groupDelete": ("id", "password"),
+    "groupGetList": ("username", "password"),
+    "groupFind": ("username", "password"),
+    # IV.1
+    "ChangePassword": ("username", "oldpassword"),
+    # protocol notes: balance
+    "creditsleft": ("username", "password"),
+}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An account login. The password is kept out of ``repr`` (and so out of any log of it)."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+def md5_hex(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def compute_auth(method: str, creds: Credentials, params: Mapping[str, str]) -> str:
+    """The ``auth`` value for ``method`` with request parameters ``params``.
+
+    KeyError for a method without a formula or a formula term missing from ``params``: both
+    are programming errors in this package, not user errors.
+    """
+    secrets = {"password": creds.password, "oldpassword": creds.password}
+    values = {"username": creds.username, **params, **secrets}
+    return md5_hex("".join(values[term] for term in AUTH_FORMULAS[method]))

@@ -1,0 +1,526 @@
+"""The web2sms HTTP client: one ``requests.Session`` for every endpoint of the reference.
+
+Retry policy (the gateway SENDS on GET, so nothing here may repeat a request blindly):
+- reads (lists, searches, balance, report) are retried with exponential backoff and jitter on
+  timeouts, connection errors, HTTP 5xx and the 1703 "internal server error" body;
+- a send is retried the same way only when it carries a trxid (the gateway deduplicates on it);
+- any other write (send without trxid, add, edit, delete, change password) is retried only when
+  the connection was never made (connection refused, connect timeout, DNS failure): the
+  request cannot have reached the gateway. Once it may have, a failure raises
+  ``TransportError(maybe_applied=True)`` for the caller to check, not repeat.
+urllib3's own retries are switched off (it retries idempotent methods, GET included, by default).
+
+Secrets: requests' exceptions quote the full URL, query string included, and the plain-text
+forms put the password on the URL. No such exception is ever chained or quoted here: transport
+errors are rebuilt from the exception type and the OS error text only. urllib3's debug log line
+(which contains the URL) is redacted by a logging filter.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal
+from types import TracebackType
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from smsync.gateway import wire
+from smsync.gateway.auth import Credentials, compute_auth
+from smsync.gateway.encoding import encode_for_gateway
+from smsync.gateway.errors import DataNotFound, ProtocolError, TransportError
+from smsync.gateway.models import Contact, DeliveryStatus, Group, Page, SendResult
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+API = "web2sms/api"
+MAX_TRXID = 50
+MAX_BACKOFF = 10.0  # seconds; caps the exponential delay between attempts
+
+# Paths under the endpoint. The server treats paths case-insensitively; these are the
+# reference's spellings.
+PATHS: dict[str, str] = {
+    "sendSMS": f"{API}/sendSMS.aspx",
+    "Send": f"{API}/Send.aspx",
+    "proxySend": "~proxy/send.php",
+    "SendWA": f"{API}/SendWA.aspx",
+    "proxySendWA": "~proxy/sendwa.php",
+    "SendSMSGroup": f"{API}/SendSMSGroup.aspx",
+    "phbkAdd": f"{API}/phbkAdd.aspx",
+    "phbkEdit": f"{API}/phbkEdit.aspx",
+    "phbkDelete": f"{API}/phbkDelete.aspx",
+    "phbkGetList": f"{API}/phbkGetList.aspx",
+    "phbkGetListbyGroup": f"{API}/phbkGetListbyGroup.aspx",
+    "phbkGetCompleteData": f"{API}/phbkGetCompleteData.aspx",
+    "phbkFindName": f"{API}/phbkFindName.aspx",
+    "phbkFindPhNumber": f"{API}/phbkFindPhNumber.aspx",
+    "groupAdd": f"{API}/groupAdd.aspx",
+    "groupEdit": f"{API}/groupEdit.aspx",
+    "groupDelete": f"{API}/groupDelete.aspx",
+    "groupGetList": f"{API}/groupGetList.aspx",
+    "groupFind": f"{API}/groupFind.aspx",
+    "ChangePassword": f"{API}/ChangePassword.aspx",
+    "creditsleft": f"{API}/creditsleft.aspx",
+    "Report": f"{API}/Report.aspx",
+}
+
+
+class Kind(enum.Enum):
+    """How a call may be retried (see the module docstring)."""
+
+    READ = "read"
+    DEDUP_SEND = "send with trxid"
+    WRITE = "write"
+
+
+# ---- secrets out of urllib3's debug log ------------------------------------------------------
+
+_SECRET_PARAM = re.compile(r"(?i)\b(password|newpasw|newpass|newpassword|auth)=[^&\s\"']*")
+
+
+class _RedactSecrets(logging.Filter):
+    """urllib3 logs ``"GET /path?query HTTP/1.1" 200`` at DEBUG: mask secret parameters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SECRET_PARAM.sub(r"\1=***", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def _install_log_redaction() -> None:
+    for name in ("urllib3.connectionpool", "urllib3.connection"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactSecrets) for f in logger.filters):
+            logger.addFilter(_RedactSecrets())
+
+
+_install_log_redaction()
+
+
+# ---- transport failures ----------------------------------------------------------------------
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and everything it wraps (args, urllib3's ``reason``, cause and context)."""
+    seen: list[BaseException] = []
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if any(current is s for s in seen):
+            continue
+        seen.append(current)
+        stack.extend(a for a in current.args if isinstance(a, BaseException))
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            stack.append(reason)
+        for linked in (current.__cause__, current.__context__):
+            if linked is not None:
+                stack.append(linked)
+    return seen
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True when the request certainly did not reach the server (no connection was made)."""
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return True  # TLS fails in the handshake, before any request byte is written
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return True
+    # NewConnectionError (refused, DNS) is a ConnectTimeoutError subclass in urllib3 2.
+    return any(isinstance(e, urllib3.exceptions.ConnectTimeoutError) for e in _causes(exc))
+
+
+def _os_reason(exc: BaseException) -> str:
+    """The innermost OS error text ("Connection refused") or exception type: never a URL."""
+    for e in reversed(_causes(exc)):
+        if isinstance(e, OSError) and e.strerror:
+            return e.strerror
+    for e in reversed(_causes(exc)):
+        if not isinstance(e, requests.RequestException | urllib3.exceptions.HTTPError):
+            return type(e).__name__
+    return type(exc).__name__
+
+
+class Client:
+    """A web2sms account on a gateway. Thread-safe: share one client across a thread pool.
+
+    ``endpoint`` is ``scheme://host[:port][/prefix]``; the API is at ``{endpoint}/web2sms/api``.
+    ``retries`` is the number of extra attempts a retryable call gets; ``backoff`` the first
+    delay in seconds (doubled per attempt, with jitter). ``allow_plaintext_password`` enables
+    the reference's simple forms (Send.aspx, ~proxy/send.php and their WhatsApp twins), which
+    put the password itself on the URL, where proxies, server logs and browser histories keep
+    it: unsafe, off by default.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        username: str,
+        password: str,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.2,
+        pool_size: int = 16,
+        allow_plaintext_password: bool = False,
+    ) -> None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"endpoint must be an http(s) URL, not {endpoint[:80]!r}")
+        if parts.username or parts.password or parts.query or parts.fragment:
+            # No credentials in the endpoint: it is shown in reprs and messages.
+            raise ValueError("endpoint must be scheme://host[:port][/prefix] (no user@, ?, #)")
+        if retries < 0 or backoff < 0 or pool_size < 1:
+            raise ValueError("retries and backoff must be >= 0, pool_size >= 1")
+        self._endpoint = endpoint.rstrip("/")
+        self._creds = Credentials(username, password)
+        self._timeout = (connect_timeout, read_timeout)
+        self._retries = retries
+        self._backoff = backoff
+        self._allow_plaintext = allow_plaintext_password
+        self._lock = threading.Lock()
+        self._requests = 0
+        self._random = random.Random()
+        self._session = requests.Session()
+        self._session.headers.update({"User-Agent": "smsync", "Accept": "text/plain, */*"})
+        # total=0 and read=False: no urllib3 retry of anything (read=False re-raises read
+        # errors as they are instead of wrapping them in MaxRetryError).
+        no_retry = Retry(total=0, connect=0, read=False, redirect=0, status=0, other=0,
+                         raise_on_redirect=False, raise_on_status=False)
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=no_retry)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+
+    # ---- plumbing ----------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return f"Client(endpoint={self._endpoint!r}, username={self._creds.username!r})"
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._session.close()
+
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
+    @property
+    def username(self) -> str:
+        return self._creds.username
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests this client has made (every attempt counts)."""
+        with self._lock:
+            return self._requests
+
+    def _auth(self, method: str, params: Mapping[str, str], creds: Credentials) -> str:
+        return compute_auth(method, creds, params)
+
+    def _delay(self, attempt: int) -> float:
+        base = min(self._backoff * 2.0 ** (attempt - 1), MAX_BACKOFF)
+        return base * (0.5 + self._random.random())  # jitter: 50%..150% of the base delay
+
+    def _get(self, method: str, params: Mapping[str, str], kind: Kind, path: str = "") -> str:
+        """GET ``method``'s path with ``params``; the decoded body of an HTTP 200 answer."""
+        url = f"{self._endpoint}/{path or PATHS[method]}"
+        attempts = self._retries + 1
+        reached_any = False
+        problem = ""
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(self._delay(attempt))
+            with self._lock:
+                self._requests += 1
+            try:
+                resp = self._session.get(
+                    url, params=params, timeout=self._timeout, allow_redirects=False
+                )
+            except requests.RequestException as exc:
+                never_sent = _never_sent(exc)
+                reached_any = reached_any or not never_sent
+                problem = self._describe(exc, never_sent)
+                log.debug("%s attempt %d: %s", method, attempt + 1, problem)
+                if kind is Kind.WRITE and not never_sent:
+                    raise TransportError(
+                        method, f"{problem}; the request may have been applied",
+                        maybe_applied=True,
+                    ) from None
+                continue
+            status = resp.status_code
+            log.debug("%s attempt %d: HTTP %d, %d bytes", method, attempt + 1, status,
+                      len(resp.content))
+            if status != 200:
+                reached_any = True
+                problem = f"HTTP {status} {resp.reason or ''}".rstrip()
+                if status >= 500 and kind is not Kind.WRITE:
+                    continue
+                if 300 <= status < 400:
+                    problem += " (a redirect: set the endpoint to the final URL)"
+                # A 5xx may come after the server applied the request; 3xx/4xx are refusals.
+                raise TransportError(method, problem, maybe_applied=status >= 500)
+            body = wire.decode_body(resp.content)
+            if (
+                kind is not Kind.WRITE
+                and body.strip() == wire.INTERNAL_ERROR
+                and attempt + 1 < attempts
+            ):
+                problem = f"{wire.INTERNAL_ERROR} internal server error"
+                continue
+            return body
+        raise TransportError(
+            method, f"{problem} (after {attempts} attempt{'s' if attempts > 1 else ''})",
+            maybe_applied=reached_any,
+        )
+
+    def _describe(self, exc: requests.RequestException, never_sent: bool) -> str:
+        connect_timeout, read_timeout = self._timeout
+        if isinstance(exc, requests.ConnectTimeout):
+            return f"connect timed out after {connect_timeout:g}s"
+        if isinstance(exc, requests.ReadTimeout):
+            return f"no answer within {read_timeout:g}s (read timeout)"
+        if never_sent:
+            return f"could not connect ({_os_reason(exc)})"
+        if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+            return f"connection lost before a complete answer ({_os_reason(exc)})"
+        return f"request failed ({type(exc).__name__})"
+
+    # ---- sends -------------------------------------------------------------------------------
+
+    def _send(self, method: str, mobile: str, message: str, trxid: str | None) -> SendResult:
+        if trxid is not None and not 0 < len(trxid) <= MAX_TRXID:
+            raise ValueError(f"trxid must be 1..{MAX_TRXID} characters")
+        creds = self._creds
+        msg_type, payload = encode_for_gateway(message)
+        params = {"username": creds.username, "mobile": mobile, "message": payload}
+        params["auth"] = self._auth(method, params, creds)
+        if trxid is not None:
+            params["trxid"] = trxid
+        params["type"] = str(msg_type)
+        kind = Kind.DEDUP_SEND if trxid is not None else Kind.WRITE
+        return wire.parse_send(method, self._get(method, params, kind))
+
+    def send_sms(self, mobile: str, message: str, *, trxid: str | None = None) -> SendResult:
+        """sendSMS.aspx (MD5 auth). Non-GSM-7 text goes as type 3 (UTF-16BE hex)."""
+        return self._send("sendSMS", mobile, message, trxid)
+
+    def send_wa(self, mobile: str, message: str, *, trxid: str | None = None) -> SendResult:
+        """SendWA.aspx (MD5 auth, as sendSMS). 1751 -> WhatsAppNotActive."""
+        return self._send("SendWA", mobile, message, trxid)
+
+    def send_group(self, group: str, message: str) -> SendResult:
+        """SendSMSGroup.aspx; ``msgid`` is the batch id. Never retried once it may have left.
+
+        The reference gives this form no ``type``: the text goes as it is.
+        """
+        creds = self._creds
+        params = {"group": group, "msg": message, "username": creds.username}
+        params["auth"] = self._auth("SendSMSGroup", params, creds)
+        return wire.parse_send("SendSMSGroup", self._get("SendSMSGroup", params, Kind.WRITE))
+
+    def _send_plain(self, method: str, path_key: str, mobile: str, message: str) -> SendResult:
+        if not self._allow_plaintext:
+            raise ValueError(
+                f"{method} puts the password on the URL; create the Client with "
+                "allow_plaintext_password=True to use it"
+            )
+        creds = self._creds
+        params = {"username": creds.username, "mobile": mobile, "message": message,
+                  "password": creds.password}
+        return wire.parse_send(method, self._get(method, params, Kind.WRITE, PATHS[path_key]))
+
+    def send_simple(self, mobile: str, message: str) -> SendResult:
+        """Send.aspx with the password on the URL (unsafe; needs allow_plaintext_password)."""
+        return self._send_plain("Send", "Send", mobile, message)
+
+    def send_proxy(self, mobile: str, message: str) -> SendResult:
+        """~proxy/send.php with the password on the URL (unsafe; allow_plaintext_password)."""
+        return self._send_plain("proxySend", "proxySend", mobile, message)
+
+    def send_wa_simple(self, mobile: str, message: str) -> SendResult:
+        """SendWA.aspx with the password on the URL (unsafe; allow_plaintext_password)."""
+        return self._send_plain("SendWA", "SendWA", mobile, message)
+
+    def send_wa_proxy(self, mobile: str, message: str) -> SendResult:
+        """~proxy/sendwa.php with the password on the URL (unsafe; allow_plaintext_password)."""
+        return self._send_plain("proxySendWA", "proxySendWA", mobile, message)
+
+    # ---- phonebook ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _contact_params(
+        name: str, mobile: str, group: str, address: str | None, birth: str | None,
+        desc: str | None,
+    ) -> dict[str, str]:
+        params = {"name": name, "mobile": mobile, "group": group}
+        # Optional fields the caller did not give are left out, as the reference allows.
+        for key, value in (("address", address), ("birth", birth), ("desc", desc)):
+            if value is not None:
+                params[key] = value
+        return params
+
+    def add_contact(
+        self, name: str, mobile: str, group: str, *, address: str | None = None,
+        birth: date | None = None, desc: str | None = None,
+    ) -> int | None:
+        """phbkAdd.aspx; the new contact id, or None when the gateway answered a bare 1701."""
+        creds = self._creds
+        params = {"username": creds.username, **self._contact_params(
+            name, mobile, group, address, wire.format_birth_add(birth) if birth else None, desc)}
+        params["auth"] = self._auth("phbkAdd", params, creds)
+        return wire.parse_add("phbkAdd", self._get("phbkAdd", params, Kind.WRITE))
+
+    def edit_contact(
+        self, id: int, name: str, mobile: str, group: str, *, address: str | None = None,
+        birth: date | None = None, desc: str | None = None,
+    ) -> None:
+        """phbkEdit.aspx (birth sent as ``dd Mon yyyy``)."""
+        creds = self._creds
+        params = {"id": _id(id), "username": creds.username, **self._contact_params(
+            name, mobile, group, address, wire.format_birth_edit(birth) if birth else None, desc)}
+        params["auth"] = self._auth("phbkEdit", params, creds)
+        wire.parse_ok("phbkEdit", self._get("phbkEdit", params, Kind.WRITE))
+
+    def delete_contact(self, id: int) -> None:
+        """phbkDelete.aspx."""
+        self._delete("phbkDelete", id)
+
+    def _delete(self, method: str, id: int) -> None:
+        creds = self._creds
+        params = {"id": _id(id), "username": creds.username}
+        params["auth"] = self._auth(method, params, creds)
+        wire.parse_ok(method, self._get(method, params, Kind.WRITE))
+
+    def _list(
+        self, method: str, params: dict[str, str], parse: Callable[[list[str]], T]
+    ) -> list[T]:
+        creds = self._creds
+        params = {**params, "username": creds.username}
+        params["auth"] = self._auth(method, params, creds)
+        return wire.parse_list(method, self._get(method, params, Kind.READ), parse)
+
+    def list_contacts(self, page: int = 1, size: int = 10) -> Page[Contact]:
+        """phbkGetList.aspx; 1704 is an empty page. Records may be short (complete=False)."""
+        items = self._list("phbkGetList", _paging(page, size), wire.parse_contact)
+        return Page(items=items, page=page, size=size)
+
+    def list_contacts_by_group(self, group: str, page: int = 1, size: int = 10) -> Page[Contact]:
+        """phbkGetListbyGroup.aspx; 1704 is an empty page."""
+        params = {**_paging(page, size), "group": group}
+        items = self._list("phbkGetListbyGroup", params, wire.parse_contact)
+        return Page(items=items, page=page, size=size)
+
+    def get_contact(self, id: int) -> Contact:
+        """phbkGetCompleteData.aspx: one contact in full. DataNotFound when 1704."""
+        method = "phbkGetCompleteData"
+        contacts = self._list(method, {"id": _id(id)}, wire.parse_contact)
+        if not contacts:
+            raise DataNotFound(method, detail=f"contact {id}")
+        for contact in contacts:
+            if contact.id == id:
+                return contact
+        raise ProtocolError(method, f"answer has no record with id {id}")
+
+    def find_by_name(self, name: str) -> list[Contact]:
+        """phbkFindName.aspx: partial match, at most 10 rows; 1704 is an empty list."""
+        return self._list("phbkFindName", {"name": name}, wire.parse_contact)
+
+    def find_by_number(self, number: str) -> list[Contact]:
+        """phbkFindPhNumber.aspx: partial match, at most 10 rows; 1704 is an empty list."""
+        return self._list("phbkFindPhNumber", {"no": number}, wire.parse_contact)
+
+    # ---- groups ------------------------------------------------------------------------------
+
+    def add_group(self, name: str) -> int | None:
+        """groupAdd.aspx; the new group id, or None on a bare 1701. 1711 when it exists."""
+        creds = self._creds
+        params = {"group": name, "username": creds.username}
+        params["auth"] = self._auth("groupAdd", params, creds)
+        return wire.parse_add("groupAdd", self._get("groupAdd", params, Kind.WRITE))
+
+    def edit_group(self, id: int, name: str) -> None:
+        """groupEdit.aspx (rename)."""
+        creds = self._creds
+        params = {"id": _id(id), "group": name, "username": creds.username}
+        params["auth"] = self._auth("groupEdit", params, creds)
+        wire.parse_ok("groupEdit", self._get("groupEdit", params, Kind.WRITE))
+
+    def delete_group(self, id: int) -> None:
+        """groupDelete.aspx."""
+        self._delete("groupDelete", id)
+
+    def list_groups(self, page: int = 1, size: int = 10) -> Page[Group]:
+        """groupGetList.aspx; 1704 is an empty page."""
+        items = self._list("groupGetList", _paging(page, size), wire.parse_group)
+        return Page(items=items, page=page, size=size)
+
+    def find_group(self, name: str) -> list[Group]:
+        """groupFind.aspx: partial match, at most 10 rows; 1704 is an empty list."""
+        return self._list("groupFind", {"group": name}, wire.parse_group)
+
+    # ---- account -----------------------------------------------------------------------------
+
+    def change_password(self, new_password: str) -> None:
+        """ChangePassword.aspx; on success this client uses the new password from then on.
+
+        The new password necessarily travels on the URL (``newpasw``): the reference has no
+        other way. On TransportError(maybe_applied=True) the account may hold either password;
+        this client keeps the old one.
+        """
+        if not new_password:
+            raise ValueError("the new password is empty")
+        method = "ChangePassword"
+        with self._lock:
+            creds = self._creds
+        params = {"username": creds.username, "newpasw": new_password}
+        params["auth"] = self._auth(method, params, creds)
+        wire.parse_ok(method, self._get(method, params, Kind.WRITE))
+        with self._lock:
+            self._creds = Credentials(creds.username, new_password)
+
+    def credits(self) -> Decimal:
+        """creditsleft.aspx: the balance, as a Decimal (the body may carry decimals)."""
+        creds = self._creds
+        params = {"username": creds.username}
+        params["auth"] = self._auth("creditsleft", params, creds)
+        return wire.parse_credits("creditsleft", self._get("creditsleft", params, Kind.READ))
+
+    def report(self, msgid: str) -> DeliveryStatus:
+        """Report.aspx: the delivery state of ``msgid`` (SENT while pending). 1713 unknown."""
+        body = self._get("Report", {"msgid": msgid}, Kind.READ)
+        return DeliveryStatus(msgid=msgid, state=wire.parse_report("Report", body))
+
+
+def _id(value: int) -> str:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"an id is a non-negative integer, not {value!r}")
+    return str(value)
+
+
+def _paging(page: int, size: int) -> dict[str, str]:
+    if page < 1 or size < 1:
+        raise ValueError("page and size must be >= 1")
+    return {"page": str(page), "size": str(size)}

@@ -1,0 +1,115 @@
+"""Message text on the wire: GSM-7 or UCS-2 detection, the gateway's unicode hex form, segments.
+
+The gateway takes plain text as ``type=0`` and anything else as ``type=3`` with the message
+written as uppercase hex of its UTF-16BE bytes (the reference: こんにちは世界 ->
+``30533093306B3061306F4E16754C``). Characters outside the BMP therefore travel as surrogate pairs.
+
+Segment counting follows GSM 03.38 / 03.40 concatenation rules, which is also how the gateway
+charges credit (1 per segment):
+- GSM-7: one segment holds 160 septets, a part of a multi-part message 153. Characters of the
+  extension table (``€ [ ] { } | ^ ~ \\`` and form feed) take two septets (escape + char) and are
+  never split across two parts.
+- UCS-2: one segment holds 70 UTF-16 code units, a part of a multi-part message 67. A surrogate
+  pair (an astral character) counts 2 and is never split.
+"""
+
+from __future__ import annotations
+
+import codecs
+import enum
+from dataclasses import dataclass
+from functools import lru_cache
+
+import gsm0338  # noqa: F401  (importing registers the "gsm03.38" codec)
+
+GSM_CODEC = "gsm03.38"
+
+TYPE_TEXT = 0
+TYPE_UNICODE = 3
+
+GSM7_SINGLE, GSM7_MULTI = 160, 153
+UCS2_SINGLE, UCS2_MULTI = 70, 67
+
+
+class SmsEncoding(enum.StrEnum):
+    GSM7 = "gsm7"
+    UCS2 = "ucs2"
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """How a text travels: ``units`` are septets (GSM-7) or UTF-16 code units (UCS-2)."""
+
+    encoding: SmsEncoding
+    segments: int
+    units: int
+
+
+@lru_cache(maxsize=4096)
+def _gsm_septets(ch: str) -> int:
+    """Septets one character takes in GSM-7, or 0 when it has no GSM-7 form.
+
+    Checked by a round trip, not by encoding alone: the codec "encodes" ESC (U+001B) to a lone
+    escape byte that decodes to nothing, which is not a character a phone can show.
+    """
+    try:
+        raw = codecs.encode(ch, GSM_CODEC)
+    except UnicodeEncodeError:
+        return 0
+    if codecs.decode(raw, GSM_CODEC) != ch:
+        return 0
+    return len(raw)
+
+
+def is_gsm7(text: str) -> bool:
+    """True when every character of ``text`` has a GSM-7 form (basic or extension table)."""
+    return all(_gsm_septets(ch) for ch in text)
+
+
+def encode_unicode_hex(text: str) -> str:
+    """The gateway's ``type=3`` payload: uppercase hex of the UTF-16BE bytes (no BOM)."""
+    return text.encode("utf-16-be", "surrogatepass").hex().upper()
+
+
+def decode_unicode_hex(payload: str) -> str:
+    """Inverse of :func:`encode_unicode_hex`; ValueError when ``payload`` is not such hex."""
+    if len(payload) % 4:
+        raise ValueError("unicode hex payload length is not a multiple of 4")
+    try:
+        return bytes.fromhex(payload).decode("utf-16-be")
+    except UnicodeDecodeError as exc:  # e.g. a lone surrogate
+        raise ValueError(f"unicode hex payload is not valid UTF-16BE: {exc.reason}") from None
+
+
+def encode_for_gateway(text: str) -> tuple[int, str]:
+    """``(type, message)`` for sendSMS/SendWA: ``(0, text)`` when GSM-7, else ``(3, hex)``."""
+    if is_gsm7(text):
+        return TYPE_TEXT, text
+    return TYPE_UNICODE, encode_unicode_hex(text)
+
+
+def _pack(sizes: list[int], single: int, multi: int) -> int:
+    """Number of segments for items of the given unit sizes; an item never straddles two."""
+    total = sum(sizes)
+    if total <= single:
+        return 1
+    segments, used = 1, 0
+    for size in sizes:
+        if used + size > multi:
+            segments += 1
+            used = 0
+        used += size
+    return segments
+
+
+def count_segments(text: str) -> SegmentInfo:
+    """Encoding, segment count and unit count of ``text`` as an SMS.
+
+    An empty text is one (empty) segment: the gateway would still bill a message for it.
+    """
+    septets = [_gsm_septets(ch) for ch in text]
+    if all(septets):
+        return SegmentInfo(SmsEncoding.GSM7, _pack(septets, GSM7_SINGLE, GSM7_MULTI), sum(septets))
+    # UTF-16 code units: 2 for an astral character (a surrogate pair), 1 otherwise.
+    units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+    return SegmentInfo(SmsEncoding.UCS2, _pack(units, UCS2_SINGLE, UCS2_MULTI), sum(units))

@@ -1,0 +1,288 @@
+"""Response bodies: decoding, return codes, send/add answers, record lists, birth dates.
+
+Pure functions over bytes and text, no HTTP here. Every accepted form is listed in
+/work/shared/protocol-notes.md ("client must also accept"). Nothing in this module lets an
+IndexError/ValueError escape for a malformed body: such a body is a ProtocolError quoting a
+bounded part of it (ProtocolError does the bounding).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from smsync.gateway.errors import ERRORS_BY_CODE, ProtocolError, UnableToProcess
+from smsync.gateway.models import Contact, DeliveryState, Group, SendResult
+
+T = TypeVar("T")
+
+SUCCESS = "1701"
+INTERNAL_ERROR = "1703"
+NOT_FOUND = "1704"
+
+# Chr(128)/Chr(129) of the reference. U+0080/U+0081 is what they are in Unicode (and what raw
+# 0x80/0x81 bytes become once a latin-1 body is decoded); U+20AC is what Chr(128) yields on a
+# server whose ANSI code page is cp1252 (cp1252 has no character at 0x81, so records stay U+0081).
+FIELD_SEP = "\x80"
+FIELD_SEP_CP1252 = "\u20ac"
+RECORD_SEP = "\x81"
+
+# What may follow an error code when the body carries a detail ("1702 invalid user").
+_CODE_DETAIL_SEPS = " \t\r\n,:|;-"
+_UNABLE = "unable to process your request"
+# What may sit between "1701" and the id: send "1701,<id>", "1701:<id>", "1701|<id>" or nothing.
+_SUCCESS_ID = re.compile(r"1701[,:|;]?\s*(?P<id>\S.*)?", re.DOTALL)
+# A leading "1701," (or similar) before a list body. Not "1701" + field separator: that is a
+# record whose id is 1701.
+_LIST_PREFIX = re.compile(r"1701(?:[,:|;]|\s+|\x81)")
+
+
+def decode_body(raw: bytes) -> str:
+    """Body text: UTF-8 when it is valid UTF-8 (a leading BOM dropped), else latin-1.
+
+    latin-1, not cp1252: it maps every byte (cp1252 has no 0x81), so raw separator bytes
+    0x80/0x81 come out as U+0080/U+0081, the same as in a UTF-8 body. (A latin-1 body that
+    happens to be valid UTF-8, e.g. "Ã" right before a raw 0x80, is read as UTF-8: the bytes
+    form cannot tell them apart.)
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+    return text.removeprefix("\ufeff")
+
+
+def raise_for_code(method: str, body: str) -> None:
+    """Raise the GatewayError a non-success body stands for; return when it is not one.
+
+    An error body is a bare 4-digit code (surrounding whitespace tolerated). A known error code
+    followed by whitespace or punctuation and more text is also that error (the rest quoted as
+    detail); a code followed by a digit or a record separator is not a code at all.
+    """
+    text = body.strip()
+    if text.lower().startswith(_UNABLE):
+        raise UnableToProcess(method, detail=text[:80])
+    code = text[:4]
+    if not (len(code) == 4 and code.isdigit() and code.isascii()) or code == SUCCESS:
+        return
+    cls = ERRORS_BY_CODE.get(code)
+    if cls is None:
+        if len(text) == 4 and code.startswith("17"):
+            raise ProtocolError(method, f"unknown return code {code}", body)
+        return  # e.g. a list body whose first record id starts with four digits
+    if len(text) == 4 or text[4] in _CODE_DETAIL_SEPS:
+        raise cls(method, detail=text[4:].strip(" ,:|")[:80])
+
+
+def parse_send(method: str, body: str) -> SendResult:
+    """A send answer: ``1701,<id>``, ``1701<id>``, ``1701:<id>``, ``1701|<id>`` or bare ``1701``."""
+    text = body.strip()
+    if text.startswith(SUCCESS):
+        match = _SUCCESS_ID.fullmatch(text)
+        msgid = match.group("id") if match else None
+        return SendResult(msgid=msgid.strip() if msgid else None, raw=body)
+    raise_for_code(method, text)
+    raise ProtocolError(method, "unexpected answer to a send", body)
+
+
+def parse_add(method: str, body: str) -> int | None:
+    """An add answer: ``1701,<new id>`` (the other send separators tolerated) or bare ``1701``."""
+    text = body.strip()
+    if text.startswith(SUCCESS):
+        match = _SUCCESS_ID.fullmatch(text)
+        new_id = match.group("id") if match else None
+        if new_id is None:
+            return None
+        if new_id.strip().isdigit() and new_id.strip().isascii():
+            return int(new_id)
+        raise ProtocolError(method, "success without a numeric id", body)
+    raise_for_code(method, text)
+    raise ProtocolError(method, "unexpected answer to an add", body)
+
+
+def parse_ok(method: str, body: str) -> None:
+    """An edit/delete/change answer: ``1701`` (anything after it is ignored)."""
+    text = body.strip()
+    if text.startswith(SUCCESS):
+        return
+    raise_for_code(method, text)
+    raise ProtocolError(method, "unexpected answer", body)
+
+
+def parse_credits(method: str, body: str) -> Decimal:
+    """The balance: the body is the number (``1000``, ``1000.50``; a ``1701,`` prefix tolerated).
+
+    Ambiguity the protocol leaves: a balance that equals a documented error code (exactly 1702,
+    say) is read as that error, since an error body is exactly the 4-digit code. Any other
+    number, 1799 included, is a balance.
+    """
+    text = body.strip()
+    if text.startswith(SUCCESS) and len(text) > 4 and text[4] in ",:|;":
+        text = text[5:].strip()
+    elif text in ERRORS_BY_CODE or not text[:1].isdigit():
+        raise_for_code(method, text)
+    if not re.fullmatch(r"-?\d+(?:\.\d+)?", text):
+        raise ProtocolError(method, "balance is not a number", body)
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
+        raise ProtocolError(method, "balance is not a number", body) from None
+
+
+def parse_report(method: str, body: str) -> DeliveryState:
+    """Report.aspx: the body is the status word (SENT, DELIVRD, UNDELIVRD, REJECTED, EXPIRED)."""
+    text = body.strip()
+    prefix = _LIST_PREFIX.match(text)
+    if prefix:
+        text = text[prefix.end():].strip()
+    raise_for_code(method, text)
+    try:
+        return DeliveryState(text.upper())
+    except ValueError:
+        raise ProtocolError(method, "unknown delivery status", body) from None
+
+
+# ---- record lists -------------------------------------------------------------------------
+
+
+def join_records(records: Sequence[Sequence[str]], field_sep: str = FIELD_SEP) -> str:
+    """The list body for ``records`` (the sandbox's default form). Inverse of split_records."""
+    return RECORD_SEP.join(field_sep.join(fields) for fields in records)
+
+
+def split_records(text: str) -> list[list[str]]:
+    """Records of a list body, each a list of fields; whitespace-only records are dropped.
+
+    The field separator is U+0080 when the body has one, else U+20AC: a body never mixes them,
+    and so a euro sign in a field of a U+0080 body stays text.
+    """
+    field_sep = FIELD_SEP if FIELD_SEP in text or FIELD_SEP_CP1252 not in text else FIELD_SEP_CP1252
+    return [rec.split(field_sep) for rec in text.split(RECORD_SEP) if rec.strip()]
+
+
+def parse_list(method: str, body: str, parse_record: Callable[[list[str]], T]) -> list[T]:
+    """A listing or search: records, or ``1704`` for an empty result (an empty list).
+
+    An empty body is a ProtocolError rather than an empty list: the gateway says "empty" with
+    1704, and reading an unexplained blank as "no contacts" could make a plan re-add everything.
+    """
+    text = body.rstrip("\r\n")
+    stripped = text.strip()
+    if stripped == NOT_FOUND:
+        return []
+    prefix = _LIST_PREFIX.match(text)
+    if prefix or stripped == SUCCESS:
+        text = text[prefix.end():] if prefix else ""
+        if not text.strip():  # "1701," and nothing after it: success with no rows
+            return []
+    elif FIELD_SEP not in text and FIELD_SEP_CP1252 not in text:
+        raise_for_code(method, stripped)
+        raise ProtocolError(method, "unexpected answer to a listing", body)
+    items: list[T] = []
+    for fields in split_records(text):
+        try:
+            items.append(parse_record(fields))
+        except ValueError as exc:
+            raise ProtocolError(method, f"malformed record ({exc})", body) from None
+    return items
+
+
+def _parse_id(value: str) -> int:
+    text = value.strip()
+    if not (text.isdigit() and text.isascii()):
+        raise ValueError(f"id {value[:20]!r} is not a number")
+    return int(text)
+
+
+def parse_contact(fields: list[str]) -> Contact:
+    """A contact record: full ``id, name, mobile, group, address, birth, desc`` or short
+    ``id, name, mobile, group`` (-> ``complete=False``). Trailing empty fields (a trailing
+    separator) are tolerated; ValueError for anything else."""
+    n = len(fields)
+    if n == 4 or (n == 5 and fields[4] == ""):
+        return Contact(
+            id=_parse_id(fields[0]), name=fields[1], mobile=fields[2].strip(), group=fields[3],
+            complete=False,
+        )
+    if n >= 7 and not any(fields[7:]):
+        return Contact(
+            id=_parse_id(fields[0]), name=fields[1], mobile=fields[2].strip(), group=fields[3],
+            address=fields[4], birth=parse_birth(fields[5]), desc=fields[6],
+        )
+    raise ValueError(f"a contact record has 7 (or 4) fields, not {n}")
+
+
+def parse_group(fields: list[str]) -> Group:
+    """A group record ``id, name`` (extra trailing fields ignored)."""
+    if len(fields) < 2:
+        raise ValueError(f"a group record has at least 2 fields, not {len(fields)}")
+    return Group(id=_parse_id(fields[0]), name=fields[1])
+
+
+def encode_contact(contact: Contact) -> list[str]:
+    """The full-form record fields of ``contact`` (birth as YYYYMMDD), for tests and fixtures."""
+    return [
+        str(contact.id), contact.name, contact.mobile, contact.group, contact.address,
+        format_birth_add(contact.birth) if contact.birth else "", contact.desc,
+    ]
+
+
+# ---- birth dates ----------------------------------------------------------------------------
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)
+_MONTH_NUMBER = {
+    **{m.lower(): i for i, m in enumerate(_MONTHS, start=1)},
+    **{m: i for i, m in enumerate(_MONTH_NAMES, start=1)},
+}
+_BIRTH_FORMS = (
+    re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),  # YYYYMMDD (the reference, phbkAdd)
+    re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),  # YYYY-MM-DD
+    re.compile(r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})"),  # dd/mm/yyyy
+    re.compile(r"(?P<d>\d{1,2})[ -](?P<mon>[A-Za-z]{3,9})[ -](?P<y>\d{4})"),  # dd mmm yyyy
+)
+# ASP.NET may render a DateTime column with its time part ("17/08/2010 0:00:00", "... AM").
+_TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?$")
+
+
+def parse_birth(value: str) -> date | None:
+    """A birth field: ``YYYYMMDD``, ``dd mmm yyyy``, ``YYYY-MM-DD``, ``dd/mm/yyyy`` or empty.
+
+    ValueError (with the value) for anything else, including impossible dates.
+    """
+    text = _TIME_SUFFIX.sub("", value.strip())
+    if not text:
+        return None
+    for form in _BIRTH_FORMS:
+        match = form.fullmatch(text)
+        if match is None:
+            continue
+        parts = match.groupdict()
+        month = _MONTH_NUMBER.get(parts["mon"].lower()) if "mon" in parts else int(parts["m"])
+        if month is None:
+            break
+        try:
+            return date(int(parts["y"]), month, int(parts["d"]))
+        except ValueError:
+            break
+    raise ValueError(f"birth {value[:30]!r} is not a date in a known form")
+
+
+def format_birth_add(value: date) -> str:
+    """phbkAdd's birth: ``YYYYMMDD`` (reference II.1: ``birth=19450817``)."""
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+
+
+def format_birth_edit(value: date) -> str:
+    """phbkEdit's birth: ``dd Mon yyyy`` (reference II.2: ``birth=17 aug 2010``).
+
+    English month abbreviations independent of the locale (strftime's %b is locale-dependent).
+    """
+    return f"{value.day:02d} {_MONTHS[value.month - 1]} {value.year:04d}"
+
