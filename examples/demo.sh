@@ -1,0 +1,19 @@
+#!/bin/sh
+# The README's demo: plan and apply the example phonebook against the embedded sandbox
+# gateway, then plan again to show that nothing is left to change. Runs in a fresh temporary
+# copy of examples/, so it can be run any number of times. Needs smsync on PATH or in .venv.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+if ! command -v smsync >/dev/null 2>&1; then
+  PATH="$here/../.venv/bin:$PATH"
+fi
+demo=$(mktemp -d "${TMPDIR:-/tmp}/smsync-demo.XXXXXX")
+cp -R "$here/." "$demo"
+rm -rf "$demo/.smsync"
+echo "== demo project: $demo (endpoint sandbox://.smsync/sandbox.sqlite, no server needed)"
+step() { echo; echo "\$ $*"; "$@"; }
+step smsync validate "$demo"
+step smsync plan "$demo"
+step smsync apply "$demo" --auto-approve
+step smsync plan "$demo" --detailed-exitcode
+step smsync sandbox show --db "$demo/.smsync/sandbox.sqlite"

@@ -1,0 +1,109 @@
+"""Phone numbers: one canonical form for comparison, the gateway's form for the wire.
+
+Users write Indonesian numbers many ways (``0812…``, ``62812…``, ``+62 812-…``, ``62-812-…``);
+the gateway stores whatever it was sent. Everything that compares numbers goes through
+:func:`normalize` (spec files, strict) or :func:`try_normalize` (remote data, lenient), which give
+E.164 (``+628123456789``). :func:`to_gateway` gives the form the reference documents for the
+wire: international digits without the plus (``628123456789``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+__all__ = ["InvalidNumberError", "mask", "normalize", "to_gateway", "try_normalize"]
+
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+# What may appear in a number as users write it: digits, a leading plus, spaces, dashes, dots,
+# parentheses. Anything else (letters, extensions) is refused before phonenumbers sees it,
+# because phonenumbers would happily read "0812-CALL-ME" as digits.
+_ALLOWED = re.compile(r"^\+?[0-9 ().\-]+$")
+_MAX_LEN = 32
+
+
+class InvalidNumberError(ValueError):
+    """The text is not a valid mobile number for the region. The message says why."""
+
+
+def _digits_for_message(raw: str) -> str:
+    return raw if len(raw) <= _MAX_LEN else raw[:_MAX_LEN] + "…"
+
+
+@lru_cache(maxsize=65536)
+def normalize(raw: str, region: str = "ID") -> str:
+    """Canonical E.164 (``+628123456789``) of a valid *mobile* number; raises InvalidNumberError.
+
+    A number without a country code is read in ``region``; ``62…`` without a plus is taken as
+    international when the region's country code is 62 (the gateway's documented 628… form).
+    """
+    text = raw.strip()
+    if not text:
+        raise InvalidNumberError("empty phone number")
+    if len(text) > _MAX_LEN or not _ALLOWED.match(text):
+        raise InvalidNumberError(f"{_digits_for_message(text)!r} is not a phone number")
+    parsed = _parse(text, region)
+    if parsed is None:
+        raise InvalidNumberError(f"{text!r} is not a phone number")
+    # number_type() is UNKNOWN for invalid numbers, so one call decides both questions
+    # (is_valid_number would run the same metadata matching a second time: 100k-row CSVs).
+    if phonenumbers.number_type(parsed) not in _MOBILE_TYPES:
+        if not phonenumbers.is_valid_number(parsed):
+            raise InvalidNumberError(f"{text!r} is not a valid phone number for region {region}")
+        raise InvalidNumberError(f"{text!r} is not a mobile number (region {region})")
+    return str(phonenumbers.format_number(parsed, PhoneNumberFormat.E164))
+
+
+def _parse(text: str, region: str) -> phonenumbers.PhoneNumber | None:
+    digits = re.sub(r"[^0-9]", "", text)
+    if not text.startswith("+"):
+        # "628123…" / "62-812-…": international digits without the plus. phonenumbers would
+        # read them as a national number in region ID and reject them; the gateway documents
+        # this form, so accept it when the leading digits are the region's country code.
+        cc = phonenumbers.country_code_for_region(region.upper())
+        if cc and digits.startswith(str(cc)) and not digits.startswith("0"):
+            text = "+" + digits
+    try:
+        return phonenumbers.parse(text, region.upper())
+    except NumberParseException:
+        return None
+
+
+def try_normalize(raw: str, region: str = "ID") -> str | None:
+    """E.164 for remote data, or None when the text cannot be read as a phone number at all.
+
+    Lenient: accepts any *possible* number (remote records may hold landlines or numbers
+    phonenumbers' metadata does not know yet); the planner compares raw digits for the rest.
+    """
+    text = raw.strip()
+    if not text or len(text) > _MAX_LEN or not _ALLOWED.match(text):
+        return None
+    parsed = _parse(text, region)
+    if parsed is None or not phonenumbers.is_possible_number(parsed):
+        return None
+    return str(phonenumbers.format_number(parsed, PhoneNumberFormat.E164))
+
+
+def to_gateway(e164: str) -> str:
+    """The wire form the reference documents: international digits, no plus (``628…``)."""
+    if not e164.startswith("+") or not e164[1:].isdigit():
+        raise ValueError(f"not an E.164 number: {e164!r}")
+    return e164[1:]
+
+
+def to_national(e164: str) -> str:
+    """The national form (``0812…``) for display, when the number is Indonesian; else E.164."""
+    if e164.startswith("+62"):
+        return "0" + e164[3:]
+    return e164
+
+
+def mask(number: str) -> str:
+    """PII-safe display: keep the first 4 and last 3 digits (``0812****971``)."""
+    s = number.strip()
+    if len(s) <= 7:
+        return "*" * len(s)
+    return s[:4] + "*" * (len(s) - 7) + s[-3:]

@@ -1,0 +1,471 @@
+"""Spec files -> DesiredState, collecting every problem (structural and semantic) of a run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from smsync.numbers import InvalidNumberError, normalize
+from smsync.spec.errors import SpecErrors, SpecProblem
+from smsync.spec.model import (
+    Audience,
+    BroadcastSpec,
+    ContactSelector,
+    ContactSpec,
+    DesiredState,
+    GroupSpec,
+    Location,
+    Scalar,
+)
+from smsync.spec.project import PROJECT_FILE, Project
+from smsync.spec.schema import SPEC_SCHEMA, field_name, schema_def, validate_doc
+from smsync.spec.yamldoc import JsonPath, YamlDoc, load_yaml_file
+
+CSV_COLUMNS = ("name", "mobile", "address", "birth", "desc", "protect")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+# --- which files ----------------------------------------------------------------------------
+
+
+def discover_spec_files(project: Project) -> list[Path]:
+    """The spec files: the project's globs, or every *.yaml/*.yml under the root except
+    smsync.yaml and anything inside a dot-directory."""
+    root = project.root
+    found: set[Path] = set()
+    if project.spec_globs:
+        for pattern in project.spec_globs:
+            found.update(p for p in root.glob(pattern) if p.is_file())
+    else:
+        for ext in ("*.yaml", "*.yml"):
+            for p in root.rglob(ext):
+                rel = p.relative_to(root)
+                if any(part.startswith(".") for part in rel.parts) or not p.is_file():
+                    continue
+                found.add(p)
+    found.discard(root / PROJECT_FILE)
+    return sorted(found)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+def load_desired_state(project: Project, files: list[Path] | None = None) -> DesiredState:
+    """Read and check every spec file (``files`` or the discovered ones). Raises SpecErrors
+    listing every problem found."""
+    paths = discover_spec_files(project) if files is None else files
+    b = _Builder(project)
+    for p in paths:
+        b.load_file(p)
+    b.check_cross_document()
+    if b.problems:
+        raise SpecErrors(b.problems)
+    return DesiredState(groups=b.groups, broadcasts=b.broadcasts, files=list(paths))
+
+
+def load_suppression(project: Project) -> frozenset[str]:
+    """The suppression list (E.164 numbers never to message): one number per line, blank lines
+    and ``#`` comments ignored. Empty when none is configured. Raises SpecErrors."""
+    path = project.suppression_file
+    if path is None:
+        return frozenset()
+    shown = _shown(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        why = getattr(e, "strerror", None) or "not UTF-8 text"
+        raise SpecErrors([SpecProblem(Location(shown), "suppression_file",
+                                      f"cannot read: {why}")]) from None
+    out: set[str] = set()
+    problems: list[SpecProblem] = []
+    for i, line in enumerate(text.splitlines(), 1):
+        raw = line.split("#", 1)[0].strip()
+        if not raw:
+            continue
+        try:
+            out.add(normalize(raw, project.region))
+        except InvalidNumberError as e:
+            problems.append(SpecProblem(Location(shown, i, 1), "number", str(e)))
+    if problems:
+        raise SpecErrors(problems)
+    return frozenset(out)
+
+
+# --- the builder ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Limits:
+    """Limits for CSV cells, read from the schema so the schema stays the single source."""
+
+    name_max: int
+    address_max: int
+    desc_max: int
+    text_pattern: re.Pattern[str]
+
+    @classmethod
+    def from_schema(cls) -> _Limits:
+        d = schema_def(SPEC_SCHEMA, "contact")["properties"]
+        text = schema_def(SPEC_SCHEMA, "text")
+        name = schema_def(SPEC_SCHEMA, "name")
+        return cls(int(name["maxLength"]), int(d["address"]["maxLength"]),
+                   int(d["desc"]["maxLength"]), re.compile(text["pattern"]))
+
+
+@dataclass
+class _Builder:
+    project: Project
+    problems: list[SpecProblem] = field(default_factory=list)
+    groups: list[GroupSpec] = field(default_factory=list)
+    broadcasts: list[BroadcastSpec] = field(default_factory=list)
+    _limits: _Limits = field(default_factory=_Limits.from_schema)
+
+    def err(self, where: Location, fld: str, message: str) -> None:
+        self.problems.append(SpecProblem(where, fld, message))
+
+    def load_file(self, path: Path) -> None:
+        docs, problems = load_yaml_file(path, _shown(path))
+        self.problems.extend(problems)
+        for doc in docs:
+            if doc.data is None:
+                continue
+            structural = validate_doc(doc, SPEC_SCHEMA)
+            self.problems.extend(structural)
+            data = doc.data
+            if not isinstance(data, dict):
+                continue
+            # Semantic checks run even when the structure is broken elsewhere in the document,
+            # so one run reports everything; each check skips values of the wrong type.
+            if data.get("kind") == "Group":
+                self._group(doc, path)
+            elif data.get("kind") == "Broadcast":
+                self._broadcast(doc)
+
+    # --- groups -----------------------------------------------------------------------------
+
+    def _group(self, doc: YamlDoc, path: Path) -> None:
+        d: dict[str, Any] = doc.data
+        name = d.get("name")
+        if not isinstance(name, str):
+            return
+        state = d.get("state", "present")
+        protect = d.get("protect", False) is True
+        g = GroupSpec(name=name, state=state if state in ("present", "absent") else "present",
+                      protect=protect, where=doc.locate(("name",)))
+        if g.state == "absent":
+            for key in ("contacts", "contacts_file"):
+                if key in d:
+                    self.err(doc.locate_key((), key), key,
+                             "a group with 'state: absent' cannot list contacts")
+            if protect:
+                self.err(doc.locate_key((), "protect"), "protect",
+                         "a protected group cannot be 'state: absent'")
+        if "contacts" in d and "contacts_file" in d:
+            self.err(doc.locate_key((), "contacts_file"), "contacts_file",
+                     "use either 'contacts' or 'contacts_file', not both")
+        seen: dict[str, Location] = {}
+        contacts = d.get("contacts")
+        if isinstance(contacts, list):
+            for i, c in enumerate(contacts):
+                spec = self._yaml_contact(doc, ("contacts", i), c)
+                if spec is not None:
+                    self._add_unique(g, spec, seen, ("contacts", i), doc)
+        cf = d.get("contacts_file")
+        if isinstance(cf, str) and cf:
+            csv_path = (path.parent / cf)
+            g.contacts_file = csv_path
+            self._csv_contacts(g, csv_path, doc.locate(("contacts_file",)), seen)
+        self.groups.append(g)
+
+    def _add_unique(self, g: GroupSpec, spec: ContactSpec, seen: dict[str, Location],
+                    path: JsonPath | None, doc: YamlDoc | None) -> None:
+        first = seen.get(spec.mobile)
+        if first is not None:
+            where = doc.locate((*path, "mobile")) if doc and path else spec.where
+            fld = field_name((*path, "mobile")) if path else "mobile"
+            self.err(where, fld, f"{spec.mobile} appears twice in group '{g.name}' "
+                                 f"(first at {first})")
+            return
+        seen[spec.mobile] = spec.where
+        g.contacts.append(spec)
+
+    def _yaml_contact(self, doc: YamlDoc, path: JsonPath, c: Any) -> ContactSpec | None:
+        if not isinstance(c, dict):
+            return None
+        ok = True
+        name, mobile = c.get("name"), c.get("mobile")
+        if not isinstance(name, str) or not isinstance(mobile, str | int) \
+                or isinstance(mobile, bool):
+            ok = False
+        e164 = ""
+        if ok:
+            try:
+                e164 = normalize(str(mobile), self.project.region)
+            except InvalidNumberError as e:
+                self.err(doc.locate((*path, "mobile")), field_name((*path, "mobile")), str(e))
+                ok = False
+        birth: date | None = None
+        if "birth" in c:
+            b = c["birth"]
+            birth = _parse_date(b) if isinstance(b, str) else None
+            if birth is None:
+                # Reported, but the contact is still returned so that the duplicate check runs;
+                # any problem makes the whole load fail, so this spec is never used.
+                self.err(doc.locate((*path, "birth")), field_name((*path, "birth")),
+                         f"'{b}' is not a date (YYYY-MM-DD)")
+        if not ok:
+            return None
+        address, desc = c.get("address"), c.get("desc")
+        return ContactSpec(
+            name=str(name), mobile=e164,
+            address=address if isinstance(address, str) else None,
+            birth=birth,
+            desc=desc if isinstance(desc, str) else None,
+            protect=c.get("protect") is True,
+            where=doc.locate(path),
+        )
+
+    def _csv_contacts(self, g: GroupSpec, path: Path, ref: Location,
+                      seen: dict[str, Location]) -> None:
+        shown = _shown(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            self.err(ref, "contacts_file", f"{shown} does not exist")
+            return
+        except (OSError, UnicodeDecodeError) as e:
+            self.err(ref, "contacts_file", f"cannot read {shown}: "
+                     f"{getattr(e, 'strerror', None) or 'not UTF-8 text'}")
+            return
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        try:
+            header = next(reader, None)
+        except csv.Error as e:
+            self.err(Location(shown, 1), "header", f"broken CSV: {e}")
+            return
+        if header is None:
+            self.err(Location(shown, 1), "header", "empty CSV file (needs a header line)")
+            return
+        cols = [h.strip().lower() for h in header]
+        bad = False
+        for h in cols:
+            if h not in CSV_COLUMNS:
+                self.err(Location(shown, 1), "header",
+                         f"unknown column '{h}'; allowed: {', '.join(CSV_COLUMNS)}")
+                bad = True
+        for req in ("name", "mobile"):
+            if req not in cols:
+                self.err(Location(shown, 1), "header", f"missing column '{req}'")
+                bad = True
+        if len(set(cols)) != len(cols):
+            self.err(Location(shown, 1), "header", "a column appears twice")
+            bad = True
+        if bad:
+            return
+        idx = {h: i for i, h in enumerate(cols)}
+        prev_end = reader.line_num
+        while True:
+            start = prev_end + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as e:
+                self.err(Location(shown, start), "row", f"broken CSV row: {e}")
+                break  # the reader cannot resynchronise reliably after a quoting error
+            prev_end = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # blank line
+            if len(row) != len(cols):
+                self.err(Location(shown, start), "row",
+                         f"{len(row)} fields, but the header has {len(cols)}")
+                continue
+            spec = self._csv_row(row, idx, Location(shown, start))
+            if spec is not None:
+                self._add_unique(g, spec, seen, None, None)
+
+    def _csv_row(self, row: list[str], idx: dict[str, int], where: Location) -> ContactSpec | None:
+        lim = self._limits
+
+        def cell(col: str) -> str | None:
+            i = idx.get(col)
+            if i is None:
+                return None
+            v = row[i].strip()
+            return v or None  # an empty cell means "not managed", like a missing YAML key
+
+        def text(col: str, max_len: int) -> str | None:
+            v = cell(col)
+            if v is None:
+                return None
+            if len(v) > max_len:
+                self.err(where, col, f"too long ({len(v)} characters; at most {max_len})")
+            elif not lim.text_pattern.match(v):
+                self.err(where, col, "contains a control character (newline, tab, …)")
+            return v
+
+        name = text("name", lim.name_max)
+        if name is None:
+            self.err(where, "name", "must not be empty")
+        raw_mobile = cell("mobile")
+        e164 = ""
+        if raw_mobile is None:
+            self.err(where, "mobile", "must not be empty")
+        else:
+            try:
+                e164 = normalize(raw_mobile, self.project.region)
+            except InvalidNumberError as e:
+                self.err(where, "mobile", str(e))
+        address = text("address", lim.address_max)
+        desc = text("desc", lim.desc_max)
+        birth_raw = cell("birth")
+        birth = _parse_date(birth_raw) if birth_raw is not None else None
+        if birth_raw is not None and birth is None:
+            self.err(where, "birth", f"'{birth_raw}' is not a date (YYYY-MM-DD)")
+        protect_raw = (cell("protect") or "false").lower()
+        if protect_raw not in _TRUE | _FALSE:
+            self.err(where, "protect", f"'{protect_raw}' is not true or false")
+        if name is None or not e164:
+            return None  # other problems are reported; the contact still joins the dup check
+        return ContactSpec(name=name, mobile=e164, address=address, birth=birth, desc=desc,
+                           protect=protect_raw in _TRUE, where=where)
+
+    # --- broadcasts -------------------------------------------------------------------------
+
+    def _broadcast(self, doc: YamlDoc) -> None:
+        d: dict[str, Any] = doc.data
+        name, template, aud = d.get("name"), d.get("template"), d.get("audience")
+        ok = isinstance(name, str) and isinstance(template, str) and isinstance(aud, dict)
+        channel = d.get("channel", "sms")
+        fallback = d.get("fallback")
+        if fallback is not None and channel != "whatsapp":
+            self.err(doc.locate(("fallback",)), "fallback",
+                     "a fallback only makes sense with 'channel: whatsapp'")
+            ok = False
+        not_before: datetime | None = None
+        if "not_before" in d:
+            nb = d["not_before"]
+            not_before = _parse_datetime(nb) if isinstance(nb, str) else None
+            if not_before is None:
+                self.err(doc.locate(("not_before",)), "not_before",
+                         f"'{nb}' is not an ISO 8601 time (e.g. 2025-01-31T09:00:00+07:00)")
+                ok = False
+            elif not_before.tzinfo is None:
+                self.err(doc.locate(("not_before",)), "not_before",
+                         "needs a UTC offset (e.g. +07:00), or it would depend on the machine")
+                ok = False
+        if isinstance(template, str):
+            try:
+                jinja2.Environment().parse(template)
+            except jinja2.TemplateSyntaxError as e:
+                self.err(doc.locate(("template",)), "template",
+                         f"template syntax error (template line {e.lineno}): {e.message}")
+                ok = False
+        audience = self._audience(doc, aud) if isinstance(aud, dict) else None
+        if audience is None or not ok:
+            return
+        assert isinstance(name, str) and isinstance(template, str)
+        vars_ = d.get("vars", {})
+        self.broadcasts.append(BroadcastSpec(
+            name=name, audience=audience, template=template,
+            channel="whatsapp" if channel == "whatsapp" else "sms",
+            fallback="sms" if fallback == "sms" else None,
+            not_before=not_before,
+            vars={str(k): v for k, v in vars_.items() if isinstance(v, Scalar)}
+            if isinstance(vars_, dict) else {},
+            max_recipients=_int_or_none(d.get("max_recipients")),
+            max_segments_per_message=_int_or_none(d.get("max_segments_per_message")),
+            max_total_segments=_int_or_none(d.get("max_total_segments")),
+            where=doc.locate(("name",)),
+        ))
+
+    def _audience(self, doc: YamlDoc, aud: dict[str, Any]) -> Audience | None:
+        if isinstance(aud.get("group"), str) and len(aud) == 1:
+            return Audience(group=aud["group"])
+        sel = aud.get("contacts")
+        if not isinstance(sel, dict) or len(aud) != 1:
+            return None
+        ok = True
+        numbers: list[str] = []
+        raw_numbers = sel.get("numbers", [])
+        for i, n in enumerate(raw_numbers if isinstance(raw_numbers, list) else []):
+            p: JsonPath = ("audience", "contacts", "numbers", i)
+            if isinstance(n, bool) or not isinstance(n, str | int):
+                ok = False
+                continue
+            try:
+                numbers.append(normalize(str(n), self.project.region))
+            except InvalidNumberError as e:
+                self.err(doc.locate(p), field_name(p), str(e))
+                ok = False
+        where: dict[str, tuple[str, ...]] = {}
+        raw_where = sel.get("where", {})
+        for k, v in (raw_where.items() if isinstance(raw_where, dict) else []):
+            values = v if isinstance(v, list) else [v]
+            where[k] = tuple(_scalar_text(x) for x in values)
+        groups = sel.get("groups", [])
+        if not ok or not isinstance(groups, list):
+            return None
+        return Audience(contacts=ContactSelector(
+            groups=tuple(str(g) for g in groups), where=where, numbers=tuple(numbers)))
+
+    # --- across documents -------------------------------------------------------------------
+
+    def check_cross_document(self) -> None:
+        seen: dict[str, GroupSpec] = {}
+        for g in self.groups:
+            key = g.name.casefold()
+            if key in seen:
+                self.err(g.where, "name", f"group '{g.name}' is declared twice "
+                                          f"(first at {seen[key].where})")
+            else:
+                seen[key] = g
+        seen_b: dict[str, BroadcastSpec] = {}
+        for b in self.broadcasts:
+            if b.name in seen_b:
+                self.err(b.where, "name", f"broadcast '{b.name}' is declared twice "
+                                          f"(first at {seen_b[b.name].where})")
+            else:
+                seen_b[b.name] = b
+
+
+def _parse_date(s: str) -> date | None:
+    if not _ISO_DATE.match(s):
+        return None
+    try:
+        return date.fromisoformat(s)
+    except ValueError:
+        return None
+
+
+def _parse_datetime(s: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(s.strip())
+    except ValueError:
+        return None
+
+
+def _int_or_none(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _scalar_text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)

@@ -1,0 +1,114 @@
+"""The typed desired state: what the spec files say the gateway account should look like.
+
+Plain data, no I/O. ``None`` in an optional contact field means "not declared in the spec":
+the field is not managed, so plan leaves the remote value alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+
+Channel = Literal["sms", "whatsapp"]
+GroupState = Literal["present", "absent"]
+Scalar = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Location:
+    """A position in a user's file; line and column are 1-based (column 0: whole line/file)."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
+        if self.column <= 0:
+            return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class ContactSpec:
+    name: str
+    mobile: str  # E.164, e.g. "+628123456789" (smsync.numbers.normalize)
+    address: str | None = None
+    birth: date | None = None
+    desc: str | None = None
+    protect: bool = False
+    where: Location = field(default=Location("<unknown>"), compare=False)
+
+
+@dataclass
+class GroupSpec:
+    name: str
+    state: GroupState = "present"
+    protect: bool = False
+    contacts: list[ContactSpec] = field(default_factory=list)
+    where: Location = field(default=Location("<unknown>"), compare=False)
+    # The CSV file the contacts came from, if any (for messages and for import round trips).
+    contacts_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class ContactSelector:
+    """``audience: {contacts: {...}}``: contacts in any of ``groups`` (all groups if empty) that
+    match every ``where`` filter (field equals one of the listed values), plus ``numbers``."""
+
+    groups: tuple[str, ...] = ()
+    where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    numbers: tuple[str, ...] = ()  # E.164
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Exactly one of ``group`` and ``contacts`` is set."""
+
+    group: str | None = None
+    contacts: ContactSelector | None = None
+
+
+@dataclass
+class BroadcastSpec:
+    name: str
+    audience: Audience
+    template: str
+    channel: Channel = "sms"
+    fallback: Literal["sms"] | None = None
+    not_before: datetime | None = None  # timezone-aware
+    vars: dict[str, Scalar] = field(default_factory=dict)
+    # None: use the project's safety default (Project.safety).
+    max_recipients: int | None = None
+    max_segments_per_message: int | None = None
+    max_total_segments: int | None = None
+    where: Location = field(default=Location("<unknown>"), compare=False)
+
+
+@dataclass
+class DesiredState:
+    groups: list[GroupSpec] = field(default_factory=list)
+    broadcasts: list[BroadcastSpec] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    def group(self, name: str) -> GroupSpec | None:
+        """The group of that name, matched case-insensitively as the gateway matches names."""
+        key = name.casefold()
+        for g in self.groups:
+            if g.name.casefold() == key:
+                return g
+        return None
+
+    def broadcast(self, name: str) -> BroadcastSpec | None:
+        for b in self.broadcasts:
+            if b.name == name:
+                return b
+        return None
+
+    @property
+    def contact_count(self) -> int:
+        return sum(len(g.contacts) for g in self.groups)

@@ -1,0 +1,266 @@
+"""The project file (smsync.yaml) and gateway credentials.
+
+Settings resolve in this order: command-line option, environment (SMSYNC_ENDPOINT,
+SMSYNC_USERNAME, SMSYNC_PASSWORD), smsync.yaml. The password never comes from smsync.yaml or a
+command-line value: only SMSYNC_PASSWORD, --password-file, or a credentials file that only its
+owner can read.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, ScalarNode
+
+from smsync.gateway.errors import SmsyncError
+from smsync.spec.errors import SpecErrors, SpecProblem
+from smsync.spec.schema import PROJECT_SCHEMA, validate_doc
+from smsync.spec.yamldoc import load_yaml_file
+
+PROJECT_FILE = "smsync.yaml"
+DEFAULT_LEDGER = ".smsync/ledger.sqlite"
+DEFAULT_REGION = "ID"
+# The embedded sandbox creates its account itself, so a sandbox:// endpoint works without any
+# password configured; this fixed value is what both sides use then.
+SANDBOX_DEFAULT_PASSWORD = "sandbox"
+SANDBOX_SCHEME = "sandbox://"
+
+
+@dataclass(frozen=True)
+class Safety:
+    """Limits plan/apply and broadcasts enforce (see the README for what each one guards)."""
+
+    max_delete_share: float = 0.30
+    max_update_share: float = 0.30
+    min_existing: int = 10
+    max_recipients: int = 1000
+    max_segments_per_message: int = 3
+    max_total_segments: int = 3000
+
+
+@dataclass
+class Project:
+    root: Path
+    config_file: Path | None = None
+    endpoint: str | None = None  # as written in smsync.yaml (sandbox paths made absolute)
+    username: str | None = None
+    region: str = DEFAULT_REGION
+    spec_globs: list[str] = field(default_factory=list)  # empty: the default discovery
+    safety: Safety = field(default_factory=Safety)
+    suppression_file: Path | None = None
+    ledger_path: Path = Path(DEFAULT_LEDGER)
+    page_size: int | None = None
+
+
+def load_project(root: Path) -> Project:
+    """Read ``root/smsync.yaml`` if present (defaults otherwise). Raises SpecErrors."""
+    root = root.resolve()
+    cfg = root / PROJECT_FILE
+    project = Project(root=root, ledger_path=root / DEFAULT_LEDGER)
+    if not cfg.is_file():
+        return project
+    shown = _shown(cfg, root)
+    docs, problems = load_yaml_file(cfg, shown)
+    if len(docs) > 1:
+        problems.append(SpecProblem(docs[1].where, "", f"{PROJECT_FILE} must hold one document"))
+    if problems:
+        raise SpecErrors(problems)
+    project.config_file = cfg
+    if not docs:
+        return project
+    doc = docs[0]
+    problems = validate_doc(doc, PROJECT_SCHEMA)
+    if problems:
+        raise SpecErrors(problems)
+    data: dict[str, Any] = doc.data
+    gw = data.get("gateway", {})
+    if "endpoint" in gw:
+        project.endpoint = _absolute_endpoint(gw["endpoint"], root)
+    project.username = gw.get("username")
+    project.page_size = gw.get("page_size")
+    project.region = str(data.get("defaults", {}).get("region", DEFAULT_REGION)).upper()
+    project.spec_globs = list(data.get("spec", []))
+    project.safety = Safety(**data.get("safety", {}))
+    if "suppression_file" in data:
+        project.suppression_file = root / data["suppression_file"]
+    if "ledger" in data:
+        project.ledger_path = root / data["ledger"]
+    return project
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _absolute_endpoint(endpoint: str, base: Path) -> str:
+    """``sandbox://rel/path`` -> ``sandbox:///abs/path`` (relative to ``base``)."""
+    if endpoint.startswith(SANDBOX_SCHEME):
+        p = Path(endpoint[len(SANDBOX_SCHEME):])
+        return SANDBOX_SCHEME + str(p if p.is_absolute() else (base / p).resolve())
+    return endpoint
+
+
+# --- credentials ---------------------------------------------------------------------------
+
+
+class CredentialsError(SmsyncError):
+    """Endpoint, username or password missing or unusable. Never quotes a password."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    endpoint: str
+    username: str
+    password: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.endpoint}"
+
+
+def default_credentials_file() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "smsync" / "credentials"
+
+
+def resolve_credentials(
+    project: Project,
+    *,
+    endpoint: str | None = None,
+    username: str | None = None,
+    password_file: Path | None = None,
+    credentials_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Credentials:
+    """Endpoint, username and password, from CLI options, environment, then smsync.yaml."""
+    env = os.environ if env is None else env
+    ep = endpoint or env.get("SMSYNC_ENDPOINT")
+    ep = _absolute_endpoint(ep, Path.cwd()) if ep else project.endpoint
+    if not ep:
+        raise CredentialsError(
+            "no gateway endpoint: pass --endpoint URL, set SMSYNC_ENDPOINT, or set "
+            "gateway.endpoint in smsync.yaml"
+        )
+    if not ep.startswith(("http://", "https://", SANDBOX_SCHEME)):
+        raise CredentialsError(f"endpoint {ep!r} must start with http://, https:// or sandbox://")
+    user = username or env.get("SMSYNC_USERNAME") or project.username
+    if not user:
+        raise CredentialsError(
+            "no username: pass --username, set SMSYNC_USERNAME, or set gateway.username in "
+            "smsync.yaml"
+        )
+    password = _password(ep, user, password_file, credentials_file, env)
+    return Credentials(ep, user, password)
+
+
+def _password(
+    endpoint: str,
+    user: str,
+    password_file: Path | None,
+    credentials_file: Path | None,
+    env: Mapping[str, str],
+) -> str:
+    if password_file is not None:
+        try:
+            pw = password_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as e:
+            raise CredentialsError(f"cannot read password file {password_file}: "
+                                   f"{getattr(e, 'strerror', None) or type(e).__name__}") from None
+        if not pw:
+            raise CredentialsError(f"password file {password_file} is empty")
+        return pw
+    if env.get("SMSYNC_PASSWORD"):
+        return env["SMSYNC_PASSWORD"]
+    explicit = credentials_file or (
+        Path(env["SMSYNC_CREDENTIALS_FILE"]) if env.get("SMSYNC_CREDENTIALS_FILE") else None
+    )
+    cred_path = explicit or default_credentials_file()
+    if explicit is not None and not cred_path.is_file():
+        raise CredentialsError(f"credentials file {cred_path} does not exist")
+    if cred_path.is_file():
+        table = read_credentials_file(cred_path)
+        if user in table:
+            return table[user]
+        if explicit is not None and not endpoint.startswith(SANDBOX_SCHEME):
+            raise CredentialsError(f"credentials file {cred_path} has no entry for user {user!r}")
+    if endpoint.startswith(SANDBOX_SCHEME):
+        return SANDBOX_DEFAULT_PASSWORD
+    raise CredentialsError(
+        f"no password for user {user!r}: set SMSYNC_PASSWORD, pass --password-file FILE, or add "
+        f"'{user}: PASSWORD' to {cred_path} (chmod 600)"
+    )
+
+
+def read_credentials_file(path: Path) -> dict[str, str]:
+    """A YAML mapping ``username: password`` or an INI file (``[username]`` sections with a
+    ``password`` key, or ``username = password`` lines). Refused if group/other can read it."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise CredentialsError(f"cannot read credentials file {path}: {e.strerror}") from None
+    if os.name == "posix" and st.st_mode & 0o077:
+        raise CredentialsError(
+            f"credentials file {path} is accessible by group/others (mode "
+            f"{stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {path}"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise CredentialsError(f"cannot read credentials file {path} as UTF-8 text") from None
+    table = _credentials_yaml(text)
+    if table is None:
+        table = _credentials_ini(text)
+    if table is None:
+        # Never quote the parser's message: it would show a line of the file (a password).
+        raise CredentialsError(
+            f"credentials file {path} is neither a YAML mapping 'username: password' nor an "
+            "INI file"
+        )
+    return table
+
+
+def _credentials_yaml(text: str) -> dict[str, str] | None:
+    try:
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+    if not isinstance(node, MappingNode):
+        return None
+    out: dict[str, str] = {}
+    for k, v in node.value:
+        # Raw scalar text: YAML would turn a password like 0123 or 1.50 into a number.
+        if not isinstance(k, ScalarNode) or not isinstance(v, ScalarNode):
+            return None
+        out[k.value] = v.value
+    return out
+
+
+def _credentials_ini(text: str) -> dict[str, str] | None:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # usernames keep case
+    try:
+        try:
+            parser.read_string(text)
+        except configparser.MissingSectionHeaderError:
+            parser.read_string("[credentials]\n" + text)
+    except configparser.Error:
+        return None
+    out: dict[str, str] = {}
+    for section in parser.sections():
+        items = dict(parser.items(section, raw=True))
+        if set(items) == {"password"}:
+            out[section] = items["password"]
+        else:
+            out.update({k: v for k, v in items.items() if k != "password"})
+    return out or None
+
+

@@ -1,0 +1,86 @@
+"""`smsync init`: a commented project ready for the local sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smsync.gateway.errors import SmsyncError
+
+PROJECT_TEMPLATE = """\
+# smsync project file: the gateway, defaults, which spec files to read, safety limits.
+# Check it with `smsync validate`. Full reference: schemas/project.schema.json.
+#
+# The password is never written here. smsync takes it from SMSYNC_PASSWORD, from
+# --password-file FILE, or from ~/.config/smsync/credentials (a `username: password`
+# mapping that only you may read: chmod 600). The sandbox below needs no password.
+version: 1
+
+gateway:
+  # sandbox://PATH is a local sandbox gateway kept in a SQLite file (relative to this
+  # file). For the real gateway use e.g.  endpoint: http://send.smsmasking.co.id:8080
+  endpoint: sandbox://.smsync/sandbox.sqlite
+  username: demo
+  # page_size: 100            # records per page when reading the phonebook
+
+defaults:
+  region: ID                  # numbers written as 08… are read as Indonesian numbers
+
+# Spec files (Group / Broadcast documents). Default: every *.yaml / *.yml under this
+# directory except smsync.yaml and dot-directories.
+# spec:
+#   - groups/*.yaml
+#   - broadcasts/*.yaml
+
+safety:
+  max_delete_share: 0.30      # plan refuses to delete more than 30% of existing contacts…
+  max_update_share: 0.30      # …or to change more than 30% of them…
+  min_existing: 10            # …once at least this many contacts exist
+  max_recipients: 1000        # broadcast caps (a Broadcast may set lower ones)
+  max_segments_per_message: 3
+  max_total_segments: 3000
+
+# suppression_file: suppression.txt   # numbers never to message, one per line
+# ledger: .smsync/ledger.sqlite       # record of sent broadcasts (default shown)
+"""
+
+GROUP_TEMPLATE = """\
+# A phonebook group. `smsync plan` shows what would change on the gateway,
+# `smsync apply` makes it so. Optional fields that are left out are not managed.
+kind: Group
+name: Teman
+contacts:
+  - name: Budi Santoso
+    mobile: "081234567890"          # 08…, 628… and +62 8… all mean the same number
+    address: Jl. Merdeka No. 10, Bandung
+    birth: 1990-08-17
+    desc: Teman kuliah
+  - name: Siti Rahayu
+    mobile: "+62 857-1234-5678"
+  - name: Andi Wijaya
+    mobile: "6281398765432"
+    protect: true                   # never deleted by apply
+"""
+
+GITIGNORE = ".smsync/\n"
+
+
+def init_project(root: Path) -> list[Path]:
+    """Write smsync.yaml and groups/teman.yaml (and .gitignore if absent). Refuses to overwrite:
+    raises SmsyncError naming the existing files, writing nothing."""
+    targets = {
+        root / "smsync.yaml": PROJECT_TEMPLATE,
+        root / "groups" / "teman.yaml": GROUP_TEMPLATE,
+    }
+    existing = [p for p in targets if p.exists()]
+    if existing:
+        names = ", ".join(str(p) for p in existing)
+        raise SmsyncError(f"refusing to overwrite existing file(s): {names}")
+    if not (root / ".gitignore").exists():
+        targets[root / ".gitignore"] = GITIGNORE
+    written = []
+    for path, text in targets.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as f:  # "x": never clobber, even on a race
+            f.write(text)
+        written.append(path)
+    return written

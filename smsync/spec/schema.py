@@ -1,0 +1,154 @@
+"""JSON Schema validation with errors mapped back to YAML positions and phrased for humans.
+
+The schemas in ``schemas/`` (shipped as ``smsync.schemas``) are the single source of truth for
+structure; this module only loads them and turns jsonschema's errors into SpecProblems.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from smsync.spec.errors import SpecProblem
+from smsync.spec.yamldoc import JsonPath, YamlDoc
+
+PROJECT_SCHEMA = "project.schema.json"
+SPEC_SCHEMA = "spec.schema.json"
+
+_JSON_TYPES = {
+    "object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
+    "number": "a number", "boolean": "true or false", "null": "empty",
+}
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    text = files("smsync.schemas").joinpath(name).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(load_schema(name))
+
+
+def schema_def(name: str, definition: str) -> dict[str, Any]:
+    d: dict[str, Any] = load_schema(name)["$defs"][definition]
+    return d
+
+
+def validate_doc(doc: YamlDoc, schema_name: str) -> list[SpecProblem]:
+    problems: list[SpecProblem] = []
+    for err in _validator(schema_name).iter_errors(doc.data):
+        problems.extend(_problems_for(doc, err))
+    return problems
+
+
+def field_name(path: JsonPath) -> str:
+    out = ""
+    for item in path:
+        if isinstance(item, int):
+            out += f"[{item}]"
+        else:
+            out += ("." if out else "") + item
+    return out
+
+
+def _problems_for(doc: YamlDoc, err: ValidationError) -> list[SpecProblem]:
+    path: JsonPath = tuple(err.absolute_path)
+    v = err.validator
+    # jsonschema types these attributes as unions with its Unset marker; on a real error
+    # from iter_errors they are always set.
+    schema: Any = err.schema
+    vv: Any = err.validator_value
+    inst: Any = err.instance
+    if v == "additionalProperties" and isinstance(inst, dict):
+        allowed = list(schema.get("properties", {}))
+        extra = [k for k in inst if k not in allowed]
+        out = []
+        for key in extra:
+            hint = difflib.get_close_matches(key, allowed, n=1)
+            msg = f"unknown key '{key}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
+            if allowed:
+                msg += f"; allowed: {', '.join(allowed)}"
+            out.append(SpecProblem(doc.locate_key(path, key), field_name((*path, key)), msg))
+        if out:
+            return out
+    if "propertyNames" in err.absolute_schema_path:
+        # jsonschema reports a bad key as an error of the key's schema (here an enum), at the
+        # mapping's path, with the key as the instance.
+        key = str(inst)
+        allowed = schema.get("enum", [])
+        return [SpecProblem(doc.locate_key(path, key), field_name((*path, key)),
+                            f"unknown field '{key}'; allowed: {', '.join(map(str, allowed))}")]
+    if v == "required":
+        missing = [k for k in vv if not _has(inst, k)]
+        return [SpecProblem(doc.locate(path), field_name((*path, k)), "missing (required)")
+                for k in missing]
+    return [SpecProblem(doc.locate(path), field_name(path), _message(err))]
+
+
+def _has(instance: Any, key: str) -> bool:
+    return isinstance(instance, dict) and key in instance
+
+
+def _short(value: Any) -> str:
+    s = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
+    return s if len(s) <= 40 else s[:40] + "…"
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    for name, t in (("object", dict), ("array", list), ("string", str), ("integer", int),
+                    ("number", float)):
+        if isinstance(value, t):
+            return name
+    return type(value).__name__
+
+
+def _message(err: ValidationError) -> str:
+    v = err.validator
+    vv: Any = err.validator_value
+    inst: Any = err.instance
+    schema: Any = err.schema
+    if v == "type":
+        wanted = [vv] if isinstance(vv, str) else list(vv)
+        names = " or ".join(_JSON_TYPES.get(t, t) for t in wanted)
+        return f"must be {names}, not {_JSON_TYPES.get(_type_of(inst), _type_of(inst))}"
+    if v == "enum":
+        return f"'{_short(inst)}' is not one of: {', '.join(map(str, vv))}"
+    if v == "const":
+        return f"must be {vv!r}"
+    if v == "maxLength":
+        return f"too long ({len(inst)} characters; at most {vv})"
+    if v == "minLength":
+        return "must not be empty" if vv == 1 else f"too short (at least {vv} characters)"
+    if v == "pattern":
+        if vv.startswith("^[^\\u0000"):
+            return "contains a control character (newline, tab, …)"
+        if "sandbox" in vv:
+            return "must start with http://, https:// or sandbox://"
+        return f"'{_short(inst)}' does not match {vv}"
+    if v in ("minimum", "maximum"):
+        return f"must be {'at least' if v == 'minimum' else 'at most'} {vv}"
+    if v == "minItems":
+        return "must not be empty" if vv == 1 else f"needs at least {vv} items"
+    if v in ("minProperties", "maxProperties"):
+        keys = list(schema.get("properties", {}))
+        if schema.get("maxProperties") == 1 and keys:
+            return f"needs exactly one of: {', '.join(keys)}"
+        return "must not be empty" if v == "minProperties" else f"at most {vv} keys"
+    if v == "anyOf":
+        return f"'{_short(inst)}' must be a value or a list of values"
+    msg = err.message
+    return msg if len(msg) <= 120 else msg[:120] + "…"
