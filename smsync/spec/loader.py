@@ -311,9 +311,12 @@ class _Builder:
             return v or None  # an empty cell means "not managed", like a missing YAML key
 
         def text(col: str, max_len: int) -> str | None:
-            v = cell(col)
-            if v is None:
+            # Text cells keep their spaces (they are data, and import round-trips them);
+            # a blank cell is "not managed".
+            i = idx.get(col)
+            if i is None or not row[i].strip():
                 return None
+            v = row[i]
             if len(v) > max_len:
                 self.err(where, col, f"too long ({len(v)} characters; at most {max_len})")
             elif not lim.text_pattern.match(v):
