@@ -1,1 +1,58 @@
-"""broadcast"""
+"""Broadcasts: plan (render, count, check), send exactly once, track delivery.
+
+Typical use (what ``smsync plan`` / ``smsync apply`` do)::
+
+    with Ledger(project.ledger_path) as ledger:
+        plans = plan_broadcasts(desired, project, ledger=ledger, now=now,
+                                remote_members=lambda group: [...])   # only undeclared groups
+        if any(p.unsafe for p in plans) and not force: ...            # exit 3
+        report = send_broadcasts(client, plans, ledger, concurrency=4, rate=None, force=force)
+"""
+
+from smsync.broadcast.dlr import DlrServer, check_token, make_dlr_server, serve_dlr
+from smsync.broadcast.errors import BroadcastError
+from smsync.broadcast.ledger import KEEP_BODIES_ENV, Ledger, LedgerRow
+from smsync.broadcast.plan import (
+    BroadcastPlan,
+    Limits,
+    Recipient,
+    Totals,
+    make_trxid,
+    masked,
+    plan_broadcasts,
+)
+from smsync.broadcast.send import (
+    BroadcastResult,
+    Failure,
+    Progress,
+    SendReport,
+    send_broadcasts,
+)
+from smsync.broadcast.status import STATE_ORDER, RefreshStats, ledger_status, refresh_status
+
+__all__ = [
+    "KEEP_BODIES_ENV",
+    "STATE_ORDER",
+    "BroadcastError",
+    "BroadcastPlan",
+    "BroadcastResult",
+    "DlrServer",
+    "Failure",
+    "Ledger",
+    "LedgerRow",
+    "Limits",
+    "Progress",
+    "Recipient",
+    "RefreshStats",
+    "SendReport",
+    "Totals",
+    "check_token",
+    "ledger_status",
+    "make_dlr_server",
+    "make_trxid",
+    "masked",
+    "plan_broadcasts",
+    "refresh_status",
+    "send_broadcasts",
+    "serve_dlr",
+]

@@ -1,0 +1,122 @@
+"""Who a broadcast reaches: members of the desired state (what the spec says the phonebook will
+hold once apply has run), and for groups the spec does not declare, the gateway's own listing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from smsync.broadcast.errors import BroadcastError
+from smsync.gateway.models import Contact
+from smsync.numbers import to_gateway, to_national, try_normalize
+from smsync.spec.model import BroadcastSpec, ContactSpec, DesiredState
+
+RemoteMembers = Callable[[str], list[Contact]]
+
+#: The contact fields a template can use (beside the broadcast's vars).
+CONTACT_FIELDS = ("name", "mobile", "address", "birth", "desc", "group")
+
+
+@dataclass(frozen=True)
+class Member:
+    """One recipient before rendering. ``fields`` are the template's contact variables."""
+
+    number: str  # E.164
+    name: str
+    group: str
+    fields: dict[str, str] = field(compare=False)
+
+    @property
+    def mobile(self) -> str:
+        return to_gateway(self.number)
+
+
+def _fields(name: str, number: str, group: str, address: str | None, birth: date | None,
+            desc: str | None) -> dict[str, str]:
+    # ``mobile`` is the national form (0812…): what a message text would show to a reader.
+    return {"name": name, "mobile": to_national(number), "address": address or "",
+            "birth": birth.isoformat() if birth else "", "desc": desc or "", "group": group}
+
+
+def from_spec(c: ContactSpec, group: str) -> Member:
+    return Member(c.mobile, c.name, group,
+                  _fields(c.name, c.mobile, group, c.address, c.birth, c.desc))
+
+
+@dataclass
+class Resolver:
+    """Resolves audiences for one plan run; remote listings are fetched once per group."""
+
+    desired: DesiredState
+    region: str
+    remote_members: RemoteMembers | None
+    warnings: list[str] = field(default_factory=list)
+    _remote: dict[str, list[Member]] = field(default_factory=dict)
+
+    def group_members(self, b: BroadcastSpec, group: str) -> list[Member]:
+        spec = self.desired.group(group)
+        if spec is not None:
+            if spec.state == "absent":
+                raise BroadcastError(
+                    f"{b.where}: broadcast '{b.name}': audience group '{group}' is declared "
+                    f"'state: absent' (at {spec.where})", broadcast=b.name)
+            return [from_spec(c, spec.name) for c in spec.contacts]
+        key = group.casefold()
+        if key not in self._remote:
+            if self.remote_members is None:
+                raise BroadcastError(
+                    f"{b.where}: broadcast '{b.name}': group '{group}' is not declared in the "
+                    "spec, and its members on the gateway were not read", broadcast=b.name)
+            members: list[Member] = []
+            for c in self.remote_members(group):
+                number = try_normalize(c.mobile, self.region)
+                if number is None:
+                    self.warnings.append(
+                        f"broadcast '{b.name}': gateway contact id {c.id} in group '{group}' "
+                        "has an unreadable number; left out")
+                    continue
+                members.append(Member(number, c.name, c.group, _fields(
+                    c.name, number, c.group, c.address, c.birth, c.desc)))
+            self._remote[key] = members
+        return list(self._remote[key])
+
+    def resolve(self, b: BroadcastSpec) -> list[Member]:
+        """The audience in a stable order, one entry per number (first occurrence wins)."""
+        aud = b.audience
+        if aud.group is not None:
+            return _dedupe(self.group_members(b, aud.group))
+        sel = aud.contacts
+        assert sel is not None
+        members: list[Member] = []
+        if sel.groups or sel.where:
+            groups = list(sel.groups) or [g.name for g in self.desired.groups
+                                          if g.state == "present"]
+            for g in groups:
+                members.extend(m for m in self.group_members(b, g) if self._matches(m, sel.where))
+        known = {m.number: m for g in self.desired.groups if g.state == "present"
+                 for m in (from_spec(c, g.name) for c in g.contacts)}
+        for n in sel.numbers:
+            members.append(known.get(n) or Member(n, "", "", _fields("", n, "", None, None, None)))
+        return _dedupe(members)
+
+    def _matches(self, m: Member, where: Mapping[str, tuple[str, ...]]) -> bool:
+        for fname, values in where.items():
+            have = m.fields.get(fname, "")
+            if fname == "mobile":
+                wanted = {try_normalize(v, self.region) or v for v in values}
+                if m.number not in wanted:
+                    return False
+            elif have not in values:
+                return False
+        return True
+
+
+def _dedupe(members: list[Member]) -> list[Member]:
+    seen: set[str] = set()
+    out: list[Member] = []
+    for m in members:
+        if m.number not in seen:
+            seen.add(m.number)
+            out.append(m)
+    return out

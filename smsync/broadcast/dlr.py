@@ -1,0 +1,155 @@
+"""A small HTTP server receiving the gateway's delivery reports into the ledger.
+
+The gateway calls the account's delivery-report URL with ``GET …?msgid=%id&status=%s``
+(reference V.2). Configure that URL as ``http://HOST:PORT/<token>/dlr?msgid=%id&status=%s``:
+the first path segment is a shared secret, compared in constant time, so nobody who merely
+finds the port can forge delivery states.
+
+Answers: 200 (recorded), 400 (bad or missing msgid/status), 403 (missing or wrong token),
+404 (msgid not in the ledger), 405 (other methods), 413 (request body too large), 414 (URL too
+long). The token never appears in logs or printed URLs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import re
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from smsync.broadcast.errors import BroadcastError
+from smsync.broadcast.ledger import Ledger
+from smsync.gateway.dlr import parse_delivery_report
+
+MAX_URL_CHARS = 2048
+MAX_BODY_BYTES = 2048
+MIN_TOKEN_CHARS = 16
+TOKEN_ENV = "SMSYNC_DLR_TOKEN"
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9._~-]+$")
+
+
+def check_token(token: str) -> str:
+    """The token if usable in a URL path and long enough; BroadcastError otherwise."""
+    if len(token) < MIN_TOKEN_CHARS or not _TOKEN_RE.match(token):
+        raise BroadcastError(
+            f"the delivery-report token must be at least {MIN_TOKEN_CHARS} characters of "
+            "A-Z a-z 0-9 . _ ~ - (e.g. from: python -c 'import secrets; "
+            "print(secrets.token_urlsafe(24))')")
+    return token
+
+
+class DlrServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], ledger: Ledger, token: str,
+                 log: Callable[[str], None] | None = None) -> None:
+        self.ledger = ledger
+        self.token = check_token(token).encode("ascii")
+        self.log = log
+        self.received = 0
+        self._count_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    @property
+    def url_template(self) -> str:
+        """The URL to configure at the gateway, with ``<token>`` standing for the secret."""
+        host, port = self.server_address[:2]
+        shown = f"[{host}]" if isinstance(host, str) and ":" in host else host
+        return f"http://{shown!s}:{port}/<token>/dlr?msgid=%id&status=%s"
+
+    def count(self) -> None:
+        with self._count_lock:
+            self.received += 1
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: DlrServer
+    server_version = "smsync-dlr"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # the default would print the request line, token included
+
+    def _answer(self, status: int, text: str) -> None:
+        body = (text + "\n").encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        if self.server.log is not None:
+            path = urlsplit(self.path).path
+            shown = "/<token>" + path[path.find("/", 1):] if path.count("/") > 1 else "/…"
+            self.server.log(f"{self.command} {shown[:80]} -> {status} {text}")
+
+    def do_GET(self) -> None:
+        self._handle(b"")
+
+    def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._answer(400, "bad Content-Length")
+            return
+        if length > MAX_BODY_BYTES or length < 0:
+            self.close_connection = True
+            self._answer(413, "request body too large")
+            return
+        self._handle(self.rfile.read(length))
+
+    def _reject_method(self) -> None:
+        self._answer(405, "use GET")
+
+    do_PUT = do_DELETE = do_PATCH = _reject_method
+
+    def _handle(self, body: bytes) -> None:
+        if len(self.path) > MAX_URL_CHARS:
+            self._answer(414, "URL too long")
+            return
+        parts = urlsplit(self.path)
+        segments = parts.path.split("/")
+        given = segments[1].encode("utf-8", "replace") if len(segments) > 1 else b""
+        if not hmac.compare_digest(given, self.server.token):
+            self._answer(403, "forbidden")
+            return
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        if body:
+            query.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        try:
+            report = parse_delivery_report(query)
+        except ValueError as e:
+            self._answer(400, str(e))
+            return
+        if not self.server.ledger.apply_delivery_report(report.msgid, report.state):
+            self._answer(404, "unknown msgid")
+            return
+        self.server.count()
+        self._answer(200, "OK")
+
+
+def make_dlr_server(ledger: Ledger, token: str, host: str = "127.0.0.1", port: int = 0,
+                    log: Callable[[str], None] | None = None) -> DlrServer:
+    """A bound (not yet serving) server; call ``serve_forever()`` (in a thread for tests)."""
+    try:
+        return DlrServer((host, port), ledger, token, log)
+    except OSError as e:
+        raise BroadcastError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+
+
+def serve_dlr(ledger_path: Path, token: str, host: str = "127.0.0.1", port: int = 8090,
+              *, on_ready: Callable[[DlrServer], None] | None = None,
+              log: Callable[[str], None] | None = None) -> int:
+    """Serve until interrupted (Ctrl-C); the number of delivery reports recorded."""
+    with Ledger(ledger_path) as ledger:
+        server = make_dlr_server(ledger, token, host, port, log)
+        with server:
+            if on_ready is not None:
+                on_ready(server)
+            with contextlib.suppress(KeyboardInterrupt):
+                server.serve_forever(poll_interval=0.2)
+            return server.received

@@ -1,0 +1,238 @@
+"""The broadcast ledger: what was sent to whom, so a broadcast reaches each recipient once.
+
+An SQLite file (default ``.smsync/ledger.sqlite`` in the project; WAL mode, synchronous=FULL so
+a row committed before a send survives a crash of the process or the machine) with one row per
+``(broadcast, number)``. A per-contact row's ``number`` is the recipient's E.164 number; a group
+send's row uses ``group:<GROUP NAME>``.
+
+Row life cycle (``state``):
+
+- ``pending``: written and committed BEFORE the request leaves. A pending row seen later means
+  the outcome is unknown (the process died, the connection dropped). A per-contact row is sent
+  again with the SAME trxid (the gateway deduplicates on it and answers the first send's body);
+  a group row is not (SendSMSGroup has no trxid) unless explicitly requested.
+- ``failed``: the gateway answered an error code (nothing was sent); ``error`` holds the code.
+  A later run tries again, with a fresh trxid (``attempt`` + 1) so the gateway's deduplication
+  cannot replay the old error.
+- ``SENT`` / ``DELIVRD`` / ``UNDELIVRD`` / ``REJECTED`` / ``EXPIRED``: accepted by the gateway
+  (``msgid`` set); later states come from Report.aspx or delivery reports.
+
+The ledger holds no secrets and, by default, no message bodies: a SHA-256 of the body, its
+length and its segment count. ``keep_bodies=True`` (or ``SMSYNC_LEDGER_KEEP_BODIES=1``) keeps
+the rendered body too, for audit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+from smsync.gateway.models import DeliveryState
+
+PENDING = "pending"
+FAILED = "failed"
+#: States of a row the gateway accepted: the recipient has been messaged.
+ACCEPTED_STATES = frozenset(s.value for s in DeliveryState)
+FINAL_STATES = frozenset(s.value for s in DeliveryState if s.is_final)
+KEEP_BODIES_ENV = "SMSYNC_LEDGER_KEEP_BODIES"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sends (
+    broadcast     TEXT NOT NULL,
+    number        TEXT NOT NULL,      -- E.164, or 'group:<name>' for a group send
+    kind          TEXT NOT NULL,      -- 'contact' | 'group'
+    channel       TEXT NOT NULL,      -- channel of the current/last attempt: 'sms' | 'whatsapp'
+    fallback_from TEXT,               -- 'whatsapp' when this is the SMS fallback
+    trxid         TEXT,
+    attempt       INTEGER NOT NULL DEFAULT 0,
+    state         TEXT NOT NULL,
+    msgid         TEXT,
+    error         TEXT,               -- gateway code of the last definite failure
+    body_sha256   TEXT NOT NULL,
+    body_len      INTEGER NOT NULL,
+    segments      INTEGER NOT NULL,
+    body          TEXT,               -- only with keep_bodies
+    recipients    INTEGER NOT NULL DEFAULT 1,
+    created_at    TEXT NOT NULL,
+    sent_at       TEXT,
+    updated_at    TEXT NOT NULL,
+    PRIMARY KEY (broadcast, number)
+);
+CREATE INDEX IF NOT EXISTS sends_msgid ON sends (msgid);
+"""
+
+
+def body_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def group_key(group: str) -> str:
+    return f"group:{group}"
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    broadcast: str
+    number: str
+    kind: str
+    channel: str
+    fallback_from: str | None
+    trxid: str | None
+    attempt: int
+    state: str
+    msgid: str | None
+    error: str | None
+    body_sha256: str
+    body_len: int
+    segments: int
+    body: str | None
+    recipients: int
+    created_at: str
+    sent_at: str | None
+    updated_at: str
+
+    @property
+    def accepted(self) -> bool:
+        """The gateway took the message: never send it again."""
+        return self.state in ACCEPTED_STATES
+
+
+_COLUMNS = ", ".join(LedgerRow.__dataclass_fields__)
+
+
+class Ledger:
+    """The ledger file; thread-safe (one connection behind a lock). Use as a context manager."""
+
+    def __init__(self, path: Path | str, *, keep_bodies: bool | None = None) -> None:
+        self.path = Path(path)
+        if keep_bodies is None:
+            keep_bodies = os.environ.get(KEEP_BODIES_ENV, "").strip().lower() in ("1", "true",
+                                                                                  "yes")
+        self.keep_bodies = keep_bodies
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
+                                   timeout=30.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Ledger({str(self.path)!r})"
+
+    # ---- reads ---------------------------------------------------------------------------
+
+    def _rows(self, sql: str, args: Iterable[object] = ()) -> list[LedgerRow]:
+        with self._lock:
+            cur = self._db.execute(sql, tuple(args))
+            return [LedgerRow(*r) for r in cur.fetchall()]
+
+    def get(self, broadcast: str, number: str) -> LedgerRow | None:
+        rows = self._rows(f"SELECT {_COLUMNS} FROM sends WHERE broadcast=? AND number=?",
+                          (broadcast, number))
+        return rows[0] if rows else None
+
+    def rows(self, broadcast: str | None = None) -> list[LedgerRow]:
+        if broadcast is None:
+            return self._rows(f"SELECT {_COLUMNS} FROM sends ORDER BY broadcast, number")
+        return self._rows(f"SELECT {_COLUMNS} FROM sends WHERE broadcast=? ORDER BY number",
+                          (broadcast,))
+
+    def by_msgid(self, msgid: str) -> list[LedgerRow]:
+        return self._rows(f"SELECT {_COLUMNS} FROM sends WHERE msgid=?", (msgid,))
+
+    def broadcasts(self) -> list[str]:
+        with self._lock:
+            cur = self._db.execute("SELECT DISTINCT broadcast FROM sends ORDER BY broadcast")
+            return [r[0] for r in cur.fetchall()]
+
+    def counts(self, broadcast: str) -> Counter[str]:
+        """Rows of ``broadcast`` by state (a group send counts once per member it reached)."""
+        with self._lock:
+            cur = self._db.execute(
+                "SELECT state, SUM(recipients) FROM sends WHERE broadcast=? GROUP BY state",
+                (broadcast,))
+            return Counter({state: int(n) for state, n in cur.fetchall()})
+
+    # ---- writes (each one committed before returning) ------------------------------------
+
+    def record_pending(self, *, broadcast: str, number: str, kind: str, channel: str,
+                       trxid: str | None, attempt: int, body: str, segments: int,
+                       recipients: int = 1, fallback_from: str | None = None) -> None:
+        """Insert or reset the row as pending (call this BEFORE sending)."""
+        now = _now()
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO sends (broadcast, number, kind, channel, fallback_from, trxid, "
+                "attempt, state, msgid, error, body_sha256, body_len, segments, body, "
+                "recipients, created_at, sent_at, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,NULL,NULL,?,?,?,?,?,?,NULL,?) "
+                "ON CONFLICT (broadcast, number) DO UPDATE SET kind=excluded.kind, "
+                "channel=excluded.channel, fallback_from=excluded.fallback_from, "
+                "trxid=excluded.trxid, attempt=excluded.attempt, state=excluded.state, "
+                "msgid=NULL, error=NULL, body_sha256=excluded.body_sha256, "
+                "body_len=excluded.body_len, segments=excluded.segments, body=excluded.body, "
+                "recipients=excluded.recipients, updated_at=excluded.updated_at",
+                (broadcast, number, kind, channel, fallback_from, trxid, attempt, PENDING,
+                 body_hash(body), len(body), segments, body if self.keep_bodies else None,
+                 recipients, now, now))
+
+    def record_sent(self, broadcast: str, number: str, msgid: str | None) -> None:
+        now = _now()
+        with self._lock:
+            self._db.execute(
+                "UPDATE sends SET state=?, msgid=?, error=NULL, sent_at=?, updated_at=? "
+                "WHERE broadcast=? AND number=?",
+                (DeliveryState.SENT.value, msgid, now, now, broadcast, number))
+
+    def record_failed(self, broadcast: str, number: str, code: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE sends SET state=?, error=?, updated_at=? WHERE broadcast=? AND number=?",
+                (FAILED, code, _now(), broadcast, number))
+
+    def update_state(self, broadcast: str, number: str, state: DeliveryState) -> None:
+        """A newer delivery state (Report.aspx) of an accepted row; SENT changes nothing."""
+        if not state.is_final:
+            return
+        placeholders = ",".join("?" * len(ACCEPTED_STATES))
+        with self._lock:
+            self._db.execute(
+                f"UPDATE sends SET state=?, updated_at=? WHERE broadcast=? AND number=? "
+                f"AND state IN ({placeholders})",
+                (state.value, _now(), broadcast, number, *sorted(ACCEPTED_STATES)))
+
+    def apply_delivery_report(self, msgid: str, state: DeliveryState) -> int:
+        """Set the state of the accepted row(s) with ``msgid``; the number of rows updated
+        (0: unknown msgid)."""
+        placeholders = ",".join("?" * len(ACCEPTED_STATES))
+        with self._lock:
+            cur = self._db.execute(
+                f"UPDATE sends SET state=?, updated_at=? WHERE msgid=? "
+                f"AND state IN ({placeholders})",
+                (state.value, _now(), msgid, *sorted(ACCEPTED_STATES)))
+            return cur.rowcount

@@ -1,0 +1,387 @@
+"""Sending planned broadcasts exactly once, with bounded concurrency and a rate cap.
+
+Exactly once rests on three things:
+
+1. every per-contact send carries a deterministic trxid, and the gateway answers a repeated
+   trxid with the first send's body without sending again;
+2. the ledger row is committed as ``pending`` BEFORE the request leaves and completed after,
+   so a run killed at any point leaves either no row (not sent), a pending row (maybe sent:
+   re-sent with the same trxid, which is safe), or a completed row (skipped);
+3. a group send (SendSMSGroup has no trxid) found pending is never repeated automatically: its
+   outcome is unknown, and only ``resend_unknown=True`` sends it again.
+
+A run holds a lock file beside the ledger, so two runs never send from one ledger at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from filelock import FileLock, Timeout
+
+from smsync.broadcast.errors import BroadcastError
+from smsync.broadcast.ledger import PENDING, Ledger, group_key
+from smsync.broadcast.plan import BroadcastPlan, Recipient, make_trxid, masked
+from smsync.gateway.client import Client
+from smsync.gateway.errors import (
+    GatewayError,
+    InsufficientCredit,
+    InternalServerError,
+    ProtocolError,
+    TransportError,
+    WhatsAppNotActive,
+)
+from smsync.gateway.models import SendResult
+
+Outcome = Literal["sent", "fallback", "already_sent", "failed", "unknown", "not_attempted"]
+FALLBACK_CHANNEL = "fallback-sms"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One recipient done. ``to`` is the masked number; ``code`` a gateway code on failure."""
+
+    broadcast: str
+    to: str
+    outcome: Outcome
+    code: str | None
+    done: int
+    total: int
+
+
+@dataclass
+class Failure:
+    to: str  # masked number (or the group name for a group send)
+    code: str
+    message: str
+
+
+@dataclass
+class BroadcastResult:
+    name: str
+    sent: int = 0  # messages the gateway accepted in this run (group: members reached)
+    fallback: int = 0  # of those, WhatsApp sends that went by SMS (1751 + fallback: sms)
+    already_sent: int = 0  # skipped: the ledger says they were sent before
+    suppressed: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    unknown: int = 0  # outcome unknown (row stays pending; a later run resolves it)
+    not_attempted: int = 0  # left over when the run stopped
+    skipped_reason: str | None = None  # why nothing was sent (not due, outcome unknown, ...)
+    stopped_reason: str | None = None
+    group_msgid: str | None = None
+
+
+@dataclass
+class SendReport:
+    results: list[BroadcastResult] = field(default_factory=list)
+    stopped_reason: str | None = None
+
+    @property
+    def sent(self) -> int:
+        return sum(r.sent for r in self.results)
+
+    @property
+    def already_sent(self) -> int:
+        return sum(r.already_sent for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return sum(len(r.failed) for r in self.results)
+
+    @property
+    def unknown(self) -> int:
+        return sum(r.unknown for r in self.results)
+
+    @property
+    def ok(self) -> bool:
+        return not self.stopped_reason and not self.failed and not self.unknown
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sent": self.sent, "already_sent": self.already_sent, "failed": self.failed,
+                "unknown": self.unknown, "stopped_reason": self.stopped_reason,
+                "broadcasts": [asdict(r) for r in self.results]}
+
+
+class _RateLimiter:
+    """At most ``rate`` requests per second across all worker threads (evenly spaced)."""
+
+    def __init__(self, rate: float | None) -> None:
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self._interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(self._next, now)
+            self._next = slot + self._interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+def send_broadcasts(
+    client: Client,
+    plans: list[BroadcastPlan],
+    ledger: Ledger,
+    *,
+    concurrency: int = 4,
+    rate: float | None = None,
+    force: bool = False,
+    resend_unknown: bool = False,
+    now: datetime | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> SendReport:
+    """Send every due plan's ``to_send`` recipients; a SendReport of what happened.
+
+    Refuses (BroadcastError, before sending anything) when a plan is unsafe, unless ``force``.
+    Suppressed recipients are never sent to, whatever the options. ``rate`` caps requests per
+    second; ``concurrency`` bounds parallel requests. ``on_progress`` is called once per
+    recipient (serialised, from worker threads). A 1708 (insufficient credit) stops the run
+    cleanly: in-flight sends finish, nothing new starts, ``stopped_reason`` says how far it got.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    if rate is not None and rate <= 0:
+        raise ValueError("rate must be positive")
+    unsafe = [p for p in plans if p.unsafe]
+    if unsafe and not force:
+        lines = [f"{p.where}: broadcast '{p.name}': {why}" for p in unsafe for why in p.reasons]
+        raise BroadcastError("refusing unsafe broadcast(s) (use --force to send anyway):\n"
+                             + "\n".join(lines))
+    now = now or datetime.now(UTC)
+    run = _Run(client, ledger, concurrency, _RateLimiter(rate), resend_unknown, on_progress)
+    report = SendReport()
+    with _LedgerLock(ledger):
+        for plan in plans:
+            result = BroadcastResult(plan.name, suppressed=plan.totals.suppressed)
+            report.results.append(result)
+            if run.stop.is_set():
+                result.skipped_reason = "not attempted: the run stopped earlier"
+                result.not_attempted = plan.totals.to_send + plan.totals.pending_unknown
+                continue
+            if not plan.due or (plan.not_before is not None and now < plan.not_before):
+                when = plan.not_before.isoformat() if plan.not_before else "?"
+                result.skipped_reason = f"not due before {when}"
+                continue
+            if plan.kind == "group":
+                run.send_group(plan, result)
+            else:
+                run.send_contacts(plan, result)
+            if result.stopped_reason:
+                report.stopped_reason = result.stopped_reason
+    return report
+
+
+class _LedgerLock:
+    """Hold ``<ledger>.lock`` for the run; a second concurrent run is refused, not queued."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._lock = None if str(ledger.path) == ":memory:" else FileLock(
+            str(ledger.path) + ".lock")
+
+    def __enter__(self) -> None:
+        if self._lock is None:
+            return
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            raise BroadcastError(
+                f"another smsync run is sending broadcasts from {self._lock.lock_file}; "
+                "wait for it to finish") from None
+
+    def __exit__(self, *exc: object) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+
+@dataclass
+class _Run:
+    client: Client
+    ledger: Ledger
+    concurrency: int
+    limiter: _RateLimiter
+    resend_unknown: bool
+    on_progress: Callable[[Progress], None] | None
+    stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _progress(self, plan: BroadcastPlan, result: BroadcastResult, to: str, outcome: Outcome,
+                  code: str | None, done: list[int], total: int) -> None:
+        with self._lock:
+            if outcome in ("sent", "fallback"):
+                result.sent += 1
+                result.fallback += outcome == "fallback"
+            elif outcome == "already_sent":
+                result.already_sent += 1
+            elif outcome == "unknown":
+                result.unknown += 1
+            elif outcome == "not_attempted":
+                result.not_attempted += 1
+            done[0] += 1
+            if self.on_progress is not None:
+                self.on_progress(Progress(plan.name, to, outcome, code, done[0], total))
+
+    # ---- group sends ---------------------------------------------------------------------
+
+    def send_group(self, plan: BroadcastPlan, result: BroadcastResult) -> None:
+        members = [r for r in plan.recipients if r.state != "suppressed"]
+        message = plan.group_message
+        group = plan.group or ""
+        if plan.totals.suppressed:
+            # Never, not even with force: SendSMSGroup would reach the suppressed members.
+            result.skipped_reason = (f"group '{group}' has suppressed members; a group send "
+                                     "cannot skip them")
+            return
+        if not members or message is None:
+            result.skipped_reason = "nobody to send to"
+            return
+        key = group_key(group)
+        row = self.ledger.get(plan.name, key)
+        if row is not None and row.accepted:
+            result.already_sent = len(members)
+            return
+        if row is not None and row.state == PENDING and not self.resend_unknown:
+            result.skipped_reason = (
+                "outcome of an earlier group send is unknown; not sent again (resend it "
+                "explicitly once you know it did not go out)")
+            result.unknown = len(members)
+            return
+        if not any(r.state in ("to_send", "pending_unknown") for r in members):
+            result.already_sent = len(members)
+            return
+        self.ledger.record_pending(
+            broadcast=plan.name, number=key, kind="group", channel="sms", trxid=None,
+            attempt=(row.attempt + 1) if row is not None else 0, body=message,
+            segments=members[0].sms_segments, recipients=len(members))
+        self.limiter.wait()
+        done = [0]
+        try:
+            res = self.client.send_group(group, message)
+        except InsufficientCredit as e:
+            self.ledger.record_failed(plan.name, key, e.code)
+            result.failed.append(Failure(group, e.code, str(e)))
+            result.stopped_reason = f"insufficient credit (1708): group send to '{group}' refused"
+            self.stop.set()
+            return
+        except (TransportError, InternalServerError, ProtocolError) as e:
+            result.unknown = len(members)
+            result.failed.append(Failure(group, _code(e), f"outcome unknown: {e}"))
+            return
+        except GatewayError as e:
+            self.ledger.record_failed(plan.name, key, e.code)
+            result.failed.append(Failure(group, e.code, str(e)))
+            return
+        self.ledger.record_sent(plan.name, key, res.msgid)
+        result.group_msgid = res.msgid
+        for r in members:
+            self._progress(plan, result, masked(r.number), "sent", None, done, len(members))
+
+    # ---- per-contact sends ---------------------------------------------------------------
+
+    def send_contacts(self, plan: BroadcastPlan, result: BroadcastResult) -> None:
+        todo = [r for r in plan.recipients if r.state == "to_send"]
+        result.already_sent = sum(1 for r in plan.recipients if r.state == "sent")
+        result.unknown = sum(1 for r in plan.recipients if r.state == "pending_unknown")
+        if not todo:
+            return
+        done = [0]
+        with ThreadPoolExecutor(max_workers=self.concurrency,
+                                thread_name_prefix="smsync-send") as pool:
+            futures = [pool.submit(self._one, plan, result, r, done, len(todo)) for r in todo]
+            errors = [f.exception() for f in futures]
+        for err in errors:
+            if err is not None:
+                raise err
+        if self.stop.is_set() and result.stopped_reason is None:
+            result.stopped_reason = "stopped"
+        if result.stopped_reason:
+            result.stopped_reason += (f": broadcast '{plan.name}' sent {result.sent} of "
+                                      f"{len(todo)} messages; {result.not_attempted} not "
+                                      "attempted (run again to continue)")
+
+    def _one(self, plan: BroadcastPlan, result: BroadcastResult, r: Recipient, done: list[int],
+             total: int) -> None:
+        to = masked(r.number)
+        if self.stop.is_set():
+            self._progress(plan, result, to, "not_attempted", None, done, total)
+            return
+        outcome, code, msg = self._deliver(plan, r)
+        if outcome == "failed":
+            with self._lock:
+                result.failed.append(Failure(to, code or "", msg))
+            if code == InsufficientCredit.code:
+                with self._lock:
+                    result.stopped_reason = "insufficient credit (1708)"
+                self.stop.set()
+        self._progress(plan, result, to, outcome, code, done, total)
+
+    def _deliver(self, plan: BroadcastPlan, r: Recipient) -> tuple[Outcome, str | None, str]:
+        """Send one recipient's message per the ledger; (outcome, code, message)."""
+        name = plan.name
+        row = self.ledger.get(name, r.number)
+        if row is not None and row.accepted:
+            return "already_sent", None, ""
+        if row is not None and row.state == PENDING and row.trxid:
+            # Interrupted before: same channel, same trxid (the gateway deduplicates).
+            channel, trxid, attempt = row.channel, row.trxid, row.attempt
+            fallback_from = row.fallback_from
+        else:
+            attempt = row.attempt + 1 if row is not None else 0
+            channel, fallback_from = plan.channel, None
+            trxid = make_trxid(name, r.number, r.message, attempt=attempt)
+            self._pending(plan, r, channel, trxid, attempt, None)
+        outcome, code, msg = self._attempt(plan, r, channel, trxid)
+        if (code == "1751" and channel == "whatsapp" and plan.fallback == "sms"
+                and fallback_from is None):
+            fb_trxid = make_trxid(name, r.number, r.message, channel=FALLBACK_CHANNEL,
+                                  attempt=attempt)
+            self._pending(plan, r, "sms", fb_trxid, attempt, "whatsapp")
+            outcome, code, msg = self._attempt(plan, r, "sms", fb_trxid)
+            if outcome == "sent":
+                outcome = "fallback"
+        elif outcome == "sent" and fallback_from is not None:
+            outcome = "fallback"
+        return outcome, code, msg
+
+    def _pending(self, plan: BroadcastPlan, r: Recipient, channel: str, trxid: str,
+                 attempt: int, fallback_from: str | None) -> None:
+        self.ledger.record_pending(
+            broadcast=plan.name, number=r.number, kind="contact", channel=channel, trxid=trxid,
+            attempt=attempt, body=r.message,
+            segments=1 if channel == "whatsapp" else r.sms_segments, fallback_from=fallback_from)
+
+    def _attempt(self, plan: BroadcastPlan, r: Recipient, channel: str,
+                 trxid: str) -> tuple[Outcome, str | None, str]:
+        self.limiter.wait()
+        try:
+            res: SendResult
+            if channel == "whatsapp":
+                res = self.client.send_wa(r.mobile, r.message, trxid=trxid)
+            else:
+                res = self.client.send_sms(r.mobile, r.message, trxid=trxid)
+        except WhatsAppNotActive as e:
+            if plan.fallback != "sms":
+                self.ledger.record_failed(plan.name, r.number, e.code)
+            return "failed", e.code, str(e)
+        except (TransportError, InternalServerError, ProtocolError) as e:
+            # Maybe sent: the row stays pending and the next run repeats the same trxid.
+            return "unknown", _code(e), str(e)
+        except GatewayError as e:
+            self.ledger.record_failed(plan.name, r.number, e.code)
+            return "failed", e.code, str(e)
+        self.ledger.record_sent(plan.name, r.number, res.msgid)
+        return "sent", None, ""
+
+
+def _code(e: Exception) -> str:
+    if isinstance(e, GatewayError):
+        return e.code
+    return "transport" if isinstance(e, TransportError) else "protocol"

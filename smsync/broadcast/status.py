@@ -1,0 +1,69 @@
+"""Delivery status of sent broadcasts: ledger counts, refreshed through Report.aspx."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from smsync.broadcast.ledger import Ledger, LedgerRow
+from smsync.gateway.client import Client
+from smsync.gateway.errors import SmsyncError
+from smsync.gateway.models import DeliveryState
+
+#: Order in which states are shown.
+STATE_ORDER = ("pending", "failed", "SENT", "DELIVRD", "UNDELIVRD", "REJECTED", "EXPIRED")
+
+
+@dataclass
+class RefreshStats:
+    queried: int = 0
+    updated: int = 0
+    errors: int = 0  # rows whose status could not be read (unknown msgid, transport errors)
+
+
+def ledger_status(ledger: Ledger, names: list[str] | None = None) -> dict[str, Counter[str]]:
+    """Counts by state per broadcast, from the ledger alone (a group send counts each member
+    it reached)."""
+    return {name: ledger.counts(name) for name in (names or ledger.broadcasts())}
+
+
+def refresh_status(
+    client: Client,
+    ledger: Ledger,
+    names: list[str] | None = None,
+    *,
+    concurrency: int = 8,
+    stats: RefreshStats | None = None,
+) -> dict[str, Counter[str]]:
+    """Ask Report.aspx about every accepted, not yet final row (only those), update the ledger,
+    and return the counts by state per broadcast (all broadcasts of the ledger by default)."""
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    stats = stats if stats is not None else RefreshStats()
+    wanted = names or ledger.broadcasts()
+    rows = [r for name in wanted for r in ledger.rows(name)
+            if r.msgid and r.state == DeliveryState.SENT.value]
+
+    lock = threading.Lock()
+
+    def one(row: LedgerRow) -> None:
+        assert row.msgid is not None
+        try:
+            status = client.report(row.msgid)
+        except SmsyncError:
+            with lock:
+                stats.errors += 1  # one bad row must not hide the others' status
+            return
+        if status.state.is_final:
+            ledger.update_state(row.broadcast, row.number, status.state)
+            with lock:
+                stats.updated += 1
+
+    stats.queried = len(rows)
+    if rows:
+        with ThreadPoolExecutor(max_workers=concurrency,
+                                thread_name_prefix="smsync-report") as pool:
+            list(pool.map(one, rows))
+    return ledger_status(ledger, wanted)
