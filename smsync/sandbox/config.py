@@ -1,0 +1,76 @@
+"""Sandbox configuration: every behaviour the real gateway might show differently is a switch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LIST_FORMS = ("full", "short")
+SEPARATORS = ("unicode", "cp1252", "bytes")
+SEND_SUCCESS_FORMS = ("comma", "concat", "colon", "pipe", "bare")
+ADD_SUCCESS_FORMS = ("comma", "bare")
+BIRTH_FORMS = ("yyyymmdd", "dmy", "iso", "slash")
+FAULT_KINDS = ("1703", "drop", "drop-after")
+
+
+class ConfigError(ValueError):
+    """A sandbox setting has an invalid value (message names the setting)."""
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Settings of one sandbox server (see smsync.sandbox for the meaning of each)."""
+
+    db_path: str = ":memory:"
+    host: str = "127.0.0.1"
+    port: int = 0
+    latency_ms: int = 0
+    latency_jitter_ms: int = 0
+    fault_rate: float = 0.0
+    fault_kinds: tuple[str, ...] = FAULT_KINDS
+    seed: int | None = None
+    max_page_size: int = 100
+    list_form: str = "full"
+    separator: str = "unicode"
+    send_success: str = "comma"
+    add_success: str = "comma"
+    birth_form: str = "yyyymmdd"
+    no_wa_prefixes: tuple[str, ...] = ()
+    undeliverable_prefixes: tuple[str, ...] = ()
+    dlr_delay_ms: int = 50
+    dlr_url: str | None = None
+    # Robustness limits (not in the contract; generous for any real client).
+    max_url_bytes: int = 8192
+    max_body_bytes: int = 65536
+    socket_timeout_s: float = 10.0
+    dlr_timeout_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        # Accept lists from callers (CLI, tests) but store tuples so the config stays hashable.
+        for name in ("fault_kinds", "no_wa_prefixes", "undeliverable_prefixes"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        self.validate()
+
+    def validate(self) -> None:
+        choices = {
+            "list_form": LIST_FORMS,
+            "separator": SEPARATORS,
+            "send_success": SEND_SUCCESS_FORMS,
+            "add_success": ADD_SUCCESS_FORMS,
+            "birth_form": BIRTH_FORMS,
+        }
+        for name, allowed in choices.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ConfigError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+        for kind in self.fault_kinds:
+            if kind not in FAULT_KINDS:
+                raise ConfigError(f"fault_kinds: {kind!r} is not one of {', '.join(FAULT_KINDS)}")
+        if not 0.0 <= self.fault_rate <= 1.0:
+            raise ConfigError(f"fault_rate: {self.fault_rate} is not between 0 and 1")
+        if self.fault_rate > 0 and not self.fault_kinds:
+            raise ConfigError("fault_kinds: empty while fault_rate > 0")
+        for name in ("latency_ms", "latency_jitter_ms", "dlr_delay_ms", "port"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name}: must not be negative")
+        if self.max_page_size < 1:
+            raise ConfigError("max_page_size: must be at least 1")
