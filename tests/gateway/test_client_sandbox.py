@@ -28,6 +28,7 @@ from smsync.gateway import (
     InvalidNumber,
     InvalidPhonebookId,
     InvalidPhonebookName,
+    ProcessFailed,
     WhatsAppNotActive,
     count_segments,
 )
@@ -78,6 +79,10 @@ def test_group_errors(c: Client) -> None:
         c.edit_group(999_999, "X")
     with pytest.raises(InvalidGroupId):
         c.delete_group(999_999)
+    office = c.find_group("Office")[0].id
+    c.add_contact("Rudi", "08123456", "Office")
+    with pytest.raises(ProcessFailed):  # 1705: the sandbox refuses to orphan members
+        c.delete_group(office)
 
 
 def test_group_paging(sandbox: Sandbox, c: Client) -> None:
