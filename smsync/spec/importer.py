@@ -1,0 +1,277 @@
+"""`smsync import`: write spec files from the remote phonebook, so that a plan right after
+shows no changes.
+
+One YAML file per group. Groups with more than ``csv_threshold`` contacts (default 200) get
+``contacts_file: <slug>.csv`` beside the YAML instead of an inline list: a CSV diffs and loads
+better at that size. Numbers are written exactly as the gateway holds them (``08…`` or
+``628…``); empty remote fields are left out (not managed), which keeps the round trip exact.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+
+from smsync.gateway.client import Client
+from smsync.gateway.errors import SmsyncError
+from smsync.gateway.models import Contact, Group, Page
+from smsync.numbers import InvalidNumberError, normalize, try_normalize
+from smsync.spec.errors import SpecErrors
+from smsync.spec.loader import CSV_COLUMNS, discover_spec_files, load_desired_state
+from smsync.spec.project import Project
+
+DEFAULT_CSV_THRESHOLD = 200
+Progress = Callable[[str, int], None]  # (phase, rows done) -> None; called from threads
+
+
+@dataclass
+class ImportOptions:
+    out_dir: Path
+    groups: list[str] = field(default_factory=list)  # empty: every remote group
+    csv_threshold: int = DEFAULT_CSV_THRESHOLD
+    force: bool = False  # overwrite existing files
+    details: bool = True  # fetch address/birth/desc when the gateway lists short records
+
+
+@dataclass
+class ImportResult:
+    files: list[Path] = field(default_factory=list)
+    groups: int = 0
+    contacts: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+class _CountingClient:
+    """Delegates to a Client and reports every row it lists, for the progress bar."""
+
+    def __init__(self, client: Client, progress: Progress) -> None:
+        self._client = client
+        self._progress = progress
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def list_contacts(self, page: int = 1, size: int = 10) -> Page[Contact]:
+        result = self._client.list_contacts(page=page, size=size)
+        self._progress("contacts", len(result.items))
+        return result
+
+    def list_contacts_by_group(self, group: str, page: int = 1, size: int = 10) -> Page[Contact]:
+        result = self._client.list_contacts_by_group(group, page=page, size=size)
+        self._progress("contacts", len(result.items))
+        return result
+
+    def get_contact(self, id: int) -> Contact:
+        result = self._client.get_contact(id)
+        self._progress("details", 1)
+        return result
+
+
+def slug(name: str) -> str:
+    s = "".join(ch if ch.isalnum() else "-" for ch in name.casefold())
+    return re.sub(r"-+", "-", s).strip("-") or "group"
+
+
+def import_phonebook(
+    client: Client, project: Project, options: ImportOptions, progress: Progress | None = None
+) -> ImportResult:
+    # Imported here: plan.fetch is the one reader of the remote phonebook, so import sees
+    # exactly what plan will see.
+    from smsync.plan.fetch import fetch_details, group_key, read_remote
+
+    counted = cast(Client, _CountingClient(client, progress or (lambda _p, _n: None)))
+    result = ImportResult()
+    wanted = options.groups
+    if not wanted:
+        # The group list first (plan's reader needs the names of the groups to read).
+        wanted = [g.name for g in read_remote(counted, [], page_size=project.page_size).groups]
+    state = read_remote(counted, wanted, page_size=project.page_size)
+    chosen = _select(state.groups, options.groups)
+    if options.details:
+        short = {c.id for rows in state.contacts.values() for c in rows if not c.complete}
+        if short:
+            if progress:
+                progress("details-total", len(short))
+            fetch_details(counted, state, short)
+
+    rows_by_group = {
+        g.name: _dedupe(state.contacts.get(group_key(g.name), []), g.name, project.region,
+                        result.warnings)
+        for g in chosen
+    }
+    targets = _targets(chosen, options, {n: len(r) for n, r in rows_by_group.items()})
+    existing = [p for pair in targets.values() for p in pair if p is not None and p.exists()]
+    if existing and not options.force:
+        raise SmsyncError("refusing to overwrite existing file(s) (use --force): "
+                          + ", ".join(str(p) for p in existing))
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    for g in chosen:
+        rows = rows_by_group[g.name]
+        yaml_path, csv_path = targets[g.name]
+        if csv_path is not None:
+            csv_path.write_text(render_csv(rows), encoding="utf-8", newline="")
+            result.files.append(csv_path)
+        yaml_path.write_text(render_group(g.name, rows, csv_path.name if csv_path else None),
+                             encoding="utf-8")
+        result.files.append(yaml_path)
+        result.groups += 1
+        result.contacts += len(rows)
+    _check_written(project, result)
+    return result
+
+
+def _select(remote: list[Group], wanted: list[str]) -> list[Group]:
+    if not wanted:
+        return sorted(remote, key=lambda g: g.name.casefold())
+    by_key = {g.name.casefold(): g for g in remote}
+    missing = [w for w in wanted if w.casefold() not in by_key]
+    if missing:
+        raise SmsyncError(f"no such group on the gateway: {', '.join(missing)}")
+    return [by_key[w.casefold()] for w in dict.fromkeys(wanted)]
+
+
+def _targets(groups: list[Group], options: ImportOptions,
+             sizes: dict[str, int]) -> dict[str, tuple[Path, Path | None]]:
+    """group name -> (YAML path, CSV path or None). The same slug for two names ("Sales",
+    "sales!") gets a numeric suffix."""
+    used: set[str] = set()
+    out: dict[str, tuple[Path, Path | None]] = {}
+    for g in groups:
+        base = slug(g.name)
+        name, n = base, 2
+        while name in used:
+            name, n = f"{base}-{n}", n + 1
+        used.add(name)
+        big = sizes.get(g.name, 0) > options.csv_threshold
+        out[g.name] = (options.out_dir / f"{name}.yaml",
+                       options.out_dir / f"{name}.csv" if big else None)
+    return out
+
+
+def _dedupe(rows: list[Contact], group: str, region: str, warnings: list[str]) -> list[Contact]:
+    """One row per number (a spec cannot declare a number twice in a group): the oldest id is
+    kept; plan will then propose deleting the others."""
+    seen: dict[str, Contact] = {}
+    for c in sorted(rows, key=lambda c: c.id):
+        key = try_normalize(c.mobile, region) or "raw:" + re.sub(r"\D", "", c.mobile)
+        if key in seen:
+            warnings.append(f"group '{group}': contact id {c.id} has the same number as id "
+                            f"{seen[key].id}; only id {seen[key].id} was written (plan will "
+                            "propose deleting the duplicate)")
+            continue
+        seen[key] = c
+        try:
+            normalize(c.mobile, region)
+        except InvalidNumberError as e:
+            warnings.append(f"group '{group}': contact id {c.id}: {e}; written as is, "
+                            "fix or remove it before plan")
+    return list(seen.values())
+
+
+def _contact_dict(c: Contact) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": c.name, "mobile": _Quoted(c.mobile)}
+    if c.complete:
+        # Empty remote fields are left out: "not managed" keeps the round trip exact and does
+        # not make the file claim the field must stay empty.
+        if c.address:
+            d["address"] = c.address
+        if c.birth is not None:
+            d["birth"] = c.birth
+        if c.desc:
+            d["desc"] = c.desc
+    return d
+
+
+class _Quoted(str):
+    """A value always written quoted: numbers like 0812… must stay text for every YAML reader
+    (a YAML 1.2 parser would read an unquoted 081234567890 as an integer)."""
+
+
+class _IndentedDumper(yaml.SafeDumper):
+    """Indents list items under their key (``contacts:\n  - name: …``), as people write it."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+_IndentedDumper.add_representer(
+    _Quoted, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", str(value),
+                                                           style="'"))
+
+
+def render_group(name: str, rows: list[Contact], csv_name: str | None) -> str:
+    doc: dict[str, Any] = {"kind": "Group", "name": name}
+    if csv_name is not None:
+        doc["contacts_file"] = csv_name
+    else:
+        doc["contacts"] = [_contact_dict(c) for c in rows]
+    n = len(rows)
+    header = f"# Imported from the gateway by `smsync import` ({n} contact{'s' * (n != 1)}).\n"
+    body = yaml.dump(doc, Dumper=_IndentedDumper, sort_keys=False, allow_unicode=True,
+                     width=100, default_flow_style=False)
+    return header + body
+
+
+def render_csv(rows: list[Contact]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    cols = [c for c in CSV_COLUMNS if c != "protect"]
+    w.writerow(cols)
+    for c in rows:
+        d = _contact_dict(c)
+        birth = d.get("birth")
+        w.writerow([d["name"], d["mobile"], d.get("address", ""),
+                    birth.isoformat() if birth is not None else "", d.get("desc", "")])
+    return buf.getvalue()
+
+
+def _check_written(project: Project, result: ImportResult) -> None:
+    """Warn when the written files would not validate or would not be read by plan."""
+    yaml_files = [p for p in result.files if p.suffix == ".yaml"]
+    read = {p.resolve() for p in discover_spec_files(project)}
+    outside = [p for p in yaml_files if p.resolve() not in read]
+    if outside:
+        result.warnings.append(
+            f"{len(outside)} written file(s) are not matched by the project's spec files "
+            f"(e.g. {outside[0]}); adjust `spec:` in smsync.yaml or use --out")
+    try:
+        load_desired_state(project, yaml_files)
+    except SpecErrors as e:
+        result.warnings.extend(f"needs fixing: {p}" for p in e.problems[:20])
+        if len(e.problems) > 20:
+            result.warnings.append(f"… and {len(e.problems) - 20} more (smsync validate)")
+
+
+@contextmanager
+def rich_progress(enabled: bool) -> Iterator[Progress]:
+    """A progress bar on stderr (only on a terminal): contacts listed, then details fetched."""
+    if not enabled:
+        yield lambda _phase, _n: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), console=Console(stderr=True), transient=True) as bar:
+        listing = bar.add_task("reading contacts", total=None)
+        details: list[Any] = []
+
+        def report(phase: str, n: int) -> None:
+            if phase == "contacts":
+                bar.advance(listing, n)
+            elif phase == "details-total":
+                details.append(bar.add_task("reading contact details", total=n))
+            elif phase == "details" and details:
+                bar.advance(details[0], n)
+
+        yield report
