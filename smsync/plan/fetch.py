@@ -11,9 +11,9 @@ Strategies (chosen in :func:`choose_strategy`, stated in every plan):
 
 The gateway sends no totals, so a page shorter than the page size ends a listing. A gateway may
 also silently cap the page size; a short page is therefore only trusted as the last one when it
-is shorter than some page already served, otherwise the next page is read as a probe (and a
-cap, when found, is learned for the rest of the read). Set ``gateway.page_size`` to the
-gateway's real maximum to skip probes.
+is shorter than some page already served (or than 10 rows, the reference's default page size),
+otherwise the next page is read as a probe (and a cap, when found, is learned for the rest of
+the read). Set ``gateway.page_size`` to the gateway's real maximum to skip probes.
 
 A listing that shifts while it is read (rows added or deleted between pages) can repeat or skip
 rows. Repeats are detected here and the listing is read again; skips cannot be seen in one pass,
@@ -35,6 +35,9 @@ from smsync.gateway.models import Contact, Group, Page
 from smsync.plan.model import ReadStats
 
 DEFAULT_PAGE_SIZE = 100
+#: The reference's default page size: any gateway serves at least this many rows per page, so
+#: a shorter page is always the last one and needs no probe.
+GUARANTEED_PAGE_ROWS = 10
 MAX_REREADS = 3
 
 
@@ -85,7 +88,7 @@ class _PageSizer:
     def __init__(self, requested: int, trusted: bool) -> None:
         self.requested = requested
         self.cap: int | None = requested if trusted else None
-        self.max_served = 0
+        self.max_served = GUARANTEED_PAGE_ROWS
         self._lock = threading.Lock()
 
     def is_certainly_last(self, served: int) -> bool:
