@@ -1,0 +1,183 @@
+"""How plan reads the remote: strategies, request counts, page caps, short records, shifts,
+and apply's behaviour when answers are lost. Real sandbox, real HTTP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smsync.gateway.client import Client
+from smsync.gateway.models import Contact, Group, Page
+from smsync.manager import Manager, Session
+from smsync.plan.fetch import ListingShifted, _Counters, _PageSizer, _read_sequence
+from smsync.spec.project import Credentials
+from tests.plan.conftest import (
+    PASSWORD,
+    USERNAME,
+    Project,
+    contact,
+    group,
+    number,
+    remote_contacts,
+)
+
+
+def plan_json(project: Project, *args: str) -> dict[str, Any]:
+    result = project.run("plan", str(project.root), "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def seed(server: Any, name: str, count: int, start: int = 0) -> None:
+    server.store.add_group(USERNAME, name)
+    for i in range(start, start + count):
+        server.store.add_contact(USERNAME, name=f"Kontak {i}", mobile=number(i), group=name)
+
+
+def test_strategy_none_when_no_managed_group_exists(project: Project, sandbox: Any) -> None:
+    seed(sandbox, "Foreign", 3)
+    project.write_groups(group("Office", [contact(1)]))
+    read = plan_json(project)["read"]
+    assert read["strategy"] == "none"
+    assert read["requests"] == read["min_requests"] == 1  # just the group list
+
+
+def test_strategy_by_group_reads_only_managed_rows(project: Project, sandbox: Any) -> None:
+    seed(sandbox, "Foreign", 30)
+    seed(sandbox, "Office", 5, start=100)
+    project.write_groups(group("Office", [contact(i, f"Kontak {i}") for i in range(100, 105)]))
+    data = plan_json(project)
+    assert data["read"]["strategy"] == "by-group"
+    assert data["read"]["contacts_read"] == 5
+    assert data["read"]["requests"] == data["read"]["min_requests"] == 2
+    assert data["actions"] == []
+
+
+def test_strategy_list_all_when_every_group_is_managed(project: Project, sandbox: Any) -> None:
+    seed(sandbox, "A", 4)
+    seed(sandbox, "B", 4, start=10)
+    project.write_groups(
+        group("A", [contact(i, f"Kontak {i}") for i in range(4)]),
+        group("B", [contact(i, f"Kontak {i}") for i in range(10, 14)]),
+    )
+    data = plan_json(project)
+    assert data["read"]["strategy"] == "list-all"
+    assert data["read"]["requests"] == data["read"]["min_requests"] == 2
+    assert data["actions"] == []
+
+
+def test_capped_page_size_is_detected_not_misread(make_sandbox: Any, make_project: Any) -> None:
+    server = make_sandbox(max_page_size=20)
+    project = make_project(server)
+    seed(server, "Office", 45)
+    project.write_groups(group("Office", [contact(i, f"Kontak {i}") for i in range(45)]))
+    data = plan_json(project)  # asks for 100 rows a page; the gateway serves 20
+    assert data["actions"] == [], "a capped page was taken for the last one"
+    assert data["read"]["contacts_read"] == 45
+    assert data["read"]["page_cap"] == 20
+
+
+def test_configured_page_size_needs_no_probe(make_sandbox: Any, make_project: Any) -> None:
+    server = make_sandbox(max_page_size=20)
+    project = make_project(server)
+    project.write_config(gateway={"endpoint": server.url, "username": USERNAME, "page_size": 20})
+    seed(server, "Office", 45)
+    project.write_groups(group("Office", [contact(i, f"Kontak {i}") for i in range(45)]))
+    read = plan_json(project)["read"]
+    assert read["requests"] == read["min_requests"] == 1 + 3
+
+
+def test_short_records_fetch_details_only_when_needed(make_sandbox: Any, make_project: Any) -> None:
+    server = make_sandbox(list_form="short")
+    project = make_project(server)
+    project.write_groups(
+        group("Office", [contact(1, "Budi", desc="Direktur"), contact(2, "Siti")])
+    )
+    assert project.apply().exit_code == 0
+    data = plan_json(project)
+    assert data["actions"] == []
+    assert data["read"]["details_fetched"] == 1  # only Budi declares a detail field
+    # a name change on a short record keeps its (unknown to the listing) details intact
+    server.store.add_contact(USERNAME, name="X", mobile=number(3), group="Office", address="Jl. 3")
+    project.write_groups(
+        group("Office", [contact(1, "Budi", desc="Direktur"), contact(2, "Siti"), contact(3, "Y")])
+    )
+    assert project.apply().exit_code == 0
+    row = next(c for c in remote_contacts(server) if c["mobile"] == number(3))
+    assert (row["name"], row["address"]) == ("Y", "Jl. 3")
+    assert plan_json(project)["actions"] == []
+
+
+def test_repeated_rows_trigger_a_reread_then_a_clear_error() -> None:
+    calls: list[int] = []
+
+    def shifting(page: int, size: int) -> Page[Group]:
+        calls.append(page)
+        # every read repeats row 2 on page 2, as a listing does when a row is inserted before it
+        rows = {1: [Group(1, "a"), Group(2, "b")], 2: [Group(2, "b"), Group(3, "c")]}
+        return Page(rows.get(page, []), page, size)
+
+    with pytest.raises(ListingShifted, match="kept changing"):
+        _read_sequence(shifting, _PageSizer(2, trusted=True), _Counters(), "group list")
+    assert calls.count(1) == 4  # read, then three rereads
+
+
+def test_listing_that_shifts_while_read_is_never_applied(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    seed(sandbox, "Office", 30)
+    project = Project(tmp_path, sandbox.url)
+    project.write_groups(group("Office", [contact(i, f"Kontak {i}") for i in range(30)]))
+
+    class DeletesDuringRead(Client):
+        """Another writer deletes row 1 after the first page has been read."""
+
+        deleted = False
+
+        def list_contacts(self, page: int = 1, size: int = 10) -> Page[Contact]:
+            result = super().list_contacts(page=page, size=size)
+            if page == 1 and not self.deleted:
+                DeletesDuringRead.deleted = True
+                with Client(sandbox.url, USERNAME, PASSWORD) as other:
+                    other.delete_contact(result.items[0].id)
+            return result
+
+    manager = Manager(tmp_path)
+    with DeletesDuringRead(sandbox.url, USERNAME, PASSWORD) as client:
+        session = Session(manager, client, Credentials(sandbox.url, USERNAME, PASSWORD))
+        from smsync.plan.planner import PlanOptions
+
+        plan = session.plan(PlanOptions(page_size=10))
+        # the shifted listing skipped a row, so the plan wants to re-add it...
+        assert any(a.op.value == "add_contact" for a in plan.actions)
+        before = remote_contacts(sandbox)
+        from smsync.apply import Refused
+
+        with pytest.raises(Refused, match="changed"):
+            session.apply(plan)
+    assert remote_contacts(sandbox) == before  # ...but nothing was written
+
+
+def test_lost_answers_never_duplicate_and_apply_converges(
+    make_sandbox: Any, make_project: Any
+) -> None:
+    # Every write has a 30 % chance of being applied with its answer lost.
+    server = make_sandbox(fault_rate=0.3, fault_kinds=("drop-after",), seed=7)
+    project = make_project(server)
+    project.write_groups(
+        group("A", [contact(i, f"A{i}") for i in range(15)]),
+        group("B", [contact(i, f"B{i}") for i in range(100, 110)]),
+    )
+    for _run in range(6):
+        result = project.apply("--force")
+        if result.exit_code == 0 and "No changes" in result.output:
+            break
+    else:
+        pytest.fail("apply did not converge in 6 runs")
+    rows = remote_contacts(server)
+    mobiles = [r["mobile"] for r in rows]
+    assert len(rows) == 25 and len(set(mobiles)) == 25, "a lost answer caused a duplicate"
+    assert server.stats()["faults"] > 0
