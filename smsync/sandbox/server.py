@@ -63,6 +63,10 @@ class _HttpServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # A request line too broken to name a version still gets a status line (not HTTP/0.9).
+    default_request_version = "HTTP/1.0"
+    error_message_format = "%(code)d %(message)s\n"
+    error_content_type = "text/plain; charset=utf-8"
     server: _HttpServer
 
     def setup(self) -> None:
