@@ -111,10 +111,11 @@ def action_line(action: Action, style: Style) -> tuple[str, list[str]]:
             )
     elif action.op is Op.ADD_CONTACT and action.after is not None:
         a = action.after
-        for field_name in ("address", "birth", "desc"):
-            val = getattr(a, field_name)
-            if val:
-                details.append(f"{field_name}: {style.value(field_name, val)}")
+        present = [f for f in ("address", "birth", "desc") if getattr(a, f)]
+        if style.show_pii:
+            details.extend(f"{f}: {style.value(f, getattr(a, f))}" for f in present)
+        elif present:
+            details.append(f"with {', '.join(present)} (hidden; --show-pii shows them)")
     return head, details
 
 
@@ -125,11 +126,16 @@ def _grouped(plan: Plan) -> list[tuple[str, list[Action]]]:
     return list(order.items())
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def read_line(plan: Plan) -> str:
     r = plan.read
     text = (
-        f"Read {r.groups_read} groups and {r.contacts_read} contacts of managed groups in "
-        f"{r.requests} requests (strategy {r.strategy}: {r.reason}; minimum {r.min_requests})"
+        f"Read {_n(r.groups_read, 'group')} and {_n(r.contacts_read, 'contact')} of managed "
+        f"groups in {_n(r.requests, 'request')} (strategy {r.strategy}: {r.reason}; "
+        f"minimum {r.min_requests})"
     )
     if r.details_fetched:
         text += f"; {r.details_fetched} complete records fetched"
