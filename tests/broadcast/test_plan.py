@@ -97,6 +97,12 @@ def test_undefined_variable_fails_naming_broadcast_and_recipient(bproject: BProj
     "{{ cycler.__init__.__globals__ }}",
     "{{ lipsum.__globals__['os'] }}",
     "{{ 'x' * 100000000 }}",
+    # would build huge strings before the output limit could see them
+    "{{ '%999999999s' % name }}",
+    "{{ '{:999999999}'.format(name) }}",
+    "{{ name|center(999999999) }}",
+    "{{ name.ljust(999999999) }}",
+    "{{ 2 ** 100000 }}",
 ])
 def test_sandbox_escape_is_refused(bproject: BProject, template: str) -> None:
     bproject.group("Office", contacts(1))
