@@ -128,9 +128,13 @@ class _Handler(BaseHTTPRequestHandler):
         if len(self.requestline) > sandbox.config.max_url_bytes:
             self._send(414, "URI Too Long", close=True)
             return
-        body = self._read_body() if post else ""
+        # A GET may carry a body too: read it (bounded) so it is not taken for the next
+        # request on this keep-alive connection, but only POST bodies hold parameters.
+        body = self._read_body()
         if body is None:
             return
+        if not post:
+            body = ""
         split = urllib.parse.urlsplit(self.path)
         endpoint = route(split.path)
         if endpoint is None:

@@ -257,3 +257,13 @@ def test_faults_are_seeded_and_only_hit_api_requests(make_sandbox: MakeSandbox) 
     stats = srv.stats()
     assert stats["faults"] == stats["fault_1703"] + stats["fault_drop"] + stats["fault_drop-after"]
     assert stats["requests"] == 20
+
+
+def test_get_with_a_body_does_not_desync_keep_alive(sandbox: SandboxServer) -> None:
+    first = (
+        "GET /web2sms/api/Report.aspx?msgid=1 HTTP/1.1\r\nHost: x\r\n"
+        "Content-Length: 20\r\n\r\nGET / HTTP/1.1\r\n\r\n\r\n"
+    )
+    second = "GET /web2sms/api/Report.aspx?msgid=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    answer = raw(sandbox, (first + second).encode())
+    assert answer.count(b"HTTP/1.1 200") == 2 and b"404" not in answer

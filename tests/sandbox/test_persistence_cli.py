@@ -171,3 +171,13 @@ def test_help_texts_teach() -> None:
                  ["sandbox", "show", "--help"]):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0 and "Examples:" in result.output
+
+
+def test_serve_errors_are_one_line(tmp_path: Path) -> None:
+    bad_db = str(tmp_path / "missing-dir" / "x.sqlite")
+    result = CliRunner().invoke(cli, ["sandbox", "serve", "--port", "0", "--db", bad_db])
+    assert result.exit_code == 1
+    assert "cannot open sandbox database" in result.output and "Traceback" not in result.output
+    with SandboxServer(SandboxConfig()) as busy:
+        result = CliRunner().invoke(cli, ["sandbox", "serve", "--port", str(busy.port)])
+    assert result.exit_code == 1 and "cannot serve on" in result.output
