@@ -1,0 +1,111 @@
+"""`smsync status` and `smsync dlr serve` through the real command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from smsync.broadcast import send_broadcasts
+from smsync.cli import cli
+from smsync.gateway import Client
+from smsync.sandbox import SandboxServer
+from tests.broadcast.conftest import PASSWORD, USERNAME, BProject, contacts, gw
+
+TOKEN = "cli-token-0123456789abcdef"
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env={"SMSYNC_PASSWORD": PASSWORD, "CI": "1"})
+    assert PASSWORD not in result.output
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_status_refreshes_through_report(bproject: BProject,
+                                         make_sandbox: Callable[..., SandboxServer]) -> None:
+    srv = make_sandbox(dlr_delay_ms=0, undeliverable_prefixes=(gw(1),))
+    bproject.group("Office", contacts(3))
+    bproject.broadcast("hello", "hi {{ name }}", {"contacts": {"groups": ["Office"]}})
+    bproject.broadcast("other", "yo", {"contacts": {"groups": ["Office"]}})
+    with bproject.ledger() as ledger, Client(srv.url, USERNAME, PASSWORD) as client:
+        send_broadcasts(client, bproject.plan(ledger), ledger)
+    root = str(bproject.root)
+
+    code, out, _ = _run("status", root, "--no-refresh", "--json")
+    assert code == 0 and json.loads(out) == {"hello": {"SENT": 3}, "other": {"SENT": 3}}
+    deadline = time.monotonic() + 5  # the sandbox finalises messages after dlr_delay_ms
+    while any(m["status"] == "SENT" for m in srv.store.snapshot()["messages"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    code, out, err = _run("status", root, "hello", "--endpoint", srv.url)
+    assert code == 0, err
+    header, row = out.splitlines()
+    assert header.split() == ["broadcast", "DELIVRD", "UNDELIVRD", "total"]
+    assert row.split() == ["hello", "2", "1", "3"]
+    assert "Refreshed 3 message(s)" in err
+    code, out, _ = _run("status", root, "--no-refresh", "--json")
+    assert json.loads(out)["hello"] == {"DELIVRD": 2, "UNDELIVRD": 1}
+
+    code, _, err = _run("status", root, "nope", "--no-refresh")
+    assert code == 1 and "broadcast 'nope' is not in the ledger" in err
+
+
+def test_status_without_ledger_is_a_clear_error(tmp_path: Path) -> None:
+    code, _, err = _run("status", str(tmp_path), "--no-refresh")
+    assert code == 1 and "no ledger at" in err and "Traceback" not in err
+
+
+def test_dlr_serve_prints_template_records_and_stops_on_ctrl_c(
+        bproject: BProject, sandbox: SandboxServer, client: Client) -> None:
+    bproject.group("Office", contacts(1))
+    bproject.broadcast("hello", "hi", {"contacts": {"groups": ["Office"]}})
+    with bproject.ledger() as ledger:
+        send_broadcasts(client, bproject.plan(ledger), ledger)
+        [row] = ledger.rows("hello")
+    env = {**os.environ, "SMSYNC_DLR_TOKEN": TOKEN, "PYTHONPATH": str(Path.cwd())}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smsync", "dlr", "serve", str(bproject.root), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("Receiving delivery reports on http://127.0.0.1:"), line
+        assert TOKEN not in line and "/<token>/dlr?msgid=%id&status=%s" in line
+        base = line.split(" on ", 1)[1].split("/<token>")[0]
+        url = f"{base}/{TOKEN}/dlr?msgid={row.msgid}&status=DELIVRD"
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            assert resp.status == 200
+        try:
+            urllib.request.urlopen(f"{base}/wrong-token-0123456789/dlr?msgid=1&status=DELIVRD",
+                                   timeout=5)
+            raise AssertionError("a wrong token was accepted")
+        except urllib.error.HTTPError as e:
+            assert e.code == 403
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "Stopped; 1 delivery report(s) recorded." in out
+    assert TOKEN not in out + err and "Traceback" not in err
+    with bproject.ledger() as ledger:
+        assert ledger.rows("hello")[0].state == "DELIVRD"
+
+
+def test_dlr_serve_requires_a_token(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["dlr", "serve", str(tmp_path)],
+                                env={"SMSYNC_DLR_TOKEN": ""})
+    assert result.exit_code == 1 and "a token is required" in result.stderr
+    result = CliRunner().invoke(cli, ["dlr", "serve", str(tmp_path), "--token", "weak"])
+    assert result.exit_code == 1 and "at least 16 characters" in result.stderr
