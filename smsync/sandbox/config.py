@@ -20,29 +20,29 @@ class ConfigError(ValueError):
 class SandboxConfig:
     """Settings of one sandbox server (see smsync.sandbox for the meaning of each)."""
 
-    db_path: str = ":memory:"
+    db_path: str = ":memory:"  # or a SQLite file: state persists across restarts
     host: str = "127.0.0.1"
-    port: int = 0
-    latency_ms: int = 0
-    latency_jitter_ms: int = 0
-    fault_rate: float = 0.0
-    fault_kinds: tuple[str, ...] = FAULT_KINDS
-    seed: int | None = None
-    max_page_size: int = 100
-    list_form: str = "full"
-    separator: str = "unicode"
-    send_success: str = "comma"
-    add_success: str = "comma"
-    birth_form: str = "yyyymmdd"
-    no_wa_prefixes: tuple[str, ...] = ()
-    undeliverable_prefixes: tuple[str, ...] = ()
-    dlr_delay_ms: int = 50
-    dlr_url: str | None = None
+    port: int = 0  # 0 = ephemeral
+    latency_ms: int = 0  # every API answer is delayed by this much...
+    latency_jitter_ms: int = 0  # ...plus uniform random 0..jitter (seeded)
+    fault_rate: float = 0.0  # share of API requests answered with one of fault_kinds
+    fault_kinds: tuple[str, ...] = FAULT_KINDS  # "1703" | "drop" | "drop-after"
+    seed: int | None = None  # RNG seed for faults and jitter
+    max_page_size: int = 100  # larger `size` is clamped silently
+    list_form: str = "full"  # contact records in lists: full (7 fields) | short (4)
+    separator: str = "unicode"  # U+0080/U+0081 | cp1252 (U+20AC field) | bytes (latin-1 body)
+    send_success: str = "comma"  # 1701,ID | concat 1701ID | colon | pipe | bare 1701
+    add_success: str = "comma"  # phbkAdd/groupAdd: 1701,ID | bare 1701
+    birth_form: str = "yyyymmdd"  # birth in records: yyyymmdd | dmy | iso | slash
+    no_wa_prefixes: tuple[str, ...] = ()  # 628... prefixes without WhatsApp (1751)
+    undeliverable_prefixes: tuple[str, ...] = ()  # 628... prefixes that end UNDELIVRD
+    dlr_delay_ms: int = 50  # SENT -> final state after this long
+    dlr_url: str | None = None  # default DLR URL (%id, %s) for accounts created later
     # Robustness limits (not in the contract; generous for any real client).
-    max_url_bytes: int = 8192
-    max_body_bytes: int = 65536
-    socket_timeout_s: float = 10.0
-    dlr_timeout_s: float = 2.0
+    max_url_bytes: int = 8192  # longer request line -> 414
+    max_body_bytes: int = 65536  # larger POST body -> 413
+    socket_timeout_s: float = 10.0  # slow or idle clients are disconnected
+    dlr_timeout_s: float = 2.0  # bound on each delivery-report GET
 
     def __post_init__(self) -> None:
         # Accept lists from callers (CLI, tests) but store tuples so the config stays hashable.
