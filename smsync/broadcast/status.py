@@ -43,8 +43,10 @@ def refresh_status(
         raise ValueError("concurrency must be at least 1")
     stats = stats if stats is not None else RefreshStats()
     wanted = names or ledger.broadcasts()
+    # Group sends are left out: their msgid is a batch id, and members' own msgids are unknown
+    # to smsync (their delivery can only be seen at the gateway).
     rows = [r for name in wanted for r in ledger.rows(name)
-            if r.msgid and r.state == DeliveryState.SENT.value]
+            if r.msgid and r.kind == "contact" and r.state == DeliveryState.SENT.value]
 
     lock = threading.Lock()
 
