@@ -66,7 +66,7 @@ def test_unicode_goes_as_type_3_with_ucs2_segments(
         assert plan.encoding == {"UCS-2": 2} and plan.totals.segments == 4
         send_broadcasts(client, [plan], ledger)
         assert [r.segments for r in ledger.rows("jp")] == [2, 2]
-    sent = messages(sandbox)
+    sent = sorted(messages(sandbox), key=lambda m: str(m["mobile"]))  # sent concurrently
     assert [(m["type"], m["segments"]) for m in sent] == [(3, 2), (3, 2)]
     assert sent[0]["text"].startswith("こんにちは Person 0")
     assert sandbox.store.credit(USERNAME) == 1000 - 4
