@@ -16,4 +16,5 @@ step smsync validate "$demo"
 step smsync plan "$demo"
 step smsync apply "$demo" --auto-approve
 step smsync plan "$demo" --detailed-exitcode
-step smsync sandbox show --db "$demo/.smsync/sandbox.sqlite"
+step smsync status "$demo"
+echo; echo "Inspect the sandbox: smsync sandbox show --db $demo/.smsync/sandbox.sqlite"

@@ -194,6 +194,13 @@ def import_cmd(
 
 def _plan_options(fn: F) -> F:
     fn = click.option(
+        "--no-broadcasts", is_flag=True, help="Leave broadcasts out (phonebook changes only).",
+    )(fn)
+    fn = click.option(
+        "--broadcast", "broadcast_names", multiple=True, metavar="NAME",
+        help="Plan only this broadcast (repeatable; default: every broadcast in the spec).",
+    )(fn)
+    fn = click.option(
         "--concurrency", default=4, show_default=True, type=click.IntRange(1, 64),
         help="Requests in flight at once.",
     )(fn)
@@ -239,7 +246,8 @@ def _manager(project_dir: Path, **gateway: Any) -> Any:
 def plan_cmd(
     project_dir: Path, endpoint: str | None, username: str | None, password_file: Path | None,
     credentials_file: Path | None, targets: tuple[str, ...], excludes: tuple[str, ...],
-    concurrency: int, show_pii: bool, fmt: str, out_file: Path | None, detailed_exitcode: bool,
+    concurrency: int, show_pii: bool, broadcast_names: tuple[str, ...], no_broadcasts: bool,
+    fmt: str, out_file: Path | None, detailed_exitcode: bool,
 ) -> None:
     """Show what apply would change on the gateway to make it match the spec.
 
@@ -267,7 +275,8 @@ def plan_cmd(
     )
     options = PlanOptions(targets=list(targets), excludes=list(excludes), concurrency=concurrency)
     with manager.session(pool_size=max(concurrency, 4)) as session:
-        plan = session.plan(options)
+        selection = _broadcast_selection(broadcast_names, no_broadcasts)
+        plan = session.plan(options, broadcasts=selection)
     style = Style(
         show_pii=show_pii if fmt == "markdown" else show_pii_default(show_pii),
         color=fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
@@ -277,7 +286,7 @@ def plan_cmd(
         out_file.write_text(json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n")
         click.echo(f"Plan written to {out_file}; apply it with: smsync apply {out_file}", err=True)
     if detailed_exitcode:
-        if plan.safety.unsafe:
+        if plan.unsafe:
             sys.exit(EXIT_UNSAFE)
         sys.exit(EXIT_CHANGES if plan.has_changes else EXIT_OK)
 
@@ -291,7 +300,16 @@ def plan_cmd(
 @gateway_options
 @_plan_options
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--force", is_flag=True, help="Apply a plan over a safety threshold.")
+@click.option(
+    "--force", is_flag=True,
+    help="Apply a plan over a safety threshold (delete/update shares, broadcast caps). "
+    "Never overrides `protect: true` or the suppression list.",
+)
+@click.option(
+    "--resend-unknown", is_flag=True,
+    help="Send again group broadcasts whose earlier send has an unknown outcome (the run was "
+    "killed while the gateway was answering). Without it they are reported, not re-sent.",
+)
 @click.option(
     "--rate", type=click.FloatRange(min=0.1), default=None, metavar="N",
     help="At most N write requests per second.",
@@ -299,8 +317,9 @@ def plan_cmd(
 def apply_cmd(
     path: Path, project_opt: Path | None, endpoint: str | None, username: str | None,
     password_file: Path | None, credentials_file: Path | None, targets: tuple[str, ...],
-    excludes: tuple[str, ...], concurrency: int, show_pii: bool, auto_approve: bool,
-    force: bool, rate: float | None,
+    excludes: tuple[str, ...], concurrency: int, show_pii: bool, broadcast_names: tuple[str, ...],
+    no_broadcasts: bool, auto_approve: bool, force: bool, resend_unknown: bool,
+    rate: float | None,
 ) -> None:
     """Make the gateway match the spec (PATH: a project directory or a `plan --out` file).
 
@@ -325,8 +344,11 @@ def apply_cmd(
 
     plan_file = path if path.is_file() else None
     project_dir = (project_opt or Path(".")) if plan_file else path
-    if plan_file and (targets or excludes):
-        raise UserError("--target/--exclude cannot change a saved plan; plan again instead")
+    if plan_file and (targets or excludes or broadcast_names or no_broadcasts):
+        raise UserError(
+            "--target/--exclude/--broadcast/--no-broadcasts cannot change a saved plan; "
+            "plan again instead"
+        )
     manager = _manager(
         project_dir, endpoint=endpoint, username=username, password_file=password_file,
         credentials_file=credentials_file,
@@ -336,8 +358,11 @@ def apply_cmd(
         if plan_file is not None:
             plan = _load_plan_file(plan_file, Plan)
         else:
+            options = PlanOptions(
+                targets=list(targets), excludes=list(excludes), concurrency=concurrency
+            )
             plan = session.plan(
-                PlanOptions(targets=list(targets), excludes=list(excludes), concurrency=concurrency)
+                options, broadcasts=_broadcast_selection(broadcast_names, no_broadcasts)
             )
         click.echo(render_text(plan, style))
         if not plan.has_changes:
@@ -350,27 +375,59 @@ def apply_cmd(
             if not click.confirm("Apply these changes?", default=False):
                 raise UserError("Apply cancelled; nothing was written.")
         try:
-            with _progress(len(plan.actions)) as advance:
-                result = session.apply(
+            with _progress(len(plan.actions) + plan.sends) as advance:
+                outcome = session.apply(
                     plan, force=force, concurrency=concurrency, rate=rate,
-                    on_done=lambda outcome: advance(),
+                    resend_unknown=resend_unknown,
+                    on_done=lambda _: advance(), on_sent=lambda _: advance(),
                 )
         except Refused as exc:
             refusal = StaleRefusal if exc.kind == "stale" else UnsafeRefusal
             raise refusal(str(exc)) from None
         except ApplyLocked as exc:
             raise UserError(str(exc)) from None
-    for outcome in result.outcomes:
-        if outcome.status == "failed":
+    result = outcome.phonebook
+    for done in result.outcomes:
+        if done.status == "failed":
             from smsync.plan.render import action_line
 
-            head, _ = action_line(outcome.action, style)
-            click.echo(f"failed: {head}: {outcome.detail}", err=True)
-    _print_apply_summary(result)
+            head, _ = action_line(done.action, style)
+            click.echo(f"failed: {head}: {done.detail}", err=True)
+    if result.outcomes:
+        _print_apply_summary(result)
+    if outcome.broadcasts is not None:
+        _print_send_report(outcome.broadcasts)
+    if outcome.broadcasts_skipped:
+        click.echo(outcome.broadcasts_skipped, err=True)
     if result.fatal:
         raise UserError(f"apply stopped early: {result.fatal}")
-    if not result.ok:
+    if outcome.broadcasts is not None and outcome.broadcasts.stopped_reason:
+        raise UserError(f"broadcasts stopped early: {outcome.broadcasts.stopped_reason}")
+    if not outcome.ok:
         sys.exit(EXIT_ERROR)
+
+
+def _broadcast_selection(names: tuple[str, ...], none: bool) -> list[str] | None:
+    if none:
+        return []
+    return list(names) or None
+
+
+def _print_send_report(report: Any) -> None:
+    for r in report.results:
+        line = (
+            f"Broadcast {r.name}: {r.sent} sent"
+            + (f" ({r.fallback} by SMS fallback)" if r.fallback else "")
+            + f", {r.already_sent} already sent, {r.suppressed} suppressed, "
+            f"{len(r.failed)} failed"
+        )
+        if r.unknown:
+            line += f", {r.unknown} outcome unknown"
+        if r.skipped_reason:
+            line += f" ({r.skipped_reason})"
+        click.echo(line)
+        for f in r.failed:
+            click.echo(f"  failed: {f.to}: {f.code} {f.message}", err=True)
 
 
 def _load_plan_file(path: Path, plan_cls: Any) -> Any:

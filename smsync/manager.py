@@ -12,6 +12,7 @@ The CLI is a thin layer over this class; library users can drive it the same way
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,8 +21,11 @@ from typing import Any
 
 from smsync.apply import Executor, Refused, apply_lock, check_plan
 from smsync.apply.executor import ApplyResult, Outcome
+from smsync.broadcast import Ledger, Progress, SendReport, plan_broadcasts, send_broadcasts
 from smsync.endpoint import open_client
 from smsync.gateway.client import Client
+from smsync.gateway.errors import SmsyncError
+from smsync.plan.fetch import list_group
 from smsync.plan.model import Plan
 from smsync.plan.planner import PlanOptions, make_plan, read_fingerprint
 from smsync.spec.loader import load_desired_state
@@ -83,19 +87,51 @@ class Session:
     def project(self) -> Project:
         return self.manager.project
 
-    def plan(self, options: PlanOptions | None = None) -> Plan:
+    def plan(
+        self, options: PlanOptions | None = None, *, broadcasts: list[str] | None = None
+    ) -> Plan:
+        """The phonebook plan plus the broadcasts' plans.
+
+        ``broadcasts``: names of the broadcasts to plan (None: all of them, []: none).
+        """
         options = options or PlanOptions()
         if options.page_size is None:
             options.page_size = self.project.page_size
-        return make_plan(
+        desired = self.manager.desired()
+        plan = make_plan(
             self.client,
-            self.manager.desired().groups,
+            desired.groups,
             region=self.project.region,
             safety=self.project.safety,
             options=options,
             endpoint=_public_endpoint(self.credentials.endpoint),
             username=self.credentials.username,
         )
+        chosen = [b for b in desired.broadcasts if broadcasts is None or b.name in broadcasts]
+        unknown = sorted(set(broadcasts or []) - {b.name for b in desired.broadcasts})
+        if unknown:
+            raise SmsyncError(f"no broadcast named {', '.join(unknown)} in the spec")
+        if chosen:
+            # Recipients come from the desired state (the phonebook as apply will leave it);
+            # only groups the spec does not declare are listed on the gateway.
+            with self._ledger(read_only=True) as ledger:
+                plan.broadcasts = plan_broadcasts(
+                    dataclasses.replace(desired, broadcasts=chosen),
+                    self.project,
+                    ledger=ledger,
+                    remote_members=lambda g: list_group(
+                        self.client, g, page_size=self.project.page_size
+                    ),
+                )
+        return plan
+
+    @contextmanager
+    def _ledger(self, *, read_only: bool = False) -> Iterator[Ledger]:
+        path = self.project.ledger_path
+        # Planning must not create files: with no ledger yet, nothing has been sent.
+        target: Path | str = ":memory:" if read_only and not path.exists() else path
+        with Ledger(target) as ledger:
+            yield ledger
 
     def check_fresh(self, plan: Plan, *, concurrency: int = 4) -> None:
         """Refuse (stale) when the remote no longer reads as it did when ``plan`` was made."""
@@ -113,10 +149,19 @@ class Session:
         force: bool = False,
         concurrency: int = 4,
         rate: float | None = None,
+        resend_unknown: bool = False,
         on_done: Callable[[Outcome], None] | None = None,
-    ) -> ApplyResult:
-        """Check, lock, verify freshness, execute. Raises Refused / ApplyLocked."""
+        on_sent: Callable[[Progress], None] | None = None,
+    ) -> ApplyOutcome:
+        """Check, lock, verify freshness, change the phonebook, then send the broadcasts.
+
+        Raises Refused (unsafe or stale: nothing written) or ApplyLocked.
+        """
         check_plan(plan, force=force)
+        unsafe = [b for b in plan.broadcasts if b.unsafe]
+        if unsafe and not force:
+            reasons = "; ".join(f"{b.name}: {r}" for b in unsafe for r in b.reasons)
+            raise Refused("unsafe", f"unsafe broadcast(s) ({reasons}); --force sends them anyway")
         self._check_same_target(plan)
         with apply_lock(self.project.root):
             self.check_fresh(plan, concurrency=concurrency)
@@ -127,7 +172,27 @@ class Session:
                 region=self.project.region,
                 on_done=on_done,
             )
-            return executor.run(plan)
+            outcome = ApplyOutcome(phonebook=executor.run(plan))
+            if not plan.broadcasts:
+                return outcome
+            if not outcome.phonebook.ok:
+                # A broadcast to a group the failed changes were filling would miss people.
+                outcome.broadcasts_skipped = (
+                    "broadcasts not sent because phonebook changes failed; run apply again"
+                )
+                return outcome
+            with self._ledger() as ledger:
+                outcome.broadcasts = send_broadcasts(
+                    self.client,
+                    plan.broadcasts,
+                    ledger,
+                    concurrency=concurrency,
+                    rate=rate,
+                    force=force,
+                    resend_unknown=resend_unknown,
+                    on_progress=on_sent,
+                )
+            return outcome
 
 
     def _check_same_target(self, plan: Plan) -> None:
@@ -138,6 +203,18 @@ class Session:
                 f"this plan was made for {plan.username}@{plan.endpoint}, not for "
                 f"{here[1]}@{here[0]}; nothing was written",
             )
+
+
+@dataclass
+class ApplyOutcome:
+    phonebook: ApplyResult
+    broadcasts: SendReport | None = None
+    broadcasts_skipped: str = ""
+
+    @property
+    def ok(self) -> bool:
+        sends_ok = self.broadcasts is None or self.broadcasts.ok
+        return self.phonebook.ok and sends_ok and not self.broadcasts_skipped
 
 
 def _public_endpoint(endpoint: str) -> str:

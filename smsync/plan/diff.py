@@ -19,6 +19,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+import phonenumbers
+
 from smsync import numbers
 from smsync.gateway.models import Contact
 from smsync.plan.fetch import RemoteState, group_key
@@ -43,6 +45,34 @@ def number_key(mobile: str, region: str) -> str:
     if normalised is not None:
         return normalised
     return "raw:" + "".join(ch for ch in mobile if ch.isdigit())
+
+
+class _NumberKeys:
+    """``number_key`` for many remote rows, without phonenumbers for the common case.
+
+    Parsing is by far the costliest step of a diff (~40 µs a number, seconds for 100k rows).
+    A remote mobile that is ``+`` and ASCII digits, or ASCII digits starting with the region's
+    country code, is read by :func:`numbers.try_normalize` as ``"+" + digits``; when that string
+    is a number the spec declares (so a canonical, valid E.164 that parses back to itself), it
+    is the key. Every other mobile goes through ``number_key``: the result is the same.
+    """
+
+    def __init__(self, known: set[str], region: str) -> None:
+        self.known = known
+        self.region = region
+        cc = phonenumbers.country_code_for_region(region.upper())
+        self.cc = str(cc) if cc else None
+
+    def __call__(self, mobile: str) -> str:
+        if mobile.isascii():
+            if mobile.startswith("+"):
+                if mobile[1:].isdigit() and mobile in self.known:
+                    return mobile
+            elif self.cc and mobile.isdigit() and mobile.startswith(self.cc):
+                candidate = "+" + mobile
+                if candidate in self.known:
+                    return candidate
+        return number_key(mobile, self.region)
 
 
 def _iso(d: date | None) -> str | None:
@@ -120,9 +150,10 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
 
     # -- index remote rows of managed groups by (group, number) --------------------------
     rows: dict[tuple[str, str], list[Contact]] = defaultdict(list)
+    key_of = _NumberKeys({s.mobile for g in groups for s in g.contacts}, region)
     for key, members in remote.contacts.items():
         for c in members:
-            rows[(key, number_key(c.mobile, region))].append(c)
+            rows[(key, key_of(c.mobile))].append(c)
             result.existing_managed += 1
     claimed: set[int] = set()
     # (group, number) pairs declared `protect: true` (or in a protected group): never deleted

@@ -279,6 +279,17 @@ def _pages(rows: int, page_size: int) -> int:
     return rows // page_size + 1
 
 
+def list_group(client: Client, name: str, *, page_size: int | None = None) -> list[Contact]:
+    """Every member of one remote group (for audiences the spec does not declare)."""
+    sizer = _PageSizer(page_size or DEFAULT_PAGE_SIZE, trusted=page_size is not None)
+    return _read_sequence(
+        lambda page, size: client.list_contacts_by_group(name, page=page, size=size),
+        sizer,
+        _Counters(),
+        f"listing of group {name!r}",
+    )
+
+
 def fetch_details(
     client: Client, state: RemoteState, ids: set[int], *, concurrency: int = 4
 ) -> None:

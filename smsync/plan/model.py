@@ -12,6 +12,8 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from smsync.broadcast.plan import BroadcastPlan
+
 PLAN_FORMAT_VERSION = 1
 
 
@@ -160,10 +162,23 @@ class Plan:
     username: str = ""
     created_at: str = ""
     version: int = PLAN_FORMAT_VERSION
+    #: broadcasts planned alongside the phonebook changes (sent after them by apply)
+    broadcasts: list[BroadcastPlan] = field(default_factory=list)
+
+    @property
+    def sends(self) -> int:
+        """Messages (or group sends) apply would send now."""
+        return sum(
+            b.totals.to_send + b.totals.pending_unknown for b in self.broadcasts if b.due
+        )
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.actions)
+        return bool(self.actions) or self.sends > 0
+
+    @property
+    def unsafe(self) -> bool:
+        return self.safety.unsafe or any(b.unsafe for b in self.broadcasts)
 
     def counts(self) -> dict[str, int]:
         out = {op.value: 0 for op in Op}
@@ -184,6 +199,7 @@ class Plan:
             "summary": self.counts(),
             "duplicates": [asdict(d) for d in self.duplicates],
             "actions": [a.to_json() for a in self.actions],
+            "broadcasts": [b.to_json() for b in self.broadcasts],
         }
 
     @classmethod
@@ -199,4 +215,5 @@ class Plan:
             safety=Safety(**data["safety"]),
             duplicates=[Duplicate(**d) for d in data.get("duplicates", [])],
             actions=[Action.from_json(a) for a in data["actions"]],
+            broadcasts=[BroadcastPlan.from_json(b) for b in data.get("broadcasts", [])],
         )

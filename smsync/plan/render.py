@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import click
 
 from smsync import numbers
+from smsync.broadcast.plan import BroadcastPlan
 from smsync.plan.model import Action, Op, Plan, Record
 
 _OP_WORDS = {
@@ -57,7 +58,9 @@ class Style:
 
 def summary_line(plan: Plan) -> str:
     counts = plan.counts()
-    if not plan.actions:
+    if not plan.has_changes:
+        if plan.broadcasts:
+            return "No changes. The remote phonebook matches the spec; nothing to send now."
         return "No changes. The remote phonebook matches the spec."
     parts = []
     groups = [
@@ -77,7 +80,50 @@ def summary_line(plan: Plan) -> str:
         parts.append(f"groups: {g}")
     if c:
         parts.append(f"contacts: {c}")
+    if plan.sends:
+        parts.append(f"broadcasts: {_n(plan.sends, 'message')} to send")
     return "Plan: " + "; ".join(parts) + "."
+
+
+def broadcast_headline(b: BroadcastPlan) -> str:
+    t = b.totals
+    how = f"group send to {b.group}" if b.kind == "group" else "per contact"
+    channel = b.channel + (f", fallback {b.fallback}" if b.fallback else "")
+    parts = [f"{t.to_send} to send", f"{t.already_sent} already sent"]
+    if t.suppressed:
+        parts.append(f"{t.suppressed} suppressed")
+    if t.pending_unknown:
+        parts.append(f"{t.pending_unknown} outcome unknown (not re-sent without --resend-unknown)")
+    enc = ", ".join(f"{n} {e}" for e, n in sorted(b.encoding.items()) if n)
+    text = (
+        f"Broadcast {b.name} ({channel}, {how}): {_n(t.recipients, 'recipient')}: "
+        f"{', '.join(parts)}; {_n(t.segments, 'segment')}"
+    )
+    if enc:
+        text += f" ({enc})"
+    if not b.due and b.not_before is not None:
+        text += f"; not before {b.not_before.isoformat()}: planned, not sent yet"
+    return text
+
+
+def broadcast_samples(b: BroadcastPlan, style: Style) -> list[str]:
+    """A few rendered messages, when there is something to send."""
+    lines: list[str] = []
+    if not b.totals.to_send:
+        return lines
+    for r in b.samples:
+        message = r.message
+        if not style.show_pii:
+            # samples are rendered with the recipient's own fields: mask them in the text too
+            for value in (r.name, r.mobile, numbers.to_national(r.number)):
+                if value:
+                    message = message.replace(value, mask_name(value))
+        to = r.group if b.kind == "group" else style.number(numbers.to_national(r.number))
+        lines.append(
+            f"→ {to}: {json.dumps(message, ensure_ascii=False)} "
+            f"({r.encoding}, {_n(r.segments, 'segment')})"
+        )
+    return lines
 
 
 def _who(record: Record | None, style: Style) -> str:
@@ -164,22 +210,31 @@ def render_text(plan: Plan, style: Style) -> str:
         )
     if plan.duplicates:
         lines.append("")
+    for b in plan.broadcasts:
+        lines.append(paint(broadcast_headline(b), "+" if b.totals.to_send and b.due else ""))
+        lines.extend(f"  {s}" for s in broadcast_samples(b, style))
+        lines.extend(f"  warning: {w}" for w in b.warnings)
+        lines.append("")
     lines.append(summary_line(plan))
     lines.extend(_safety_lines(plan, bullet="! "))
     return "\n".join(lines)
 
 
 def _safety_lines(plan: Plan, bullet: str) -> list[str]:
-    if not plan.safety.unsafe:
-        return []
-    return [f"{bullet}UNSAFE: {reason}" for reason in plan.safety.reasons]
+    out: list[str] = []
+    if plan.safety.unsafe:
+        out.extend(f"{bullet}UNSAFE: {reason}" for reason in plan.safety.reasons)
+    for b in plan.broadcasts:
+        if b.unsafe:
+            out.extend(f"{bullet}UNSAFE: broadcast {b.name}: {reason}" for reason in b.reasons)
+    return out
 
 
 def render_markdown(plan: Plan, style: Style) -> str:
     lines = ["### smsync plan", "", summary_line(plan), ""]
-    for reason in plan.safety.reasons if plan.safety.unsafe else []:
-        lines.append(f"> **Unsafe:** {reason}")
-    if plan.safety.unsafe:
+    unsafe = _safety_lines(plan, bullet="")
+    lines.extend(f"> **Unsafe:** {line.removeprefix('UNSAFE: ')}" for line in unsafe)
+    if unsafe:
         lines.append("")
     if plan.actions:
         lines.append("<details><summary>Changes</summary>")
@@ -197,6 +252,12 @@ def render_markdown(plan: Plan, style: Style) -> str:
             lines.append("```")
             lines.append("")
         lines.append("</details>")
+        lines.append("")
+    for b in plan.broadcasts:
+        lines.append(f"**{broadcast_headline(b)}**")
+        lines.append("")
+        lines.extend(f"- {s}" for s in broadcast_samples(b, style))
+        lines.extend(f"- ⚠ {w}" for w in b.warnings)
         lines.append("")
     lines.append(f"<sub>{read_line(plan)}</sub>")
     return "\n".join(lines)

@@ -1,0 +1,149 @@
+"""Broadcasts through `smsync plan` / `smsync apply`: the real CLI against the sandbox."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from tests.plan.conftest import Project, contact, group, gw
+
+
+def write_broadcasts(project: Project, *docs: dict[str, Any]) -> None:
+    folder = project.root / "broadcasts"
+    folder.mkdir(exist_ok=True)
+    text = yaml.safe_dump_all([{"kind": "Broadcast", **d} for d in docs], sort_keys=False)
+    (folder / "b.yaml").write_text(text)
+    project.write_config(
+        spec=["groups/*.yaml", "broadcasts/*.yaml"], ledger=str(project.root / "ledger.sqlite")
+    )
+
+
+def messages(server: Any) -> list[dict[str, Any]]:
+    return list(server.store.snapshot()["messages"])
+
+
+def test_per_contact_broadcast_plans_sends_once(project: Project, sandbox: Any) -> None:
+    project.write_groups(group("Office", [contact(1, "Budi"), contact(2, "Siti")]))
+    write_broadcasts(
+        project,
+        {
+            "name": "rapat",
+            "audience": {"contacts": {"groups": ["Office"]}},
+            "template": "Halo {{ name }}, rapat jam {{ time }}.",
+            "vars": {"time": "10:00"},
+        },
+    )
+    plan = project.plan()
+    assert plan.exit_code == 2, plan.output
+    assert "Broadcast rapat (sms, per contact): 2 recipients: 2 to send" in plan.output
+    assert '"Halo Budi, rapat jam 10:00."' in plan.output  # --show-pii: exact samples
+    # the group is created by the same apply: recipients come from the desired state
+    applied = project.apply()
+    assert applied.exit_code == 0, applied.output
+    assert "Broadcast rapat: 2 sent" in applied.output
+    sent = messages(sandbox)
+    assert sorted(m["mobile"] for m in sent) == [gw(1), gw(2)]
+    assert {m["text"] for m in sent} == {
+        "Halo Budi, rapat jam 10:00.",
+        "Halo Siti, rapat jam 10:00.",
+    }
+
+    again = project.plan()
+    assert again.exit_code == 0, again.output
+    assert "0 to send, 2 already sent" in again.output
+    assert project.apply().exit_code == 0
+    assert len(messages(sandbox)) == 2  # re-apply sends nothing
+
+
+def test_group_broadcast_reaches_members_added_by_the_same_apply(
+    project: Project, sandbox: Any
+) -> None:
+    project.write_groups(group("Office", [contact(1), contact(2), contact(3)]))
+    write_broadcasts(
+        project, {"name": "libur", "audience": {"group": "Office"}, "template": "Kantor libur."}
+    )
+    plan = project.plan()
+    assert "group send to Office" in plan.output and "3 recipients" in plan.output
+    assert project.apply().exit_code == 0
+    sent = messages(sandbox)
+    assert sorted(m["mobile"] for m in sent) == [gw(1), gw(2), gw(3)]
+    assert len({m["batch_id"] for m in sent}) == 1
+    assert project.apply().exit_code == 0
+    assert len(messages(sandbox)) == 3
+
+
+def test_unsafe_broadcast_needs_force(project: Project, sandbox: Any) -> None:
+    project.write_groups(group("Office", [contact(i) for i in range(3)]))
+    write_broadcasts(
+        project,
+        {
+            "name": "big",
+            "audience": {"contacts": {"groups": ["Office"]}},
+            "template": "Halo {{ name }}",
+            "max_recipients": 2,
+        },
+    )
+    plan = project.plan()
+    assert plan.exit_code == 3, plan.output
+    assert "UNSAFE: broadcast big" in plan.output
+    refused = project.apply()
+    assert refused.exit_code == 3, refused.output
+    assert messages(sandbox) == [] and sandbox.store.snapshot()["groups"] == []
+    forced = project.apply("--force")
+    assert forced.exit_code == 0, forced.output
+    assert len(messages(sandbox)) == 3
+
+
+def test_undefined_variable_fails_the_plan_naming_the_broadcast(project: Project) -> None:
+    project.write_groups(group("Office", [contact(1, "Budi")]))
+    write_broadcasts(
+        project,
+        {
+            "name": "oops",
+            "audience": {"contacts": {"groups": ["Office"]}},
+            "template": "{{ nope }}",
+        },
+    )
+    result = project.plan()
+    assert result.exit_code == 1
+    assert "b.yaml:2:7: broadcast 'oops'" in result.output
+    assert "'nope' is undefined" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_json_plan_with_broadcasts_matches_schema(project: Project) -> None:
+    project.write_groups(group("Office", [contact(1, "Budi")]))
+    write_broadcasts(
+        project, {"name": "b1", "audience": {"group": "Office"}, "template": "Halo semua"}
+    )
+    result = project.run("plan", str(project.root), "--format", "json")
+    data = json.loads(result.stdout)
+    schema = json.loads(resources.files("smsync.schemas").joinpath("plan.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+    [b] = data["broadcasts"]
+    assert (b["name"], b["kind"], b["totals"]["to_send"]) == ("b1", "group", 1)
+
+
+def test_no_broadcasts_and_saved_plan(project: Project, sandbox: Any, tmp_path: Path) -> None:
+    project.write_groups(group("Office", [contact(1, "Budi")]))
+    write_broadcasts(
+        project,
+        {"name": "b1", "audience": {"contacts": {"groups": ["Office"]}}, "template": "Halo"},
+    )
+    assert project.apply("--no-broadcasts").exit_code == 0
+    assert messages(sandbox) == []
+    out = tmp_path / "plan.json"
+    assert project.plan("--out", str(out)).exit_code == 2
+    applied = project.run("apply", str(out), "--project", str(project.root), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert Counter(m["mobile"] for m in messages(sandbox)) == {gw(1): 1}
+    # the same plan file again: the ledger says it was sent
+    again = project.run("apply", str(out), "--project", str(project.root), "--auto-approve")
+    assert again.exit_code == 0, again.output
+    assert len(messages(sandbox)) == 1
