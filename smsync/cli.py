@@ -367,6 +367,11 @@ def apply_cmd(
         click.echo(render_text(plan, style))
         if not plan.has_changes:
             return
+        try:
+            session.check_applicable(plan, force=force)  # refuse before asking, not after
+        except Refused as exc:
+            refusal = StaleRefusal if exc.kind == "stale" else UnsafeRefusal
+            raise refusal(str(exc)) from None
         if not auto_approve:
             if not sys.stdin.isatty():
                 raise UserError(

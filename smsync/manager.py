@@ -25,7 +25,7 @@ from smsync.broadcast import Ledger, Progress, SendReport, plan_broadcasts, send
 from smsync.endpoint import open_client
 from smsync.gateway.client import Client
 from smsync.gateway.errors import SmsyncError
-from smsync.plan.fetch import list_group
+from smsync.plan.fetch import ListingShifted, list_group
 from smsync.plan.model import Plan
 from smsync.plan.planner import PlanOptions, make_plan, read_fingerprint
 from smsync.spec.loader import load_desired_state
@@ -94,7 +94,7 @@ class Session:
 
         ``broadcasts``: names of the broadcasts to plan (None: all of them, []: none).
         """
-        options = options or PlanOptions()
+        options = dataclasses.replace(options or PlanOptions())
         if options.page_size is None:
             options.page_size = self.project.page_size
         desired = self.manager.desired()
@@ -135,7 +135,11 @@ class Session:
 
     def check_fresh(self, plan: Plan, *, concurrency: int = 4) -> None:
         """Refuse (stale) when the remote no longer reads as it did when ``plan`` was made."""
-        if read_fingerprint(self.client, plan, concurrency=concurrency) != plan.fingerprint:
+        try:
+            fingerprint = read_fingerprint(self.client, plan, concurrency=concurrency)
+        except ListingShifted as exc:
+            raise Refused("stale", f"{exc}; nothing was written") from None
+        if fingerprint != plan.fingerprint:
             raise Refused(
                 "stale",
                 "the remote phonebook changed since this plan was made (or changed while it was "
@@ -157,12 +161,7 @@ class Session:
 
         Raises Refused (unsafe or stale: nothing written) or ApplyLocked.
         """
-        check_plan(plan, force=force)
-        unsafe = [b for b in plan.broadcasts if b.unsafe]
-        if unsafe and not force:
-            reasons = "; ".join(f"{b.name}: {r}" for b in unsafe for r in b.reasons)
-            raise Refused("unsafe", f"unsafe broadcast(s) ({reasons}); --force sends them anyway")
-        self._check_same_target(plan)
+        self.check_applicable(plan, force=force)
         with apply_lock(self.project.root):
             self.check_fresh(plan, concurrency=concurrency)
             executor = Executor(
@@ -194,6 +193,15 @@ class Session:
                 )
             return outcome
 
+
+    def check_applicable(self, plan: Plan, *, force: bool = False) -> None:
+        """Everything apply refuses without reading the remote (raises Refused)."""
+        check_plan(plan, force=force)
+        unsafe = [b for b in plan.broadcasts if b.unsafe]
+        if unsafe and not force:
+            reasons = "; ".join(f"{b.name}: {r}" for b in unsafe for r in b.reasons)
+            raise Refused("unsafe", f"unsafe broadcast(s) ({reasons}); --force sends them anyway")
+        self._check_same_target(plan)
 
     def _check_same_target(self, plan: Plan) -> None:
         here = (_public_endpoint(self.credentials.endpoint), self.credentials.username)

@@ -122,6 +122,22 @@ class Executor:
             actions = [a for a in plan.actions if a.op in phase]
             if not actions:
                 continue
+            # A group whose members could not all be moved out or deleted is not deleted: a
+            # gateway that deletes members along with their group would lose them.
+            failed_groups: set[str] = set()
+            for o in result.outcomes:
+                if o.status != "done" and o.action.before is not None:
+                    failed_groups.add(o.action.before.group.casefold())
+            held = [
+                a for a in actions
+                if a.op is Op.DELETE_GROUP and a.group.casefold() in failed_groups
+            ]
+            for action in held:
+                outcome = Outcome(action, "skipped", "not deleted: changes to its members failed")
+                result.outcomes.append(outcome)
+                if self.on_done:
+                    self.on_done(outcome)
+            actions = [a for a in actions if a not in held]
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
                 for outcome in pool.map(self._run_one, actions):
                     result.outcomes.append(outcome)
@@ -145,6 +161,8 @@ class Executor:
             return Outcome(action, "failed", str(exc), exc.code)
         except SmsyncError as exc:
             return Outcome(action, "failed", str(exc))
+        except Exception as exc:  # a bug must not lose the other actions' outcomes
+            return Outcome(action, "failed", f"internal error: {type(exc).__name__}: {exc}")
 
     def _call(self, fn: Callable[[], T]) -> T:
         self.limiter.wait()
@@ -231,7 +249,18 @@ class Executor:
     def _group_exists(self, name: str) -> bool:
         key = name.casefold()
         found = self._call(lambda: self.client.find_group(name))
-        return any(g.name.casefold() == key for g in found)
+        if any(g.name.casefold() == key for g in found):
+            return True
+        if len(found) < SEARCH_CAP:
+            return False
+        # A saturated search ("Marketing" among "Marketing 1".."Marketing 12"): list them all.
+        for page_no in itertools.count(1):
+            page = self._call(functools.partial(self.client.list_groups, page=page_no, size=100))
+            if any(g.name.casefold() == key for g in page.items):
+                return True
+            if not page.items:
+                return False
+        return False  # pragma: no cover
 
     def _add_contact(self, a: Record) -> str:
         for attempt in range(ATTEMPTS):
@@ -244,12 +273,13 @@ class Executor:
                 return "" if attempt == 0 else f"sent on attempt {attempt + 1}"
             except TransportError as exc:
                 # Never send an add twice blindly: look for the row the lost request may
-                # have created (exact number, group and name) first.
+                # have created (exact number, group and name) first -- after a pause, as a
+                # request whose answer timed out may still be running on the gateway.
+                time.sleep(0.05 * 2**attempt)
                 if exc.maybe_applied and self._contact_exists(a):
                     return "the answer was lost; the contact exists"
                 if attempt == ATTEMPTS - 1:
                     raise
-                time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _contact_exists(self, a: Record) -> bool:

@@ -170,6 +170,7 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
             if not candidates:
                 unmatched.append((g, spec))
                 continue
+            _need_fair_scores(result, candidates)
             ranked = sorted(candidates, key=lambda c: _score(spec, c), reverse=True)
             keep, extra = ranked[0], ranked[1:]
             claimed.update(c.id for c in candidates)
@@ -186,7 +187,9 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
                             id=c.id,
                             before=remote_record(c, region),
                             reason=f"duplicate of #{keep.id}",
-                            protected=spec.protect or g.protect,
+                            # the protected contact is the row kept; only a protected
+                            # group keeps its duplicate rows too
+                            protected=g.protect,
                         )
                     )
 
@@ -199,6 +202,7 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
     for g, spec in unmatched:
         pool = [c for c in by_number.get(spec.mobile, []) if c.id not in claimed]
         if pool:
+            _need_fair_scores(result, pool)
             source = max(pool, key=lambda c: _score(spec, c))
             claimed.add(source.id)
             _update(result, g, spec, source, region, Op.MOVE_CONTACT)
@@ -247,6 +251,12 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
                 )
             )
     return result
+
+
+def _need_fair_scores(result: DiffResult, candidates: list[Contact]) -> None:
+    """Choosing between several rows is only fair when all of them are complete."""
+    if len(candidates) > 1:
+        result.needs_details.update(c.id for c in candidates if not c.complete)
 
 
 def _update(

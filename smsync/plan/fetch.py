@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from smsync.gateway.client import Client
-from smsync.gateway.errors import SmsyncError
+from smsync.gateway.errors import InvalidPhonebookId, SmsyncError
 from smsync.gateway.models import Contact, Group, Page
 from smsync.plan.model import ReadStats
 
@@ -210,16 +210,20 @@ def read_remote(
     """Read the remote groups and the contacts of the managed groups."""
     managed = list(managed_groups)
     requested = page_size or DEFAULT_PAGE_SIZE
-    sizer = _PageSizer(requested, trusted=page_size is not None)
+    trusted = page_size is not None
+    # One sizer per kind of listing: a gateway may cap group and contact pages differently.
+    group_sizer = _PageSizer(requested, trusted=trusted)
+    sizer = _PageSizer(requested, trusted=trusted)
     counters = _Counters()
 
-    groups = read_groups(client, sizer, counters)
+    groups = read_groups(client, group_sizer, counters)
     chosen, reason = choose_strategy(groups, managed)
     if strategy is not None and strategy != chosen and chosen != "none":
         chosen, reason = strategy, f"{strategy} requested"
     managed_keys = {group_key(n) for n in managed}
     existing = [g for g in groups if group_key(g.name) in managed_keys]
     contacts: dict[str, list[Contact]] = {group_key(g.name): [] for g in existing}
+    rows_listed = 0
 
     if chosen == "list-all":
         rows = _read_sequence(
@@ -228,6 +232,7 @@ def read_remote(
             counters,
             "contact list",
         )
+        rows_listed = len(rows)
         for c in rows:
             key = group_key(c.group)
             if key in contacts:
@@ -249,16 +254,14 @@ def read_remote(
 
     total_rows = sum(len(v) for v in contacts.values())
     page = min(sizer.cap or requested, requested)
+    group_pages = _pages(len(groups), min(group_sizer.cap or requested, requested))
     if chosen == "list-all":
-        # every row of the phonebook had to be read: unmanaged rows count too
-        # every remote group is managed, so the managed rows are all the rows
-        min_requests = _pages(len(groups), page) + _pages(total_rows, page)
+        # every row of the phonebook was listed, unmanaged ones too (when forced)
+        min_requests = group_pages + _pages(rows_listed, page)
     elif chosen == "by-group":
-        min_requests = _pages(len(groups), page) + sum(
-            _pages(len(v), page) for v in contacts.values()
-        )
+        min_requests = group_pages + sum(_pages(len(v), page) for v in contacts.values())
     else:
-        min_requests = _pages(len(groups), page)
+        min_requests = group_pages
     stats = ReadStats(
         strategy=chosen,
         reason=reason,
@@ -298,8 +301,13 @@ def fetch_details(
     wanted = sorted(ids & present)
     if not wanted:
         return
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        complete = {c.id: c for c in pool.map(client.get_contact, wanted)}
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            complete = {c.id: c for c in pool.map(client.get_contact, wanted)}
+    except InvalidPhonebookId as exc:
+        raise ListingShifted(
+            f"a contact disappeared while the phonebook was read ({exc}); run plan again"
+        ) from None
     for key, members in state.contacts.items():
         state.contacts[key] = [complete.get(c.id, c) for c in members]
     state.read.requests += len(wanted)

@@ -204,6 +204,11 @@ class Plan:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Plan:
+        if data.get("version") != PLAN_FORMAT_VERSION:
+            raise ValueError(
+                f"plan format version {data.get('version')!r} is not {PLAN_FORMAT_VERSION}: "
+                "made by another smsync version; plan again"
+            )
         return cls(
             version=data["version"],
             created_at=data.get("created_at", ""),

@@ -8,10 +8,13 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from smsync.gateway.client import Client
+from smsync.gateway.errors import SmsyncError
 from smsync.plan.diff import DiffResult, diff
 from smsync.plan.fetch import RemoteState, fetch_details, read_remote
 from smsync.plan.model import Op, Plan, Safety
 from smsync.spec.model import GroupSpec
+
+MAX_DETAIL_ROUNDS = 4
 
 
 class SafetySettings(Protocol):
@@ -118,13 +121,20 @@ def read_and_diff(
         strategy=options.strategy,
     )
     result = diff(managed, remote, region)
-    if result.needs_details:
-        # Short-form listings: fetch complete data only for the rows the diff needs, then
-        # diff again with those rows complete.
+    # Short-form listings: fetch complete data only for the rows the diff needs, then diff
+    # again with those rows complete (which can make it choose, and need, other rows: each
+    # round only adds rows, so a few rounds settle it).
+    for _round in range(MAX_DETAIL_ROUNDS):
+        if not result.needs_details:
+            return remote, result
         fetch_details(client, remote, result.needs_details, concurrency=options.concurrency)
         result = diff(managed, remote, region)
-        if result.needs_details:  # pragma: no cover - get_contact always returns full records
-            raise RuntimeError("complete data still missing after phbkGetCompleteData")
+    if result.needs_details:
+        raise SmsyncError(
+            f"complete data for {len(result.needs_details)} contacts still missing after "
+            f"{MAX_DETAIL_ROUNDS} rounds of phbkGetCompleteData (is the gateway answering short "
+            "records to phbkGetCompleteData?)"
+        )
     return remote, result
 
 
