@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from smsync.gateway.client import Client
+from smsync.gateway.errors import SmsyncError
 
 SANDBOX_SCHEME = "sandbox://"
 #: Credit given to an account the embedded sandbox creates for itself.
@@ -47,16 +48,24 @@ def open_client(
 ) -> Iterator[Client]:
     """Yield a Client for ``creds.endpoint``; start and stop an embedded sandbox when needed."""
     if not is_sandbox(creds.endpoint):
-        with Client(creds.endpoint, creds.username, creds.password, **client_options) as client:
+        try:
+            client = Client(creds.endpoint, creds.username, creds.password, **client_options)
+        except ValueError as exc:  # a malformed endpoint: a user mistake, not a traceback
+            raise SmsyncError(str(exc)) from None
+        with client:
             yield client
         return
 
     # Imported here: the sandbox is only loaded when a sandbox:// endpoint is used.
-    from smsync.sandbox import SandboxConfig, SandboxServer
+    from smsync.sandbox import SandboxConfig, SandboxServer, StoreError
 
     db = sandbox_db_path(creds.endpoint, base_dir)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    with SandboxServer(SandboxConfig(db_path=str(db))) as server:
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        sandbox = SandboxServer(SandboxConfig(db_path=str(db)))
+    except (OSError, StoreError) as exc:  # e.g. `sandbox://` (a directory) or an unreadable file
+        raise SmsyncError(f"sandbox endpoint {creds.endpoint!r}: {exc}") from None
+    with sandbox as server:
         server.store.ensure_account(creds.username, creds.password, credit=EMBEDDED_CREDIT)
         with Client(server.url, creds.username, creds.password, **client_options) as client:
             yield client

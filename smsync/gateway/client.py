@@ -179,12 +179,17 @@ class Client:
         pool_size: int = 16,
         allow_plaintext_password: bool = False,
     ) -> None:
-        parts = urlsplit(endpoint)
+        try:
+            parts = urlsplit(endpoint)
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError:
+            raise ValueError("endpoint must be scheme://host[:port][/prefix]") from None
+        if parts.username or parts.password or parts.query or parts.fragment:
+            # No credentials in the endpoint: it is shown in reprs and messages. Checked first,
+            # so the message below never quotes a URL that holds a password.
+            raise ValueError("endpoint must be scheme://host[:port][/prefix] (no user@, ?, #)")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"endpoint must be an http(s) URL, not {endpoint[:80]!r}")
-        if parts.username or parts.password or parts.query or parts.fragment:
-            # No credentials in the endpoint: it is shown in reprs and messages.
-            raise ValueError("endpoint must be scheme://host[:port][/prefix] (no user@, ?, #)")
         if retries < 0 or backoff < 0 or pool_size < 1:
             raise ValueError("retries and backoff must be >= 0, pool_size >= 1")
         self._endpoint = endpoint.rstrip("/")
