@@ -79,11 +79,12 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def remote_record(c: Contact, region: str) -> Record:
+def remote_record(c: Contact, region: str, number: str | None = None) -> Record:
+    """``number``: the row's number_key when the caller already has it (parsing is costly)."""
     return Record(
         name=c.name,
         mobile=c.mobile,
-        number=number_key(c.mobile, region),
+        number=number if number is not None else number_key(c.mobile, region),
         group=c.group,
         address=c.address,
         birth=_iso(c.birth),
@@ -121,6 +122,15 @@ def _score(spec: ContactSpec, c: Contact) -> tuple[int, int]:
         if wanted is not None and c.complete and getattr(c, name) == wanted:
             same += 1
     return same, -c.id
+
+
+def _details_match(spec: ContactSpec, c: Contact) -> bool:
+    """Every detail field the spec declares equals the remote row's."""
+    return (
+        (spec.address is None or spec.address == c.address)
+        and (spec.birth is None or spec.birth == c.birth)
+        and (spec.desc is None or spec.desc == c.desc)
+    )
 
 
 def _declares_details(spec: ContactSpec) -> bool:
@@ -171,8 +181,11 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
                 unmatched.append((g, spec))
                 continue
             _need_fair_scores(result, candidates)
-            ranked = sorted(candidates, key=lambda c: _score(spec, c), reverse=True)
-            keep, extra = ranked[0], ranked[1:]
+            if len(candidates) == 1:  # the common case: no ranking to do
+                keep, extra = candidates[0], []
+            else:
+                ranked = sorted(candidates, key=lambda c: _score(spec, c), reverse=True)
+                keep, extra = ranked[0], ranked[1:]
             claimed.update(c.id for c in candidates)
             _update(result, g, spec, keep, region, Op.EDIT_CONTACT)
             if extra:
@@ -185,7 +198,7 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
                             Op.DELETE_CONTACT,
                             g.name,
                             id=c.id,
-                            before=remote_record(c, region),
+                            before=remote_record(c, region, spec.mobile),
                             reason=f"duplicate of #{keep.id}",
                             # the protected contact is the row kept; only a protected
                             # group keeps its duplicate rows too
@@ -219,24 +232,26 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
     # -- pass 3: prune what is left in managed groups ------------------------------------
     absent_keys = {group_key(g.name): g for g in absent}
     present_keys = {group_key(g.name): g for g in present}
-    for (gk, num), cands in sorted(rows.items()):
-        for c in sorted(cands, key=lambda c: c.id):
-            if c.id in claimed:
-                continue
-            owner = present_keys.get(gk) or absent_keys.get(gk)
-            assert owner is not None  # only managed groups are read
-            in_absent = gk in absent_keys
-            protected = owner.protect or (gk, num) in protected_numbers
-            result.actions.append(
-                Action(
-                    Op.DELETE_CONTACT,
-                    owner.name,
-                    id=c.id,
-                    before=remote_record(c, region),
-                    reason="its group is declared absent" if in_absent else "not in the spec",
-                    protected=protected,
-                )
+    # Only the unclaimed rows are left to sort (by group, number, id): few, in a large phonebook.
+    leftover = [
+        (gk, num, c) for (gk, num), cands in rows.items() for c in cands if c.id not in claimed
+    ]
+    leftover.sort(key=lambda t: (t[0], t[1], t[2].id))
+    for gk, num, c in leftover:
+        owner = present_keys.get(gk) or absent_keys.get(gk)
+        assert owner is not None  # only managed groups are read
+        in_absent = gk in absent_keys
+        protected = owner.protect or (gk, num) in protected_numbers
+        result.actions.append(
+            Action(
+                Op.DELETE_CONTACT,
+                owner.name,
+                id=c.id,
+                before=remote_record(c, region, num),
+                reason="its group is declared absent" if in_absent else "not in the spec",
+                protected=protected,
             )
+        )
 
     for g in absent:
         existing = remote.group(g.name)
@@ -263,8 +278,13 @@ def _update(
     result: DiffResult, g: GroupSpec, spec: ContactSpec, c: Contact, region: str, op: Op
 ) -> None:
     """Add an edit (or move) for remote row ``c`` when it differs from ``spec``."""
-    before = remote_record(c, region)
     moving = op is Op.MOVE_CONTACT
+    if not moving and c.name == spec.name and _details_match(spec, c):
+        # Unchanged (most rows of a large phonebook): what field_changes would find, without
+        # building two records per row. Short rows get here only when no detail is declared.
+        return
+    # ``c`` was matched by number, so its number_key is the spec's number.
+    before = remote_record(c, region, spec.mobile)
     if not c.complete and (moving or _declares_details(spec) or c.name != spec.name):
         # A short-form row: its details are unknown, and an edit must resend them unchanged.
         result.needs_details.add(c.id)

@@ -1,0 +1,48 @@
+"""Smoke run of benchmarks/run.py at tiny sizes: the script keeps working (no timing checks)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+
+REQUIRED = (
+    "plan_floor_ratio_100k",
+    "diff_cpu_s_100k",
+    "peak_rss_mb_100k",
+    "plan_requests_100k",
+    "plan_min_requests_100k",
+    "apply_speedup",
+    "broadcast_speedup",
+    "duplicates",
+    "failed_actions",
+    "sandbox_rps",
+)
+
+
+@pytest.mark.timeout(300)
+def test_quick_benchmark_runs_and_reports_every_key() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--json"],
+        capture_output=True, text=True, timeout=280, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    missing = [k for k in REQUIRED if k not in result]
+    assert not missing, missing
+    for key in REQUIRED:
+        assert isinstance(result[key], int | float), (key, result[key])
+    # Correctness, not speed: every message exactly once, every action done, nothing re-sent,
+    # the apply converged, and the plan read no more than its strategy's minimum.
+    assert result["duplicates"] == 0
+    assert result["failed_actions"] == 0
+    assert result["broadcast_rerun_sent"] == 0
+    assert result["apply_converged"] is True
+    assert result["plan_requests_100k"] <= result["plan_min_requests_100k"]
+    assert result["plan_requests_10k"] <= result["plan_min_requests_10k"]
+    assert result["broadcast_sent"] == result["broadcast_messages"]
