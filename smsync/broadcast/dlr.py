@@ -27,6 +27,7 @@ from smsync.gateway.dlr import parse_delivery_report
 
 MAX_URL_CHARS = 2048
 MAX_BODY_BYTES = 2048
+SOCKET_TIMEOUT_S = 10.0
 MIN_TOKEN_CHARS = 16
 TOKEN_ENV = "SMSYNC_DLR_TOKEN"
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9._~-]+$")
@@ -70,6 +71,13 @@ class _Handler(BaseHTTPRequestHandler):
     server: DlrServer
     server_version = "smsync-dlr"
     sys_version = ""
+    # Slow or idle clients (slowloris) are disconnected instead of holding a thread forever.
+    timeout = SOCKET_TIMEOUT_S
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server quotes the whole bad request line (token included) in its answer: keep
+        # the answer short and the token out of it.
+        super().send_error(code, message and message.split("(", 1)[0].strip()[:80], explain)
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # the default would print the request line, token included

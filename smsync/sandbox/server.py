@@ -76,6 +76,11 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server quotes the whole bad request line (up to 64 KiB) in the status line and
+        # body: answer with a bounded excerpt instead of echoing a huge request back.
+        super().send_error(code, message[:200] if message else message, explain)
+
     def log_message(self, format: str, *args: Any) -> None:
         # Never log request lines: Send.aspx carries the password in the query string.
         pass
