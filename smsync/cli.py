@@ -409,6 +409,13 @@ def apply_cmd(
     if outcome.broadcasts is not None and outcome.broadcasts.stopped_reason:
         raise UserError(f"broadcasts stopped early: {outcome.broadcasts.stopped_reason}")
     if not outcome.ok:
+        # Guarantee 4: transient failures converge on re-runs; say so, rather than leave the
+        # user wondering whether the gateway is now half-changed.
+        click.echo(
+            "Some actions did not complete. Run `smsync apply` again to finish: it re-reads the "
+            "gateway, redoes only what is missing and sends nothing twice.",
+            err=True,
+        )
         sys.exit(EXIT_ERROR)
 
 
