@@ -162,9 +162,9 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
     rows: dict[tuple[str, str], list[Contact]] = defaultdict(list)
     key_of = _NumberKeys({s.mobile for g in groups for s in g.contacts}, region)
     for key, members in remote.contacts.items():
+        result.existing_managed += len(members)
         for c in members:
             rows[(key, key_of(c.mobile))].append(c)
-            result.existing_managed += 1
     claimed: set[int] = set()
     # (group, number) pairs declared `protect: true` (or in a protected group): never deleted
     protected_numbers = {
@@ -180,13 +180,14 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
             if not candidates:
                 unmatched.append((g, spec))
                 continue
-            _need_fair_scores(result, candidates)
             if len(candidates) == 1:  # the common case: no ranking to do
                 keep, extra = candidates[0], []
+                claimed.add(keep.id)
             else:
+                _need_fair_scores(result, candidates)
                 ranked = sorted(candidates, key=lambda c: _score(spec, c), reverse=True)
                 keep, extra = ranked[0], ranked[1:]
-            claimed.update(c.id for c in candidates)
+                claimed.update(c.id for c in candidates)
             _update(result, g, spec, keep, region, Op.EDIT_CONTACT)
             if extra:
                 result.duplicates.append(
@@ -208,10 +209,11 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
 
     # -- pass 2: moves from other managed groups, then adds ------------------------------
     by_number: dict[str, list[Contact]] = defaultdict(list)
-    for (_gk, num), cands in rows.items():
-        for c in cands:
-            if c.id not in claimed:
-                by_number[num].append(c)
+    if unmatched:  # nothing can move when every declared contact was found in its group
+        for (_gk, num), cands in rows.items():
+            for c in cands:
+                if c.id not in claimed:
+                    by_number[num].append(c)
     for g, spec in unmatched:
         pool = [c for c in by_number.get(spec.mobile, []) if c.id not in claimed]
         if pool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -180,22 +180,48 @@ def read_groups(client: Client, sizer: _PageSizer, counters: _Counters) -> list[
     )
 
 
-def choose_strategy(remote_groups: list[Group], managed: Iterable[str]) -> tuple[str, str]:
-    """Pick the cheapest way to read the managed groups' contacts. Returns (strategy, reason)."""
+def choose_strategy(
+    remote_groups: list[Group],
+    managed: Iterable[str],
+    *,
+    expected_rows: Mapping[str, int] | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    concurrency: int = 1,
+) -> tuple[str, str]:
+    """Pick the cheapest way to read the managed groups' contacts. Returns (strategy, reason).
+
+    When every remote group is managed, list-all needs the fewest requests (one trailing page
+    instead of one per group) but reads its pages one after the other, while by-group reads
+    ``concurrency`` groups at once. ``expected_rows`` (group_key -> rows the spec declares,
+    an estimate of the remote's) lets the choice count round trips: by-group is chosen only
+    when it needs fewer of them; a tie keeps the fewer requests. Either way the read makes
+    exactly its strategy's minimum number of requests: nothing is fetched speculatively.
+    """
     managed_keys = {group_key(n) for n in managed}
     existing = [g for g in remote_groups if group_key(g.name) in managed_keys]
     if not existing:
         return "none", "no managed group exists on the gateway yet"
-    if len(existing) == len(remote_groups):
+    if len(existing) < len(remote_groups):
         return (
-            "list-all",
-            f"all {len(remote_groups)} remote groups are managed: one listing reads them all "
-            "with a single trailing page",
+            "by-group",
+            f"{len(existing)} of {len(remote_groups)} remote groups are managed: "
+            "listing them by group reads no unmanaged rows",
         )
+    if expected_rows is not None and concurrency > 1:
+        per_group = [expected_rows.get(group_key(g.name), 0) // page_size + 1 for g in existing]
+        list_all = sum(expected_rows.get(group_key(g.name), 0) for g in existing) // page_size + 1
+        by_group = max(max(per_group), -(-sum(per_group) // concurrency))
+        if by_group < list_all:
+            return (
+                "by-group",
+                f"all {len(remote_groups)} remote groups are managed; by group, {concurrency} "
+                f"at a time, takes about {by_group} round trips instead of {list_all} "
+                "(estimated from the spec), for one trailing page per group",
+            )
     return (
-        "by-group",
-        f"{len(existing)} of {len(remote_groups)} remote groups are managed: "
-        "listing them by group reads no unmanaged rows",
+        "list-all",
+        f"all {len(remote_groups)} remote groups are managed: one listing reads them all "
+        "with a single trailing page",
     )
 
 
@@ -206,8 +232,12 @@ def read_remote(
     page_size: int | None = None,
     concurrency: int = 4,
     strategy: str | None = None,
+    expected_rows: Mapping[str, int] | None = None,
 ) -> RemoteState:
-    """Read the remote groups and the contacts of the managed groups."""
+    """Read the remote groups and the contacts of the managed groups.
+
+    ``expected_rows``: group_key -> rows the spec declares, for :func:`choose_strategy`.
+    """
     managed = list(managed_groups)
     requested = page_size or DEFAULT_PAGE_SIZE
     trusted = page_size is not None
@@ -217,7 +247,10 @@ def read_remote(
     counters = _Counters()
 
     groups = read_groups(client, group_sizer, counters)
-    chosen, reason = choose_strategy(groups, managed)
+    chosen, reason = choose_strategy(
+        groups, managed, expected_rows=expected_rows, page_size=requested,
+        concurrency=concurrency,
+    )
     if strategy is not None and strategy != chosen and chosen != "none":
         chosen, reason = strategy, f"{strategy} requested"
     managed_keys = {group_key(n) for n in managed}
