@@ -24,7 +24,9 @@ class GatewayError(SmsyncError):
         self.detail = detail
         msg = f"{endpoint}: {self.code} {self.meaning}"
         if detail:
-            msg += f" ({detail})"
+            # A gateway's detail may hold newlines or control characters: quote those, so the
+            # message stays one clean line.
+            msg += f" ({detail})" if detail.isprintable() else f" ({detail!r})"
         super().__init__(msg)
 
 
