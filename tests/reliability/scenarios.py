@@ -258,3 +258,72 @@ def run_apply(root: Path, srv: SandboxServer, *, kill_after_requests: int | None
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# --- whole trials (shared by the tests and benchmarks/chaos.py) -------------------------------
+
+def chaos_config(seed: int) -> dict[str, Any]:
+    """Sandbox settings for chaos trial ``seed``: 10-30 % faults of every kind, latency spikes
+    beyond the client's read timeout, and a random gateway dialect."""
+    rng = random.Random(seed)
+    return {
+        "fault_rate": (0.1, 0.2, 0.3)[seed % 3],
+        "seed": seed,
+        # Latency spikes: up to 40 ms against a 35 ms client read timeout (~12 % time out,
+        # and the sandbox applies the request anyway, after the client gave up).
+        "latency_jitter_ms": 40,
+        "list_form": rng.choice(["full", "short"]),
+        "send_success": rng.choice(["comma", "concat", "bare"]),
+        "add_success": rng.choice(["comma", "bare"]),
+        "max_page_size": rng.choice([10, 100]),
+    }
+
+
+#: Client settings of the chaos trials: a read timeout the latency spikes exceed.
+CHAOS_CLIENT = {"retries": 3, "backoff": 0.01, "read_timeout": 0.035}
+
+
+def start_sandbox(**config: Any) -> SandboxServer:
+    from smsync.sandbox import SandboxConfig
+
+    srv = SandboxServer(SandboxConfig(**config)).start()
+    srv.store.ensure_account(USERNAME, PASSWORD, credit=1000)
+    return srv
+
+
+@dataclass
+class Trial:
+    faults: int  # faults injected (chaos) or kills (crash)
+    reruns: int  # applies needed to converge (chaos) or re-runs after the kills (crash)
+    check: Check
+
+
+def chaos_trial(srv: SandboxServer, root: Path, seed: int, *, max_runs: int) -> Trial:
+    world = build_world(root, srv, random.Random(seed))
+    result = converge(world.root, max_runs=max_runs, **CHAOS_CLIENT)
+    return Trial(srv.stats()["faults"], result.applies, check_world(world))
+
+
+def crash_trial(srv: SandboxServer, root: Path, rng: random.Random, *, broadcast: bool,
+                max_reruns: int = 5) -> Trial:
+    """SIGKILL `smsync apply` 1-2 times at random moments, then re-run it until it exits 0."""
+    world = build_world(root, srv, rng, broadcast=broadcast)
+    # A whole run makes about 39 requests for the phonebook changes, 24 more for the broadcast;
+    # a second kill lands in what the first run left to do.
+    span = 60 if broadcast else 38
+    kills = 0
+    for k in range(rng.choice([1, 2])):
+        code, out = run_apply(root, srv, kill_after_requests=rng.randrange(1, span // (k + 1)))
+        if code is None:
+            kills += 1
+        else:
+            assert code == 0, out
+    reruns = 0
+    while True:
+        reruns += 1
+        assert reruns <= max_reruns, "apply did not converge after the kills"
+        code, out = run_apply(root, srv, kill_after_requests=None)
+        assert "Traceback" not in out
+        if code == 0:
+            break
+    return Trial(kills, reruns, check_world(world))

@@ -16,44 +16,9 @@ from pathlib import Path
 import pytest
 
 from smsync.sandbox import SandboxServer
-from tests.reliability.scenarios import (
-    PASSWORD,
-    build_world,
-    check_world,
-    cli_env,
-    run_apply,
-)
+from tests.reliability.scenarios import PASSWORD, cli_env, crash_trial, run_apply
 
 TRIALS = 6
-MAX_RERUNS = 5
-
-
-def crash_trial(srv: SandboxServer, root: Path, rng: random.Random, *,
-                broadcast: bool) -> tuple[int, int]:
-    """Kill apply 1-2 times, then re-run it until it exits 0. Returns (kills, re-runs)."""
-    world = build_world(root, srv, rng, broadcast=broadcast)
-    # A whole run makes about 39 requests for the phonebook changes, 24 more for the broadcast;
-    # a second kill lands in what the first run left to do.
-    span = 60 if broadcast else 38
-    kills = 0
-    for k in range(rng.choice([1, 2])):
-        code, out = run_apply(root, srv, kill_after_requests=rng.randrange(1, span // (k + 1)))
-        if code is None:
-            kills += 1
-        else:
-            assert code == 0, out
-    assert kills >= 1, "apply finished before it could be killed"
-    reruns = 0
-    while True:
-        reruns += 1
-        assert reruns <= MAX_RERUNS, "apply did not converge after the kills"
-        code, out = run_apply(root, srv, kill_after_requests=None)
-        assert "Traceback" not in out
-        if code == 0:
-            break
-    check = check_world(world)
-    assert check.ok, check
-    return kills, reruns
 
 
 @pytest.mark.parametrize("broadcast", [False, True], ids=["phonebook", "broadcast"])
@@ -67,7 +32,9 @@ def test_sigkilled_apply_then_rerun_converges_exactly_once(
     seed = 1000 * int(broadcast) + trial
     srv = make_sandbox(latency_ms=4, latency_jitter_ms=8, seed=seed)
     root = tmp_path / "project"
-    crash_trial(srv, root, random.Random(seed), broadcast=broadcast)
+    trial = crash_trial(srv, root, random.Random(seed), broadcast=broadcast)
+    assert trial.faults >= 1, "apply finished before it could be killed"
+    assert trial.check.ok, f"seed {seed}: {trial.check}"
     messages = len(srv.store.snapshot()["messages"])
 
     # Guarantee 1: converged means no changes, and applying again does nothing.
