@@ -28,6 +28,8 @@ from smsync.spec.project import PROJECT_FILE, Project
 from smsync.spec.schema import SPEC_SCHEMA, field_name, schema_def, validate_doc
 from smsync.spec.yamldoc import JsonPath, YamlDoc, load_yaml_file
 
+#: A contacts CSV larger than this is refused (a million contacts fit in well under it).
+MAX_CSV_BYTES = 200_000_000
 CSV_COLUMNS = ("name", "mobile", "address", "birth", "desc", "protect")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE = {"true", "yes", "y", "1"}
@@ -44,6 +46,10 @@ def discover_spec_files(project: Project) -> list[Path]:
     found: set[Path] = set()
     if project.spec_globs:
         for pattern in project.spec_globs:
+            if not pattern or Path(pattern).is_absolute():  # pathlib would raise on these
+                raise SpecErrors([SpecProblem(
+                    Location(_shown(root / PROJECT_FILE), 1), "spec",
+                    f"pattern {pattern!r} must be a non-empty path relative to the project")])
             found.update(p for p in root.glob(pattern) if p.is_file())
     else:
         for ext in ("*.yaml", "*.yml"):
@@ -245,6 +251,14 @@ class _Builder:
                       seen: dict[str, Location]) -> None:
         shown = _shown(path)
         try:
+            # Not a device or FIFO (contacts_file: /dev/zero would never end) and not huge.
+            if path.exists() and not path.is_file():
+                self.err(ref, "contacts_file", f"{shown} is not a regular file")
+                return
+            if path.exists() and path.stat().st_size > MAX_CSV_BYTES:
+                self.err(ref, "contacts_file",
+                         f"{shown} is larger than {MAX_CSV_BYTES // 1_000_000} MB")
+                return
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             self.err(ref, "contacts_file", f"{shown} does not exist")
