@@ -181,3 +181,24 @@ def test_lost_answers_never_duplicate_and_apply_converges(
     mobiles = [r["mobile"] for r in rows]
     assert len(rows) == 25 and len(set(mobiles)) == 25, "a lost answer caused a duplicate"
     assert server.stats()["faults"] > 0
+
+
+def test_all_managed_large_groups_are_read_by_group_concurrently(
+    project: Project, sandbox: Any
+) -> None:
+    # 2 groups of 25 at 10 a page: one listing is 6 sequential round trips; by group,
+    # 4 at a time, 3 round trips (for 6 requests instead of 6: one trailing page per group).
+    project.write_config(gateway={"endpoint": sandbox.url, "username": USERNAME, "page_size": 10})
+    seed(sandbox, "A", 25)
+    seed(sandbox, "B", 25, start=100)
+    project.write_groups(
+        group("A", [contact(i, f"Kontak {i}") for i in range(25)]),
+        group("B", [contact(i, f"Kontak {i}") for i in range(100, 125)]),
+    )
+    data = plan_json(project, "--concurrency", "4")
+    assert data["read"]["strategy"] == "by-group"
+    assert "round trips" in data["read"]["reason"]
+    assert data["read"]["requests"] == data["read"]["min_requests"]
+    assert data["actions"] == []
+    sequential = plan_json(project, "--concurrency", "1")
+    assert sequential["read"]["strategy"] == "list-all"
