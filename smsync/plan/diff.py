@@ -235,9 +235,11 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
     absent_keys = {group_key(g.name): g for g in absent}
     present_keys = {group_key(g.name): g for g in present}
     # Only the unclaimed rows are left to sort (by group, number, id): few, in a large phonebook.
-    leftover = [
-        (gk, num, c) for (gk, num), cands in rows.items() for c in cands if c.id not in claimed
-    ]
+    leftover = (
+        [(gk, num, c) for (gk, num), cands in rows.items() for c in cands if c.id not in claimed]
+        if len(claimed) < result.existing_managed  # a converged phonebook has no leftovers
+        else []
+    )
     leftover.sort(key=lambda t: (t[0], t[1], t[2].id))
     for gk, num, c in leftover:
         owner = present_keys.get(gk) or absent_keys.get(gk)
