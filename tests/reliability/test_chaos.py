@@ -15,9 +15,9 @@ import pytest
 from smsync.sandbox import SandboxServer
 from tests.reliability.scenarios import chaos_config, chaos_trial, converge
 
-#: Applies a user may need under 30 % faults before a plan shows no changes (measured max: see
-#: benchmarks/chaos.py); each run re-reads the remote, so this bounds the re-runs.
-MAX_APPLIES = 12
+#: Applies a user may need under 30 % faults before a plan shows no changes (measured max: 10
+#: over 30 seeds in benchmarks/chaos.py), with headroom for loaded CI machines.
+MAX_APPLIES = 20
 SEEDS = range(8)
 
 
