@@ -26,7 +26,7 @@ from smsync.endpoint import open_client
 from smsync.gateway.client import Client
 from smsync.gateway.errors import SmsyncError
 from smsync.plan.fetch import ListingShifted, list_group
-from smsync.plan.model import Plan
+from smsync.plan.model import Op, Plan
 from smsync.plan.planner import PlanOptions, make_plan, read_fingerprint
 from smsync.spec.loader import load_desired_state
 from smsync.spec.model import DesiredState
@@ -197,11 +197,40 @@ class Session:
     def check_applicable(self, plan: Plan, *, force: bool = False) -> None:
         """Everything apply refuses without reading the remote (raises Refused)."""
         check_plan(plan, force=force)
+        self._check_protect_flags(plan)
         unsafe = [b for b in plan.broadcasts if b.unsafe]
         if unsafe and not force:
             reasons = "; ".join(f"{b.name}: {r}" for b in unsafe for r in b.reasons)
             raise Refused("unsafe", f"unsafe broadcast(s) ({reasons}); --force sends them anyway")
         self._check_same_target(plan)
+
+    def _check_protect_flags(self, plan: Plan) -> None:
+        """The spec's `protect: true`, not only the plan's own flags, decides: a plan file
+        edited by hand (or made from an older spec) cannot delete what the spec protects."""
+        desired = self.manager.desired()
+        protected_groups = {g.name.casefold() for g in desired.groups if g.protect}
+        protected_contacts = {
+            (g.name.casefold(), c.mobile) for g in desired.groups for c in g.contacts if c.protect
+        }
+        deleted = {a.id for a in plan.actions if a.op is Op.DELETE_CONTACT}
+        for action in plan.actions:
+            if action.op is Op.DELETE_GROUP:
+                hit = action.group.casefold() in protected_groups
+            elif action.op is Op.DELETE_CONTACT and action.before is not None:
+                group = action.before.group.casefold()
+                hit = group in protected_groups
+                if (group, action.before.number) in protected_contacts:
+                    # Only an extra duplicate row may go, and only while the row kept stays.
+                    kept = _duplicate_of(action.reason)
+                    hit = hit or kept is None or kept in deleted
+            else:
+                continue
+            if hit:
+                raise Refused(
+                    "unsafe",
+                    f"the plan deletes #{action.id} in {action.group}, which the spec protects "
+                    "(`protect: true`); refused even with --force",
+                )
 
     def _check_same_target(self, plan: Plan) -> None:
         here = (_public_endpoint(self.credentials.endpoint), self.credentials.username)
@@ -223,6 +252,14 @@ class ApplyOutcome:
     def ok(self) -> bool:
         sends_ok = self.broadcasts is None or self.broadcasts.ok
         return self.phonebook.ok and sends_ok and not self.broadcasts_skipped
+
+
+def _duplicate_of(reason: str) -> int | None:
+    """The id kept, from a delete's reason ``duplicate of #ID``."""
+    prefix = "duplicate of #"
+    if reason.startswith(prefix) and reason[len(prefix):].isdigit():
+        return int(reason[len(prefix):])
+    return None
 
 
 def _public_endpoint(endpoint: str) -> str:

@@ -151,7 +151,12 @@ def resolve_credentials(
             "gateway.endpoint in smsync.yaml"
         )
     if not ep.startswith(("http://", "https://", SANDBOX_SCHEME)):
-        raise CredentialsError(f"endpoint {ep!r} must start with http://, https:// or sandbox://")
+        # Quote only the scheme: a mistyped URL may carry credentials ("htp://u:pw@host").
+        scheme = ep.split(":", 1)[0][:20] if ":" in ep else ep[:20]
+        raise CredentialsError(
+            f"endpoint scheme {scheme!r} is not supported: the endpoint must start with "
+            "http://, https:// or sandbox://"
+        )
     user = username or env.get("SMSYNC_USERNAME") or project.username
     if not user:
         raise CredentialsError(

@@ -133,3 +133,28 @@ def test_group_is_kept_when_moving_its_members_out_failed(sandbox: Any) -> None:
         result = Executor(client).run(plan)
     assert [o.status for o in result.outcomes] == ["failed", "skipped"]
     assert [g["name"] for g in sandbox.store.snapshot()["groups"]] == ["Old"]
+
+
+def test_hand_edited_plan_cannot_delete_what_the_spec_protects(
+    sandbox: Any, tmp_path: Any
+) -> None:
+    import json
+
+    from tests.plan.conftest import Project, contact, group, remote_contacts
+
+    project = Project(tmp_path, sandbox.url)
+    project.write_groups(group("VIP", [contact(1, "Bos", protect=True), contact(2, "Wakil")]))
+    assert project.apply().exit_code == 0
+    project.write_groups(group("VIP", [contact(1, "Bos", protect=True)]))
+    out = tmp_path / "plan.json"
+    assert project.plan("--out", str(out)).exit_code == 2  # deletes Wakil: allowed
+    data = json.loads(out.read_text())
+    [delete] = data["actions"]
+    bos = next(c for c in remote_contacts(sandbox) if c["name"] == "Bos")
+    delete.update(id=bos["id"], protected=False)  # an edit pointing the delete at Bos
+    delete["before"].update(name="Bos", mobile=bos["mobile"], number="+6281230000001")
+    out.write_text(json.dumps(data))
+    result = project.run("apply", str(out), "--project", str(project.root), "--auto-approve")
+    assert result.exit_code == 3, result.output
+    assert "protects" in result.output
+    assert len(remote_contacts(sandbox)) == 2
