@@ -4,7 +4,8 @@
 # copy of examples/, so it can be run any number of times. Needs smsync on PATH or in .venv.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-if ! command -v smsync >/dev/null 2>&1; then
+# The smsync of this checkout's .venv (the README's quick start) comes first.
+if [ -x "$here/../.venv/bin/smsync" ]; then
   PATH="$here/../.venv/bin:$PATH"
 fi
 demo=$(mktemp -d "${TMPDIR:-/tmp}/smsync-demo.XXXXXX")

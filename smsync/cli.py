@@ -439,7 +439,7 @@ def _print_send_report(report: Any) -> None:
             line += f" ({r.skipped_reason})"
         click.echo(line)
         for f in r.failed:
-            click.echo(f"  failed: {f.to}: {f.code} {f.message}", err=True)
+            click.echo(f"  failed: {f.to}: {f.message}", err=True)
 
 
 def _load_plan_file(path: Path, plan_cls: Any) -> Any:
@@ -621,7 +621,12 @@ def sandbox_show_cmd(db_path: str, as_json: bool) -> None:
         return
     from rich.console import Console
 
-    print_snapshot(snap, Console())
+    # Piped or narrow: rich would cut every column to fit 80 characters; print wide instead
+    # (and see --json for machines).
+    console = Console()
+    if not console.is_terminal or console.width < 140:
+        console = Console(width=200)
+    print_snapshot(snap, console)
 
 
 # --- broadcasts: status, dlr serve (owner: broadcast) -----------------------------------------
@@ -673,6 +678,9 @@ def status_cmd(
             creds = resolve_credentials(project, endpoint=endpoint, username=username,
                                         password_file=password_file,
                                         credentials_file=credentials_file)
+            from smsync.manager import gateway_identity
+
+            ledger.bind_gateway(gateway_identity(creds))
             with open_client(creds, base_dir=project.root, pool_size=concurrency) as client:
                 counts = refresh_status(client, ledger, names, concurrency=concurrency,
                                         stats=stats)

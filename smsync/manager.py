@@ -27,7 +27,7 @@ from smsync.gateway.client import Client
 from smsync.gateway.errors import SmsyncError
 from smsync.plan.fetch import ListingShifted, list_group
 from smsync.plan.model import Op, Plan
-from smsync.plan.planner import PlanOptions, make_plan, read_fingerprint
+from smsync.plan.planner import PlanOptions, make_plan, read_fingerprint, select_groups
 from smsync.spec.loader import load_desired_state
 from smsync.spec.model import DesiredState
 from smsync.spec.project import Credentials, Project, load_project, resolve_credentials
@@ -108,6 +108,10 @@ class Session:
             username=self.credentials.username,
         )
         chosen = [b for b in desired.broadcasts if broadcasts is None or b.name in broadcasts]
+        # Declared groups outside this plan's --target/--exclude scope keep their current
+        # members on the gateway: broadcasts read those (a group send reaches whoever is
+        # there, so suppression must be checked against them too).
+        in_scope = select_groups(desired.groups, options.targets, options.excludes)
         unknown = sorted(set(broadcasts or []) - {b.name for b in desired.broadcasts})
         if unknown:
             raise SmsyncError(f"no broadcast named {', '.join(unknown)} in the spec")
@@ -116,7 +120,7 @@ class Session:
             # only groups the spec does not declare are listed on the gateway.
             with self._ledger(read_only=True) as ledger:
                 plan.broadcasts = plan_broadcasts(
-                    dataclasses.replace(desired, broadcasts=chosen),
+                    dataclasses.replace(desired, groups=in_scope, broadcasts=chosen),
                     self.project,
                     ledger=ledger,
                     remote_members=lambda g: list_group(
@@ -131,6 +135,7 @@ class Session:
         # Planning must not create files: with no ledger yet, nothing has been sent.
         target: Path | str = ":memory:" if read_only and not path.exists() else path
         with Ledger(target) as ledger:
+            ledger.bind_gateway(gateway_identity(self.credentials))
             yield ledger
 
     def check_fresh(self, plan: Plan, *, concurrency: int = 4) -> None:
@@ -198,6 +203,14 @@ class Session:
         """Everything apply refuses without reading the remote (raises Refused)."""
         check_plan(plan, force=force)
         self._check_protect_flags(plan)
+        for b in plan.broadcasts:
+            if b.kind == "group" and b.due and b.totals.suppressed:
+                raise Refused(
+                    "unsafe",
+                    f"broadcast {b.name}: its group send would reach {b.totals.suppressed} "
+                    "suppressed member(s), which --force cannot allow: send per contact "
+                    "(audience.contacts) instead",
+                )
         unsafe = [b for b in plan.broadcasts if b.unsafe]
         if unsafe and not force:
             reasons = "; ".join(f"{b.name}: {r}" for b in unsafe for r in b.reasons)
@@ -252,6 +265,11 @@ class ApplyOutcome:
     def ok(self) -> bool:
         sends_ok = self.broadcasts is None or self.broadcasts.ok
         return self.phonebook.ok and sends_ok and not self.broadcasts_skipped
+
+
+def gateway_identity(creds: Credentials) -> str:
+    """``user@endpoint`` (no secrets): which account a ledger's sends went through."""
+    return f"{creds.username}@{_public_endpoint(creds.endpoint)}"
 
 
 def _duplicate_of(reason: str) -> int | None:

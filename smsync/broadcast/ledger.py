@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from smsync.broadcast.errors import BroadcastError
 from smsync.gateway.models import DeliveryState
 
 PENDING = "pending"
@@ -67,6 +68,10 @@ CREATE TABLE IF NOT EXISTS sends (
     PRIMARY KEY (broadcast, number)
 );
 CREATE INDEX IF NOT EXISTS sends_msgid ON sends (msgid);
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 
@@ -143,6 +148,28 @@ class Ledger:
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
+
+    # ---- the gateway account this ledger belongs to --------------------------------------
+
+    def bind_gateway(self, identity: str) -> None:
+        """Tie the ledger to one gateway account (``user@endpoint``, no secrets).
+
+        A ledger records what one account sent: read against another account it would skip
+        recipients who never got the message there. So a ledger that already belongs to
+        another account is refused with a clear error; a new one is bound to ``identity``.
+        """
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key='gateway'").fetchone()
+            if row is None:
+                self._db.execute("INSERT INTO meta (key, value) VALUES ('gateway', ?)",
+                                 (identity,))
+                return
+        if row[0] != identity:
+            raise BroadcastError(
+                f"the ledger {self.path} records broadcasts sent through {row[0]}, not "
+                f"{identity}: give each gateway account its own ledger (`ledger:` in "
+                "smsync.yaml), or move this one away to start afresh"
+            )
 
     # ---- reads ---------------------------------------------------------------------------
 

@@ -111,7 +111,8 @@ def broadcast_samples(b: BroadcastPlan, style: Style) -> list[str]:
     lines: list[str] = []
     if not b.totals.to_send:
         return lines
-    for r in b.samples:
+    samples = b.samples[:1] if b.kind == "group" else b.samples  # one message for a group
+    for r in samples:
         message = r.message
         if not style.show_pii:
             # samples are rendered with the recipient's own fields: mask them in the text too

@@ -50,7 +50,13 @@ def discover_spec_files(project: Project) -> list[Path]:
                 raise SpecErrors([SpecProblem(
                     Location(_shown(root / PROJECT_FILE), 1), "spec",
                     f"pattern {pattern!r} must be a non-empty path relative to the project")])
-            found.update(p for p in root.glob(pattern) if p.is_file())
+            matched = [p for p in root.glob(pattern) if p.is_file()]
+            if not matched:
+                # A typo in a glob must not make a project look empty (and valid).
+                raise SpecErrors([SpecProblem(
+                    Location(_shown(root / PROJECT_FILE), 1), "spec",
+                    f"pattern {pattern!r} matches no file under {_shown(root)}")])
+            found.update(matched)
     else:
         for ext in ("*.yaml", "*.yml"):
             for p in root.rglob(ext):

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 import yaml
 from yaml.nodes import MappingNode, ScalarNode
 
 from smsync.gateway.errors import SmsyncError
 from smsync.spec.errors import SpecErrors, SpecProblem
+from smsync.spec.model import Location
 from smsync.spec.schema import PROJECT_SCHEMA, validate_doc
 from smsync.spec.yamldoc import load_yaml_file
 
@@ -86,6 +88,11 @@ def load_project(root: Path) -> Project:
     project.username = gw.get("username")
     project.page_size = gw.get("page_size")
     project.region = str(data.get("defaults", {}).get("region", DEFAULT_REGION)).upper()
+    if project.region not in phonenumbers.SUPPORTED_REGIONS:
+        raise SpecErrors([SpecProblem(
+            Location(shown), "defaults.region",
+            f"unknown region {project.region!r}: use a two-letter country code such as ID",
+        )])
     project.spec_globs = list(data.get("spec", []))
     project.safety = Safety(**data.get("safety", {}))
     if "suppression_file" in data:
@@ -250,7 +257,9 @@ def _credentials_yaml(text: str) -> dict[str, str] | None:
 
 
 def _credentials_ini(text: str) -> dict[str, str] | None:
-    parser = configparser.ConfigParser(interpolation=None)
+    # Only "=" separates keys from values: a broken YAML line such as "demo: [" must not be
+    # read as an INI entry (and its value taken for a password).
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
     parser.optionxform = str  # type: ignore[assignment,method-assign]  # usernames keep case
     try:
         try:

@@ -147,3 +147,45 @@ def test_no_broadcasts_and_saved_plan(project: Project, sandbox: Any, tmp_path: 
     again = project.run("apply", str(out), "--project", str(project.root), "--auto-approve")
     assert again.exit_code == 0, again.output
     assert len(messages(sandbox)) == 1
+
+
+def test_group_send_outside_the_target_reads_the_gateway_members(
+    project: Project, sandbox: Any
+) -> None:
+    from tests.plan.conftest import USERNAME, number
+
+    # On the gateway, Office still has a member the spec dropped and the suppression list holds.
+    sandbox.store.add_group(USERNAME, "Office")
+    sandbox.store.add_contact(USERNAME, name="Keluar", mobile=number(9), group="Office")
+    project.write_groups(group("Office", [contact(1)]), group("Other", [contact(2)]))
+    write_broadcasts(
+        project, {"name": "g", "audience": {"group": "Office"}, "template": "Kantor libur."}
+    )
+    (project.root / "suppress.txt").write_text(number(9) + "\n")
+    project.write_config(
+        spec=["groups/*.yaml", "broadcasts/*.yaml"],
+        ledger=str(project.root / "ledger.sqlite"),
+        suppression_file="suppress.txt",
+    )
+    # Office is not applied by this run, so the group send would reach the suppressed member.
+    result = project.apply("--target", "Other", "--force")
+    assert result.exit_code == 3, result.output
+    assert "suppressed member" in result.output
+    assert messages(sandbox) == []
+    assert [g["name"] for g in sandbox.store.snapshot()["groups"]] == ["Office"]  # nothing written
+
+
+def test_a_ledger_belongs_to_one_gateway_account(
+    project: Project, sandbox: Any, make_sandbox: Any
+) -> None:
+    project.write_groups(group("Office", [contact(1)]))
+    write_broadcasts(
+        project,
+        {"name": "b", "audience": {"contacts": {"groups": ["Office"]}}, "template": "Halo"},
+    )
+    assert project.apply().exit_code == 0
+    other = make_sandbox()
+    result = project.run("plan", str(project.root), "--endpoint", other.url)
+    assert result.exit_code == 1
+    assert "records broadcasts sent through demo@" in result.output
+    assert messages(other) == []
