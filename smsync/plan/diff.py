@@ -47,6 +47,11 @@ def number_key(mobile: str, region: str) -> str:
     return "raw:" + "".join(ch for ch in mobile if ch.isdigit())
 
 
+def number_keys(groups: list[GroupSpec], region: str) -> _NumberKeys:
+    """The number key the diff uses for remote rows, for this spec and region."""
+    return _NumberKeys(frozenset(s.mobile for g in groups for s in g.contacts), region)
+
+
 class _NumberKeys:
     """``number_key`` for many remote rows, without phonenumbers for the common case.
 
@@ -57,11 +62,23 @@ class _NumberKeys:
     is the key. Every other mobile goes through ``number_key``: the result is the same.
     """
 
-    def __init__(self, known: set[str], region: str) -> None:
+    def __init__(self, known: frozenset[str], region: str) -> None:
         self.known = known
         self.region = region
         cc = phonenumbers.country_code_for_region(region.upper())
         self.cc = str(cc) if cc else None
+
+    # Two key functions are interchangeable when they were made from the same spec numbers
+    # and region: the diff can then use an index built while the pages arrived.
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _NumberKeys)
+            and other.region == self.region
+            and (other.known is self.known or other.known == self.known)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.region, len(self.known)))
 
     def __call__(self, mobile: str) -> str:
         if mobile.isascii():
@@ -159,12 +176,18 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
             )
 
     # -- index remote rows of managed groups by (group, number) --------------------------
-    rows: dict[tuple[str, str], list[Contact]] = defaultdict(list)
-    key_of = _NumberKeys({s.mobile for g in groups for s in g.contacts}, region)
-    for key, members in remote.contacts.items():
-        result.existing_managed += len(members)
-        for c in members:
-            rows[(key, key_of(c.mobile))].append(c)
+    result.existing_managed = sum(len(members) for members in remote.contacts.values())
+    rows: dict[tuple[str, str], list[Contact]]
+    if remote.index is not None and remote.index_key is not None and (
+        remote.index_key == number_keys(groups, region)
+    ):
+        rows = remote.index  # built while the pages arrived
+    else:
+        rows = defaultdict(list)
+        key_of = number_keys(groups, region)
+        for key, members in remote.contacts.items():
+            for c in members:
+                rows[(key, key_of(c.mobile))].append(c)
     claimed: set[int] = set()
     # (group, number) pairs declared `protect: true` (or in a protected group): never deleted
     protected_numbers = {

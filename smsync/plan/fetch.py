@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from smsync.gateway.client import Client
 from smsync.gateway.errors import InvalidPhonebookId, SmsyncError
@@ -53,12 +53,39 @@ def group_key(name: str) -> str:
     return name.casefold()
 
 
+NumberKey = Callable[[str], str]
+
+
+def _group_digest(members: list[Contact]) -> str:
+    digest = hashlib.sha256()
+    for c in sorted(members, key=lambda c: c.id):
+        birth = c.birth.isoformat() if c.birth else ""
+        detail = f"{c.address}\x00{birth}\x00{c.desc}" if c.complete else "?"
+        digest.update(f"c\x00{c.id}\x00{c.name}\x00{c.mobile}\x00{c.group}\x00{detail}\n".encode())
+    return digest.hexdigest()
+
+
+def _group_index(key: str, members: list[Contact], number_key: NumberKey) -> dict[
+    tuple[str, str], list[Contact]
+]:
+    index: dict[tuple[str, str], list[Contact]] = {}
+    for c in members:
+        index.setdefault((key, number_key(c.mobile)), []).append(c)
+    return index
+
+
 @dataclass
 class RemoteState:
     groups: list[Group]
     #: group_key(name) -> contacts, for the groups that were read (managed groups only)
     contacts: dict[str, list[Contact]] = field(default_factory=dict)
     read: ReadStats = field(default_factory=lambda: ReadStats("none", "", 0, 0))
+    #: (group_key, number key) -> rows, built while the pages arrive (None: not built). The
+    #: diff uses it when it was built with the diff's own number key.
+    index: dict[tuple[str, str], list[Contact]] | None = None
+    index_key: NumberKey | None = None
+    #: group_key -> digest of its rows, computed while the pages arrive
+    digests: dict[str, str] = field(default_factory=dict)
 
     def group(self, name: str) -> Group | None:
         key = group_key(name)
@@ -67,18 +94,22 @@ class RemoteState:
                 return group
         return None
 
+    def replace_rows(self, complete: Mapping[int, Contact]) -> None:
+        """Put complete records in place of short ones (and forget what they invalidate)."""
+        for key, members in self.contacts.items():
+            if any(c.id in complete for c in members):
+                self.contacts[key] = [complete.get(c.id, c) for c in members]
+                self.digests.pop(key, None)
+        self.index = None
+
     def fingerprint(self) -> str:
         """A digest of everything the plan was computed from (order-independent)."""
         digest = hashlib.sha256()
         for g in sorted(self.groups, key=lambda g: g.id):
             digest.update(f"g\x00{g.id}\x00{g.name}\n".encode())
-        rows = sorted(
-            (c for members in self.contacts.values() for c in members), key=lambda c: c.id
-        )
-        for c in rows:
-            birth = c.birth.isoformat() if c.birth else ""
-            detail = f"{c.address}\x00{birth}\x00{c.desc}" if c.complete else "?"
-            digest.update(f"c\x00{c.id}\x00{c.name}\x00{c.mobile}\x00{c.group}\x00{detail}\n".encode())
+        for key in sorted(self.contacts):
+            part = self.digests.get(key) or _group_digest(self.contacts[key])
+            digest.update(f"r\x00{key}\x00{part}\n".encode())
         return digest.hexdigest()
 
 
@@ -233,10 +264,12 @@ def read_remote(
     concurrency: int = 4,
     strategy: str | None = None,
     expected_rows: Mapping[str, int] | None = None,
+    number_key: NumberKey | None = None,
 ) -> RemoteState:
     """Read the remote groups and the contacts of the managed groups.
 
     ``expected_rows``: group_key -> rows the spec declares, for :func:`choose_strategy`.
+    ``number_key``: the diff's number key; when given, rows are indexed as they arrive.
     """
     managed = list(managed_groups)
     requested = page_size or DEFAULT_PAGE_SIZE
@@ -258,6 +291,8 @@ def read_remote(
     contacts: dict[str, list[Contact]] = {group_key(g.name): [] for g in existing}
     rows_listed = 0
 
+    digests: dict[str, str] = {}
+    index: dict[tuple[str, str], list[Contact]] = {}
     if chosen == "list-all":
         rows = _read_sequence(
             lambda page, size: client.list_contacts(page=page, size=size),
@@ -270,20 +305,30 @@ def read_remote(
             key = group_key(c.group)
             if key in contacts:
                 contacts[key].append(c)
+        for key, members in contacts.items():
+            digests[key] = _group_digest(members)
+            if number_key is not None:
+                index.update(_group_index(key, members, number_key))
     elif chosen == "by-group":
 
-        def read_one(g: Group) -> tuple[str, list[Contact]]:
+        def read_one(g: Group) -> tuple[str, list[Contact], str, dict[tuple[str, str], Any]]:
+            key = group_key(g.name)
             rows = _read_sequence(
                 lambda page, size: client.list_contacts_by_group(g.name, page=page, size=size),
                 sizer,
                 counters,
                 f"listing of group {g.name!r}",
             )
-            return group_key(g.name), rows
+            # Digest and index each group while the other groups' pages are still on the way:
+            # this work then costs nothing after the last page arrives.
+            part = _group_index(key, rows, number_key) if number_key is not None else {}
+            return key, rows, _group_digest(rows), part
 
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            for key, rows in pool.map(read_one, existing):
+            for key, rows, group_digest, part in pool.map(read_one, existing):
                 contacts[key] = rows
+                digests[key] = group_digest
+                index.update(part)
 
     total_rows = sum(len(v) for v in contacts.values())
     page = min(sizer.cap or requested, requested)
@@ -307,7 +352,14 @@ def read_remote(
         page_size_trusted=page_size is not None,
         page_cap=sizer.cap if sizer.cap is not None and sizer.cap < requested else None,
     )
-    return RemoteState(groups=groups, contacts=contacts, read=stats)
+    return RemoteState(
+        groups=groups,
+        contacts=contacts,
+        read=stats,
+        index=index if number_key is not None else None,
+        index_key=number_key,
+        digests=digests,
+    )
 
 
 def _pages(rows: int, page_size: int) -> int:
@@ -341,8 +393,7 @@ def fetch_details(
         raise ListingShifted(
             f"a contact disappeared while the phonebook was read ({exc}); run plan again"
         ) from None
-    for key, members in state.contacts.items():
-        state.contacts[key] = [complete.get(c.id, c) for c in members]
+    state.replace_rows(complete)
     state.read.requests += len(wanted)
     state.read.min_requests += len(wanted)
     state.read.details_fetched += len(wanted)

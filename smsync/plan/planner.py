@@ -9,7 +9,7 @@ from typing import Protocol
 
 from smsync.gateway.client import Client
 from smsync.gateway.errors import SmsyncError
-from smsync.plan.diff import DiffResult, diff
+from smsync.plan.diff import DiffResult, diff, number_keys
 from smsync.plan.fetch import RemoteState, fetch_details, group_key, read_remote
 from smsync.plan.model import Op, Plan, Safety
 from smsync.spec.model import GroupSpec
@@ -120,6 +120,7 @@ def read_and_diff(
         concurrency=options.concurrency,
         strategy=options.strategy,
         expected_rows={group_key(g.name): len(g.contacts) for g in managed},
+        number_key=number_keys(managed, region),
     )
     result = diff(managed, remote, region)
     # Short-form listings: fetch complete data only for the rows the diff needs, then diff
