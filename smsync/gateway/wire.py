@@ -197,20 +197,37 @@ def _parse_id(value: str) -> int:
     return int(text)
 
 
+def _contact(
+    id: int, name: str, mobile: str, group: str, address: str, birth: date | None, desc: str,
+    complete: bool,
+) -> Contact:
+    # Contact is a frozen dataclass, whose __init__ sets each field through
+    # object.__setattr__: filling __dict__ directly is ~2x faster, which counts when a plan
+    # parses 100k records. The result is an ordinary, equal Contact.
+    contact = _new(Contact)
+    contact.__dict__.update(
+        id=id, name=name, mobile=mobile, group=group, address=address, birth=birth, desc=desc,
+        complete=complete,
+    )
+    return contact
+
+
+_new = object.__new__
+
+
 def parse_contact(fields: list[str]) -> Contact:
     """A contact record: full ``id, name, mobile, group, address, birth, desc`` or short
     ``id, name, mobile, group`` (-> ``complete=False``). Trailing empty fields (a trailing
     separator) are tolerated; ValueError for anything else."""
     n = len(fields)
     if n == 4 or (n == 5 and fields[4] == ""):
-        return Contact(
-            id=_parse_id(fields[0]), name=fields[1], mobile=fields[2].strip(), group=fields[3],
-            complete=False,
+        return _contact(
+            _parse_id(fields[0]), fields[1], fields[2].strip(), fields[3], "", None, "", False
         )
     if n >= 7 and not any(fields[7:]):
-        return Contact(
-            id=_parse_id(fields[0]), name=fields[1], mobile=fields[2].strip(), group=fields[3],
-            address=fields[4], birth=parse_birth(fields[5]), desc=fields[6],
+        return _contact(
+            _parse_id(fields[0]), fields[1], fields[2].strip(), fields[3], fields[4],
+            parse_birth(fields[5]), fields[6], True,
         )
     raise ValueError(f"a contact record has 7 (or 4) fields, not {n}")
 
@@ -256,7 +273,15 @@ def parse_birth(value: str) -> date | None:
 
     ValueError (with the value) for anything else, including impossible dates.
     """
-    text = _TIME_SUFFIX.sub("", value.strip())
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) == 8 and text.isdigit() and text.isascii():  # YYYYMMDD, the common form
+        try:
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError:
+            raise ValueError(f"birth {value[:30]!r} is not a date in a known form") from None
+    text = _TIME_SUFFIX.sub("", text)
     if not text:
         return None
     for form in _BIRTH_FORMS:
