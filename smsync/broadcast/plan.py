@@ -201,11 +201,22 @@ def plan_broadcasts(
         now = now.replace(tzinfo=UTC)
     resolver = Resolver(desired, project.region, remote_members)
     plans = []
+    errors: list[BroadcastError] = []
     for b in desired.broadcasts:
         before = len(resolver.warnings)
-        plan = _plan_one(b, project, ledger, now, resolver, suppression)
+        try:
+            plan = _plan_one(b, project, ledger, now, resolver, suppression)
+        except BroadcastError as exc:
+            errors.append(exc)  # report every broken broadcast of the run, not just the first
+            continue
         plan.warnings.extend(resolver.warnings[before:])
         plans.append(plan)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise BroadcastError(
+            "\n".join(str(e) for e in errors) + f"\n{len(errors)} broadcasts cannot be planned"
+        )
     return plans
 
 

@@ -74,3 +74,5 @@ class SandboxConfig:
                 raise ConfigError(f"{name}: must not be negative")
         if self.max_page_size < 1:
             raise ConfigError("max_page_size: must be at least 1")
+        if self.dlr_url is not None and not self.dlr_url.startswith(("http://", "https://")):
+            raise ConfigError("dlr_url: must be an http:// or https:// URL (with %id and %s)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -58,12 +59,22 @@ def discover_spec_files(project: Project) -> list[Path]:
                     f"pattern {pattern!r} matches no file under {_shown(root)}")])
             found.update(matched)
     else:
-        for ext in ("*.yaml", "*.yml"):
-            for p in root.rglob(ext):
-                rel = p.relative_to(root)
-                if any(part.startswith(".") for part in rel.parts) or not p.is_file():
-                    continue
-                found.add(p)
+        unreadable: list[OSError] = []
+        # os.walk, not rglob: rglob skips a directory it cannot read without a word, and a
+        # project that silently loses a folder of groups would plan to delete their members.
+        for folder, dirs, files in os.walk(root, onerror=unreadable.append):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in files:
+                if name.endswith((".yaml", ".yml")) and not name.startswith("."):
+                    path = Path(folder) / name
+                    if path.is_file():
+                        found.add(path)
+        if unreadable:
+            raise SpecErrors([
+                SpecProblem(Location(_shown(Path(e.filename or root))), "",
+                            f"cannot read this directory ({e.strerror})")
+                for e in unreadable
+            ])
     found.discard(root / PROJECT_FILE)
     return sorted(found)
 

@@ -189,3 +189,17 @@ def test_a_ledger_belongs_to_one_gateway_account(
     assert result.exit_code == 1
     assert "records broadcasts sent through demo@" in result.output
     assert messages(other) == []
+
+
+def test_every_broken_broadcast_is_reported_in_one_run(project: Project) -> None:
+    project.write_groups(group("Office", [contact(1, "Budi")]))
+    audience = {"contacts": {"groups": ["Office"]}}
+    write_broadcasts(
+        project,
+        {"name": "a", "audience": audience, "template": "{{ one }}"},
+        {"name": "b", "audience": audience, "template": "{{ two }}"},
+    )
+    result = project.plan()
+    assert result.exit_code == 1
+    assert "'one' is undefined" in result.output and "'two' is undefined" in result.output
+    assert "2 broadcasts cannot be planned" in result.output
