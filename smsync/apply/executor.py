@@ -37,30 +37,12 @@ from smsync.gateway.errors import (
 )
 from smsync.gateway.models import Contact
 from smsync.plan.model import PHASES, Action, Op, Plan, Record
+from smsync.ratelimit import RateLimiter
 
 T = TypeVar("T")
 ATTEMPTS = 4  # per action, counting the first
 SEARCH_CAP = 10  # the gateway returns only the first 10 rows of a search
 FATAL = (InvalidCredentials, InsufficientCredit)
-
-
-class RateLimiter:
-    """At most ``rate`` calls per second across all threads (None: unlimited)."""
-
-    def __init__(self, rate: float | None) -> None:
-        self.interval = 1.0 / rate if rate else 0.0
-        self._next = time.monotonic()
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            time.sleep(slot - now)
 
 
 @dataclass

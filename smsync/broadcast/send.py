@@ -16,7 +16,6 @@ A run holds a lock file beside the ledger, so two runs never send from one ledge
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -38,6 +37,7 @@ from smsync.gateway.errors import (
     WhatsAppNotActive,
 )
 from smsync.gateway.models import SendResult
+from smsync.ratelimit import RateLimiter
 
 Outcome = Literal["sent", "fallback", "already_sent", "failed", "unknown", "not_attempted"]
 FALLBACK_CHANNEL = "fallback-sms"
@@ -108,25 +108,6 @@ class SendReport:
                 "broadcasts": [asdict(r) for r in self.results]}
 
 
-class _RateLimiter:
-    """At most ``rate`` requests per second across all worker threads (evenly spaced)."""
-
-    def __init__(self, rate: float | None) -> None:
-        self._interval = 1.0 / rate if rate else 0.0
-        self._next = time.monotonic()
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        if not self._interval:
-            return
-        with self._lock:
-            now = time.monotonic()
-            slot = max(self._next, now)
-            self._next = slot + self._interval
-        if slot > now:
-            time.sleep(slot - now)
-
-
 def send_broadcasts(
     client: Client,
     plans: list[BroadcastPlan],
@@ -157,7 +138,7 @@ def send_broadcasts(
         raise BroadcastError("refusing unsafe broadcast(s) (use --force to send anyway):\n"
                              + "\n".join(lines))
     now = now or datetime.now(UTC)
-    run = _Run(client, ledger, concurrency, _RateLimiter(rate), resend_unknown, on_progress)
+    run = _Run(client, ledger, concurrency, RateLimiter(rate), resend_unknown, on_progress)
     report = SendReport()
     with _LedgerLock(ledger):
         for plan in plans:
@@ -207,7 +188,7 @@ class _Run:
     client: Client
     ledger: Ledger
     concurrency: int
-    limiter: _RateLimiter
+    limiter: RateLimiter
     resend_unknown: bool
     on_progress: Callable[[Progress], None] | None
     stop: threading.Event = field(default_factory=threading.Event)

@@ -20,6 +20,7 @@ import phonenumbers
 import yaml
 from yaml.nodes import MappingNode, ScalarNode
 
+from smsync.endpoint import SANDBOX_SCHEME
 from smsync.gateway.errors import SmsyncError
 from smsync.spec.errors import SpecErrors, SpecProblem
 from smsync.spec.model import Location
@@ -32,7 +33,6 @@ DEFAULT_REGION = "ID"
 # The embedded sandbox creates its account itself, so a sandbox:// endpoint works without any
 # password configured; this fixed value is what both sides use then.
 SANDBOX_DEFAULT_PASSWORD = "sandbox"
-SANDBOX_SCHEME = "sandbox://"
 
 
 @dataclass(frozen=True)
