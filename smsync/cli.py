@@ -98,8 +98,13 @@ def cli() -> None:
     Typical flow (Terraform-style):
       smsync init myphonebook      # a commented smsync.yaml and an example group
       smsync validate myphonebook  # check the YAML, no network
-      smsync plan myphonebook      # what would change on the gateway
-      smsync apply myphonebook     # make the gateway match the YAML
+      smsync plan myphonebook      # what would change on the gateway (and who gets what)
+      smsync apply myphonebook     # make the gateway match the YAML, send due broadcasts
+      smsync status myphonebook    # delivery status of the broadcasts sent
+
+    \b
+    Starting from an existing account:  smsync import myphonebook
+    Trying things safely:               smsync sandbox serve --account demo:demo-pass
 
     Every command that talks to the gateway takes --endpoint, --username and --password-file;
     `sandbox://PATH` runs a local sandbox gateway in-process, so you can try everything safely.
