@@ -685,7 +685,7 @@ def status_cmd(
                                         credentials_file=credentials_file)
             from smsync.manager import gateway_identity
 
-            ledger.bind_gateway(gateway_identity(creds))
+            ledger.bind_gateway(gateway_identity(creds), claim=False)
             with open_client(creds, base_dir=project.root, pool_size=concurrency) as client:
                 counts = refresh_status(client, ledger, names, concurrency=concurrency,
                                         stats=stats)

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from smsync.apply import Executor, Refused, apply_lock, check_plan
 from smsync.apply.executor import ApplyResult, Outcome
@@ -109,8 +110,8 @@ class Session:
         )
         chosen = [b for b in desired.broadcasts if broadcasts is None or b.name in broadcasts]
         # Declared groups outside this plan's --target/--exclude scope keep their current
-        # members on the gateway: broadcasts read those (a group send reaches whoever is
-        # there, so suppression must be checked against them too).
+        # members on the gateway: a group send reaches whoever is there, so its recipients
+        # (and the suppression check) come from the gateway for those groups.
         in_scope = select_groups(desired.groups, options.targets, options.excludes)
         unknown = sorted(set(broadcasts or []) - {b.name for b in desired.broadcasts})
         if unknown:
@@ -119,12 +120,17 @@ class Session:
             # Recipients come from the desired state (the phonebook as apply will leave it);
             # only groups the spec does not declare are listed on the gateway.
             with self._ledger(read_only=True) as ledger:
+                applied = {g.name.casefold() for g in in_scope}
                 plan.broadcasts = plan_broadcasts(
-                    dataclasses.replace(desired, groups=in_scope, broadcasts=chosen),
+                    dataclasses.replace(desired, broadcasts=chosen),
                     self.project,
                     ledger=ledger,
                     remote_members=lambda g: list_group(
                         self.client, g, page_size=self.project.page_size
+                    ),
+                    live_groups=frozenset(
+                        g.name.casefold() for g in desired.groups
+                        if g.name.casefold() not in applied
                     ),
                 )
         return plan
@@ -135,7 +141,8 @@ class Session:
         # Planning must not create files: with no ledger yet, nothing has been sent.
         target: Path | str = ":memory:" if read_only and not path.exists() else path
         with Ledger(target) as ledger:
-            ledger.bind_gateway(gateway_identity(self.credentials))
+            # Planning only checks whose ledger this is; sending (apply) claims it.
+            ledger.bind_gateway(gateway_identity(self.credentials), claim=not read_only)
             yield ledger
 
     def check_fresh(self, plan: Plan, *, concurrency: int = 4) -> None:
@@ -204,7 +211,8 @@ class Session:
         check_plan(plan, force=force)
         self._check_protect_flags(plan)
         for b in plan.broadcasts:
-            if b.kind == "group" and b.due and b.totals.suppressed:
+            # (a group send that already went out is history: nothing left to refuse)
+            if b.kind == "group" and b.due and b.totals.suppressed and not b.totals.already_sent:
                 raise Refused(
                     "unsafe",
                     f"broadcast {b.name}: its group send would reach {b.totals.suppressed} "
@@ -280,12 +288,24 @@ def _duplicate_of(reason: str) -> int | None:
     return None
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _public_endpoint(endpoint: str) -> str:
-    """The endpoint as shown in plans: scheme, host and path only (never a query or userinfo)."""
+    """The endpoint as shown in plans and ledgers: scheme, host, port and path only (never a
+    query or userinfo), normalised so that spellings of one URL compare equal
+    (``HTTPS://GW.example:443/`` is ``https://gw.example``)."""
     if "://" not in endpoint or endpoint.startswith("sandbox://"):
         return endpoint
-    scheme, rest = endpoint.split("://", 1)
-    host_path = rest.split("?", 1)[0].split("#", 1)[0]
-    if "@" in host_path.split("/", 1)[0]:
-        host_path = host_path.split("@", 1)[1]
-    return f"{scheme}://{host_path}"
+    try:
+        parts = urlsplit(endpoint)
+        port = parts.port
+    except ValueError:
+        return endpoint.split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host += f":{port}"
+    return f"{scheme}://{host}{parts.path.rstrip('/')}"

@@ -51,11 +51,14 @@ class Resolver:
     desired: DesiredState
     region: str
     remote_members: RemoteMembers | None
+    #: casefolded names of declared groups this run does not apply (``--target``/``--exclude``):
+    #: a group send reaches their members as they are on the gateway, not as declared
+    live_groups: frozenset[str] = frozenset()
     warnings: list[str] = field(default_factory=list)
     _remote: dict[str, list[Member]] = field(default_factory=dict)
 
-    def group_members(self, b: BroadcastSpec, group: str) -> list[Member]:
-        spec = self.desired.group(group)
+    def group_members(self, b: BroadcastSpec, group: str, *, live: bool = False) -> list[Member]:
+        spec = None if live else self.desired.group(group)
         if spec is not None:
             if spec.state == "absent":
                 raise BroadcastError(
@@ -85,7 +88,8 @@ class Resolver:
         """The audience in a stable order, one entry per number (first occurrence wins)."""
         aud = b.audience
         if aud.group is not None:
-            return _dedupe(self.group_members(b, aud.group))
+            live = aud.group.casefold() in self.live_groups
+            return _dedupe(self.group_members(b, aud.group, live=live))
         sel = aud.contacts
         assert sel is not None
         members: list[Member] = []

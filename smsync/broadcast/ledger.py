@@ -151,18 +151,20 @@ class Ledger:
 
     # ---- the gateway account this ledger belongs to --------------------------------------
 
-    def bind_gateway(self, identity: str) -> None:
+    def bind_gateway(self, identity: str, *, claim: bool = True) -> None:
         """Tie the ledger to one gateway account (``user@endpoint``, no secrets).
 
         A ledger records what one account sent: read against another account it would skip
         recipients who never got the message there. So a ledger that already belongs to
-        another account is refused with a clear error; a new one is bound to ``identity``.
+        another account is refused with a clear error. An unbound ledger is bound to
+        ``identity`` when ``claim`` (a run that sends), and left as it is otherwise (a plan).
         """
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key='gateway'").fetchone()
             if row is None:
-                self._db.execute("INSERT INTO meta (key, value) VALUES ('gateway', ?)",
-                                 (identity,))
+                if claim:
+                    self._db.execute("INSERT INTO meta (key, value) VALUES ('gateway', ?)",
+                                     (identity,))
                 return
         if row[0] != identity:
             raise BroadcastError(

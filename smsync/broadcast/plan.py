@@ -184,11 +184,13 @@ def plan_broadcasts(
     now: datetime | None = None,
     remote_members: RemoteMembers | None = None,
     suppression: frozenset[str] | None = None,
+    live_groups: frozenset[str] = frozenset(),
 ) -> list[BroadcastPlan]:
     """One BroadcastPlan per broadcast of ``desired``, in spec order.
 
     Recipients come from ``desired`` (the phonebook as it will be after apply); only a group
-    the spec does not declare is read through ``remote_members(group)``. ``suppression`` (E.164
+    the spec does not declare is read through ``remote_members(group)``, and so is a group send
+    to a group in ``live_groups`` (declared, but not applied by this run). ``suppression`` (E.164
     numbers) defaults to the project's suppression file. Raises BroadcastError (or SpecErrors
     for an unreadable suppression file) before anything could be sent.
     """
@@ -199,7 +201,7 @@ def plan_broadcasts(
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    resolver = Resolver(desired, project.region, remote_members)
+    resolver = Resolver(desired, project.region, remote_members, live_groups)
     plans = []
     errors: list[BroadcastError] = []
     for b in desired.broadcasts:

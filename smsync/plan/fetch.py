@@ -355,11 +355,21 @@ def _read_remote(
             part = _group_index(key, rows, number_key) if number_key is not None else {}
             return key, rows, _group_digest(rows), part
 
+        merged: set[str] = set()
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             for key, rows, group_digest, part in pool.map(read_one, existing):
-                contacts[key] = rows
+                if contacts[key]:
+                    # Two remote names that only a case-insensitive match makes one group
+                    # ("Straße", "STRASSE"): one managed group, all of their rows.
+                    merged.add(key)
+                    for k, found in part.items():
+                        index.setdefault(k, []).extend(found)
+                else:
+                    index.update(part)
+                contacts[key].extend(rows)
                 digests[key] = group_digest
-                index.update(part)
+        for key in merged:
+            digests[key] = _group_digest(contacts[key])
 
     total_rows = sum(len(v) for v in contacts.values())
     page = min(sizer.cap or requested, requested)

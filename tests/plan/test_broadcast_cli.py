@@ -203,3 +203,75 @@ def test_every_broken_broadcast_is_reported_in_one_run(project: Project) -> None
     assert result.exit_code == 1
     assert "'one' is undefined" in result.output and "'two' is undefined" in result.output
     assert "2 broadcasts cannot be planned" in result.output
+
+
+def test_a_group_send_already_made_does_not_block_later_applies(
+    project: Project, sandbox: Any
+) -> None:
+    from tests.plan.conftest import number
+
+    project.write_groups(group("Office", [contact(1), contact(2)]))
+    write_broadcasts(
+        project, {"name": "g", "audience": {"group": "Office"}, "template": "Kantor libur."}
+    )
+    assert project.apply().exit_code == 0
+    assert len(messages(sandbox)) == 2
+    (project.root / "suppress.txt").write_text(number(1) + "\n")  # opts out afterwards
+    project.write_config(
+        spec=["groups/*.yaml", "broadcasts/*.yaml"],
+        ledger=str(project.root / "ledger.sqlite"),
+        suppression_file="suppress.txt",
+    )
+    project.write_groups(group("Office", [contact(1), contact(2), contact(3)]))
+    result = project.apply()
+    assert result.exit_code == 0, result.output  # nothing left to send: nothing to refuse
+    assert len(messages(sandbox)) == 2
+
+
+def test_per_contact_audience_outside_the_target_keeps_its_fields(
+    project: Project, sandbox: Any
+) -> None:
+    from tests.plan.conftest import number
+
+    project.write_groups(group("Office", [contact(1, "Budi")]), group("Other", [contact(2)]))
+    assert project.apply().exit_code == 0
+    write_broadcasts(
+        project,
+        {
+            "name": "n",
+            "audience": {"contacts": {"numbers": [number(1)]}},
+            "template": "Halo {{ name }}.",
+        },
+    )
+    assert project.apply("--target", "Other").exit_code == 0
+    assert [m["text"] for m in messages(sandbox)] == ["Halo Budi."]
+
+
+def test_plan_never_claims_a_ledger_and_endpoint_spellings_match(
+    project: Project, sandbox: Any, make_sandbox: Any
+) -> None:
+    import sqlite3
+
+    from smsync.manager import gateway_identity
+    from smsync.spec.project import Credentials
+
+    project.write_groups(group("Office", [contact(1)]))
+    write_broadcasts(
+        project,
+        {"name": "b", "audience": {"contacts": {"groups": ["Office"]}}, "template": "Halo"},
+    )
+    assert project.apply().exit_code == 0
+    db = sqlite3.connect(project.root / "ledger.sqlite")
+    db.execute("DELETE FROM meta")  # a ledger from before ledgers were bound to an account
+    db.commit()
+    db.close()
+    other = make_sandbox()
+    assert project.run("plan", str(project.root), "--endpoint", other.url).exit_code == 0
+    real = project.plan()
+    assert real.exit_code == 0, real.output  # the preview did not claim the ledger
+
+    def ident(url: str) -> str:
+        return gateway_identity(Credentials(endpoint=url, username="u", password="p"))
+
+    assert ident("https://gw.example") == ident("HTTPS://GW.example:443/") == "u@https://gw.example"
+    assert ident("http://gw.example:8080/") == "u@http://gw.example:8080"

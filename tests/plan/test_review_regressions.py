@@ -135,9 +135,7 @@ def test_group_is_kept_when_moving_its_members_out_failed(sandbox: Any) -> None:
     assert [g["name"] for g in sandbox.store.snapshot()["groups"]] == ["Old"]
 
 
-def test_hand_edited_plan_cannot_delete_what_the_spec_protects(
-    sandbox: Any, tmp_path: Any
-) -> None:
+def test_hand_edited_plan_cannot_delete_what_the_spec_protects(sandbox: Any, tmp_path: Any) -> None:
     import json
 
     from tests.plan.conftest import Project, contact, group, remote_contacts
@@ -158,3 +156,36 @@ def test_hand_edited_plan_cannot_delete_what_the_spec_protects(
     assert result.exit_code == 3, result.output
     assert "protects" in result.output
     assert len(remote_contacts(sandbox)) == 2
+
+
+def test_group_names_equal_only_case_insensitively_are_one_managed_group() -> None:
+    import dataclasses
+
+    from smsync.plan.diff import diff, number_keys
+
+    groups_ = [Group(1, "Straße"), Group(2, "STRASSE"), Group(3, "Other")]
+    rows = {
+        "Straße": [Contact(10, "a", number(1), "Straße"), Contact(11, "b", number(2), "Straße")],
+        "STRASSE": [Contact(20, "c", number(3), "STRASSE")],
+        "Other": [],
+    }
+
+    class Fake:
+        def list_groups(self, page: int = 1, size: int = 10) -> Page[Group]:
+            return Page(groups_ if page == 1 else [], page, size)
+
+        def list_contacts_by_group(self, name: str, page: int = 1, size: int = 10) -> Page[Contact]:
+            return Page(rows[name] if page == 1 else [], page, size)
+
+    specs = [GroupSpec("strasse", contacts=[spec(9, "x")])]
+    state = read_remote(
+        Fake(),
+        ["strasse"],
+        strategy="by-group",
+        number_key=number_keys(specs, "ID"),  # type: ignore[arg-type]
+    )
+    assert sorted(c.id for c in state.contacts["strasse"]) == [10, 11, 20]
+    with_index = diff(specs, state, "ID")
+    without = diff(specs, dataclasses.replace(state, index=None), "ID")
+    assert with_index.existing_managed == without.existing_managed == 3
+    assert [(a.op, a.id) for a in with_index.actions] == [(a.op, a.id) for a in without.actions]
