@@ -101,6 +101,14 @@ def to_national(e164: str) -> str:
     return e164
 
 
+def search_digits(e164: str) -> str:
+    """The digits to search the gateway for (``81234567890`` for ``+6281234567890``): the
+    national significant number, a substring of every spelling the gateway may hold (``08…``,
+    ``628…``, ``+628…``), since its number search matches partially."""
+    parsed = _parse(e164, "ZZ")
+    return str(parsed.national_number) if parsed is not None else e164.lstrip("+")
+
+
 def mask(number: str) -> str:
     """PII-safe display: keep the first 4 and last 3 digits (``0812****971``)."""
     s = number.strip()

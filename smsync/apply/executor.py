@@ -36,12 +36,12 @@ from smsync.gateway.errors import (
     TransportError,
 )
 from smsync.gateway.models import Contact
+from smsync.plan.fetch import SEARCH_CAP
 from smsync.plan.model import PHASES, Action, Op, Plan, Record
 from smsync.ratelimit import RateLimiter
 
 T = TypeVar("T")
 ATTEMPTS = 4  # per action, counting the first
-SEARCH_CAP = 10  # the gateway returns only the first 10 rows of a search
 FATAL = (InvalidCredentials, InsufficientCredit)
 
 

@@ -37,6 +37,8 @@ class DiffResult:
     #: ids of short-form remote records whose details must be fetched before the diff is final
     needs_details: set[int] = field(default_factory=set)
     existing_managed: int = 0
+    #: ids of RemoteState.elsewhere rows this diff moves into a managed group
+    moved_from_elsewhere: set[int] = field(default_factory=set)
 
 
 def number_key(mobile: str, region: str) -> str:
@@ -237,12 +239,18 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
             for c in cands:
                 if c.id not in claimed:
                     by_number[num].append(c)
+        # rows of declared groups outside this plan that the spec moved out of them
+        for c in remote.elsewhere:
+            by_number[number_key(c.mobile, region)].append(c)
+    elsewhere_ids = {c.id for c in remote.elsewhere}
     for g, spec in unmatched:
         pool = [c for c in by_number.get(spec.mobile, []) if c.id not in claimed]
         if pool:
             _need_fair_scores(result, pool)
             source = max(pool, key=lambda c: _score(spec, c))
             claimed.add(source.id)
+            if source.id in elsewhere_ids:
+                result.moved_from_elsewhere.add(source.id)
             _update(result, g, spec, source, region, Op.MOVE_CONTACT)
         else:
             result.actions.append(

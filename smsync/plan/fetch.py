@@ -88,6 +88,9 @@ class RemoteState:
     index_key: NumberKey | None = None
     #: group_key -> digest of its rows, computed while the pages arrive
     digests: dict[str, str] = field(default_factory=dict)
+    #: rows of declared groups this plan does not manage (outside --target/--exclude) that
+    #: declared contacts of managed groups can move from; never pruned (see find_elsewhere)
+    elsewhere: list[Contact] = field(default_factory=list)
 
     def group(self, name: str) -> Group | None:
         key = group_key(name)
@@ -98,6 +101,7 @@ class RemoteState:
 
     def replace_rows(self, complete: Mapping[int, Contact]) -> None:
         """Put complete records in place of short ones (and forget what they invalidate)."""
+        self.elsewhere = [complete.get(c.id, c) for c in self.elsewhere]
         for key, members in self.contacts.items():
             if any(c.id in complete for c in members):
                 self.contacts[key] = [complete.get(c.id, c) for c in members]
@@ -112,6 +116,8 @@ class RemoteState:
         for key in sorted(self.contacts):
             part = self.digests.get(key) or _group_digest(self.contacts[key])
             digest.update(f"r\x00{key}\x00{part}\n".encode())
+        if self.elsewhere:
+            digest.update(f"e\x00{_group_digest(self.elsewhere)}\n".encode())
         return digest.hexdigest()
 
 
@@ -408,13 +414,15 @@ def _pages(rows: int, page_size: int) -> int:
     return rows // page_size + 1
 
 
-def list_group(client: Client, name: str, *, page_size: int | None = None) -> list[Contact]:
-    """Every member of one remote group (for audiences the spec does not declare)."""
+def list_group(
+    client: Client, name: str, *, page_size: int | None = None, counters: _Counters | None = None
+) -> list[Contact]:
+    """Every member of one remote group (audiences the spec does not declare; moves)."""
     sizer = _PageSizer(page_size or DEFAULT_PAGE_SIZE, trusted=page_size is not None)
     return _read_sequence(
         lambda page, size: client.list_contacts_by_group(name, page=page, size=size),
         sizer,
-        _Counters(),
+        counters or _Counters(),
         f"listing of group {name!r}",
     )
 
@@ -424,6 +432,7 @@ def fetch_details(
 ) -> None:
     """Replace short-form records (no address/birth/desc) by their complete data, in place."""
     present = {c.id for members in state.contacts.values() for c in members}
+    present.update(c.id for c in state.elsewhere)
     wanted = sorted(ids & present)
     if not wanted:
         return
@@ -439,3 +448,53 @@ def fetch_details(
     state.read.min_requests += len(wanted)
     state.read.details_fetched += len(wanted)
     state.read.detail_ids = sorted(set(state.read.detail_ids) | set(wanted))
+
+
+SEARCH_CAP = 10  # the gateway returns only the first 10 rows of a search
+
+
+@dataclass
+class Elsewhere:
+    rows: list[Contact]
+    requests: int
+    how: str  # "lookup" | "list" | ""
+
+
+def find_elsewhere(
+    client: Client,
+    numbers_wanted: list[str],
+    groups: list[Group],
+    *,
+    expected_rows: Mapping[str, int],
+    page_size: int | None = None,
+    concurrency: int = 4,
+) -> Elsewhere:
+    """Rows in ``groups`` (declared groups this plan does not manage) holding numbers the
+    plan would otherwise add: so that a contact the spec moved into a targeted group is moved,
+    keeping its id, instead of added a second time.
+
+    Whichever needs fewer requests: one phbkFindPhNumber per number (partial matches, at most
+    10 rows, filtered here by the caller to exact numbers), or listing those groups. A
+    saturated search may hide rows, so then the groups are listed after all.
+    """
+    if not numbers_wanted or not groups:
+        return Elsewhere([], 0, "")
+    size = page_size or DEFAULT_PAGE_SIZE
+    list_cost = sum(_pages(expected_rows.get(group_key(g.name), 0), size) for g in groups)
+    keys = {group_key(g.name) for g in groups}
+    requests = 0
+    if len(numbers_wanted) <= list_cost:
+        from smsync.numbers import search_digits
+
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            found = list(pool.map(client.find_by_number, map(search_digits, numbers_wanted)))
+        requests += len(numbers_wanted)
+        if all(len(rows) < SEARCH_CAP for rows in found):
+            rows = [c for part in found for c in part if group_key(c.group) in keys]
+            unique = {c.id: c for c in rows}
+            return Elsewhere(sorted(unique.values(), key=lambda c: c.id), requests, "lookup")
+    listed: list[Contact] = []
+    counters = _Counters()
+    for g in groups:
+        listed.extend(list_group(client, g.name, page_size=page_size, counters=counters))
+    return Elsewhere(listed, requests + counters.requests.value, "list")

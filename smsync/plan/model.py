@@ -138,6 +138,12 @@ class ReadStats:
     page_size_trusted: bool = False  # configured as the gateway's maximum (no probing)
     page_cap: int | None = None  # a smaller maximum the gateway turned out to enforce
     detail_ids: list[int] = field(default_factory=list)  # rows read with phbkGetCompleteData
+    # Declared groups outside --target/--exclude, searched for contacts the spec moved out of
+    # them: "lookup" (phbkFindPhNumber per number) or "list"; the requests it took; the rows
+    # the plan moves from there (read again by id when apply checks the plan is fresh).
+    elsewhere: str = ""
+    elsewhere_requests: int = 0
+    elsewhere_ids: list[int] = field(default_factory=list)
 
 
 @dataclass

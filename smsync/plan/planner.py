@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import fnmatch
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
 from smsync.gateway.client import Client
-from smsync.gateway.errors import SmsyncError
-from smsync.plan.diff import DiffResult, diff, number_keys
-from smsync.plan.fetch import RemoteState, fetch_details, group_key, read_remote
+from smsync.gateway.errors import InvalidPhonebookId, SmsyncError
+from smsync.gateway.models import Contact
+from smsync.plan.diff import DiffResult, diff, number_key, number_keys
+from smsync.plan.fetch import (
+    ListingShifted,
+    RemoteState,
+    fetch_details,
+    find_elsewhere,
+    group_key,
+    read_remote,
+)
 from smsync.plan.model import Op, Plan, Safety
 from smsync.spec.model import GroupSpec
 
@@ -92,7 +101,8 @@ def make_plan(
 ) -> Plan:
     options = options or PlanOptions()
     managed = select_groups(groups, options.targets, options.excludes)
-    remote, result = read_and_diff(client, managed, region=region, options=options)
+    others = [g for g in groups if g not in managed]
+    remote, result = read_and_diff(client, managed, region=region, options=options, others=others)
     return Plan(
         actions=result.actions,
         fingerprint=remote.fingerprint(),
@@ -111,8 +121,14 @@ def make_plan(
 
 
 def read_and_diff(
-    client: Client, managed: list[GroupSpec], *, region: str, options: PlanOptions
+    client: Client,
+    managed: list[GroupSpec],
+    *,
+    region: str,
+    options: PlanOptions,
+    others: list[GroupSpec] | None = None,
 ) -> tuple[RemoteState, DiffResult]:
+    """Read, diff, and settle what the diff still needs (moves from outside, details)."""
     remote = read_remote(
         client,
         [g.name for g in managed],
@@ -123,6 +139,8 @@ def read_and_diff(
         number_key=number_keys(managed, region),
     )
     result = diff(managed, remote, region)
+    if others:
+        result = _moves_from_outside(client, managed, others, remote, result, region, options)
     # Short-form listings: fetch complete data only for the rows the diff needs, then diff
     # again with those rows complete (which can make it choose, and need, other rows: each
     # round only adds rows, so a few rounds settle it).
@@ -140,6 +158,70 @@ def read_and_diff(
     return remote, result
 
 
+def _moves_from_outside(
+    client: Client,
+    managed: list[GroupSpec],
+    others: list[GroupSpec],
+    remote: RemoteState,
+    result: DiffResult,
+    region: str,
+    options: PlanOptions,
+) -> DiffResult:
+    """With --target/--exclude, a contact the spec moved into a managed group may still sit
+    in a declared group this plan leaves alone: find it (per-number lookups or a listing,
+    whichever is cheaper) so the plan moves it, keeping its id, instead of adding a copy."""
+    adds = [a.after.number for a in result.actions if a.op is Op.ADD_CONTACT and a.after]
+    other_keys = {group_key(g.name) for g in others}
+    outside = [g for g in remote.groups if group_key(g.name) in other_keys]
+    if not adds or not outside:
+        return result
+    found = find_elsewhere(
+        client,
+        adds,
+        outside,
+        expected_rows={group_key(g.name): len(g.contacts) for g in others},
+        page_size=options.page_size,
+        concurrency=options.concurrency,
+    )
+    remote.read.elsewhere = found.how
+    remote.read.elsewhere_requests = found.requests
+    remote.read.requests += found.requests
+    remote.read.min_requests += found.requests
+    wanted = set(adds)
+    # a number the spec still declares in that other group is not leaving it
+    kept_there = {(group_key(g.name), c.mobile) for g in others for c in g.contacts}
+    candidates = [
+        c
+        for c in found.rows
+        if (key := number_key(c.mobile, region)) in wanted
+        and (group_key(c.group), key) not in kept_there
+    ]
+    if not candidates:
+        return result
+    remote.elsewhere = candidates
+    result = diff(managed, remote, region)
+    # The rows moved are what the plan acts on: read them whole, by id, as apply's freshness
+    # check will (and only those: the others make no difference to the plan).
+    used = sorted(result.moved_from_elsewhere)
+    remote.elsewhere = _get_rows(client, used, options.concurrency)
+    remote.read.elsewhere_ids = used
+    remote.read.requests += len(used)
+    remote.read.min_requests += len(used)
+    return diff(managed, remote, region)
+
+
+def _get_rows(client: Client, ids: list[int], concurrency: int) -> list[Contact]:
+    if not ids:
+        return []
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            return list(pool.map(client.get_contact, ids))
+    except InvalidPhonebookId as exc:
+        raise ListingShifted(
+            f"a contact disappeared while the phonebook was read ({exc}); run plan again"
+        ) from None
+
+
 def read_fingerprint(client: Client, plan: Plan, *, concurrency: int = 4) -> str:
     """Read the remote again exactly as ``plan`` did and return its fingerprint."""
     remote = read_remote(
@@ -149,5 +231,6 @@ def read_fingerprint(client: Client, plan: Plan, *, concurrency: int = 4) -> str
         concurrency=concurrency,
         strategy=plan.read.strategy if plan.read.strategy != "none" else None,
     )
+    remote.elsewhere = _get_rows(client, plan.read.elsewhere_ids, concurrency)
     fetch_details(client, remote, set(plan.read.detail_ids), concurrency=concurrency)
     return remote.fingerprint()

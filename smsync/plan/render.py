@@ -186,6 +186,12 @@ def read_line(plan: Plan) -> str:
     )
     if r.details_fetched:
         text += f"; {r.details_fetched} complete records fetched"
+    if r.elsewhere:
+        how = "phbkFindPhNumber lookups" if r.elsewhere == "lookup" else "listing them"
+        text += (
+            f"; declared groups outside this plan searched for moved contacts by {how} "
+            f"({_n(r.elsewhere_requests, 'request')})"
+        )
     if r.rereads:
         text += f"; {r.rereads} listings read again because they changed while being read"
     return text + "."

@@ -93,9 +93,7 @@ def test_configured_page_size_needs_no_probe(make_sandbox: Any, make_project: An
 def test_short_records_fetch_details_only_when_needed(make_sandbox: Any, make_project: Any) -> None:
     server = make_sandbox(list_form="short")
     project = make_project(server)
-    project.write_groups(
-        group("Office", [contact(1, "Budi", desc="Direktur"), contact(2, "Siti")])
-    )
+    project.write_groups(group("Office", [contact(1, "Budi", desc="Direktur"), contact(2, "Siti")]))
     assert project.apply().exit_code == 0
     data = plan_json(project)
     assert data["actions"] == []
@@ -125,9 +123,7 @@ def test_repeated_rows_trigger_a_reread_then_a_clear_error() -> None:
     assert calls.count(1) == 4  # read, then three rereads
 
 
-def test_listing_that_shifts_while_read_is_never_applied(
-    sandbox: Any, tmp_path: Path
-) -> None:
+def test_listing_that_shifts_while_read_is_never_applied(sandbox: Any, tmp_path: Path) -> None:
     seed(sandbox, "Office", 30)
     project = Project(tmp_path, sandbox.url)
     project.write_groups(group("Office", [contact(i, f"Kontak {i}") for i in range(30)]))
@@ -202,3 +198,64 @@ def test_all_managed_large_groups_are_read_by_group_concurrently(
     assert data["actions"] == []
     sequential = plan_json(project, "--concurrency", "1")
     assert sequential["read"]["strategy"] == "list-all"
+
+
+def test_target_moves_a_contact_from_a_declared_group_outside_it(
+    project: Project, sandbox: Any
+) -> None:
+    project.write_groups(group("A", [contact(1, "Rina"), contact(2, "Sari")]), group("B", []))
+    assert project.apply().exit_code == 0
+    rina = next(c for c in remote_contacts(sandbox) if c["name"] == "Rina")
+    # The spec moves Rina from A to B; only B is planned.
+    project.write_groups(group("A", [contact(2, "Sari")]), group("B", [contact(1, "Rina")]))
+    data = plan_json(project, "--target", "B")
+    [move] = data["actions"]
+    assert (move["op"], move["id"], move["before"]["group"]) == ("move_contact", rina["id"], "A")
+    assert data["read"]["elsewhere"] == "lookup"
+    assert data["read"]["requests"] == data["read"]["min_requests"]
+    assert project.apply("--target", "B").exit_code == 0
+    rows = {c["name"]: c for c in remote_contacts(sandbox)}
+    assert rows["Rina"]["id"] == rina["id"] and rows["Rina"]["group"] == "B"
+    assert rows["Sari"]["group"] == "A"  # the rest of A is left alone
+    assert project.plan().exit_code == 0
+
+
+def test_saturated_lookup_falls_back_to_listing(project: Project, sandbox: Any) -> None:
+    sandbox.store.add_group(USERNAME, "A")
+    sandbox.store.add_group(USERNAME, "B")
+    rina = sandbox.store.add_contact(USERNAME, name="Rina", mobile=number(1), group="A")
+    # ten more numbers in A whose digits contain Rina's: her search is saturated
+    for i in range(10):
+        sandbox.store.add_contact(USERNAME, name=f"X{i}", mobile=f"62{number(1)[1:]}{i}", group="A")
+    project.write_groups(group("A", []), group("B", [contact(1, "Rina")]))
+    data = plan_json(project, "--target", "B")
+    assert [(a["op"], a["id"]) for a in data["actions"]] == [("move_contact", rina)]
+    assert data["read"]["elsewhere"] == "list"
+
+
+def test_a_number_kept_in_the_other_group_is_added_not_moved(
+    project: Project, sandbox: Any
+) -> None:
+    project.write_groups(group("A", [contact(1, "Rina")]), group("B", []))
+    assert project.apply().exit_code == 0
+    project.write_groups(group("A", [contact(1, "Rina")]), group("B", [contact(1, "Rina")]))
+    data = plan_json(project, "--target", "B")
+    assert [a["op"] for a in data["actions"]] == ["add_contact"]
+
+
+def test_moved_row_changed_since_the_plan_is_stale(
+    project: Project, sandbox: Any, tmp_path: Path
+) -> None:
+    from smsync.gateway.client import Client
+
+    project.write_groups(group("A", [contact(1, "Rina")]), group("B", []))
+    assert project.apply().exit_code == 0
+    project.write_groups(group("A", []), group("B", [contact(1, "Rina")]))
+    out = tmp_path / "plan.json"
+    assert project.plan("--target", "B", "--out", str(out)).exit_code == 2
+    [row] = remote_contacts(sandbox)
+    with Client(sandbox.url, USERNAME, PASSWORD) as other:  # someone edits Rina meanwhile
+        other.edit_contact(row["id"], "Rina Baru", row["mobile"], "A")
+    result = project.run("apply", str(out), "--project", str(project.root), "--auto-approve")
+    assert result.exit_code == 4, result.output
+    assert remote_contacts(sandbox)[0]["group"] == "A"
