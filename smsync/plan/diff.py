@@ -268,7 +268,8 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
     # Only the unclaimed rows are left to sort (by group, number, id): few, in a large phonebook.
     leftover = (
         [(gk, num, c) for (gk, num), cands in rows.items() for c in cands if c.id not in claimed]
-        if len(claimed) < result.existing_managed  # a converged phonebook has no leftovers
+        # a converged phonebook has no leftovers (rows moved in from outside are not managed)
+        if len(claimed) - len(result.moved_from_elsewhere) < result.existing_managed
         else []
     )
     leftover.sort(key=lambda t: (t[0], t[1], t[2].id))

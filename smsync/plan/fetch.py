@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from smsync.gateway.client import Client
-from smsync.gateway.errors import InvalidPhonebookId, SmsyncError
+from smsync.gateway.errors import DataNotFound, InvalidPhonebookId, SmsyncError
 from smsync.gateway.models import Contact, Group, Page
 from smsync.plan.model import ReadStats
 
@@ -439,7 +439,7 @@ def fetch_details(
     try:
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             complete = {c.id: c for c in pool.map(client.get_contact, wanted)}
-    except InvalidPhonebookId as exc:
+    except (InvalidPhonebookId, DataNotFound) as exc:
         raise ListingShifted(
             f"a contact disappeared while the phonebook was read ({exc}); run plan again"
         ) from None
@@ -458,6 +458,7 @@ class Elsewhere:
     rows: list[Contact]
     requests: int
     how: str  # "lookup" | "list" | ""
+    wasted: int = 0  # lookups made before a saturated search sent us to the listing
 
 
 def find_elsewhere(
@@ -497,4 +498,4 @@ def find_elsewhere(
     counters = _Counters()
     for g in groups:
         listed.extend(list_group(client, g.name, page_size=page_size, counters=counters))
-    return Elsewhere(listed, requests + counters.requests.value, "list")
+    return Elsewhere(listed, requests + counters.requests.value, "list", wasted=requests)

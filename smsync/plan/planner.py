@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from smsync.gateway.client import Client
-from smsync.gateway.errors import InvalidPhonebookId, SmsyncError
+from smsync.gateway.errors import DataNotFound, InvalidPhonebookId, SmsyncError
 from smsync.gateway.models import Contact
 from smsync.plan.diff import DiffResult, diff, number_key, number_keys
 from smsync.plan.fetch import (
@@ -60,7 +60,12 @@ def select_groups(
 def assess_safety(result: DiffResult, settings: SafetySettings) -> Safety:
     """octoDNS-style guard: refuse plans that delete or update too much of what exists."""
     deletes = sum(1 for a in result.actions if a.op is Op.DELETE_CONTACT)
-    updates = sum(1 for a in result.actions if a.op in (Op.EDIT_CONTACT, Op.MOVE_CONTACT))
+    # a move in from a declared group outside the plan changes no managed contact: like an add
+    updates = sum(
+        1
+        for a in result.actions
+        if a.op in (Op.EDIT_CONTACT, Op.MOVE_CONTACT) and a.id not in result.moved_from_elsewhere
+    )
     protected = [a for a in result.actions if a.protected]
     existing = result.existing_managed
     safety = Safety(
@@ -170,7 +175,7 @@ def _moves_from_outside(
     """With --target/--exclude, a contact the spec moved into a managed group may still sit
     in a declared group this plan leaves alone: find it (per-number lookups or a listing,
     whichever is cheaper) so the plan moves it, keeping its id, instead of adding a copy."""
-    adds = [a.after.number for a in result.actions if a.op is Op.ADD_CONTACT and a.after]
+    adds = sorted({a.after.number for a in result.actions if a.op is Op.ADD_CONTACT and a.after})
     other_keys = {group_key(g.name) for g in others}
     outside = [g for g in remote.groups if group_key(g.name) in other_keys]
     if not adds or not outside:
@@ -186,7 +191,7 @@ def _moves_from_outside(
     remote.read.elsewhere = found.how
     remote.read.elsewhere_requests = found.requests
     remote.read.requests += found.requests
-    remote.read.min_requests += found.requests
+    remote.read.min_requests += found.requests - found.wasted
     wanted = set(adds)
     # a number the spec still declares in that other group is not leaving it
     kept_there = {(group_key(g.name), c.mobile) for g in others for c in g.contacts}
@@ -216,7 +221,7 @@ def _get_rows(client: Client, ids: list[int], concurrency: int) -> list[Contact]
     try:
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             return list(pool.map(client.get_contact, ids))
-    except InvalidPhonebookId as exc:
+    except (InvalidPhonebookId, DataNotFound) as exc:
         raise ListingShifted(
             f"a contact disappeared while the phonebook was read ({exc}); run plan again"
         ) from None

@@ -259,3 +259,29 @@ def test_moved_row_changed_since_the_plan_is_stale(
     result = project.run("apply", str(out), "--project", str(project.root), "--auto-approve")
     assert result.exit_code == 4, result.output
     assert remote_contacts(sandbox)[0]["group"] == "A"
+
+
+def test_move_from_outside_does_not_hide_prunes_or_count_as_update(
+    project: Project, sandbox: Any
+) -> None:
+    # B holds a stale row the spec drops, and 4 contacts move into B from A (outside --target)
+    project.write_groups(
+        group("A", [contact(i, f"A{i}") for i in range(1, 5)]),
+        group("B", [contact(i, f"B{i}") for i in range(10, 20)]),
+    )
+    assert project.apply().exit_code == 0
+    project.write_groups(
+        group("A", []),
+        group(
+            "B",
+            [contact(i, f"A{i}") for i in range(1, 5)]
+            + [contact(i, f"B{i}") for i in range(10, 19)],
+        ),  # B19 dropped
+    )
+    data = plan_json(project, "--target", "B")
+    ops = sorted(a["op"] for a in data["actions"])
+    assert ops == ["delete_contact"] + ["move_contact"] * 4, ops
+    assert data["safety"]["updates"] == 0  # moves in from outside change no managed contact
+    assert not data["safety"]["unsafe"]
+    assert project.apply("--target", "B").exit_code == 0
+    assert project.plan("--target", "B").exit_code == 0
