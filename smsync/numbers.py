@@ -41,6 +41,26 @@ def normalize(raw: str, region: str = "ID") -> str:
     international when the region's country code is 62 (the gateway's documented 628… form).
     """
     text = raw.strip()
+    if region.upper() == "ID":
+        fast = _FAST_ID_MOBILE.fullmatch(text)
+        if fast is not None:
+            # The common case of a large CSV: an Indonesian mobile in plain digits. Same result
+            # as the full path below (tests/spec compare both), at a fraction of the cost:
+            # phonenumbers.parse is most of the time of loading 100k contacts.
+            nsn = fast.group(1)
+            number = phonenumbers.PhoneNumber(country_code=62, national_number=int(nsn))
+            if phonenumbers.number_type(number) in _MOBILE_TYPES:
+                return "+62" + nsn
+            # invalid: let the full path below say why, in its words
+    return _normalize_full(text, region)
+
+
+# 08…, 628… or +628… followed by the rest of a mobile number, ASCII digits only ([0-9]: \d
+# would also match other scripts' digits, which the full path handles).
+_FAST_ID_MOBILE = re.compile(r"(?:\+?62|0)(8[0-9]{7,12})")
+
+
+def _normalize_full(text: str, region: str) -> str:
     if not text:
         raise InvalidNumberError("empty phone number")
     if len(text) > _MAX_LEN or not _ALLOWED.match(text):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smsync.spec.errors import SpecErrors
 from smsync.spec.loader import discover_spec_files
@@ -29,3 +31,27 @@ def test_broken_yaml_credentials_are_not_read_as_ini(tmp_path: Path) -> None:
     creds.chmod(0o600)
     with pytest.raises(CredentialsError, match="neither a YAML mapping"):
         read_credentials_file(creds)
+
+
+@given(
+    prefix=st.sampled_from(["0", "62", "+62"]),
+    rest=st.text(alphabet="0123456789", min_size=7, max_size=12),
+    second=st.sampled_from("0123456789"),
+)
+@settings(max_examples=2000, deadline=None)
+def test_fast_path_for_indonesian_mobiles_equals_the_full_path(
+    prefix: str, second: str, rest: str
+) -> None:
+    from smsync.numbers import InvalidNumberError, _normalize_full, normalize
+
+    text = f"{prefix}8{second}{rest}"
+    try:
+        expected: str | None = _normalize_full(text, "ID")
+    except InvalidNumberError as exc:
+        expected = f"error: {exc}"
+    normalize.cache_clear()
+    try:
+        got: str | None = normalize(text, "ID")
+    except InvalidNumberError as exc:
+        got = f"error: {exc}"
+    assert got == expected
