@@ -24,6 +24,16 @@ def write_broadcasts(project: Project, *docs: dict[str, Any]) -> None:
     )
 
 
+def send_one_broadcast(project: Project) -> None:
+    """Office with one contact, and a per-contact broadcast to it, applied (so: sent)."""
+    project.write_groups(group("Office", [contact(1)]))
+    write_broadcasts(
+        project,
+        {"name": "b", "audience": {"contacts": {"groups": ["Office"]}}, "template": "Halo"},
+    )
+    assert project.apply().exit_code == 0
+
+
 def messages(server: Any) -> list[dict[str, Any]]:
     return list(server.store.snapshot()["messages"])
 
@@ -178,12 +188,7 @@ def test_group_send_outside_the_target_reads_the_gateway_members(
 def test_a_ledger_belongs_to_one_gateway_account(
     project: Project, sandbox: Any, make_sandbox: Any
 ) -> None:
-    project.write_groups(group("Office", [contact(1)]))
-    write_broadcasts(
-        project,
-        {"name": "b", "audience": {"contacts": {"groups": ["Office"]}}, "template": "Halo"},
-    )
-    assert project.apply().exit_code == 0
+    send_one_broadcast(project)
     other = make_sandbox()
     result = project.run("plan", str(project.root), "--endpoint", other.url)
     assert result.exit_code == 1
@@ -255,12 +260,7 @@ def test_plan_never_claims_a_ledger_and_endpoint_spellings_match(
     from smsync.manager import gateway_identity
     from smsync.spec.project import Credentials
 
-    project.write_groups(group("Office", [contact(1)]))
-    write_broadcasts(
-        project,
-        {"name": "b", "audience": {"contacts": {"groups": ["Office"]}}, "template": "Halo"},
-    )
-    assert project.apply().exit_code == 0
+    send_one_broadcast(project)
     db = sqlite3.connect(project.root / "ledger.sqlite")
     db.execute("DELETE FROM meta")  # a ledger from before ledgers were bound to an account
     db.commit()
