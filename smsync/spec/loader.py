@@ -26,7 +26,14 @@ from smsync.spec.model import (
     Scalar,
 )
 from smsync.spec.project import PROJECT_FILE, Project
-from smsync.spec.schema import SPEC_SCHEMA, field_name, schema_def, validate_doc
+from smsync.spec.schema import (
+    SPEC_SCHEMA,
+    StringRules,
+    field_name,
+    schema_def,
+    string_rules,
+    validate_doc,
+)
 from smsync.spec.yamldoc import JsonPath, YamlDoc, load_yaml_file
 
 #: A contacts CSV larger than this is refused (a million contacts fit in well under it).
@@ -135,20 +142,16 @@ def load_suppression(project: Project) -> frozenset[str]:
 
 @dataclass
 class _Limits:
-    """Limits for CSV cells, read from the schema so the schema stays the single source."""
+    """Rules for CSV cells, read from the schema so the schema stays the single source."""
 
-    name_max: int
-    address_max: int
-    desc_max: int
-    text_pattern: re.Pattern[str]
+    name: StringRules
+    address: StringRules
+    desc: StringRules
 
     @classmethod
     def from_schema(cls) -> _Limits:
         d = schema_def(SPEC_SCHEMA, "contact")["properties"]
-        text = schema_def(SPEC_SCHEMA, "text")
-        name = schema_def(SPEC_SCHEMA, "name")
-        return cls(int(name["maxLength"]), int(d["address"]["maxLength"]),
-                   int(d["desc"]["maxLength"]), re.compile(text["pattern"]))
+        return cls(*(string_rules(SPEC_SCHEMA, d[col]) for col in ("name", "address", "desc")))
 
 
 @dataclass
@@ -341,20 +344,18 @@ class _Builder:
             v = row[i].strip()
             return v or None  # an empty cell means "not managed", like a missing YAML key
 
-        def text(col: str, max_len: int) -> str | None:
-            # Text cells keep their spaces (they are data, and import round-trips them);
+        def text(col: str, rules: StringRules) -> str | None:
+            # Text cells keep their spaces (the schema's rules decide which are allowed);
             # a blank cell is "not managed".
             i = idx.get(col)
             if i is None or not row[i].strip():
                 return None
             v = row[i]
-            if len(v) > max_len:
-                self.err(where, col, f"too long ({len(v)} characters; at most {max_len})")
-            elif not lim.text_pattern.match(v):
-                self.err(where, col, "contains a control character (newline, tab, …)")
+            for message in rules.problems(v):
+                self.err(where, col, message)
             return v
 
-        name = text("name", lim.name_max)
+        name = text("name", lim.name)
         if name is None:
             self.err(where, "name", "must not be empty")
         raw_mobile = cell("mobile")
@@ -366,8 +367,8 @@ class _Builder:
                 e164 = normalize(raw_mobile, self.project.region)
             except InvalidNumberError as e:
                 self.err(where, "mobile", str(e))
-        address = text("address", lim.address_max)
-        desc = text("desc", lim.desc_max)
+        address = text("address", lim.address)
+        desc = text("desc", lim.desc)
         birth_raw = cell("birth")
         birth = _parse_date(birth_raw) if birth_raw is not None else None
         if birth_raw is not None and birth is None:

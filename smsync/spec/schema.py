@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -42,6 +44,44 @@ def _validator(name: str) -> Draft202012Validator:
 def schema_def(name: str, definition: str) -> dict[str, Any]:
     d: dict[str, Any] = load_schema(name)["$defs"][definition]
     return d
+
+
+@dataclass(frozen=True)
+class StringRules:
+    """The string constraints of one schema fragment, for values checked without jsonschema
+    (CSV cells: a validator call per cell would dominate loading a large file)."""
+
+    max_length: int | None
+    patterns: tuple[tuple[re.Pattern[str], str], ...]  # (pattern, message when it fails)
+
+    def problems(self, value: str) -> list[str]:
+        out = []
+        if self.max_length is not None and len(value) > self.max_length:
+            out.append(f"too long ({len(value)} characters; at most {self.max_length})")
+        out.extend(msg for pattern, msg in self.patterns if not pattern.search(value))
+        return out
+
+
+def string_rules(schema_name: str, fragment: dict[str, Any]) -> StringRules:
+    """maxLength and patterns of ``fragment``, following local ``$ref``s and ``allOf``."""
+    max_length: int | None = None
+    patterns: list[tuple[re.Pattern[str], str]] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        nonlocal max_length
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            walk(schema_def(schema_name, ref.removeprefix("#/$defs/")))
+        for sub in node.get("allOf", []):
+            walk(sub)
+        if "maxLength" in node:
+            n = int(node["maxLength"])
+            max_length = n if max_length is None else min(max_length, n)
+        if "pattern" in node:
+            patterns.append((re.compile(node["pattern"]), _pattern_message(node, "")))
+
+    walk(fragment)
+    return StringRules(max_length, tuple(patterns))
 
 
 def validate_doc(doc: YamlDoc, schema_name: str) -> list[SpecProblem]:
@@ -116,6 +156,20 @@ def _type_of(value: Any) -> str:
     return type(value).__name__
 
 
+def _pattern_message(schema: dict[str, Any], instance: Any) -> str:
+    # The reason for a constraint is written beside it in the schema (errorMessage, as
+    # ajv-errors spells it), so the schema stays the one place that states it.
+    given = schema.get("errorMessage")
+    if isinstance(given, str):
+        return given
+    pattern = str(schema["pattern"])
+    if pattern.startswith("^[^\\u0000"):
+        return "contains a control character (newline, tab, …)"
+    if "sandbox" in pattern:
+        return "must start with http://, https:// or sandbox://"
+    return f"'{_short(instance)}' does not match {pattern}"
+
+
 def _message(err: ValidationError) -> str:
     v = err.validator
     vv: Any = err.validator_value
@@ -134,11 +188,7 @@ def _message(err: ValidationError) -> str:
     if v == "minLength":
         return "must not be empty" if vv == 1 else f"too short (at least {vv} characters)"
     if v == "pattern":
-        if vv.startswith("^[^\\u0000"):
-            return "contains a control character (newline, tab, …)"
-        if "sandbox" in vv:
-            return "must start with http://, https:// or sandbox://"
-        return f"'{_short(inst)}' does not match {vv}"
+        return _pattern_message(schema, inst)
     if v in ("minimum", "maximum"):
         return f"must be {'at least' if v == 'minimum' else 'at most'} {vv}"
     if v == "minItems":
