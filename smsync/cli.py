@@ -35,13 +35,38 @@ class StaleRefusal(UserError):
 
 
 class SmsyncGroup(click.Group):
-    """Turns every SmsyncError raised by a command into a clean error message and exit 1."""
+    """Turns every SmsyncError raised by a command into a clean error message and exit 1, and
+    makes usage errors exit 1 too.
+
+    click exits 2 on a usage error (unknown option or command, bad value, missing argument),
+    but 2 is EXIT_CHANGES: a typo in a CI script would read as "plan has changes". The root
+    group's own arguments are parsed in make_context; every subcommand's (sub-groups included)
+    are parsed inside invoke, so these two methods see every usage error of the tree.
+    """
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise _exits_1(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _exits_1(exc) from None
         except SmsyncError as exc:
             raise UserError(str(exc)) from None
+
+
+def _exits_1(exc: click.UsageError) -> click.UsageError:
+    # On the instance, not a subclass: each UsageError subclass shows itself its own way (the
+    # help for NoArgsIsHelpError, "did you mean" for NoSuchOption), and that is kept.
+    setattr(exc, "exit_code", EXIT_ERROR)  # noqa: B010 (click types it as a ClassVar)
+    return exc
 
 
 def gateway_options(fn: F) -> F:
@@ -246,7 +271,7 @@ def _manager(project_dir: Path, **gateway: Any) -> Any:
 )
 @click.option(
     "--detailed-exitcode", is_flag=True,
-    help="Exit 0: no changes, 2: changes, 3: unsafe (apply would refuse it), 1: error.",
+    help="Exit 0: no changes, 2: changes, 3: unsafe (apply would refuse it), 1: any error.",
 )
 def plan_cmd(
     project_dir: Path, endpoint: str | None, username: str | None, password_file: Path | None,
@@ -268,8 +293,8 @@ def plan_cmd(
       smsync plan --out plan.json && smsync apply plan.json
 
     \b
-    Exit codes with --detailed-exitcode: 0 no changes, 2 changes, 3 unsafe, 1 error.
-    Without it: 0 unless there is an error.
+    Exit codes with --detailed-exitcode: 0 no changes, 2 changes, 3 unsafe,
+    1 error (a mistyped option or argument too). Without it: 0 unless there is an error.
     """
     from smsync.plan.planner import PlanOptions
     from smsync.plan.render import RENDERERS, Style

@@ -162,7 +162,7 @@ def test_serve_subprocess_prints_url_and_stops_on_sigint(tmp_path: Path) -> None
 
 def test_serve_rejects_bad_account_without_echoing_it() -> None:
     result = CliRunner().invoke(cli, ["sandbox", "serve", "--account", "justapassword"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # a usage error: 1, never the `changes` code 2
     assert "USER:PASSWORD" in result.output and "justapassword" not in result.output
 
 
