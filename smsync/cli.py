@@ -266,7 +266,7 @@ def _manager(project_dir: Path, **gateway: Any) -> Any:
     "for a pull-request comment.",
 )
 @click.option(
-    "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+    "--out", "out_file", type=click.Path(path_type=Path), metavar="FILE",
     help="Also write the plan to FILE, for `smsync apply FILE` (no secrets in it).",
 )
 @click.option(
@@ -296,9 +296,12 @@ def plan_cmd(
     Exit codes with --detailed-exitcode: 0 no changes, 2 changes, 3 unsafe,
     1 error (a mistyped option or argument too). Without it: 0 unless there is an error.
     """
+    from smsync.outfile import check_writable, write_atomically
     from smsync.plan.planner import PlanOptions
     from smsync.plan.render import RENDERERS, Style
 
+    if out_file is not None:
+        check_writable(out_file)  # before reading the whole remote, not after
     manager = _manager(
         project_dir, endpoint=endpoint, username=username, password_file=password_file,
         credentials_file=credentials_file,
@@ -313,7 +316,7 @@ def plan_cmd(
     )
     click.echo(RENDERERS[fmt](plan, style))
     if out_file is not None:
-        out_file.write_text(json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n")
+        write_atomically(out_file, json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n")
         click.echo(f"Plan written to {out_file}; apply it with: smsync apply {out_file}", err=True)
     if detailed_exitcode:
         if plan.unsafe:
