@@ -10,6 +10,13 @@ Retry policy (the gateway SENDS on GET, so nothing here may repeat a request bli
   ``TransportError(maybe_applied=True)`` for the caller to check, not repeat.
 urllib3's own retries are switched off (it retries idempotent methods, GET included, by default).
 
+Bounds (a hostile or broken gateway must neither hang a plan nor fill memory): each attempt has
+one overall ``deadline`` (connect + send + headers + whole body; default: the connect timeout
+plus twice the read timeout, so the timeouts stay the one knob), and a body larger than
+``max_body_bytes`` (default 8 MiB; a 100-row page is a few KB) is refused unread. A deadline hit
+is a timeout (``DeadlineExceeded``, retried like one); a body over the cap is
+``ResponseTooLarge``, never retried. See smsync.gateway.bounded.
+
 Secrets: requests' exceptions quote the full URL, query string included, and the plain-text
 forms put the password on the URL. No such exception is ever chained or quoted here: transport
 errors are rebuilt from the exception type and the OS error text only. urllib3's debug log line
@@ -33,13 +40,18 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from smsync.gateway import wire
+from smsync.gateway import bounded, wire
 from smsync.gateway.auth import Credentials, compute_auth
 from smsync.gateway.encoding import encode_for_gateway
-from smsync.gateway.errors import DataNotFound, ProtocolError, TransportError
+from smsync.gateway.errors import (
+    DataNotFound,
+    DeadlineExceeded,
+    ProtocolError,
+    ResponseTooLarge,
+    TransportError,
+)
 from smsync.gateway.models import Contact, DeliveryStatus, Group, Page, SendResult
 
 log = logging.getLogger(__name__)
@@ -49,6 +61,10 @@ T = TypeVar("T")
 API = "web2sms/api"
 MAX_TRXID = 50
 MAX_BACKOFF = 10.0  # seconds; caps the exponential delay between attempts
+# The largest answer read. A gateway fact, not a tuning knob: the biggest legitimate answer is
+# a list page, and 100 full records are a few KB; 8 MiB leaves room for any page size a user
+# may configure while refusing a body that can only be a broken or hostile server.
+MAX_BODY_BYTES = 8 * 1024 * 1024
 
 # Paths under the endpoint. The server treats paths case-insensitively; these are the
 # reference's spellings.
@@ -136,12 +152,18 @@ def _causes(exc: BaseException) -> list[BaseException]:
 
 def _never_sent(exc: requests.RequestException) -> bool:
     """True when the request certainly did not reach the server (no connection was made)."""
+    if _deadline_hit(exc):
+        return False  # hit while reading an answer: the request had been sent
     if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
         return True  # TLS fails in the handshake, before any request byte is written
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
         return True
     # NewConnectionError (refused, DNS) is a ConnectTimeoutError subclass in urllib3 2.
     return any(isinstance(e, urllib3.exceptions.ConnectTimeoutError) for e in _causes(exc))
+
+
+def _deadline_hit(exc: BaseException) -> bool:
+    return any(isinstance(e, bounded.DeadlineHit) for e in _causes(exc))
 
 
 def _os_reason(exc: BaseException) -> str:
@@ -160,7 +182,9 @@ class Client:
 
     ``endpoint`` is ``scheme://host[:port][/prefix]``; the API is at ``{endpoint}/web2sms/api``.
     ``retries`` is the number of extra attempts a retryable call gets; ``backoff`` the first
-    delay in seconds (doubled per attempt, with jitter). ``allow_plaintext_password`` enables
+    delay in seconds (doubled per attempt, with jitter). ``deadline`` bounds each attempt as a
+    whole (default ``connect_timeout + 2 * read_timeout``); ``max_body_bytes`` caps the size
+    of an answer (default 8 MiB). ``allow_plaintext_password`` enables
     the reference's simple forms (Send.aspx, ~proxy/send.php and their WhatsApp twins), which
     put the password itself on the URL, where proxies, server logs and browser histories keep
     it: unsafe, off by default.
@@ -177,6 +201,8 @@ class Client:
         retries: int = 3,
         backoff: float = 0.2,
         pool_size: int = 16,
+        deadline: float | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
         allow_plaintext_password: bool = False,
     ) -> None:
         try:
@@ -192,9 +218,20 @@ class Client:
             raise ValueError(f"endpoint must be an http(s) URL, not {endpoint[:80]!r}")
         if retries < 0 or backoff < 0 or pool_size < 1:
             raise ValueError("retries and backoff must be >= 0, pool_size >= 1")
+        if deadline is None:
+            # Time to connect, to wait for the answer, and as long again to read it: generous
+            # for a few-KB page, and users who tune the timeouts tune the deadline with them.
+            deadline = connect_timeout + 2 * read_timeout
+        if not deadline > 0:
+            raise ValueError("deadline must be > 0 seconds")
+        if max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be >= 1")
         self._endpoint = endpoint.rstrip("/")
         self._creds = Credentials(username, password)
-        self._timeout = (connect_timeout, read_timeout)
+        self._deadline = float(deadline)
+        # requests' timeouts apply per connect and per read; neither may outlast the deadline.
+        self._request_timeout = (min(connect_timeout, deadline), min(read_timeout, deadline))
+        self._max_body = max_body_bytes
         self._retries = retries
         self._backoff = backoff
         self._allow_plaintext = allow_plaintext_password
@@ -207,7 +244,9 @@ class Client:
         # errors as they are instead of wrapping them in MaxRetryError).
         no_retry = Retry(total=0, connect=0, read=False, redirect=0, status=0, other=0,
                          raise_on_redirect=False, raise_on_status=False)
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=no_retry)
+        adapter = bounded.BoundedAdapter(
+            pool_connections=2, pool_maxsize=pool_size, max_retries=no_retry
+        )
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         # requests reads proxy and CA-bundle settings from the environment again on every
@@ -245,6 +284,11 @@ class Client:
         return self._creds.username
 
     @property
+    def deadline(self) -> float:
+        """Seconds one attempt may take as a whole (connect, send, headers and body)."""
+        return self._deadline
+
+    @property
     def request_count(self) -> int:
         """HTTP requests this client has made (every attempt counts)."""
         with self._lock:
@@ -261,41 +305,40 @@ class Client:
         """GET ``method``'s path with ``params``; the decoded body of an HTTP 200 answer."""
         url = f"{self._endpoint}/{path or PATHS[method]}"
         attempts = self._retries + 1
-        reached_any = False
+        reached_any = timed_out = False
         problem = ""
         for attempt in range(attempts):
             if attempt:
                 time.sleep(self._delay(attempt))
             with self._lock:
                 self._requests += 1
+            timed_out = False
             try:
-                resp = self._session.get(
-                    url, params=params, timeout=self._timeout, allow_redirects=False
-                )
+                status, reason, raw = self._exchange(method, url, params)
             except requests.RequestException as exc:
                 never_sent = _never_sent(exc)
                 reached_any = reached_any or not never_sent
+                timed_out = _deadline_hit(exc)
                 problem = self._describe(exc, never_sent)
                 log.debug("%s attempt %d: %s", method, attempt + 1, problem)
                 if kind is Kind.WRITE and not never_sent:
-                    raise TransportError(
+                    error = DeadlineExceeded if timed_out else TransportError
+                    raise error(
                         method, f"{problem}; the request may have been applied",
                         maybe_applied=True,
                     ) from None
                 continue
-            status = resp.status_code
-            log.debug("%s attempt %d: HTTP %d, %d bytes", method, attempt + 1, status,
-                      len(resp.content))
+            log.debug("%s attempt %d: HTTP %d, %d bytes", method, attempt + 1, status, len(raw))
             if status != 200:
                 reached_any = True
-                problem = f"HTTP {status} {resp.reason or ''}".rstrip()
+                problem = f"HTTP {status} {reason}".rstrip()
                 if status >= 500 and kind is not Kind.WRITE:
                     continue
                 if 300 <= status < 400:
                     problem += " (a redirect: set the endpoint to the final URL)"
                 # A 5xx may come after the server applied the request; 3xx/4xx are refusals.
                 raise TransportError(method, problem, maybe_applied=status >= 500)
-            body = wire.decode_body(resp.content)
+            body = wire.decode_body(raw)
             if (
                 kind is not Kind.WRITE
                 and body.strip() == wire.INTERNAL_ERROR
@@ -304,13 +347,37 @@ class Client:
                 problem = f"{wire.INTERNAL_ERROR} internal server error"
                 continue
             return body
-        raise TransportError(
+        raise (DeadlineExceeded if timed_out else TransportError)(
             method, f"{problem} (after {attempts} attempt{'s' if attempts > 1 else ''})",
             maybe_applied=reached_any,
         )
 
+    def _exchange(
+        self, method: str, url: str, params: Mapping[str, str]
+    ) -> tuple[int, str, bytes]:
+        """One attempt: ``(status, reason, body)``, within the deadline and the size cap."""
+        with bounded.deadline(time.monotonic() + self._deadline):
+            resp = self._session.get(
+                url, params=params, timeout=self._request_timeout, allow_redirects=False,
+                stream=True,
+            )
+            try:
+                return resp.status_code, resp.reason or "", bounded.read_capped(
+                    resp, self._max_body
+                )
+            except bounded.TooLarge as exc:
+                announced = f" ({exc.size} bytes announced)" if exc.size is not None else ""
+                raise ResponseTooLarge(
+                    method, f"answer of more than {exc.cap} bytes{announced} refused; no "
+                    "gateway answer is that large"
+                ) from None
+            finally:
+                resp.close()  # an unread rest closes the connection instead of reusing it
+
     def _describe(self, exc: requests.RequestException, never_sent: bool) -> str:
-        connect_timeout, read_timeout = self._timeout
+        connect_timeout, read_timeout = self._request_timeout
+        if _deadline_hit(exc):
+            return f"no complete answer within the {self._deadline:g}s deadline"
         if isinstance(exc, requests.ConnectTimeout):
             return f"connect timed out after {connect_timeout:g}s"
         if isinstance(exc, requests.ReadTimeout):

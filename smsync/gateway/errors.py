@@ -134,6 +134,14 @@ class ProtocolError(SmsyncError):
         super().__init__(f"{endpoint}: {problem}" + (f": {quoted!r}" if body else ""))
 
 
+class ResponseTooLarge(ProtocolError):
+    """The answer's body exceeds the client's size cap; it was not read (any further).
+
+    A ProtocolError: the request was processed and answered, but the answer cannot be used, so
+    the outcome of a write is unknown.
+    """
+
+
 class TransportError(SmsyncError):
     """The request did not get an answer (connection refused/dropped, timeout) after retries.
 
@@ -145,3 +153,7 @@ class TransportError(SmsyncError):
         self.endpoint = endpoint
         self.maybe_applied = maybe_applied
         super().__init__(f"{endpoint}: {problem}")
+
+
+class DeadlineExceeded(TransportError):
+    """The whole exchange (connect, send, headers, body) did not finish within the deadline."""

@@ -1,0 +1,169 @@
+"""Bounded HTTP exchanges: one deadline per request, and a cap on the size of an answer.
+
+A per-read timeout does not bound a request: a server that sends one byte every few seconds
+never lets a read time out, in the status line, the headers or the body. And reading a body
+whole (``resp.content``) reads any size into memory. So:
+
+- while :func:`deadline` is active in a thread, every socket read of a response made in that
+  thread waits at most until the deadline (the read timeout still applies to each read,
+  whichever ends first); a read at or past the deadline raises :class:`DeadlineHit`, a
+  TimeoutError, which urllib3 and requests then report as a read timeout;
+- :func:`read_capped` streams a body and stops as soon as it exceeds the cap, without reading
+  at all when Content-Length already says so.
+
+The reads are bounded at the one place every byte of an answer passes, status line included:
+the buffered reader that http.client's response puts over the socket. :class:`BoundedAdapter`
+mounts connection pools whose connections build that response (http.client's
+``response_class`` hook). Connect and send are bounded by the connect timeout, which the
+client caps at the deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import io
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+import urllib3.poolmanager
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+CHUNK = 64 * 1024
+
+
+class DeadlineHit(TimeoutError):
+    """A read of a response reached the request's deadline."""
+
+
+class TooLarge(Exception):
+    """The body exceeds the cap. ``size`` is the announced length, or None when the stream
+    simply went past the cap."""
+
+    def __init__(self, cap: int, size: int | None) -> None:
+        super().__init__(cap, size)
+        self.cap = cap
+        self.size = size
+
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def deadline(at: float) -> Iterator[None]:
+    """Bound the response reads of this thread to ``time.monotonic() < at``."""
+    previous = getattr(_local, "at", None)
+    _local.at = at
+    try:
+        yield
+    finally:
+        _local.at = previous
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket's raw reader, with each read's timeout cut to the time left."""
+
+    def __init__(self, raw: io.RawIOBase, sock: socket.socket, at: float) -> None:
+        super().__init__()
+        self._raw = raw
+        self._sock = sock
+        self._at = at
+        self._timeout = sock.gettimeout()  # the read timeout urllib3 set for this response
+        self._current = self._timeout
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        left = self._at - time.monotonic()
+        if left <= 0:
+            raise DeadlineHit("deadline reached")
+        capped = self._timeout is None or left < self._timeout
+        wanted = left if capped else self._timeout
+        if wanted != self._current:  # usually not: a page is read long before the deadline
+            self._sock.settimeout(wanted)
+            self._current = wanted
+        try:
+            return self._raw.readinto(buffer)
+        except TimeoutError:
+            if capped:
+                raise DeadlineHit("deadline reached") from None
+            raise
+
+    def close(self) -> None:
+        if not self.closed:
+            # A kept-alive connection sends its next request with whatever timeout the socket
+            # has: give it back the one it had, not the last cut-down value.
+            if self._current != self._timeout:
+                with contextlib.suppress(OSError):
+                    self._sock.settimeout(self._timeout)
+            self._raw.close()
+        super().close()
+
+
+class _BoundedResponse(http.client.HTTPResponse):
+    def __init__(
+        self, sock: socket.socket, debuglevel: int = 0, method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(sock, debuglevel, method, url)
+        at = getattr(_local, "at", None)
+        if at is not None:
+            raw = self.fp.detach()
+            assert isinstance(raw, io.RawIOBase)
+            self.fp = io.BufferedReader(_DeadlineReader(raw, sock, at))
+
+
+class _HTTPConnection(HTTPConnection):
+    response_class = _BoundedResponse
+
+
+class _HTTPSConnection(HTTPSConnection):
+    response_class = _BoundedResponse
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS: dict[str, type[HTTPConnectionPool]] = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class BoundedAdapter(HTTPAdapter):
+    """requests' adapter with connection pools whose responses honour :func:`deadline`."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        # A SOCKS manager brings pools of its own: those keep only the per-read timeout.
+        if manager.pool_classes_by_scheme is urllib3.poolmanager.pool_classes_by_scheme:
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+def read_capped(resp: requests.Response, cap: int) -> bytes:
+    """The whole body of a streamed response; TooLarge once it exceeds ``cap`` bytes."""
+    announced = resp.headers.get("Content-Length", "").strip()
+    if announced.isascii() and announced.isdigit() and int(announced) > cap:
+        raise TooLarge(cap, int(announced))
+    parts: list[bytes] = []
+    size = 0
+    for part in resp.iter_content(CHUNK):
+        size += len(part)
+        if size > cap:
+            raise TooLarge(cap, None)
+        parts.append(part)
+    return b"".join(parts)
