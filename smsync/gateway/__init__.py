@@ -38,6 +38,7 @@ from smsync.gateway.errors import (
     SmsyncError,
     TransportError,
     UnableToProcess,
+    UnsafeValue,
     UserNameExists,
     WhatsAppNotActive,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "SmsyncError",
     "TransportError",
     "UnableToProcess",
+    "UnsafeValue",
     "UserNameExists",
     "WhatsAppNotActive",
     "compute_auth",

@@ -17,6 +17,9 @@ plus twice the read timeout, so the timeouts stay the one knob), and a body larg
 is a timeout (``DeadlineExceeded``, retried like one); a body over the cap is
 ``ResponseTooLarge``, never retried. See smsync.gateway.bounded.
 
+Stored values: a phonebook or group value holding a record/field separator or another control
+character is refused before any request (``UnsafeValue``; see smsync.gateway.stored).
+
 Secrets: requests' exceptions quote the full URL, query string included, and the plain-text
 forms put the password on the URL. No such exception is ever chained or quoted here: transport
 errors are rebuilt from the exception type and the OS error text only. urllib3's debug log line
@@ -53,6 +56,7 @@ from smsync.gateway.errors import (
     TransportError,
 )
 from smsync.gateway.models import Contact, DeliveryStatus, Group, Page, SendResult
+from smsync.gateway.stored import refuse_unsafe
 
 log = logging.getLogger(__name__)
 
@@ -303,6 +307,7 @@ class Client:
 
     def _get(self, method: str, params: Mapping[str, str], kind: Kind, path: str = "") -> str:
         """GET ``method``'s path with ``params``; the decoded body of an HTTP 200 answer."""
+        refuse_unsafe(method, params)  # before anything can leave
         url = f"{self._endpoint}/{path or PATHS[method]}"
         attempts = self._retries + 1
         reached_any = timed_out = False

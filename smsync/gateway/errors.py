@@ -12,7 +12,11 @@ class SmsyncError(Exception):
 
 
 class GatewayError(SmsyncError):
-    """The gateway answered with a documented error code."""
+    """A definite refusal: the request was not applied, and repeating it will not help.
+
+    Mostly the gateway answering with a documented error code (one subclass per code); also an
+    HTTP 4xx refusal (HttpRefused) and a value the client refuses to send (UnsafeValue).
+    """
 
     code: str = ""
     meaning: str = "gateway error"
@@ -110,6 +114,20 @@ class UnableToProcess(GatewayError):
     """The non-numeric 'Unable to process your request' body some servers send."""
 
     code, meaning = "UNABLE", "the gateway was unable to process the request"
+
+
+class UnsafeValue(GatewayError):
+    """A value the gateway would store and list back holds a separator or a control character.
+
+    Raised before any request (see smsync.gateway.stored). The message names the parameter and
+    the character, never the value: it may be huge, and it is not fit to print.
+    """
+
+    code, meaning = "unsafe-value", "refused by the client, nothing was sent"
+
+    def __init__(self, endpoint: str, param: str, detail: str) -> None:
+        self.param = param
+        super().__init__(endpoint, detail=f"'{param}' {detail}")
 
 
 ERRORS_BY_CODE: dict[str, type[GatewayError]] = {
