@@ -4,10 +4,14 @@
 in the SQLite file PATH (relative to the project directory), and creates the account on first
 use. The rest of smsync then talks to it over real HTTP exactly as it would to the real
 gateway, so nothing depends on sandbox-only behaviour.
+
+The embedded sandbox's account always has the fixed ``SANDBOX_PASSWORD``, whatever password the
+caller holds: the user's real password is never sent to it nor written into its file.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +23,10 @@ from smsync.gateway.errors import SmsyncError
 SANDBOX_SCHEME = "sandbox://"
 #: Credit given to an account the embedded sandbox creates for itself.
 EMBEDDED_CREDIT = 1_000_000
+#: The embedded sandbox's own password for its account. Fixed and public on purpose: a sandbox
+#: file is a test fixture that ends up in backups and bug reports, so it must never hold the
+#: user's real password (which is neither read nor sent for a sandbox:// endpoint).
+SANDBOX_PASSWORD = "sandbox"
 
 
 class HasCredentials(Protocol):
@@ -62,10 +70,42 @@ def open_client(
     db = sandbox_db_path(creds.endpoint, base_dir)
     try:
         db.parent.mkdir(parents=True, exist_ok=True)
+        _forget_stored_password(db, creds.username)
         sandbox = SandboxServer(SandboxConfig(db_path=str(db)))
     except (OSError, StoreError) as exc:  # e.g. `sandbox://` (a directory) or an unreadable file
         raise SmsyncError(f"sandbox endpoint {creds.endpoint!r}: {exc}") from None
     with sandbox as server:
-        server.store.ensure_account(creds.username, creds.password, credit=EMBEDDED_CREDIT)
-        with Client(server.url, creds.username, creds.password, **client_options) as client:
+        server.store.ensure_account(creds.username, SANDBOX_PASSWORD, credit=EMBEDDED_CREDIT)
+        with Client(server.url, creds.username, SANDBOX_PASSWORD, **client_options) as client:
             yield client
+
+
+def _forget_stored_password(db: Path, username: str) -> None:
+    """Older versions stored the user's real password in the sandbox file. Replace any password
+    other than SANDBOX_PASSWORD for ``username`` and rebuild the file (VACUUM, then truncate the
+    write-ahead log), so the old value is not left behind in freed pages or log frames.
+
+    Anything unexpected (no such file, not a sandbox database yet, locked) is left to the
+    sandbox server, which reports it or creates the database."""
+    if not db.is_file():
+        return
+    try:
+        conn = sqlite3.connect(db, isolation_level=None, timeout=5)
+    except sqlite3.Error:
+        return
+    try:
+        row = conn.execute(
+            "SELECT password FROM accounts WHERE username = ?", (username,)
+        ).fetchone()
+        if row is None or row[0] == SANDBOX_PASSWORD:
+            return
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute(
+            "UPDATE accounts SET password = ? WHERE username = ?", (SANDBOX_PASSWORD, username)
+        )
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error:
+        return
+    finally:
+        conn.close()

@@ -3,7 +3,8 @@
 Settings resolve in this order: command-line option, environment (SMSYNC_ENDPOINT,
 SMSYNC_USERNAME, SMSYNC_PASSWORD), smsync.yaml. The password never comes from smsync.yaml or a
 command-line value: only SMSYNC_PASSWORD, --password-file, or a credentials file that only its
-owner can read.
+owner can read. A sandbox:// endpoint reads no password at all: the embedded sandbox has its own
+fixed one, so the real password never reaches a sandbox file.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import phonenumbers
 import yaml
 from yaml.nodes import MappingNode, ScalarNode
 
-from smsync.endpoint import SANDBOX_SCHEME
+from smsync.endpoint import SANDBOX_PASSWORD, SANDBOX_SCHEME
 from smsync.gateway.errors import SmsyncError
 from smsync.spec.errors import SpecErrors, SpecProblem
 from smsync.spec.model import Location
@@ -30,9 +31,9 @@ from smsync.spec.yamldoc import load_yaml_file
 PROJECT_FILE = "smsync.yaml"
 DEFAULT_LEDGER = ".smsync/ledger.sqlite"
 DEFAULT_REGION = "ID"
-# The embedded sandbox creates its account itself, so a sandbox:// endpoint works without any
-# password configured; this fixed value is what both sides use then.
-SANDBOX_DEFAULT_PASSWORD = "sandbox"
+# The embedded sandbox creates its account itself with this fixed password (kept under this
+# name for callers of earlier versions).
+SANDBOX_DEFAULT_PASSWORD = SANDBOX_PASSWORD
 
 
 @dataclass(frozen=True)
@@ -170,26 +171,27 @@ def resolve_credentials(
             "no username: pass --username, set SMSYNC_USERNAME, or set gateway.username in "
             "smsync.yaml"
         )
-    password = _password(ep, user, password_file, credentials_file, env)
+    if ep.startswith(SANDBOX_SCHEME):
+        # The real password must not reach the sandbox or its file, so it is not looked up.
+        # A file named on the command line is still checked: a mistyped path is reported
+        # rather than ignored (it may mean the user meant another endpoint).
+        if password_file is not None:
+            _read_password_file(password_file)
+        if credentials_file is not None:
+            read_credentials_file(credentials_file)
+        return Credentials(ep, user, SANDBOX_PASSWORD)
+    password = _password(user, password_file, credentials_file, env)
     return Credentials(ep, user, password)
 
 
 def _password(
-    endpoint: str,
     user: str,
     password_file: Path | None,
     credentials_file: Path | None,
     env: Mapping[str, str],
 ) -> str:
     if password_file is not None:
-        try:
-            pw = password_file.read_text(encoding="utf-8").rstrip("\r\n")
-        except (OSError, UnicodeDecodeError) as e:
-            raise CredentialsError(f"cannot read password file {password_file}: "
-                                   f"{getattr(e, 'strerror', None) or type(e).__name__}") from None
-        if not pw:
-            raise CredentialsError(f"password file {password_file} is empty")
-        return pw
+        return _read_password_file(password_file)
     if env.get("SMSYNC_PASSWORD"):
         return env["SMSYNC_PASSWORD"]
     explicit = credentials_file or (
@@ -202,14 +204,23 @@ def _password(
         table = read_credentials_file(cred_path)
         if user in table:
             return table[user]
-        if explicit is not None and not endpoint.startswith(SANDBOX_SCHEME):
+        if explicit is not None:
             raise CredentialsError(f"credentials file {cred_path} has no entry for user {user!r}")
-    if endpoint.startswith(SANDBOX_SCHEME):
-        return SANDBOX_DEFAULT_PASSWORD
     raise CredentialsError(
         f"no password for user {user!r}: set SMSYNC_PASSWORD, pass --password-file FILE, or add "
         f"'{user}: PASSWORD' to {cred_path} (chmod 600)"
     )
+
+
+def _read_password_file(path: Path) -> str:
+    try:
+        pw = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as e:
+        raise CredentialsError(f"cannot read password file {path}: "
+                               f"{getattr(e, 'strerror', None) or type(e).__name__}") from None
+    if not pw:
+        raise CredentialsError(f"password file {path} is empty")
+    return pw
 
 
 def read_credentials_file(path: Path) -> dict[str, str]:
