@@ -1,7 +1,7 @@
 """Response bodies: decoding, return codes, send/add answers, record lists, birth dates.
 
 Pure functions over bytes and text, no HTTP here. Every accepted form is listed in
-/work/shared/protocol-notes.md ("client must also accept"). Nothing in this module lets an
+docs/protocol.md ("What the client also accepts"). Nothing in this module lets an
 IndexError/ValueError escape for a malformed body: such a body is a ProtocolError quoting a
 bounded part of it (ProtocolError does the bounding).
 """
@@ -156,10 +156,15 @@ def join_records(records: Sequence[Sequence[str]], field_sep: str = FIELD_SEP) -
 def split_records(text: str) -> list[list[str]]:
     """Records of a list body, each a list of fields; whitespace-only records are dropped.
 
-    The field separator is U+0080 when the body has one, else U+20AC: a body never mixes them,
-    and so a euro sign in a field of a U+0080 body stays text.
+    The field separator is whichever of U+0080 and U+20AC comes first. A body uses one of
+    them, and the first record's first field is a numeric id, so the first one found is the
+    one right after that id: the other is then text, wherever it appears (a euro sign in a
+    name of a U+0080 body, a U+0080 in a name of a cp1252 body).
     """
-    field_sep = FIELD_SEP if FIELD_SEP in text or FIELD_SEP_CP1252 not in text else FIELD_SEP_CP1252
+    unicode_at = text.find(FIELD_SEP)
+    cp1252_at = text.find(FIELD_SEP_CP1252)
+    cp1252 = cp1252_at != -1 and (unicode_at == -1 or cp1252_at < unicode_at)
+    field_sep = FIELD_SEP_CP1252 if cp1252 else FIELD_SEP
     return [rec.split(field_sep) for rec in text.split(RECORD_SEP) if rec.strip()]
 
 

@@ -12,8 +12,8 @@ Usage::
         srv.store.upsert_account("demo", "demo-pass", credit=1000)
         print(srv.url)      # http://127.0.0.1:PORT  (API under /web2sms/api/)
 
-Contract choices where the reference is silent (see /shared/protocol-notes.md, "Assumed
-contract"; every "assumed" behaviour is a :class:`SandboxConfig` switch):
+Contract choices where the reference is silent (see docs/protocol.md; every assumed behaviour
+is a :class:`SandboxConfig` switch):
 
 * ``groupDelete`` of a group that still has members answers ``1705`` (conservative: the real
   server may delete or orphan the members; the client must delete members first).
@@ -23,7 +23,13 @@ contract"; every "assumed" behaviour is a :class:`SandboxConfig` switch):
 * ``page``/``size`` that are not positive integers: ``1705``; ``size`` above
   ``max_page_size`` is clamped silently. ``phbkGetListbyGroup`` of an unknown group: ``1704``.
 * Only successful sends record their ``trxid``; a failed send (e.g. ``1708``) may be retried
-  with the same ``trxid``. ``type`` other than 0/3: ``1705``.
+  with the same ``trxid`` (``trxid_remembers_failures``: the first answer, even a failure after
+  authentication, is the answer to every repeat). ``type`` other than 0/3: ``1705``.
+* Lists replace the configured mode's two separators inside stored values by a space, so
+  answers stay parseable (a ``€`` is text in the unicode mode); ``raw_fields`` prints values
+  as stored, as a real gateway may.
+* Faults (``fault_rate``, ``fault_kinds``, optionally only on ``fault_paths``): ``1703``,
+  ``drop``, ``drop-after`` and ``403`` (HTTP 403 ``Forbidden``, nothing applied).
 * ``SendWA.aspx`` accepts ``auth`` (MD5 like sendSMS) or a plain ``password``.
 * ``Report.aspx`` ignores ``username``/``auth``. ``phbkGetCompleteData`` always answers the
   full record, whatever ``list_form`` says.

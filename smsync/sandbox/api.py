@@ -48,18 +48,8 @@ def route(path: str) -> str | None:
     prefix = "/web2sms/api/"
     if not path.startswith(prefix) or not path.endswith(".aspx"):
         return None
-    name = path[len(prefix):-len(".aspx")]
-    if name.startswith("phbk_"):
-        name = "phbk" + name[len("phbk_"):]
-    return name if name in ENDPOINTS else None
-
-
-ENDPOINTS = frozenset({
-    "sendsms", "send", "sendsmsgroup", "sendwa", "phbkadd", "phbkedit", "phbkdelete",
-    "phbkgetlist", "phbkgetlistbygroup", "phbkgetcompletedata", "phbkfindname",
-    "phbkfindphnumber", "groupadd", "groupedit", "groupdelete", "groupgetlist", "groupfind",
-    "changepassword", "report", "creditsleft",
-})
+    name = p.endpoint_name(path[len(prefix):-len(".aspx")])
+    return name if name in p.ENDPOINTS else None
 
 
 def _first(params: Params, *names: str) -> str | None:
@@ -142,7 +132,7 @@ class Api:
     def _records(self, records: Sequence[Sequence[str]]) -> str:
         if not records:
             raise p.ApiError(p.NO_DATA)
-        return p.join_records(records, self.cfg.separator)
+        return p.join_records(records, self.cfg.separator, raw=self.cfg.raw_fields)
 
     def _contact_record(self, c: Contact, full: bool) -> list[str]:
         record = [str(c.id), c.name, c.mobile, c.group]
@@ -198,6 +188,16 @@ class Api:
         trxid = params.get("trxid", "")
         if len(trxid) > p.MAX_TRXID_CHARS:
             raise p.ApiError(p.FAILED)
+        try:
+            return self._send_as(account, params, channel, trxid)
+        except p.ApiError as err:
+            if trxid and self.cfg.trxid_remembers_failures:
+                # Like a gateway that books the trxid on arrival: its first answer, even a
+                # failure, is the answer to every repeat (unless a concurrent repeat won).
+                return self.store.remember_trxid(account, trxid, err.code)
+            raise
+
+    def _send_as(self, account: str, params: Params, channel: str, trxid: str) -> str:
         text, msg_type = self._message_text(params, ("message",), p.MAX_MESSAGE_CHARS)
         mobile = params.get("mobile", "").strip()
         if not p.valid_mobile(mobile):

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smsync.sandbox.protocol import ROUTED_NAMES, endpoint_name
+
 LIST_FORMS = ("full", "short")
 SEPARATORS = ("unicode", "cp1252", "bytes")
 SEND_SUCCESS_FORMS = ("comma", "concat", "colon", "pipe", "bare")
 ADD_SUCCESS_FORMS = ("comma", "bare")
 BIRTH_FORMS = ("yyyymmdd", "dmy", "iso", "slash")
-FAULT_KINDS = ("1703", "drop", "drop-after")
+FAULT_KINDS = ("1703", "drop", "drop-after", "403")
+# What a chaos run injects unless told otherwise: the faults that leave the outcome unknown.
+DEFAULT_FAULT_KINDS = ("1703", "drop", "drop-after")
 
 
 class ConfigError(ValueError):
@@ -26,7 +30,8 @@ class SandboxConfig:
     latency_ms: int = 0  # every API answer is delayed by this much...
     latency_jitter_ms: int = 0  # ...plus uniform random 0..jitter (seeded)
     fault_rate: float = 0.0  # share of API requests answered with one of fault_kinds
-    fault_kinds: tuple[str, ...] = FAULT_KINDS  # "1703" | "drop" | "drop-after"
+    fault_kinds: tuple[str, ...] = DEFAULT_FAULT_KINDS  # "1703" | "drop" | "drop-after" | "403"
+    fault_paths: tuple[str, ...] = ()  # endpoint names (sendsmsgroup, ...) faults hit; () = all
     seed: int | None = None  # RNG seed for faults and jitter
     max_page_size: int = 100  # larger `size` is clamped silently
     list_form: str = "full"  # contact records in lists: full (7 fields) | short (4)
@@ -34,6 +39,8 @@ class SandboxConfig:
     send_success: str = "comma"  # 1701,ID | concat 1701ID | colon | pipe | bare 1701
     add_success: str = "comma"  # phbkAdd/groupAdd: 1701,ID | bare 1701
     birth_form: str = "yyyymmdd"  # birth in records: yyyymmdd | dmy | iso | slash
+    raw_fields: bool = False  # list stored values raw, separators included (no cleaning)
+    trxid_remembers_failures: bool = False  # a failed send's trxid answers its failure again
     no_wa_prefixes: tuple[str, ...] = ()  # 628... prefixes without WhatsApp (1751)
     undeliverable_prefixes: tuple[str, ...] = ()  # 628... prefixes that end UNDELIVRD
     dlr_delay_ms: int = 50  # SENT -> final state after this long
@@ -48,6 +55,7 @@ class SandboxConfig:
         # Accept lists from callers (CLI, tests) but store tuples so the config stays hashable.
         for name in ("fault_kinds", "no_wa_prefixes", "undeliverable_prefixes"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "fault_paths", tuple(endpoint_name(n) for n in self.fault_paths))
         self.validate()
 
     def validate(self) -> None:
@@ -65,6 +73,11 @@ class SandboxConfig:
         for kind in self.fault_kinds:
             if kind not in FAULT_KINDS:
                 raise ConfigError(f"fault_kinds: {kind!r} is not one of {', '.join(FAULT_KINDS)}")
+        for name in self.fault_paths:
+            if name not in ROUTED_NAMES:
+                raise ConfigError(
+                    f"fault_paths: {name!r} is not an endpoint (e.g. sendsmsgroup, phbkadd)"
+                )
         if not 0.0 <= self.fault_rate <= 1.0:
             raise ConfigError(f"fault_rate: {self.fault_rate} is not between 0 and 1")
         if self.fault_rate > 0 and not self.fault_kinds:

@@ -39,6 +39,24 @@ FIELD_SEP = "\u0080"
 RECORD_SEP = "\u0081"
 CP1252_FIELD_SEP = "\u20ac"  # what VB's Chr(128) yields under cp1252; cp1252 has no 0x81
 
+# Endpoint names: the request path's file name, lower-cased, without ".aspx".
+ENDPOINTS = frozenset({
+    "sendsms", "send", "sendsmsgroup", "sendwa", "phbkadd", "phbkedit", "phbkdelete",
+    "phbkgetlist", "phbkgetlistbygroup", "phbkgetcompletedata", "phbkfindname",
+    "phbkfindphnumber", "groupadd", "groupedit", "groupdelete", "groupgetlist", "groupfind",
+    "changepassword", "report", "creditsleft",
+})
+# Every name a request can be routed to: the API's, plus the two ~proxy/*.php forms.
+ROUTED_NAMES = ENDPOINTS | {"proxysend", "proxysendwa"}
+
+
+def endpoint_name(name: str) -> str:
+    """``phbk_getList`` / ``SendSMSGroup`` -> ``phbkgetlist`` / ``sendsmsgroup``: paths are
+    case-insensitive, and one client library spells the phonebook lookups with an underscore."""
+    name = name.strip().lower()
+    return "phbk" + name[len("phbk_"):] if name.startswith("phbk_") else name
+
+
 _MOBILE_RE = re.compile(r"\+?[0-9]{8,15}")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -118,20 +136,31 @@ def add_success_body(new_id: int, form: str) -> str:
     return f"{OK},{new_id}" if form == "comma" else OK
 
 
-def clean_field(value: str) -> str:
-    # A separator inside a value would corrupt the record; the real server would print it
-    # raw, but the sandbox's job is to be parseable, so it is replaced by a space.
-    return value.replace(FIELD_SEP, " ").replace(RECORD_SEP, " ").replace(CP1252_FIELD_SEP, " ")
+def field_separator(separator: str) -> str:
+    """The field separator of a separator mode (the record separator is U+0081 in all)."""
+    return CP1252_FIELD_SEP if separator == "cp1252" else FIELD_SEP
 
 
-def join_records(records: Iterable[Sequence[str]], separator: str) -> str:
-    """Fields joined by the field separator, records by the record separator.
+def clean_field(value: str, field_sep: str) -> str:
+    # A separator inside a value would corrupt the record; the real server may print it raw
+    # (the raw_fields switch), but by default the sandbox stays parseable and replaces the
+    # mode's two separators by a space. Only those two: in the unicode mode a '€' is text.
+    return value.replace(field_sep, " ").replace(RECORD_SEP, " ")
+
+
+def join_records(records: Iterable[Sequence[str]], separator: str, *, raw: bool = False) -> str:
+    """Fields joined by the field separator, records by the record separator; with ``raw``,
+    values keep any separators they hold.
 
     For ``separator == "bytes"`` the text uses U+0080/U+0081 and the server encodes the whole
     body as latin-1, which turns them into raw bytes 0x80/0x81.
     """
-    field_sep = CP1252_FIELD_SEP if separator == "cp1252" else FIELD_SEP
-    return RECORD_SEP.join(field_sep.join(clean_field(f) for f in rec) for rec in records)
+    field_sep = field_separator(separator)
+    if raw:
+        return RECORD_SEP.join(field_sep.join(rec) for rec in records)
+    return RECORD_SEP.join(
+        field_sep.join(clean_field(f, field_sep) for f in rec) for rec in records
+    )
 
 
 class ApiError(Exception):

@@ -16,7 +16,7 @@ from typing import Any
 
 from smsync.sandbox import protocol as p
 from smsync.sandbox.api import Api, parse_params, route
-from smsync.sandbox.config import SandboxConfig
+from smsync.sandbox.config import FAULT_KINDS, SandboxConfig
 from smsync.sandbox.dlr import DlrWorker
 from smsync.sandbox.store import Store
 
@@ -147,10 +147,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, "Not Found")
             return
         sandbox.count("requests")
-        fault = sandbox.draw_fault()
+        fault = sandbox.draw_fault(endpoint)
         sandbox.sleep_latency()
         if fault == "1703":
             self._send(200, p.INTERNAL)
+            return
+        if fault == "403":
+            self._send(403, "Forbidden")  # a refusal in front of the API: nothing applied
             return
         if fault == "drop":
             self.close_connection = True  # the server closes the socket; nothing applied
@@ -242,9 +245,9 @@ class SandboxServer:
         with self._stats_lock:
             self._stats[key] += n
 
-    def draw_fault(self) -> str | None:
+    def draw_fault(self, endpoint: str) -> str | None:
         cfg = self.config
-        if cfg.fault_rate <= 0:
+        if cfg.fault_rate <= 0 or (cfg.fault_paths and endpoint not in cfg.fault_paths):
             return None
         with self._rng_lock:
             if self._rng.random() >= cfg.fault_rate:
@@ -268,7 +271,7 @@ class SandboxServer:
         dlr_callbacks_ok, dlr_callbacks_failed."""
         with self._stats_lock:
             out = {"requests": 0, "faults": 0, "not_found": 0, "errors": 0}
-            for kind in ("1703", "drop", "drop-after"):
+            for kind in FAULT_KINDS:
                 out[f"fault_{kind}"] = 0
             out.update(self._stats)
         out["dlr_callbacks_ok"] = self.dlr.callbacks_ok

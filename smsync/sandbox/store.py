@@ -486,6 +486,15 @@ class Store:
                 db.execute("INSERT INTO trx VALUES (?, ?, ?)", (account, trxid, body))
             return body, pending
 
+    def remember_trxid(self, account: str, trxid: str, body: str) -> str:
+        """Bind ``trxid`` to ``body`` unless it is bound already; the body it is bound to."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO trx VALUES (?, ?, ?)", (account, trxid, body))
+            (bound,) = db.execute(
+                "SELECT body FROM trx WHERE account = ? AND trxid = ?", (account, trxid)
+            ).fetchone()
+        return str(bound)
+
     def status(self, msgid: str) -> str | None:
         rows = self._query("SELECT status FROM messages WHERE msgid = ?", (msgid,))
         return str(rows[0][0]) if rows else None
