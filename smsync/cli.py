@@ -13,6 +13,7 @@ import click
 
 from smsync import __version__
 from smsync.gateway.errors import SmsyncError
+from smsync.textsafe import escape_controls
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,6 +25,11 @@ class UserError(click.ClickException):
     """A mistake or refusal the user can act on: one line on stderr, no traceback."""
 
     exit_code = EXIT_ERROR
+
+    def __init__(self, message: str) -> None:
+        # Messages quote gateway answers and remote names: no control characters to the
+        # terminal. Line breaks stay: some messages list one problem per line.
+        super().__init__(escape_controls(message, keep_newlines=True))
 
 
 class UnsafeRefusal(UserError):
@@ -430,7 +436,7 @@ def apply_cmd(
             from smsync.plan.render import action_line
 
             head, _ = action_line(done.action, style)
-            click.echo(f"failed: {head}: {done.detail}", err=True)
+            click.echo(escape_controls(f"failed: {head}: {done.detail}"), err=True)
     if result.outcomes:
         _print_apply_summary(result)
     if outcome.broadcasts is not None:
@@ -470,9 +476,9 @@ def _print_send_report(report: Any) -> None:
             line += f", {r.unknown} outcome unknown"
         if r.skipped_reason:
             line += f" ({r.skipped_reason})"
-        click.echo(line)
+        click.echo(escape_controls(line))
         for f in r.failed:
-            click.echo(f"  failed: {f.to}: {f.message}", err=True)
+            click.echo(escape_controls(f"  failed: {f.to}: {f.message}"), err=True)
 
 
 def _load_plan_file(path: Path, plan_cls: Any) -> Any:
@@ -487,7 +493,9 @@ def _print_apply_summary(result: Any) -> None:
     done, failed, skipped = result.count("done"), result.count("failed"), result.count("skipped")
     click.echo(f"Apply finished: {done} done, {failed} failed, {skipped} skipped.")
     for op, per in result.summary().items():
-        click.echo(f"  {op}: {per['done']} done, {per['failed']} failed, {per['skipped']} skipped")
+        click.echo(escape_controls(
+            f"  {op}: {per['done']} done, {per['failed']} failed, {per['skipped']} skipped"
+        ))
 
 
 class _NoProgress:

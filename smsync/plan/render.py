@@ -3,6 +3,9 @@
 Personal data (names, numbers) is masked unless the caller asks for it: the CLI masks whenever
 output is not a terminal or ``CI`` is set, and always in Markdown (pull-request comments are
 widely readable). JSON is data and keeps everything.
+
+Text and Markdown escape control characters of every line (smsync.textsafe): names and values
+come from the gateway and must not drive the terminal. Markdown also keeps values literal.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import click
 from smsync import numbers
 from smsync.broadcast.plan import BroadcastPlan
 from smsync.plan.model import Action, Op, Plan, Record
+from smsync.textsafe import escape_controls
 
 _OP_WORDS = {
     Op.ADD_GROUP: "add group",
@@ -28,6 +32,12 @@ _OP_WORDS = {
 }
 _COLOURS = {"+": "green", "~": "yellow", ">": "cyan", "-": "red"}
 PII_FIELDS = {"name", "address", "birth", "desc", "mobile"}
+
+
+def quoted(value: str) -> str:
+    """``"value"`` as JSON would quote it, but with control characters escaped the one way all
+    human output shows them (``\\x1b``, not JSON's ``\\u001b``)."""
+    return '"' + escape_controls(value.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
 def mask_name(name: str) -> str:
@@ -50,7 +60,7 @@ class Style:
         if value is None or value == "":
             return "(empty)"
         if self.show_pii or field not in PII_FIELDS:
-            return json.dumps(value, ensure_ascii=False)
+            return quoted(value)
         if field == "name":
             return mask_name(value)
         return "(hidden)"
@@ -121,7 +131,7 @@ def broadcast_samples(b: BroadcastPlan, style: Style) -> list[str]:
                     message = message.replace(value, mask_name(value))
         to = r.group if b.kind == "group" else style.number(numbers.to_national(r.number))
         lines.append(
-            f"→ {to}: {json.dumps(message, ensure_ascii=False)} "
+            f"→ {to}: {quoted(message)} "
             f"({r.encoding}, {_n(r.segments, 'segment')})"
         )
     return lines
@@ -198,33 +208,46 @@ def read_line(plan: Plan) -> str:
 
 
 def render_text(plan: Plan, style: Style) -> str:
-    def paint(text: str, symbol: str) -> str:
-        colour = _COLOURS.get(symbol)
-        return click.style(text, fg=colour) if style.color and colour else text
+    rows: list[tuple[str, str]] = []  # (line, the op symbol that colours it, or "")
 
-    lines = [read_line(plan), ""]
+    def add(line: str, symbol: str = "") -> None:
+        rows.append((line, symbol))
+
+    add(read_line(plan))
+    add("")
     for group, actions in _grouped(plan):
-        lines.append(f"Group {group}")
+        add(f"Group {group}")
         for action in actions:
             head, details = action_line(action, style)
-            lines.append("  " + paint(head, action.op.symbol))
-            lines.extend(f"      {d}" for d in details)
-        lines.append("")
+            add("  " + head, action.op.symbol)
+            for d in details:
+                add(f"      {d}")
+        add("")
     for dup in plan.duplicates:
-        lines.append(
+        add(
             f"Duplicates in {dup.group}: {style.number(dup.number)} kept #{dup.kept_id}, "
             f"deleting {', '.join('#' + str(i) for i in dup.deleted_ids)}"
         )
     if plan.duplicates:
-        lines.append("")
+        add("")
     for b in plan.broadcasts:
-        lines.append(paint(broadcast_headline(b), "+" if b.totals.to_send and b.due else ""))
-        lines.extend(f"  {s}" for s in broadcast_samples(b, style))
-        lines.extend(f"  warning: {w}" for w in b.warnings)
-        lines.append("")
-    lines.append(summary_line(plan))
-    lines.extend(_safety_lines(plan, bullet="! "))
-    return "\n".join(lines)
+        add(broadcast_headline(b), "+" if b.totals.to_send and b.due else "")
+        for s in broadcast_samples(b, style):
+            add(f"  {s}")
+        for w in b.warnings:
+            add(f"  warning: {w}")
+        add("")
+    add(summary_line(plan))
+    for line in _safety_lines(plan, bullet="! "):
+        add(line)
+    # Every line is escaped here, at the edge, so no value can be missed; colour comes after,
+    # being the one control sequence that is ours.
+    return "\n".join(_paint(escape_controls(line), symbol, style) for line, symbol in rows)
+
+
+def _paint(text: str, symbol: str, style: Style) -> str:
+    colour = _COLOURS.get(symbol)
+    return click.style(text, fg=colour) if style.color and colour else text
 
 
 def _safety_lines(plan: Plan, bullet: str) -> list[str]:
@@ -237,17 +260,29 @@ def _safety_lines(plan: Plan, bullet: str) -> list[str]:
     return out
 
 
+_MD_INLINE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~&$"})
+
+
+def md_inline(text: str) -> str:
+    """``text`` as literal Markdown inline content: no code span, emphasis, link, HTML tag,
+    entity, table cell or maths can start inside it (CommonMark backslash escapes, which render
+    as the character itself)."""
+    return text.translate(_MD_INLINE)
+
+
 def render_markdown(plan: Plan, style: Style) -> str:
+    # Values outside the ```diff block go through md_inline; inside it nothing is Markdown,
+    # and no value can close it: a fence must start its line, and values never do.
     lines = ["### smsync plan", "", summary_line(plan), ""]
     unsafe = _safety_lines(plan, bullet="")
-    lines.extend(f"> **Unsafe:** {line.removeprefix('UNSAFE: ')}" for line in unsafe)
+    lines.extend(f"> **Unsafe:** {md_inline(line.removeprefix('UNSAFE: '))}" for line in unsafe)
     if unsafe:
         lines.append("")
     if plan.actions:
         lines.append("<details><summary>Changes</summary>")
         lines.append("")
         for group, actions in _grouped(plan):
-            lines.append(f"**{group}**")
+            lines.append(f"**{md_inline(group)}**")
             lines.append("")
             lines.append("```diff")
             for action in actions:
@@ -261,13 +296,13 @@ def render_markdown(plan: Plan, style: Style) -> str:
         lines.append("</details>")
         lines.append("")
     for b in plan.broadcasts:
-        lines.append(f"**{broadcast_headline(b)}**")
+        lines.append(f"**{md_inline(broadcast_headline(b))}**")
         lines.append("")
-        lines.extend(f"- {s}" for s in broadcast_samples(b, style))
-        lines.extend(f"- ⚠ {w}" for w in b.warnings)
+        lines.extend(f"- {md_inline(s)}" for s in broadcast_samples(b, style))
+        lines.extend(f"- ⚠ {md_inline(w)}" for w in b.warnings)
         lines.append("")
-    lines.append(f"<sub>{read_line(plan)}</sub>")
-    return "\n".join(lines)
+    lines.append(f"<sub>{md_inline(read_line(plan))}</sub>")
+    return "\n".join(escape_controls(line) for line in lines)
 
 
 def render_json(plan: Plan) -> str:
