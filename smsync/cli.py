@@ -186,7 +186,7 @@ def validate_cmd(path: Path) -> None:
 @cli.command("import")
 @project_argument
 @gateway_options
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
               help="Where to write the spec files (default: PROJECT_DIR/groups).")
 @click.option("--group", "groups", multiple=True, metavar="NAME",
               help="Import only this group (repeatable; default: every group).")
@@ -758,7 +758,7 @@ def dlr_group() -> None:
 @click.option("--token", envvar="SMSYNC_DLR_TOKEN", metavar="TOKEN",
               help="Shared secret, the first path segment of the URL (default: "
               "$SMSYNC_DLR_TOKEN). Prefer --token-file or the variable: options show in `ps`.")
-@click.option("--token-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+@click.option("--token-file", type=click.Path(path_type=Path),
               help="Read the token from this file.")
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def dlr_serve_cmd(project_dir: Path, host: str, port: int, token: str | None,
@@ -774,10 +774,15 @@ def dlr_serve_cmd(project_dir: Path, host: str, port: int, token: str | None,
       SMSYNC_DLR_TOKEN=$(cat ~/.config/smsync/dlr-token) smsync dlr serve . --port 8090
     """
     from smsync.broadcast import check_token, serve_dlr
-    from smsync.spec.project import load_project
+    from smsync.spec.localfile import LocalFileError, read_text_file
+    from smsync.spec.project import MAX_SECRET_FILE_BYTES, load_project
 
     if token_file is not None:
-        token = token_file.read_text(encoding="utf-8").strip()
+        try:
+            token = read_text_file(token_file, max_bytes=MAX_SECRET_FILE_BYTES,
+                                   encoding="utf-8").strip()
+        except LocalFileError as e:
+            raise UserError(f"token file {e}") from None
     if not token:
         raise UserError("a token is required: --token-file FILE, $SMSYNC_DLR_TOKEN or --token")
     check_token(token)

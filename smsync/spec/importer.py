@@ -89,6 +89,12 @@ def import_phonebook(
     # exactly what plan will see.
     from smsync.plan.fetch import fetch_details, group_key, read_remote
 
+    # Checked before the (possibly long) read of the remote phonebook.
+    out = options.out_dir
+    nearest = next((p for p in (out, *out.parents) if p.exists()), None)
+    if nearest is not None and not nearest.is_dir():
+        raise SmsyncError(f"cannot write spec files into {out}: "
+                          f"{'it' if nearest == out else nearest} is not a directory")
     counted = cast(Client, _CountingClient(client, progress or (lambda _p, _n: None)))
     result = ImportResult()
     wanted = options.groups
@@ -114,18 +120,24 @@ def import_phonebook(
     if existing and not options.force:
         raise SmsyncError("refusing to overwrite existing file(s) (use --force): "
                           + ", ".join(str(p) for p in existing))
-    options.out_dir.mkdir(parents=True, exist_ok=True)
-    for g in chosen:
-        rows = rows_by_group[g.name]
-        yaml_path, csv_path = targets[g.name]
-        if csv_path is not None:
-            csv_path.write_text(render_csv(rows), encoding="utf-8", newline="")
-            result.files.append(csv_path)
-        yaml_path.write_text(render_group(g.name, rows, csv_path.name if csv_path else None),
-                             encoding="utf-8")
-        result.files.append(yaml_path)
-        result.groups += 1
-        result.contacts += len(rows)
+    try:
+        options.out_dir.mkdir(parents=True, exist_ok=True)
+        for g in chosen:
+            rows = rows_by_group[g.name]
+            yaml_path, csv_path = targets[g.name]
+            if csv_path is not None:
+                csv_path.write_text(render_csv(rows), encoding="utf-8", newline="")
+                result.files.append(csv_path)
+            yaml_path.write_text(render_group(g.name, rows, csv_path.name if csv_path else None),
+                                 encoding="utf-8")
+            result.files.append(yaml_path)
+            result.groups += 1
+            result.contacts += len(rows)
+    except OSError as e:
+        # e.g. a parent of --out is a file, or a target is a directory or not writable.
+        where = f" ({e.filename})" if e.filename and Path(e.filename) != out else ""
+        raise SmsyncError(f"cannot write spec files into {out}: "
+                          f"{e.strerror or type(e).__name__}{where}") from None
     _check_written(project, result)
     return result
 

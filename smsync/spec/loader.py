@@ -15,6 +15,7 @@ import jinja2
 
 from smsync.numbers import InvalidNumberError, normalize
 from smsync.spec.errors import SpecErrors, SpecProblem
+from smsync.spec.localfile import LocalFileError, read_text_file
 from smsync.spec.model import (
     Audience,
     BroadcastSpec,
@@ -38,6 +39,8 @@ from smsync.spec.yamldoc import JsonPath, YamlDoc, load_yaml_file
 
 #: A contacts CSV larger than this is refused (a million contacts fit in well under it).
 MAX_CSV_BYTES = 200_000_000
+#: A suppression list larger than this is refused (a million numbers fit in a fifth of it).
+MAX_SUPPRESSION_BYTES = 100_000_000
 CSV_COLUMNS = ("name", "mobile", "address", "birth", "desc", "protect")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE = {"true", "yes", "y", "1"}
@@ -117,11 +120,9 @@ def load_suppression(project: Project) -> frozenset[str]:
         return frozenset()
     shown = _shown(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        why = getattr(e, "strerror", None) or "not UTF-8 text"
-        raise SpecErrors([SpecProblem(Location(shown), "suppression_file",
-                                      f"cannot read: {why}")]) from None
+        text = read_text_file(path, max_bytes=MAX_SUPPRESSION_BYTES)
+    except LocalFileError as e:
+        raise SpecErrors([SpecProblem(Location(shown), "suppression_file", e.reason)]) from None
     out: set[str] = set()
     problems: list[SpecProblem] = []
     for i, line in enumerate(text.splitlines(), 1):
@@ -271,21 +272,9 @@ class _Builder:
                       seen: dict[str, Location]) -> None:
         shown = _shown(path)
         try:
-            # Not a device or FIFO (contacts_file: /dev/zero would never end) and not huge.
-            if path.exists() and not path.is_file():
-                self.err(ref, "contacts_file", f"{shown} is not a regular file")
-                return
-            if path.exists() and path.stat().st_size > MAX_CSV_BYTES:
-                self.err(ref, "contacts_file",
-                         f"{shown} is larger than {MAX_CSV_BYTES // 1_000_000} MB")
-                return
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            self.err(ref, "contacts_file", f"{shown} does not exist")
-            return
-        except (OSError, UnicodeDecodeError) as e:
-            self.err(ref, "contacts_file", f"cannot read {shown}: "
-                     f"{getattr(e, 'strerror', None) or 'not UTF-8 text'}")
+            text = read_text_file(path, max_bytes=MAX_CSV_BYTES)
+        except LocalFileError as e:
+            self.err(ref, "contacts_file", f"{shown} {e.reason}")
             return
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         try:

@@ -15,7 +15,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import phonenumbers
 import yaml
@@ -24,11 +24,14 @@ from yaml.nodes import MappingNode, ScalarNode
 from smsync.endpoint import SANDBOX_PASSWORD, SANDBOX_SCHEME
 from smsync.gateway.errors import SmsyncError
 from smsync.spec.errors import SpecErrors, SpecProblem
+from smsync.spec.localfile import LocalFileError, read_text_file
 from smsync.spec.model import Location
 from smsync.spec.schema import PROJECT_SCHEMA, validate_doc
 from smsync.spec.yamldoc import load_yaml_file
 
 PROJECT_FILE = "smsync.yaml"
+#: Password and credentials files larger than this are refused, not read.
+MAX_SECRET_FILE_BYTES = 64_000
 DEFAULT_LEDGER = ".smsync/ledger.sqlite"
 DEFAULT_REGION = "ID"
 # The embedded sandbox creates its account itself with this fixed password (kept under this
@@ -151,7 +154,8 @@ def resolve_credentials(
 ) -> Credentials:
     """Endpoint, username and password, from CLI options, environment, then smsync.yaml."""
     env = os.environ if env is None else env
-    ep = endpoint or env.get("SMSYNC_ENDPOINT")
+    ep = (_require_utf8(endpoint, "--endpoint")
+          or _require_utf8(env.get("SMSYNC_ENDPOINT"), "SMSYNC_ENDPOINT"))
     ep = _absolute_endpoint(ep, Path.cwd()) if ep else project.endpoint
     if not ep:
         raise CredentialsError(
@@ -165,7 +169,9 @@ def resolve_credentials(
             f"endpoint scheme {scheme!r} is not supported: the endpoint must start with "
             "http://, https:// or sandbox://"
         )
-    user = username or env.get("SMSYNC_USERNAME") or project.username
+    user = (_require_utf8(username, "--username")
+            or _require_utf8(env.get("SMSYNC_USERNAME"), "SMSYNC_USERNAME")
+            or project.username)
     if not user:
         raise CredentialsError(
             "no username: pass --username, set SMSYNC_USERNAME, or set gateway.username in "
@@ -193,7 +199,7 @@ def _password(
     if password_file is not None:
         return _read_password_file(password_file)
     if env.get("SMSYNC_PASSWORD"):
-        return env["SMSYNC_PASSWORD"]
+        return _require_utf8(env["SMSYNC_PASSWORD"], "SMSYNC_PASSWORD")
     explicit = credentials_file or (
         Path(env["SMSYNC_CREDENTIALS_FILE"]) if env.get("SMSYNC_CREDENTIALS_FILE") else None
     )
@@ -212,12 +218,31 @@ def _password(
     )
 
 
+@overload
+def _require_utf8(value: str, source: str) -> str: ...
+@overload
+def _require_utf8(value: str | None, source: str) -> str | None: ...
+
+
+def _require_utf8(value: str | None, source: str) -> str | None:
+    """``value``, refused when it is not UTF-8 text. Command-line values and variables holding
+    such bytes reach Python as lone surrogates (PEP 383); refused here, by the setting's name,
+    before an encoder's message can quote a position inside the value (a hint about a
+    password)."""
+    if value is not None:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise CredentialsError(f"{source} is not valid UTF-8 text") from None
+    return value
+
+
 def _read_password_file(path: Path) -> str:
     try:
-        pw = path.read_text(encoding="utf-8").rstrip("\r\n")
-    except (OSError, UnicodeDecodeError) as e:
-        raise CredentialsError(f"cannot read password file {path}: "
-                               f"{getattr(e, 'strerror', None) or type(e).__name__}") from None
+        pw = read_text_file(path, max_bytes=MAX_SECRET_FILE_BYTES, encoding="utf-8")
+    except LocalFileError as e:
+        raise CredentialsError(f"password file {e}") from None
+    pw = pw.rstrip("\r\n")
     if not pw:
         raise CredentialsError(f"password file {path} is empty")
     return pw
@@ -228,6 +253,8 @@ def read_credentials_file(path: Path) -> dict[str, str]:
     ``password`` key, or ``username = password`` lines). Refused if group/other can read it."""
     try:
         st = path.stat()
+    except FileNotFoundError:
+        raise CredentialsError(f"credentials file {path} does not exist") from None
     except OSError as e:
         raise CredentialsError(f"cannot read credentials file {path}: {e.strerror}") from None
     if os.name == "posix" and st.st_mode & 0o077:
@@ -236,9 +263,9 @@ def read_credentials_file(path: Path) -> dict[str, str]:
             f"{stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {path}"
         )
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise CredentialsError(f"cannot read credentials file {path} as UTF-8 text") from None
+        text = read_text_file(path, max_bytes=MAX_SECRET_FILE_BYTES, encoding="utf-8")
+    except LocalFileError as e:
+        raise CredentialsError(f"credentials file {e}") from None
     table = _credentials_yaml(text)
     if table is None:
         table = _credentials_ini(text)
