@@ -8,6 +8,8 @@ Retry policy (the gateway SENDS on GET, so nothing here may repeat a request bli
   the connection was never made (connection refused, connect timeout, DNS failure): the
   request cannot have reached the gateway. Once it may have, a failure raises
   ``TransportError(maybe_applied=True)`` for the caller to check, not repeat.
+An HTTP 4xx whose body is not a 17xx answer is never retried: the request was refused
+unprocessed (``HttpRefused``, a definite failure). A 4xx carrying a 17xx body is that answer.
 urllib3's own retries are switched off (it retries idempotent methods, GET included, by default).
 
 Bounds (a hostile or broken gateway must neither hang a plan nor fill memory): each attempt has
@@ -51,6 +53,7 @@ from smsync.gateway.encoding import encode_for_gateway
 from smsync.gateway.errors import (
     DataNotFound,
     DeadlineExceeded,
+    HttpRefused,
     ProtocolError,
     ResponseTooLarge,
     TransportError,
@@ -334,16 +337,22 @@ class Client:
                     ) from None
                 continue
             log.debug("%s attempt %d: HTTP %d, %d bytes", method, attempt + 1, status, len(raw))
-            if status != 200:
+            body = wire.decode_body(raw)
+            refused = 400 <= status < 500
+            if status != 200 and not (refused and wire.is_gateway_answer(body)):
                 reached_any = True
+                if refused:
+                    # Not processed, and asking again will not change that: a definite failure
+                    # with its reason, not an unknown outcome.
+                    raise HttpRefused(method, status, reason, body)
                 problem = f"HTTP {status} {reason}".rstrip()
                 if status >= 500 and kind is not Kind.WRITE:
                     continue
                 if 300 <= status < 400:
                     problem += " (a redirect: set the endpoint to the final URL)"
-                # A 5xx may come after the server applied the request; 3xx/4xx are refusals.
-                raise TransportError(method, problem, maybe_applied=status >= 500)
-            body = wire.decode_body(raw)
+                # A 5xx may come after the server applied the request (and another 2xx did
+                # process it); a redirect was not followed, so nothing was applied.
+                raise TransportError(method, problem, maybe_applied=not 300 <= status < 400)
             if (
                 kind is not Kind.WRITE
                 and body.strip() == wire.INTERNAL_ERROR

@@ -130,6 +130,32 @@ class UnsafeValue(GatewayError):
         super().__init__(endpoint, detail=f"'{param}' {detail}")
 
 
+class HttpRefused(GatewayError):
+    """An HTTP 4xx answer whose body is not a return code: the server, or something in front of
+    it (a proxy, a firewall, the web server's access rules), refused the request unprocessed.
+
+    ``code`` is ``http-<status>``; the message quotes a short excerpt of the body, on one line.
+    """
+
+    meaning = "refused by the server, not processed"
+
+    def __init__(self, endpoint: str, status: int, reason: str, body: str) -> None:
+        self.status = status
+        detail = f"HTTP {status} {_one_line(reason, 40)}".rstrip()
+        excerpt = _one_line(body, 80)
+        super().__init__(
+            endpoint, code=f"http-{status}", detail=f"{detail}: {excerpt}" if excerpt else detail
+        )
+
+
+def _one_line(text: str, limit: int) -> str:
+    """``text`` with every run of whitespace and unprintable characters made one space, cut
+    to ``limit`` characters: a server's error page is quoted, not shown."""
+    words = "".join(ch if ch.isprintable() else " " for ch in text[: limit * 4]).split()
+    flat = " ".join(words)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 ERRORS_BY_CODE: dict[str, type[GatewayError]] = {
     cls.code: cls
     for cls in (

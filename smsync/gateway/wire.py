@@ -55,6 +55,17 @@ def decode_body(raw: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
+def is_gateway_answer(body: str) -> bool:
+    """True when ``body`` starts like an answer of the gateway's own (a 17xx code, or the
+    "Unable to process" text), whatever HTTP status came with it."""
+    text = body.strip()
+    code = text[:4]
+    return (
+        (len(code) == 4 and code.startswith("17") and code.isdigit() and code.isascii())
+        or text.lower().startswith(_UNABLE)
+    )
+
+
 def raise_for_code(method: str, body: str) -> None:
     """Raise the GatewayError a non-success body stands for; return when it is not one.
 

@@ -12,6 +12,7 @@ import pytest
 
 from smsync.gateway import (
     Client,
+    HttpRefused,
     InternalServerError,
     InvalidCredentials,
     TransportError,
@@ -171,11 +172,11 @@ def test_reads_give_up_after_retries(scripted: Scripted) -> None:
     assert "HTTP 500" in str(info.value) and "2 attempts" in str(info.value)
 
 
-def test_non_200_4xx_is_not_retried_and_not_applied(scripted: Scripted) -> None:
+def test_non_200_4xx_is_not_retried_and_a_definite_refusal(scripted: Scripted) -> None:
     scripted.always(status=404, body=b"not found")
-    with client(scripted.url) as c, pytest.raises(TransportError) as info:
+    with client(scripted.url) as c, pytest.raises(HttpRefused) as info:
         c.list_contacts()
-    assert info.value.maybe_applied is False
+    assert not isinstance(info.value, TransportError)  # not processed: no unknown outcome
     assert "HTTP 404" in str(info.value)
     assert len(scripted.seen) == 1
 
