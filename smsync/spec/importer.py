@@ -5,6 +5,8 @@ One YAML file per group. Groups with more than ``csv_threshold`` contacts (defau
 ``contacts_file: <slug>.csv`` beside the YAML instead of an inline list: a CSV diffs and loads
 better at that size. Numbers are written exactly as the gateway holds them (``08…`` or
 ``628…``); empty remote fields are left out (not managed), which keeps the round trip exact.
+CSV cells that a spreadsheet would run as formulas are escaped (smsync.spec.csvcell); the
+loader undoes exactly that escaping.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from smsync.gateway.client import Client
 from smsync.gateway.errors import SmsyncError
 from smsync.gateway.models import Contact, Group, Page
 from smsync.numbers import InvalidNumberError, normalize, try_normalize
+from smsync.spec.csvcell import escape_cell
 from smsync.spec.errors import SpecErrors
 from smsync.spec.loader import CSV_COLUMNS, discover_spec_files, load_desired_state
 from smsync.spec.project import Project
@@ -235,6 +238,8 @@ def render_group(name: str, rows: list[Contact], csv_name: str | None) -> str:
 
 
 def render_csv(rows: list[Contact]) -> str:
+    """The contacts as CSV; every cell escaped so that no remote value can become a
+    spreadsheet formula (smsync.spec.csvcell states the rule the loader undoes)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     cols = [c for c in CSV_COLUMNS if c != "protect"]
@@ -242,8 +247,9 @@ def render_csv(rows: list[Contact]) -> str:
     for c in rows:
         d = _contact_dict(c)
         birth = d.get("birth")
-        w.writerow([d["name"], d["mobile"], d.get("address", ""),
-                    birth.isoformat() if birth is not None else "", d.get("desc", "")])
+        cells = [d["name"], d["mobile"], d.get("address", ""),
+                 birth.isoformat() if birth is not None else "", d.get("desc", "")]
+        w.writerow([escape_cell(str(v)) for v in cells])
     return buf.getvalue()
 
 

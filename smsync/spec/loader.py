@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 
 from smsync.numbers import InvalidNumberError, normalize
+from smsync.spec.csvcell import unescape_cell
 from smsync.spec.errors import SpecErrors, SpecProblem
 from smsync.spec.localfile import LocalFileError, read_text_file
 from smsync.spec.model import (
@@ -330,16 +331,18 @@ class _Builder:
             i = idx.get(col)
             if i is None:
                 return None
-            v = row[i].strip()
+            v = unescape_cell(row[i].strip())
             return v or None  # an empty cell means "not managed", like a missing YAML key
 
         def text(col: str, rules: StringRules) -> str | None:
             # Text cells keep their spaces (the schema's rules decide which are allowed);
             # a blank cell is "not managed".
             i = idx.get(col)
-            if i is None or not row[i].strip():
+            if i is None:
                 return None
-            v = row[i]
+            v = unescape_cell(row[i])
+            if not v.strip():
+                return None
             for message in rules.problems(v):
                 self.err(where, col, message)
             return v
