@@ -39,14 +39,14 @@ def read_text_file(path: Path, *, max_bytes: int, encoding: str = "utf-8-sig") -
     LocalFileError (does not exist, is a directory, is not a regular file, is larger than …,
     is not UTF-8 text, or the system's reason)."""
     try:
-        _require_regular(path, os.stat(path).st_mode)
+        require_regular(path, os.stat(path).st_mode)
         fd = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY)
     except FileNotFoundError:
         raise LocalFileError(path, "does not exist") from None
     except OSError as e:
         raise LocalFileError(path, _reason(e)) from None
     try:
-        _require_regular(path, os.fstat(fd).st_mode)
+        require_regular(path, os.fstat(fd).st_mode)
         chunks: list[bytes] = []
         size = 0
         while size <= max_bytes:
@@ -68,7 +68,8 @@ def read_text_file(path: Path, *, max_bytes: int, encoding: str = "utf-8-sig") -
         raise LocalFileError(path, f"is not {name} text") from None
 
 
-def _require_regular(path: Path, mode: int) -> None:
+def require_regular(path: Path, mode: int) -> None:
+    """Raise LocalFileError unless ``mode`` (from a stat of ``path``) is a regular file's."""
     if stat.S_ISDIR(mode):
         raise LocalFileError(path, "is a directory")
     if not stat.S_ISREG(mode):

@@ -24,7 +24,7 @@ from yaml.nodes import MappingNode, ScalarNode
 from smsync.endpoint import SANDBOX_PASSWORD, SANDBOX_SCHEME
 from smsync.gateway.errors import SmsyncError
 from smsync.spec.errors import SpecErrors, SpecProblem
-from smsync.spec.localfile import LocalFileError, read_text_file
+from smsync.spec.localfile import LocalFileError, read_text_file, require_regular
 from smsync.spec.model import Location
 from smsync.spec.schema import PROJECT_SCHEMA, validate_doc
 from smsync.spec.yamldoc import load_yaml_file
@@ -204,9 +204,7 @@ def _password(
         Path(env["SMSYNC_CREDENTIALS_FILE"]) if env.get("SMSYNC_CREDENTIALS_FILE") else None
     )
     cred_path = explicit or default_credentials_file()
-    if explicit is not None and not cred_path.is_file():
-        raise CredentialsError(f"credentials file {cred_path} does not exist")
-    if cred_path.is_file():
+    if explicit is not None or cred_path.is_file():
         table = read_credentials_file(cred_path)
         if user in table:
             return table[user]
@@ -253,6 +251,9 @@ def read_credentials_file(path: Path) -> dict[str, str]:
     ``password`` key, or ``username = password`` lines). Refused if group/other can read it."""
     try:
         st = path.stat()
+        require_regular(path, st.st_mode)  # a FIFO's or a directory's mode means nothing here
+    except LocalFileError as e:
+        raise CredentialsError(f"credentials file {e}") from None
     except FileNotFoundError:
         raise CredentialsError(f"credentials file {path} does not exist") from None
     except OSError as e:

@@ -20,6 +20,10 @@ from tests.conftest import PASSWORD, USERNAME
 NOWHERE = "http://127.0.0.1:9"
 SANDBOX = 'version: 1\ngateway: {endpoint: "sandbox://.smsync/s.sqlite", username: demo}\n'
 KINDS = ["dev_zero", "fifo", "directory", "missing", "not_utf8"]
+#: What each kind of path is called in the error.
+REASONS = {"dev_zero": "is not a regular file", "fifo": "is not a regular file",
+           "directory": "is a directory", "missing": "does not exist",
+           "not_utf8": "is not UTF-8 text"}
 #: A password file, token or variable holding bytes that are not UTF-8, after two good bytes.
 BAD_BYTES = b"pa\xff\xfess-" + PASSWORD.encode()
 
@@ -74,6 +78,7 @@ def test_hostile_suppression_file_is_one_clear_error(tmp_path: Path, kind: str,
     assert code == 1, out
     line = one_error_line(out)
     assert "suppression_file" in line and str(target) in line, line
+    assert REASONS[kind] in line, line
 
 
 @pytest.mark.timeout(30)
@@ -91,6 +96,23 @@ def test_hostile_password_file_is_one_clear_error(tmp_path: Path, kind: str) -> 
     assert code == 1, out
     line = one_error_line(out)
     assert "password file" in line and str(target) in line, line
+    assert REASONS[kind] in line, line
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("kind", KINDS)
+def test_hostile_credentials_file_is_one_clear_error(tmp_path: Path, kind: str) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    target = hostile(tmp_path, kind)
+    if kind == "not_utf8":
+        target.chmod(0o600)
+    code, out = run("plan", str(root), "--endpoint", NOWHERE, "--username", USERNAME,
+                    SMSYNC_CREDENTIALS_FILE=str(target))
+    assert code == 1, out
+    line = one_error_line(out)
+    assert "credentials file" in line and str(target) in line, line
+    assert REASONS[kind] in line, line
 
 
 @pytest.mark.timeout(30)
@@ -103,6 +125,7 @@ def test_hostile_dlr_token_file_is_one_clear_error(tmp_path: Path, kind: str) ->
     assert code == 1, out
     line = one_error_line(out)
     assert "token file" in line and str(target) in line, line
+    assert REASONS[kind] in line, line
 
 
 @pytest.mark.timeout(30)
