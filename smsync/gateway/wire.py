@@ -1,9 +1,9 @@
 """Response bodies: decoding, return codes, send/add answers, record lists, birth dates.
 
 Pure functions over bytes and text, no HTTP here. Every accepted form is listed in
-docs/protocol.md ("What the client also accepts"). Nothing in this module lets an
-IndexError/ValueError escape for a malformed body: such a body is a ProtocolError quoting a
-bounded part of it (ProtocolError does the bounding).
+docs/protocol.md ("Answers"). Nothing in this module lets an IndexError/ValueError escape for
+a malformed body: such a body is a ProtocolError quoting a bounded part of it (ProtocolError
+does the bounding).
 """
 
 from __future__ import annotations
