@@ -81,8 +81,11 @@ class HostileServer:
         self._thread.join(2)
 
 
+MakeHostile = Callable[..., HostileServer]
+
+
 @pytest.fixture
-def hostile() -> Iterator[Callable[..., HostileServer]]:
+def hostile() -> Iterator[MakeHostile]:
     servers: list[HostileServer] = []
 
     def make(*behaviours: Behaviour) -> HostileServer:
@@ -129,7 +132,9 @@ def assert_clean(exc: BaseException) -> None:
 # ---- the deadline ------------------------------------------------------------------------
 
 
-def test_hostile_gateway_trickling_the_status_line_hits_the_deadline(hostile) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_gateway_trickling_the_status_line_hits_the_deadline(
+    hostile: MakeHostile,
+) -> None:
     box: list[HostileServer] = []
     box.append(hostile(trickle(lambda: box[0], answer(b"1704"), every=0.1)))
     started = time.monotonic()
@@ -142,7 +147,9 @@ def test_hostile_gateway_trickling_the_status_line_hits_the_deadline(hostile) ->
     assert_clean(info.value)
 
 
-def test_hostile_gateway_trickling_the_body_of_a_write_hits_the_deadline(hostile) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_gateway_trickling_the_body_of_a_write_hits_the_deadline(
+    hostile: MakeHostile,
+) -> None:
     box: list[HostileServer] = []
 
     def behave(conn: socket.socket) -> None:
@@ -160,7 +167,9 @@ def test_hostile_gateway_trickling_the_body_of_a_write_hits_the_deadline(hostile
     assert_clean(info.value)
 
 
-def test_read_that_hit_the_deadline_is_retried_with_a_fresh_deadline(hostile) -> None:  # type: ignore[no-untyped-def]
+def test_read_that_hit_the_deadline_is_retried_with_a_fresh_deadline(
+    hostile: MakeHostile,
+) -> None:
     box: list[HostileServer] = []
 
     def fast(conn: socket.socket) -> None:
@@ -172,7 +181,9 @@ def test_read_that_hit_the_deadline_is_retried_with_a_fresh_deadline(hostile) ->
     assert box[0].requests == 2
 
 
-def test_slow_but_steady_answer_within_the_deadline_is_read_whole(hostile) -> None:  # type: ignore[no-untyped-def]
+def test_slow_but_steady_answer_within_the_deadline_is_read_whole(
+    hostile: MakeHostile,
+) -> None:
     box: list[HostileServer] = []
     records = b"\xc2\x81".join(b"%d" % i + F + b"Group %d" % i for i in range(1, 6))
 
@@ -204,7 +215,9 @@ def test_default_deadline_follows_the_timeouts_and_bounds_them() -> None:
 # ---- the size cap ------------------------------------------------------------------------
 
 
-def test_hostile_gateway_announcing_a_huge_body_is_refused_unread(hostile) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_gateway_announcing_a_huge_body_is_refused_unread(
+    hostile: MakeHostile,
+) -> None:
     box: list[HostileServer] = []
 
     def huge(conn: socket.socket) -> None:
@@ -224,7 +237,9 @@ def test_hostile_gateway_announcing_a_huge_body_is_refused_unread(hostile) -> No
     assert_clean(info.value)
 
 
-def test_hostile_gateway_endless_chunked_body_is_cut_at_the_cap(hostile) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_gateway_endless_chunked_body_is_cut_at_the_cap(
+    hostile: MakeHostile,
+) -> None:
     box: list[HostileServer] = []
 
     def endless(conn: socket.socket) -> None:
@@ -243,7 +258,9 @@ def test_hostile_gateway_endless_chunked_body_is_cut_at_the_cap(hostile) -> None
     assert box[0].requests == 1  # not retried: a bigger answer will not come back smaller
 
 
-def test_default_cap_admits_a_large_page_and_refuses_over_8_mib(hostile) -> None:  # type: ignore[no-untyped-def]
+def test_default_cap_admits_a_large_page_and_refuses_over_8_mib(
+    hostile: MakeHostile,
+) -> None:
     box: list[HostileServer] = []
     page = b"\xc2\x81".join(b"%d" % i + F + b"G" * 1000 for i in range(1, 1001))  # ~1 MB
 
