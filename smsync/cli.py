@@ -401,7 +401,8 @@ def apply_cmd(
                 targets=list(targets), excludes=list(excludes), concurrency=concurrency
             )
             plan = session.plan(
-                options, broadcasts=_broadcast_selection(broadcast_names, no_broadcasts)
+                options, broadcasts=_broadcast_selection(broadcast_names, no_broadcasts),
+                resend_unknown=resend_unknown,
             )
         click.echo(render_text(plan, style))
         if not plan.has_changes:
@@ -422,7 +423,7 @@ def apply_cmd(
             with _progress(len(plan.actions) + plan.sends) as advance:
                 outcome = session.apply(
                     plan, force=force, concurrency=concurrency, rate=rate,
-                    resend_unknown=resend_unknown,
+                    resend_unknown=resend_unknown, saved=plan_file is not None,
                     on_done=lambda _: advance(), on_sent=lambda _: advance(),
                 )
         except Refused as exc:

@@ -20,16 +20,28 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from smsync.apply import Executor, Refused, apply_lock, check_plan
+from smsync.apply import Executor, apply_lock, check_plan
 from smsync.apply.executor import ApplyResult, Outcome
 from smsync.broadcast import Ledger, Progress, SendReport, plan_broadcasts, send_broadcasts
+from smsync.broadcast.send import group_check
 from smsync.endpoint import open_client
 from smsync.gateway.client import Client
 from smsync.gateway.errors import SmsyncError
+from smsync.gateway.models import Contact
+from smsync.gateway.names import group_key
 from smsync.plan.fetch import ListingShifted, list_group
-from smsync.plan.model import Op, Plan
-from smsync.plan.planner import PlanOptions, make_plan, read_fingerprint, select_groups
-from smsync.spec.loader import load_desired_state
+from smsync.plan.model import CreditCheck, Plan
+from smsync.plan.planner import PlanOptions, make_plan, select_groups
+from smsync.safety import (
+    StalePlan,
+    check_in_project,
+    check_same_plan,
+    check_target,
+    credit_finding,
+    findings,
+    raise_if_unsafe,
+)
+from smsync.spec.loader import load_desired_state, load_suppression
 from smsync.spec.model import DesiredState
 from smsync.spec.project import Credentials, Project, load_project, resolve_credentials
 
@@ -89,51 +101,76 @@ class Session:
         return self.manager.project
 
     def plan(
-        self, options: PlanOptions | None = None, *, broadcasts: list[str] | None = None
+        self,
+        options: PlanOptions | None = None,
+        *,
+        broadcasts: list[str] | None = None,
+        resend_unknown: bool = False,
     ) -> Plan:
-        """The phonebook plan plus the broadcasts' plans.
+        """The phonebook plan plus the broadcasts' plans and the balance they need.
 
         ``broadcasts``: names of the broadcasts to plan (None: all of them, []: none).
+        ``resend_unknown``: per-contact messages whose outcome is unknown or that failed get a
+        new trxid (see :func:`smsync.broadcast.plan_broadcasts`).
         """
         options = dataclasses.replace(options or PlanOptions())
         if options.page_size is None:
             options.page_size = self.project.page_size
         desired = self.manager.desired()
+        unknown = sorted(set(broadcasts or []) - {b.name for b in desired.broadcasts})
+        if unknown:
+            raise SmsyncError(f"no broadcast named {', '.join(unknown)} in the spec")
         plan = make_plan(
             self.client,
             desired.groups,
             region=self.project.region,
             safety=self.project.safety,
             options=options,
-            endpoint=_public_endpoint(self.credentials.endpoint),
+            endpoint=public_endpoint(self.credentials.endpoint),
             username=self.credentials.username,
         )
+        plan.resend_unknown = resend_unknown
         chosen = [b for b in desired.broadcasts if broadcasts is None or b.name in broadcasts]
         # Declared groups outside this plan's --target/--exclude scope keep their current
         # members on the gateway: a group send reaches whoever is there, so its recipients
         # (and the suppression check) come from the gateway for those groups.
         in_scope = select_groups(desired.groups, options.targets, options.excludes)
-        unknown = sorted(set(broadcasts or []) - {b.name for b in desired.broadcasts})
-        if unknown:
-            raise SmsyncError(f"no broadcast named {', '.join(unknown)} in the spec")
         if chosen:
             # Recipients come from the desired state (the phonebook as apply will leave it);
             # only groups the spec does not declare are listed on the gateway.
             with self._ledger(read_only=True) as ledger:
-                applied = {g.name.casefold() for g in in_scope}
+                applied = {group_key(g.name) for g in in_scope}
                 plan.broadcasts = plan_broadcasts(
                     dataclasses.replace(desired, broadcasts=chosen),
                     self.project,
                     ledger=ledger,
-                    remote_members=lambda g: list_group(
-                        self.client, g, page_size=self.project.page_size
-                    ),
+                    remote_members=self._group_members,
                     live_groups=frozenset(
-                        g.name.casefold() for g in desired.groups
-                        if g.name.casefold() not in applied
+                        group_key(g.name) for g in desired.groups
+                        if group_key(g.name) not in applied
                     ),
+                    resend_unknown=resend_unknown,
                 )
+        plan.credit = self._credit_check(plan)
         return plan
+
+    def _group_members(self, group: str) -> list[Contact]:
+        return list_group(self.client, group, page_size=self.project.page_size)
+
+    def _credit_check(self, plan: Plan) -> CreditCheck:
+        """The balance against the segments the due sends need (asked only when there are
+        sends: one request)."""
+        needed = sum(b.totals.segments for b in plan.broadcasts if b.due)
+        if not needed:
+            return CreditCheck()
+        try:
+            balance = self.client.credits()
+        except SmsyncError as exc:
+            # Not every gateway answers creditsleft; an unknown balance refuses nothing.
+            return CreditCheck(needed=needed, unknown=f"the gateway did not answer it ({exc})")
+        found = credit_finding(balance, needed)
+        return CreditCheck(needed=needed, balance=f"{balance:f}",
+                           findings=[found] if found else [])
 
     @contextmanager
     def _ledger(self, *, read_only: bool = False) -> Iterator[Ledger]:
@@ -145,18 +182,24 @@ class Session:
             ledger.bind_gateway(gateway_identity(self.credentials), claim=not read_only)
             yield ledger
 
-    def check_fresh(self, plan: Plan, *, concurrency: int = 4) -> None:
-        """Refuse (stale) when the remote no longer reads as it did when ``plan`` was made."""
+    def replan(self, plan: Plan, *, concurrency: int = 4) -> Plan:
+        """``plan`` made again, now, from the current spec and the gateway's rows: same scope,
+        same broadcasts. Raises StalePlan when that is no longer possible."""
+        options = PlanOptions(
+            targets=list(plan.scope.get("target", [])),
+            excludes=list(plan.scope.get("exclude", [])),
+            concurrency=concurrency,
+        )
+        names = [b.name for b in plan.broadcasts]
+        gone = sorted(set(names) - {b.name for b in self.manager.desired().broadcasts})
+        if gone:
+            raise StalePlan(f"the plan sends broadcast(s) {', '.join(gone)}, which the spec no "
+                            "longer declares; nothing was written: run plan again")
         try:
-            fingerprint = read_fingerprint(self.client, plan, concurrency=concurrency)
+            return self.plan(options, broadcasts=names,
+                             resend_unknown=plan.resend_unknown)
         except ListingShifted as exc:
-            raise Refused("stale", f"{exc}; nothing was written") from None
-        if fingerprint != plan.fingerprint:
-            raise Refused(
-                "stale",
-                "the remote phonebook changed since this plan was made (or changed while it was "
-                "being read); nothing was written: run plan again",
-            )
+            raise StalePlan(f"{exc}; nothing was written") from None
 
     def apply(
         self,
@@ -166,101 +209,82 @@ class Session:
         concurrency: int = 4,
         rate: float | None = None,
         resend_unknown: bool = False,
+        saved: bool = False,
         on_done: Callable[[Outcome], None] | None = None,
         on_sent: Callable[[Progress], None] | None = None,
     ) -> ApplyOutcome:
-        """Check, lock, verify freshness, change the phonebook, then send the broadcasts.
+        """Execute what ``plan`` approves: plan again now, run only if that gives exactly the
+        same actions and sends, then change the phonebook and send the broadcasts.
 
-        Raises Refused (unsafe or stale: nothing written) or ApplyLocked.
+        ``plan`` is an approval, never a list of orders: whether it was made a moment ago or
+        read from a file (``saved``), what runs is computed now from the current spec and the
+        gateway's own rows, and refused whole when it differs. Raises UnsafePlan or StalePlan
+        (nothing written) or ApplyLocked.
         """
+        if saved:
+            check_in_project(self.project)
         self.check_applicable(plan, force=force)
         with apply_lock(self.project.root):
-            self.check_fresh(plan, concurrency=concurrency)
-            executor = Executor(
+            now = self.replan(plan, concurrency=concurrency)
+            check_same_plan(plan, now)
+            raise_if_unsafe(findings(now), force=force)
+            return self._execute(now, force=force, concurrency=concurrency, rate=rate,
+                                 resend_unknown=resend_unknown, on_done=on_done,
+                                 on_sent=on_sent)
+
+    def _execute(
+        self,
+        plan: Plan,
+        *,
+        force: bool,
+        concurrency: int,
+        rate: float | None,
+        resend_unknown: bool,
+        on_done: Callable[[Outcome], None] | None,
+        on_sent: Callable[[Progress], None] | None,
+    ) -> ApplyOutcome:
+        desired = self.manager.desired()
+        managed = select_groups(
+            desired.groups, plan.scope.get("target", []), plan.scope.get("exclude", []))
+        executor = Executor(
+            self.client,
+            concurrency=concurrency,
+            rate=rate,
+            region=self.project.region,
+            on_done=on_done,
+            managed=frozenset(group_key(g.name) for g in managed),
+            declared=frozenset(group_key(g.name) for g in desired.groups),
+        )
+        outcome = ApplyOutcome(phonebook=executor.run(plan))
+        if not plan.broadcasts:
+            return outcome
+        if not outcome.phonebook.ok:
+            # A broadcast to a group the failed changes were filling would miss people.
+            outcome.broadcasts_skipped = (
+                "broadcasts not sent because phonebook changes failed; run apply again"
+            )
+            return outcome
+        check = group_check(self._group_members, load_suppression(self.project),
+                            self.project.region)
+        with self._ledger() as ledger:
+            outcome.broadcasts = send_broadcasts(
                 self.client,
+                plan.broadcasts,
+                ledger,
                 concurrency=concurrency,
                 rate=rate,
-                region=self.project.region,
-                on_done=on_done,
+                force=force,
+                resend_unknown=resend_unknown,
+                on_progress=on_sent,
+                check_group=check,
             )
-            outcome = ApplyOutcome(phonebook=executor.run(plan))
-            if not plan.broadcasts:
-                return outcome
-            if not outcome.phonebook.ok:
-                # A broadcast to a group the failed changes were filling would miss people.
-                outcome.broadcasts_skipped = (
-                    "broadcasts not sent because phonebook changes failed; run apply again"
-                )
-                return outcome
-            with self._ledger() as ledger:
-                outcome.broadcasts = send_broadcasts(
-                    self.client,
-                    plan.broadcasts,
-                    ledger,
-                    concurrency=concurrency,
-                    rate=rate,
-                    force=force,
-                    resend_unknown=resend_unknown,
-                    on_progress=on_sent,
-                )
-            return outcome
-
+        return outcome
 
     def check_applicable(self, plan: Plan, *, force: bool = False) -> None:
-        """Everything apply refuses without reading the remote (raises Refused)."""
+        """Everything apply refuses without reading the remote (UnsafePlan, StalePlan). Apply
+        decides again on the plan made now; this only refuses early, before any question."""
+        check_target(plan, public_endpoint(self.credentials.endpoint), self.credentials.username)
         check_plan(plan, force=force)
-        self._check_protect_flags(plan)
-        for b in plan.broadcasts:
-            # (a group send that already went out is history: nothing left to refuse)
-            if b.kind == "group" and b.due and b.totals.suppressed and not b.totals.already_sent:
-                raise Refused(
-                    "unsafe",
-                    f"broadcast {b.name}: its group send would reach {b.totals.suppressed} "
-                    "suppressed member(s), which --force cannot allow: send per contact "
-                    "(audience.contacts) instead",
-                )
-        unsafe = [b for b in plan.broadcasts if b.unsafe]
-        if unsafe and not force:
-            reasons = "; ".join(f"{b.name}: {r}" for b in unsafe for r in b.reasons)
-            raise Refused("unsafe", f"unsafe broadcast(s) ({reasons}); --force sends them anyway")
-        self._check_same_target(plan)
-
-    def _check_protect_flags(self, plan: Plan) -> None:
-        """The spec's `protect: true`, not only the plan's own flags, decides: a plan file
-        edited by hand (or made from an older spec) cannot delete what the spec protects."""
-        desired = self.manager.desired()
-        protected_groups = {g.name.casefold() for g in desired.groups if g.protect}
-        protected_contacts = {
-            (g.name.casefold(), c.mobile) for g in desired.groups for c in g.contacts if c.protect
-        }
-        deleted = {a.id for a in plan.actions if a.op is Op.DELETE_CONTACT}
-        for action in plan.actions:
-            if action.op is Op.DELETE_GROUP:
-                hit = action.group.casefold() in protected_groups
-            elif action.op is Op.DELETE_CONTACT and action.before is not None:
-                group = action.before.group.casefold()
-                hit = group in protected_groups
-                if (group, action.before.number) in protected_contacts:
-                    # Only an extra duplicate row may go, and only while the row kept stays.
-                    kept = _duplicate_of(action.reason)
-                    hit = hit or kept is None or kept in deleted
-            else:
-                continue
-            if hit:
-                raise Refused(
-                    "unsafe",
-                    f"the plan deletes #{action.id} in {action.group}, which the spec protects "
-                    "(`protect: true`); refused even with --force",
-                )
-
-    def _check_same_target(self, plan: Plan) -> None:
-        here = (_public_endpoint(self.credentials.endpoint), self.credentials.username)
-        if plan.endpoint and (plan.endpoint, plan.username) != here:
-            raise Refused(
-                "stale",
-                f"this plan was made for {plan.username}@{plan.endpoint}, not for "
-                f"{here[1]}@{here[0]}; nothing was written",
-            )
 
 
 @dataclass
@@ -277,21 +301,13 @@ class ApplyOutcome:
 
 def gateway_identity(creds: Credentials) -> str:
     """``user@endpoint`` (no secrets): which account a ledger's sends went through."""
-    return f"{creds.username}@{_public_endpoint(creds.endpoint)}"
-
-
-def _duplicate_of(reason: str) -> int | None:
-    """The id kept, from a delete's reason ``duplicate of #ID``."""
-    prefix = "duplicate of #"
-    if reason.startswith(prefix) and reason[len(prefix):].isdigit():
-        return int(reason[len(prefix):])
-    return None
+    return f"{creds.username}@{public_endpoint(creds.endpoint)}"
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _public_endpoint(endpoint: str) -> str:
+def public_endpoint(endpoint: str) -> str:
     """The endpoint as shown in plans and ledgers: scheme, host, port and path only (never a
     query or userinfo), normalised so that spellings of one URL compare equal
     (``HTTPS://GW.example:443/`` is ``https://gw.example``)."""

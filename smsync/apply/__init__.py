@@ -1,6 +1,7 @@
 """Execute a Plan through the gateway: refuse what is unsafe or stale, then run it.
 
 Public surface: :func:`check_plan`, :func:`apply_lock`, :class:`Executor`, :class:`ApplyResult`.
+The refusals themselves are decided in :mod:`smsync.safety`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from filelock import FileLock, Timeout
 from smsync.apply.executor import ApplyResult, Executor, Outcome
 from smsync.gateway.errors import SmsyncError
 from smsync.plan.model import Plan
+from smsync.safety import Refused, StalePlan, UnsafePlan, findings, raise_if_unsafe
 
 __all__ = [
     "ApplyLocked",
@@ -21,17 +23,11 @@ __all__ = [
     "Executor",
     "Outcome",
     "Refused",
+    "StalePlan",
+    "UnsafePlan",
     "apply_lock",
     "check_plan",
 ]
-
-
-class Refused(SmsyncError):
-    """Apply refuses a plan. ``kind`` is "unsafe" (exit 3) or "stale" (exit 4)."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        self.kind = kind
-        super().__init__(message)
 
 
 class ApplyLocked(SmsyncError):
@@ -39,16 +35,8 @@ class ApplyLocked(SmsyncError):
 
 
 def check_plan(plan: Plan, *, force: bool) -> None:
-    """Refuse protected deletes always, and other unsafe plans unless forced."""
-    if plan.safety.protected_deletes:
-        raise Refused(
-            "unsafe",
-            f"the plan deletes {plan.safety.protected_deletes} protected group(s) or contact(s); "
-            "this is refused even with --force: drop `protect: true` from the spec first",
-        )
-    if plan.safety.unsafe and not force:
-        reasons = "; ".join(plan.safety.reasons)
-        raise Refused("unsafe", f"the plan is unsafe ({reasons}); re-run with --force to apply it")
+    """Refuse (UnsafePlan) a plan that breaks a safety rule; see :mod:`smsync.safety`."""
+    raise_if_unsafe(findings(plan), force=force)
 
 
 @contextmanager

@@ -7,6 +7,14 @@ Writes are made safe to repeat here rather than blindly retried:
 * edits are idempotent (the full record is sent), so they are simply sent again;
 * a delete sent again that answers "unknown id" has done its work.
 
+Writes that destroy are checked against the row behind the id first: before a contact is
+edited, moved or deleted, its complete record is read by id (phbkGetCompleteData) and must hold
+the number and group the plan saw, in a group the spec manages; before a group is renamed or
+deleted, a group with that id and name must exist. A listing garbled by a gateway (a field
+holding the record separator followed by a well-formed record can fake a row with another
+contact's id) can therefore never lead to a write outside the managed groups. Contacts to be
+added to (or moved into) a group that could not be created are not attempted.
+
 1702 (credentials) and 1708 (credit) stop the run cleanly: actions already running finish,
 the rest are reported as skipped. Any other error fails only its own action.
 """
@@ -26,6 +34,7 @@ from typing import TypeVar
 from smsync import numbers
 from smsync.gateway.client import Client
 from smsync.gateway.errors import (
+    DataNotFound,
     GatewayError,
     InsufficientCredit,
     InvalidCredentials,
@@ -35,7 +44,9 @@ from smsync.gateway.errors import (
     SmsyncError,
     TransportError,
 )
-from smsync.gateway.models import Contact
+from smsync.gateway.models import Contact, Group
+from smsync.gateway.names import group_key
+from smsync.plan.diff import number_key
 from smsync.plan.fetch import SEARCH_CAP
 from smsync.plan.model import PHASES, Action, Op, Plan, Record
 from smsync.ratelimit import RateLimiter
@@ -43,6 +54,10 @@ from smsync.ratelimit import RateLimiter
 T = TypeVar("T")
 ATTEMPTS = 4  # per action, counting the first
 FATAL = (InvalidCredentials, InsufficientCredit)
+
+
+class RowMismatch(SmsyncError):
+    """The row behind an id is not the one the plan saw: the write is refused."""
 
 
 @dataclass
@@ -88,8 +103,15 @@ class Executor:
         rate: float | None = None,
         region: str = "ID",
         on_done: Callable[[Outcome], None] | None = None,
+        managed: frozenset[str] | None = None,
+        declared: frozenset[str] | None = None,
     ) -> None:
+        """``managed``: group keys this run may delete from (the plan's scope, from the spec);
+        ``declared``: group keys the spec declares (contacts may be edited or moved out of
+        them). None: taken from the plan's own scope (library use without a spec)."""
         self.client = client
+        self.managed = managed
+        self.declared = declared
         self.concurrency = max(1, concurrency)
         self.limiter = RateLimiter(rate)
         self.region = region
@@ -100,6 +122,9 @@ class Executor:
     # -- running -------------------------------------------------------------------------
     def run(self, plan: Plan) -> ApplyResult:
         result = ApplyResult()
+        scope = frozenset(group_key(g) for g in plan.scope.get("groups", []))
+        self._managed = self.managed if self.managed is not None else scope
+        self._declared = self.declared if self.declared is not None else scope
         for phase in PHASES:
             actions = [a for a in plan.actions if a.op in phase]
             if not actions:
@@ -109,16 +134,33 @@ class Executor:
             failed_groups: set[str] = set()
             for o in result.outcomes:
                 if o.status != "done" and o.action.before is not None:
-                    failed_groups.add(o.action.before.group.casefold())
+                    failed_groups.add(group_key(o.action.before.group))
             held = [
                 a for a in actions
-                if a.op is Op.DELETE_GROUP and a.group.casefold() in failed_groups
+                if a.op is Op.DELETE_GROUP and group_key(a.group) in failed_groups
             ]
             for action in held:
                 outcome = Outcome(action, "skipped", "not deleted: changes to its members failed")
                 result.outcomes.append(outcome)
                 if self.on_done:
                     self.on_done(outcome)
+            # A contact is never added (or moved) into a group that could not be created: the
+            # gateway would refuse it (1711), or file it under a group spelled otherwise.
+            not_created = {
+                group_key(o.action.group) for o in result.outcomes
+                if o.action.op is Op.ADD_GROUP and o.status != "done"
+            }
+            orphans = [
+                a for a in actions
+                if a.op in (Op.ADD_CONTACT, Op.MOVE_CONTACT) and group_key(a.group) in not_created
+            ]
+            for action in orphans:
+                outcome = Outcome(action, "skipped",
+                                  "not attempted: its group could not be created")
+                result.outcomes.append(outcome)
+                if self.on_done:
+                    self.on_done(outcome)
+            held += orphans
             actions = [a for a in actions if a not in held]
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
                 for outcome in pool.map(self._run_one, actions):
@@ -158,10 +200,13 @@ class Executor:
         if op is Op.RENAME_GROUP:
             assert action.id is not None
             gid, name = action.id, action.group
+            old = action.changes[0].old if action.changes and action.changes[0].old else name
+            self._verify_group(gid, old, action)
             return self._repeatable(lambda: self.client.edit_group(gid, name))
         if op is Op.DELETE_GROUP:
             assert action.id is not None
             gid = action.id
+            self._verify_group(gid, action.group, action)
             return self._delete(lambda: self.client.delete_group(gid), InvalidGroupId)
         if op is Op.ADD_CONTACT:
             assert action.after is not None
@@ -169,6 +214,9 @@ class Executor:
         if op in (Op.EDIT_CONTACT, Op.MOVE_CONTACT):
             assert action.id is not None and action.after is not None
             cid, a = action.id, action.after
+            if group_key(a.group) not in self._managed:
+                raise RowMismatch(f"refused: group {a.group} is not managed by this plan")
+            self._verify_row(action, self._declared)
             return self._repeatable(
                 lambda: self.client.edit_contact(
                     cid, a.name, a.mobile, a.group, address=a.address, birth=_birth(a), desc=a.desc
@@ -177,8 +225,48 @@ class Executor:
         if op is Op.DELETE_CONTACT:
             assert action.id is not None
             cid = action.id
+            try:
+                self._verify_row(action, self._managed)
+            except (InvalidPhonebookId, DataNotFound):
+                return "already gone"
             return self._delete(lambda: self.client.delete_contact(cid), InvalidPhonebookId)
         raise AssertionError(op)  # pragma: no cover
+
+    def _read(self, fn: Callable[[], T]) -> T:
+        """A read: repeated while the answer is lost."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return self._call(fn)
+            except TransportError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _verify_row(self, action: Action, allowed: frozenset[str]) -> None:
+        """The row behind ``action.id`` holds the number and group the plan saw, in a group
+        ``allowed``; raises RowMismatch (or the gateway's unknown-id error) otherwise."""
+        before, cid = action.before, action.id
+        assert cid is not None
+        if before is None:
+            raise RowMismatch(f"refused: the plan holds no record of #{cid}")
+        if group_key(before.group) not in allowed:
+            raise RowMismatch(f"refused: #{cid} is in group {before.group}, which this plan "
+                              "does not manage")
+        row = self._read(lambda: self.client.get_contact(cid))
+        if group_key(row.group) != group_key(before.group) or (
+                number_key(row.mobile, self.region) != before.number):
+            raise RowMismatch(
+                f"refused: #{cid} is not the row the plan saw (the gateway holds it in group "
+                f"{row.group}, not {before.group}, or under another number); nothing written "
+                "to it: run plan again")
+
+    def _verify_group(self, gid: int, name: str, action: Action) -> None:
+        if group_key(name) not in self._managed:
+            raise RowMismatch(f"refused: group {name} is not managed by this plan")
+        if not any(g.id == gid for g in self._find_group(name)):
+            raise RowMismatch(f"refused: the gateway has no group {name} with id #{gid}; "
+                              "nothing written: run plan again")
 
     def _repeatable(self, fn: Callable[[], object]) -> str:
         """An idempotent write: send again while the answer is lost."""
@@ -229,20 +317,22 @@ class Executor:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _group_exists(self, name: str) -> bool:
-        key = name.casefold()
-        found = self._call(lambda: self.client.find_group(name))
-        if any(g.name.casefold() == key for g in found):
-            return True
-        if len(found) < SEARCH_CAP:
-            return False
+        return bool(self._find_group(name))
+
+    def _find_group(self, name: str) -> list[Group]:
+        """The groups the gateway holds under ``name`` (its group identity)."""
+        key = group_key(name)
+        found = self._read(lambda: self.client.find_group(name))
+        exact = [g for g in found if group_key(g.name) == key]
+        if exact or len(found) < SEARCH_CAP:
+            return exact
         # A saturated search ("Marketing" among "Marketing 1".."Marketing 12"): list them all.
         for page_no in itertools.count(1):
-            page = self._call(functools.partial(self.client.list_groups, page=page_no, size=100))
-            if any(g.name.casefold() == key for g in page.items):
-                return True
-            if not page.items:
-                return False
-        return False  # pragma: no cover
+            page = self._read(functools.partial(self.client.list_groups, page=page_no, size=100))
+            exact = [g for g in page.items if group_key(g.name) == key]
+            if exact or not page.items:
+                return exact
+        return []  # pragma: no cover
 
     def _add_contact(self, a: Record) -> str:
         for attempt in range(ATTEMPTS):
@@ -286,6 +376,6 @@ class Executor:
     def _same(self, c: Contact, a: Record) -> bool:
         return (
             numbers.try_normalize(c.mobile, self.region) == a.number
-            and c.group.casefold() == a.group.casefold()
+            and group_key(c.group) == group_key(a.group)
             and c.name == a.name
         )

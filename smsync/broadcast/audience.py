@@ -9,6 +9,7 @@ from datetime import date
 
 from smsync.broadcast.errors import BroadcastError
 from smsync.gateway.models import Contact
+from smsync.gateway.names import group_key
 from smsync.numbers import to_gateway, to_national, try_normalize
 from smsync.spec.model import BroadcastSpec, ContactSpec, DesiredState
 
@@ -55,7 +56,18 @@ class Resolver:
     #: a group send reaches their members as they are on the gateway, not as declared
     live_groups: frozenset[str] = frozenset()
     warnings: list[str] = field(default_factory=list)
-    _remote: dict[str, list[Member]] = field(default_factory=dict)
+    #: group_key -> (members with a readable number, ids of rows whose number is unreadable)
+    _remote: dict[str, tuple[list[Member], list[int]]] = field(default_factory=dict)
+
+    def group_rows(self, b: BroadcastSpec, group: str) -> tuple[list[Member], int]:
+        """Who a group send to ``group`` reaches: one member per row the group will hold (a
+        number listed twice is messaged twice), and how many rows have an unreadable number
+        (messaged too, but never checkable against the suppression list)."""
+        spec = None if group_key(group) in self.live_groups else self.desired.group(group)
+        if spec is not None:
+            return self.group_members(b, group), 0
+        members, unreadable = self._read(b, group)
+        return list(members), len(unreadable)
 
     def group_members(self, b: BroadcastSpec, group: str, *, live: bool = False) -> list[Member]:
         spec = None if live else self.desired.group(group)
@@ -65,31 +77,35 @@ class Resolver:
                     f"{b.where}: broadcast '{b.name}': audience group '{group}' is declared "
                     f"'state: absent' (at {spec.where})", broadcast=b.name)
             return [from_spec(c, spec.name) for c in spec.contacts]
-        key = group.casefold()
+        members, unreadable = self._read(b, group)
+        for cid in unreadable:
+            self.warnings.append(
+                f"broadcast '{b.name}': gateway contact id {cid} in group '{group}' "
+                "has an unreadable number; left out")
+        return list(members)
+
+    def _read(self, b: BroadcastSpec, group: str) -> tuple[list[Member], list[int]]:
+        key = group_key(group)
         if key not in self._remote:
             if self.remote_members is None:
                 raise BroadcastError(
                     f"{b.where}: broadcast '{b.name}': group '{group}' is not declared in the "
                     "spec, and its members on the gateway were not read", broadcast=b.name)
             members: list[Member] = []
+            unreadable: list[int] = []
             for c in self.remote_members(group):
                 number = try_normalize(c.mobile, self.region)
                 if number is None:
-                    self.warnings.append(
-                        f"broadcast '{b.name}': gateway contact id {c.id} in group '{group}' "
-                        "has an unreadable number; left out")
+                    unreadable.append(c.id)
                     continue
                 members.append(Member(number, c.name, c.group, _fields(
                     c.name, number, c.group, c.address, c.birth, c.desc)))
-            self._remote[key] = members
-        return list(self._remote[key])
+            self._remote[key] = (members, unreadable)
+        return self._remote[key]
 
     def resolve(self, b: BroadcastSpec) -> list[Member]:
-        """The audience in a stable order, one entry per number (first occurrence wins)."""
+        """A per-contact audience in a stable order, one entry per number (first wins)."""
         aud = b.audience
-        if aud.group is not None:
-            live = aud.group.casefold() in self.live_groups
-            return _dedupe(self.group_members(b, aud.group, live=live))
         sel = aud.contacts
         assert sel is not None
         members: list[Member] = []

@@ -1,9 +1,14 @@
 """The broadcast ledger: what was sent to whom, so a broadcast reaches each recipient once.
 
-An SQLite file (default ``.smsync/ledger.sqlite`` in the project; WAL mode, synchronous=FULL so
-a row committed before a send survives a crash of the process or the machine) with one row per
+An SQLite file (default ``.smsync/ledger.sqlite`` in the project) with one row per
 ``(broadcast, number)``. A per-contact row's ``number`` is the recipient's E.164 number; a group
-send's row uses ``group:<GROUP NAME>``.
+send's row uses ``group:<group key>`` (:func:`smsync.gateway.names.group_key`; rows written
+before that used the name as spelled, and are matched case-insensitively).
+
+Durability: a rollback journal (not WAL) and synchronous=FULL, so every row committed before a
+send is in the ``.sqlite`` file itself, which survives a crash of the process or the machine
+and is all that a CI cache needs to keep (in WAL mode committed rows may live only in the
+``-wal`` file beside it).
 
 Row life cycle (``state``):
 
@@ -37,6 +42,7 @@ from types import TracebackType
 
 from smsync.broadcast.errors import BroadcastError
 from smsync.gateway.models import DeliveryState
+from smsync.gateway.names import group_key
 
 PENDING = "pending"
 FAILED = "failed"
@@ -83,8 +89,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def group_key(group: str) -> str:
-    return f"group:{group}"
+GROUP_ROW_PREFIX = "group:"
+
+
+def group_row_key(group: str) -> str:
+    """The ``number`` of a group send's row: one identity per gateway group."""
+    return GROUP_ROW_PREFIX + group_key(group)
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,24 @@ class LedgerRow:
 _COLUMNS = ", ".join(LedgerRow.__dataclass_fields__)
 
 
+def _conclusiveness(row: LedgerRow) -> int:
+    """Sent beats unknown beats failed: what was sent must never be sent again."""
+    return 2 if row.accepted else 1 if row.state == PENDING else 0
+
+
+def _check_ledger_path(path: Path) -> None:
+    """A ledger is a regular file (or not there yet) in a directory: SQLite on a directory,
+    a device or a FIFO fails late, hangs, or loses every row (/dev/null)."""
+    if path.exists() and not path.is_file():
+        raise BroadcastError(f"the ledger {path} is not a regular file; `ledger:` in "
+                             "smsync.yaml must name a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BroadcastError(f"cannot create the ledger's folder {path.parent}: "
+                             f"{exc.strerror or exc}") from None
+
+
 class Ledger:
     """The ledger file; thread-safe (one connection behind a lock). Use as a context manager."""
 
@@ -127,13 +155,21 @@ class Ledger:
                                                                                   "yes")
         self.keep_bodies = keep_bodies
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _check_ledger_path(self.path)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
-                                   timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False,
+                                       isolation_level=None, timeout=30.0)
+            # DELETE (rollback journal), not WAL: see the module docstring.
+            self._db.execute("PRAGMA journal_mode=DELETE")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"SELECT {_COLUMNS} FROM sends LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise BroadcastError(
+                f"the ledger {self.path} cannot be used ({exc}): it is not a smsync ledger or it "
+                "is damaged; restore it from a backup, or move it away to start afresh (a "
+                "fresh ledger would send again every group broadcast it recorded)") from None
 
     def close(self) -> None:
         with self._lock:
@@ -179,6 +215,14 @@ class Ledger:
         with self._lock:
             cur = self._db.execute(sql, tuple(args))
             return [LedgerRow(*r) for r in cur.fetchall()]
+
+    def group_row(self, broadcast: str, group: str) -> LedgerRow | None:
+        """The row of ``broadcast``'s send to ``group``, whatever case it was spelled in when
+        recorded (the most conclusive one if case variants were recorded separately)."""
+        key = group_key(group)
+        found = [r for r in self.rows(broadcast) if r.kind == "group"
+                 and group_key(r.number.removeprefix(GROUP_ROW_PREFIX)) == key]
+        return max(found, key=_conclusiveness, default=None)
 
     def get(self, broadcast: str, number: str) -> LedgerRow | None:
         rows = self._rows(f"SELECT {_COLUMNS} FROM sends WHERE broadcast=? AND number=?",

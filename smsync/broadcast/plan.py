@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from smsync.broadcast.audience import CONTACT_FIELDS, Member, RemoteMembers, Resolver
 from smsync.broadcast.errors import BroadcastError
-from smsync.broadcast.ledger import FAILED, PENDING, Ledger, LedgerRow, group_key
+from smsync.broadcast.ledger import FAILED, PENDING, Ledger, LedgerRow
 from smsync.broadcast.render import (
     MAX_MESSAGE_CHARS,
     CompiledTemplate,
@@ -27,6 +27,7 @@ from smsync.broadcast.render import (
 )
 from smsync.gateway.encoding import SmsEncoding, count_segments
 from smsync.numbers import mask, to_national
+from smsync.safety import Finding, Rule, group_send_findings
 from smsync.spec.model import BroadcastSpec, DesiredState
 from smsync.spec.project import Project
 
@@ -45,9 +46,12 @@ def make_trxid(broadcast: str, number: str, message: str, *, channel: str = "sms
                attempt: int = 0) -> str:
     """The deterministic client trxid of one per-contact send: ``sm`` + 48 hex digits.
 
-    Derived from (broadcast name, E.164 number, rendered message). The SMS fallback of a
-    WhatsApp send and a retry after a definite gateway refusal (``attempt`` > 0) get their own
-    ids, so the gateway's deduplication cannot answer them with the earlier attempt's body.
+    Derived from (broadcast name, E.164 number, rendered message) only, so the same message to
+    the same recipient gets the same trxid on every attempt and on every machine, with or
+    without a ledger: a retry after a refusal (1708) and a run whose ledger was lost are both
+    deduplicated by the gateway. The SMS fallback of a WhatsApp send is another message and gets
+    its own id. ``attempt`` > 0 only when the user explicitly asks to resend (``resend_unknown``)
+    because a gateway answers a repeated trxid with its first error.
     """
     parts = [broadcast, number, message]
     if channel != "sms":
@@ -76,7 +80,7 @@ class Recipient:
     trxid: str | None  # None for group sends (SendSMSGroup has no trxid)
     state: RecipientState
     resume: bool = False  # a pending row of an interrupted run: re-sent with its own trxid
-    attempt: int = 0
+    attempt: int = 0  # > 0: an explicit resend with a new trxid (resend_unknown)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -118,9 +122,21 @@ class BroadcastPlan:
     recipients: list[Recipient] = field(default_factory=list)
     totals: Totals = field(default_factory=Totals)
     encoding: dict[str, int] = field(default_factory=dict)  # recipients to send by encoding
-    unsafe: bool = False
-    reasons: list[str] = field(default_factory=list)  # why unsafe
+    findings: list[Finding] = field(default_factory=list)  # safety rules it breaks
     warnings: list[str] = field(default_factory=list)  # worth showing, not blocking
+    #: group sends: member rows whose number cannot be read (never checked against suppression)
+    unreadable: int = 0
+
+    @property
+    def unsafe(self) -> bool:
+        return bool(self.findings)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [f.message for f in self.findings]
+
+    def finding(self, rule: Rule, message: str) -> None:
+        self.findings.append(Finding(rule, message, self.name))
 
     @property
     def samples(self) -> list[Recipient]:
@@ -146,7 +162,9 @@ class BroadcastPlan:
             "due": self.due,
             "unsafe": self.unsafe,
             "reasons": list(self.reasons),
+            "findings": [f.to_json() for f in self.findings],
             "warnings": list(self.warnings),
+            "unreadable": self.unreadable,
             "limits": asdict(self.limits),
             "totals": asdict(self.totals),
             "encoding": dict(self.encoding),
@@ -168,8 +186,8 @@ class BroadcastPlan:
             limits=Limits(**data["limits"]),
             recipients=[Recipient.from_json(r) for r in data.get("recipients", [])],
             totals=Totals(**data["totals"]), encoding=dict(data.get("encoding", {})),
-            unsafe=bool(data.get("unsafe")), reasons=list(data.get("reasons", [])),
-            warnings=list(data.get("warnings", [])),
+            findings=[Finding.from_json(f) for f in data.get("findings", [])],
+            warnings=list(data.get("warnings", [])), unreadable=int(data.get("unreadable", 0)),
         )
 
 
@@ -185,14 +203,17 @@ def plan_broadcasts(
     remote_members: RemoteMembers | None = None,
     suppression: frozenset[str] | None = None,
     live_groups: frozenset[str] = frozenset(),
+    resend_unknown: bool = False,
 ) -> list[BroadcastPlan]:
     """One BroadcastPlan per broadcast of ``desired``, in spec order.
 
     Recipients come from ``desired`` (the phonebook as it will be after apply); only a group
     the spec does not declare is read through ``remote_members(group)``, and so is a group send
     to a group in ``live_groups`` (declared, but not applied by this run). ``suppression`` (E.164
-    numbers) defaults to the project's suppression file. Raises BroadcastError (or SpecErrors
-    for an unreadable suppression file) before anything could be sent.
+    numbers) defaults to the project's suppression file. ``resend_unknown``: messages whose
+    earlier outcome is unknown or failed get a new trxid (the user checked they did not go
+    out). Raises BroadcastError (or SpecErrors for an unreadable suppression file) before
+    anything could be sent.
     """
     if suppression is None:
         from smsync.spec.loader import load_suppression  # the spec layer reads that file
@@ -207,7 +228,7 @@ def plan_broadcasts(
     for b in desired.broadcasts:
         before = len(resolver.warnings)
         try:
-            plan = _plan_one(b, project, ledger, now, resolver, suppression)
+            plan = _plan_one(b, project, ledger, now, resolver, suppression, resend_unknown)
         except BroadcastError as exc:
             errors.append(exc)  # report every broken broadcast of the run, not just the first
             continue
@@ -228,7 +249,8 @@ def _fail(b: BroadcastSpec, message: str, recipient: str | None = None) -> Broad
 
 
 def _plan_one(b: BroadcastSpec, project: Project, ledger: Ledger, now: datetime,
-              resolver: Resolver, suppression: frozenset[str]) -> BroadcastPlan:
+              resolver: Resolver, suppression: frozenset[str],
+              resend_unknown: bool) -> BroadcastPlan:
     clash = sorted(set(b.vars) & set(CONTACT_FIELDS))
     if clash:
         raise _fail(b, f"vars {', '.join(clash)}: these names are contact fields "
@@ -249,12 +271,16 @@ def _plan_one(b: BroadcastSpec, project: Project, ledger: Ledger, now: datetime,
         group=b.audience.group, not_before=b.not_before,
         due=b.not_before is None or now >= b.not_before, limits=limits,
     )
-    members = resolver.resolve(b)
-    rows = {r.number: r for r in ledger.rows(b.name)}
     if kind == "group":
-        _plan_group(plan, b, template, members, rows, suppression)
+        assert b.audience.group is not None
+        members, plan.unreadable = resolver.group_rows(b, b.audience.group)
+        contacted = sum(1 for r in ledger.rows(b.name) if r.kind == "contact" and r.accepted)
+        _plan_group(plan, b, template, members, ledger.group_row(b.name, b.audience.group),
+                    contacted, suppression)
     else:
-        _plan_contacts(plan, b, template, members, rows, suppression)
+        rows = {r.number: r for r in ledger.rows(b.name)}
+        _plan_contacts(plan, b, template, resolver.resolve(b), rows, suppression,
+                       resend_unknown)
     _totals_and_safety(plan)
     return plan
 
@@ -291,7 +317,7 @@ def _recipient(b: BroadcastSpec, m: Member, message: str, state: RecipientState,
 
 def _plan_contacts(plan: BroadcastPlan, b: BroadcastSpec, template: CompiledTemplate,
                    members: list[Member], rows: dict[str, LedgerRow],
-                   suppression: frozenset[str]) -> None:
+                   suppression: frozenset[str], resend_unknown: bool) -> None:
     group_row = next((r for r in rows.values() if r.kind == "group"), None)
     if group_row is not None and group_row.state != FAILED:
         plan.warnings.append(
@@ -308,19 +334,25 @@ def _plan_contacts(plan: BroadcastPlan, b: BroadcastSpec, template: CompiledTemp
             plan.recipients.append(_recipient(b, m, message, state, None))
         elif row is not None and row.accepted:
             plan.recipients.append(_recipient(b, m, message, "sent", row.trxid))
-        elif row is not None and row.state == PENDING:
+        elif row is not None and row.state == PENDING and not resend_unknown:
             # Outcome unknown: sent again with the SAME trxid (the gateway deduplicates).
             plan.recipients.append(_recipient(b, m, message, "to_send", row.trxid, resume=True,
                                               attempt=row.attempt))
         else:
-            attempt = row.attempt + 1 if row is not None else 0
+            # Never sent, refused, or (explicitly) to be resent: the trxid is derived, not
+            # remembered, so a lost ledger cannot turn a retry into a second message.
+            attempt = row.attempt if row is not None else 0
+            if row is not None and resend_unknown:
+                attempt += 1
             trxid = make_trxid(b.name, m.number, message, attempt=attempt)
             plan.recipients.append(_recipient(b, m, message, "to_send", trxid, attempt=attempt))
 
 
 def _plan_group(plan: BroadcastPlan, b: BroadcastSpec, template: CompiledTemplate,
-                members: list[Member], rows: dict[str, LedgerRow],
+                members: list[Member], row: LedgerRow | None, contacted: int,
                 suppression: frozenset[str]) -> None:
+    """One recipient per member ROW: the gateway messages each row of the group, so a number
+    listed twice is messaged twice and counted twice."""
     message = _render_for(b, template, dict(b.vars), None)
     if len(message) > MAX_GROUP_MESSAGE_CHARS:
         raise _fail(b, f"a group send (SendSMSGroup) takes at most {MAX_GROUP_MESSAGE_CHARS} "
@@ -330,7 +362,6 @@ def _plan_group(plan: BroadcastPlan, b: BroadcastSpec, template: CompiledTemplat
         plan.warnings.append(
             "the message is not GSM-7 text; SendSMSGroup has no unicode type in the gateway "
             "reference, so phones may show it garbled (audience.contacts sends it as unicode)")
-    row = rows.get(group_key(b.audience.group or ""))
     if row is not None and row.accepted:
         state: RecipientState = "sent"
     elif row is not None and row.state == PENDING:
@@ -341,21 +372,16 @@ def _plan_group(plan: BroadcastPlan, b: BroadcastSpec, template: CompiledTemplat
             "the gateway, then resend explicitly (resend_unknown) if it did not go out")
     else:
         state = "to_send"
-    suppressed = [m for m in members if m.number in suppression]
     for m in members:
         plan.recipients.append(_recipient(
             b, m, message, "suppressed" if m.number in suppression else state, None))
-    if suppressed and state == "to_send":
-        shown = ", ".join(masked(m.number) for m in suppressed[:5])
-        more = f" and {len(suppressed) - 5} more" if len(suppressed) > 5 else ""
-        plan.reasons.append(
-            f"group '{plan.group}' has {len(suppressed)} suppressed member(s) ({shown}{more}); "
-            "a group send reaches every member, so it cannot skip them: use audience.contacts "
-            "with groups: [...] instead")
-    contacted = [r for r in rows.values() if r.kind == "contact" and r.accepted]
-    if contacted and state == "to_send":
-        plan.reasons.append(
-            f"{len(contacted)} recipient(s) already got this broadcast by per-contact sends; "
+    if state != "to_send":
+        return
+    plan.findings.extend(group_send_findings(plan, plan.unreadable))
+    if contacted:
+        plan.finding(
+            Rule.ALREADY_CONTACTED,
+            f"{contacted} recipient(s) already got this broadcast by per-contact sends; "
             "a group send would message them again")
 
 
@@ -375,17 +401,19 @@ def _totals_and_safety(plan: BroadcastPlan) -> None:
     lim = plan.limits
     reached = t.recipients - t.suppressed
     if reached > lim.max_recipients:
-        plan.reasons.append(f"{reached} recipients, over max_recipients {lim.max_recipients}")
+        plan.finding(Rule.MAX_RECIPIENTS,
+                     f"{reached} recipients, over max_recipients {lim.max_recipients}")
     if plan.channel == "sms" or plan.fallback == "sms":
         worst = max(sending, key=lambda r: r.sms_segments, default=None)
         if worst is not None and worst.sms_segments > lim.max_segments_per_message:
             over = sum(1 for r in sending if r.sms_segments > lim.max_segments_per_message)
             what = "SMS fallback of the message" if plan.channel == "whatsapp" else "message"
-            plan.reasons.append(
+            plan.finding(
+                Rule.MAX_SEGMENTS_PER_MESSAGE,
                 f"the {what} to {masked(worst.number)} is {worst.sms_segments} SMS segments, "
                 f"over max_segments_per_message {lim.max_segments_per_message} "
                 f"({over} message(s) over)")
     if t.segments > lim.max_total_segments:
-        plan.reasons.append(
+        plan.finding(
+            Rule.MAX_TOTAL_SEGMENTS,
             f"{t.segments} segments in total, over max_total_segments {lim.max_total_segments}")
-    plan.unsafe = bool(plan.reasons)

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from filelock import FileLock, Timeout
 
 from smsync.broadcast.errors import BroadcastError
-from smsync.broadcast.ledger import PENDING, Ledger, group_key
+from smsync.broadcast.ledger import PENDING, Ledger, group_row_key
 from smsync.broadcast.plan import BroadcastPlan, Recipient, make_trxid, masked
 from smsync.gateway.client import Client
 from smsync.gateway.errors import (
@@ -36,11 +36,34 @@ from smsync.gateway.errors import (
     TransportError,
     WhatsAppNotActive,
 )
-from smsync.gateway.models import SendResult
+from smsync.gateway.models import Contact, SendResult
+from smsync.numbers import try_normalize
 from smsync.ratelimit import RateLimiter
+from smsync.safety import UnsafePlan, check_group_rows, raise_if_unsafe
 
 Outcome = Literal["sent", "fallback", "already_sent", "failed", "unknown", "not_attempted"]
 FALLBACK_CHANNEL = "fallback-sms"
+#: Why a group send must not go out now (None: it may), judged right before sending.
+GroupCheck = Callable[[BroadcastPlan], str | None]
+
+
+def group_check(members: Callable[[str], list[Contact]], suppression: frozenset[str],
+                region: str) -> GroupCheck:
+    """The check every group send passes right before SendSMSGroup: the group's rows as the
+    gateway holds them now (``members(group)``) must be exactly the rows the plan counted, none
+    suppressed and none unreadable — SendSMSGroup messages whoever is in the group then."""
+
+    def check(plan: BroadcastPlan) -> str | None:
+        group = plan.group or ""
+        try:
+            rows = members(group)
+        except GatewayError as e:
+            return f"the members of group '{group}' could not be read to check them ({e})"
+        numbers = [try_normalize(c.mobile, region) for c in rows]
+        return check_group_rows(group, numbers, [r.number for r in plan.recipients],
+                                suppression)
+
+    return check
 
 
 @dataclass(frozen=True)
@@ -119,6 +142,7 @@ def send_broadcasts(
     resend_unknown: bool = False,
     now: datetime | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    check_group: GroupCheck | None = None,
 ) -> SendReport:
     """Send every due plan's ``to_send`` recipients; a SendReport of what happened.
 
@@ -126,19 +150,21 @@ def send_broadcasts(
     Suppressed recipients are never sent to, whatever the options. ``rate`` caps requests per
     second; ``concurrency`` bounds parallel requests. ``on_progress`` is called once per
     recipient (serialised, from worker threads). A 1708 (insufficient credit) stops the run
-    cleanly: in-flight sends finish, nothing new starts, ``stopped_reason`` says how far it got.
+    cleanly: in-flight sends finish, nothing new starts, ``stopped_reason`` says how far it got
+    and how many messages of every broadcast were not attempted. A group send goes out only
+    after ``check_group`` (see :func:`group_check`) passed; without one it is not sent.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     if rate is not None and rate <= 0:
         raise ValueError("rate must be positive")
-    unsafe = [p for p in plans if p.unsafe]
-    if unsafe and not force:
-        lines = [f"{p.where}: broadcast '{p.name}': {why}" for p in unsafe for why in p.reasons]
-        raise BroadcastError("refusing unsafe broadcast(s) (use --force to send anyway):\n"
-                             + "\n".join(lines))
+    try:
+        raise_if_unsafe([f for p in plans for f in p.findings], force=force)
+    except UnsafePlan as exc:
+        raise BroadcastError(str(exc)) from None
     now = now or datetime.now(UTC)
-    run = _Run(client, ledger, concurrency, RateLimiter(rate), resend_unknown, on_progress)
+    run = _Run(client, ledger, concurrency, RateLimiter(rate), resend_unknown, on_progress,
+               check_group)
     report = SendReport()
     with _LedgerLock(ledger):
         for plan in plans:
@@ -158,6 +184,11 @@ def send_broadcasts(
                 run.send_contacts(plan, result)
             if result.stopped_reason:
                 report.stopped_reason = result.stopped_reason
+    if report.stopped_reason:
+        missed = sum(r.not_attempted for r in report.results) + sum(
+            1 for r in report.results for f in r.failed if f.code == InsufficientCredit.code)
+        report.stopped_reason += (f"; {missed} message(s) not sent in all broadcasts "
+                                  "(run apply again to continue)")
     return report
 
 
@@ -191,6 +222,7 @@ class _Run:
     limiter: RateLimiter
     resend_unknown: bool
     on_progress: Callable[[Progress], None] | None
+    check_group: GroupCheck | None
     stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -216,16 +248,11 @@ class _Run:
         members = [r for r in plan.recipients if r.state != "suppressed"]
         message = plan.group_message
         group = plan.group or ""
-        if plan.totals.suppressed:
-            # Never, not even with force: SendSMSGroup would reach the suppressed members.
-            result.skipped_reason = (f"group '{group}' has suppressed members; a group send "
-                                     "cannot skip them")
-            return
         if not members or message is None:
             result.skipped_reason = "nobody to send to"
             return
-        key = group_key(group)
-        row = self.ledger.get(plan.name, key)
+        row = self.ledger.group_row(plan.name, group)
+        key = row.number if row is not None else group_row_key(group)
         if row is not None and row.accepted:
             result.already_sent = len(members)
             return
@@ -237,6 +264,11 @@ class _Run:
             return
         if not any(r.state in ("to_send", "pending_unknown") for r in members):
             result.already_sent = len(members)
+            return
+        refusal = ("no check of the group's members right before sending was given"
+                   if self.check_group is None else self.check_group(plan))
+        if refusal:
+            result.failed.append(Failure(group, "refused", refusal))
             return
         self.ledger.record_pending(
             broadcast=plan.name, number=key, kind="group", channel="sms", trxid=None,
@@ -285,8 +317,7 @@ class _Run:
             result.stopped_reason = "stopped"
         if result.stopped_reason:
             result.stopped_reason += (f": broadcast '{plan.name}' sent {result.sent} of "
-                                      f"{len(todo)} messages; {result.not_attempted} not "
-                                      "attempted (run again to continue)")
+                                      f"{len(todo)} messages")
 
     def _one(self, plan: BroadcastPlan, result: BroadcastResult, r: Recipient, done: list[int],
              total: int) -> None:
@@ -298,10 +329,10 @@ class _Run:
         if outcome == "failed":
             with self._lock:
                 result.failed.append(Failure(to, code or "", msg))
-            if code == InsufficientCredit.code:
-                with self._lock:
-                    result.stopped_reason = "insufficient credit (1708)"
-                self.stop.set()
+        if code == InsufficientCredit.code:
+            with self._lock:
+                result.stopped_reason = "insufficient credit (1708)"
+            self.stop.set()
         self._progress(plan, result, to, outcome, code, done, total)
 
     def _deliver(self, plan: BroadcastPlan, r: Recipient) -> tuple[Outcome, str | None, str]:
@@ -310,22 +341,24 @@ class _Run:
         row = self.ledger.get(name, r.number)
         if row is not None and row.accepted:
             return "already_sent", None, ""
-        if row is not None and row.state == PENDING and row.trxid:
+        # trxids the gateway may have seen already: an error it answers to one of them may be
+        # the replay of an earlier attempt's answer, so it proves nothing (outcome unknown).
+        seen = {row.trxid} if row is not None and row.trxid else set()
+        if r.resume and row is not None and row.state == PENDING and row.trxid:
             # Interrupted before: same channel, same trxid (the gateway deduplicates).
             channel, trxid, attempt = row.channel, row.trxid, row.attempt
             fallback_from = row.fallback_from
         else:
-            attempt = row.attempt + 1 if row is not None else 0
-            channel, fallback_from = plan.channel, None
-            trxid = make_trxid(name, r.number, r.message, attempt=attempt)
+            attempt, channel, fallback_from = r.attempt, plan.channel, None
+            trxid = r.trxid or make_trxid(name, r.number, r.message, attempt=attempt)
             self._pending(plan, r, channel, trxid, attempt, None)
-        outcome, code, msg = self._attempt(plan, r, channel, trxid)
+        outcome, code, msg = self._attempt(plan, r, channel, trxid, trxid in seen)
         if (code == "1751" and channel == "whatsapp" and plan.fallback == "sms"
                 and fallback_from is None):
             fb_trxid = make_trxid(name, r.number, r.message, channel=FALLBACK_CHANNEL,
                                   attempt=attempt)
             self._pending(plan, r, "sms", fb_trxid, attempt, "whatsapp")
-            outcome, code, msg = self._attempt(plan, r, "sms", fb_trxid)
+            outcome, code, msg = self._attempt(plan, r, "sms", fb_trxid, fb_trxid in seen)
             if outcome == "sent":
                 outcome = "fallback"
         elif outcome == "sent" and fallback_from is not None:
@@ -339,8 +372,8 @@ class _Run:
             attempt=attempt, body=r.message,
             segments=1 if channel == "whatsapp" else r.sms_segments, fallback_from=fallback_from)
 
-    def _attempt(self, plan: BroadcastPlan, r: Recipient, channel: str,
-                 trxid: str) -> tuple[Outcome, str | None, str]:
+    def _attempt(self, plan: BroadcastPlan, r: Recipient, channel: str, trxid: str,
+                 repeated: bool) -> tuple[Outcome, str | None, str]:
         self.limiter.wait()
         try:
             res: SendResult
@@ -349,6 +382,7 @@ class _Run:
             else:
                 res = self.client.send_sms(r.mobile, r.message, trxid=trxid)
         except WhatsAppNotActive as e:
+            # (whether first-hand or replayed, 1751 means the WhatsApp message never left)
             if plan.fallback != "sms":
                 self.ledger.record_failed(plan.name, r.number, e.code)
             return "failed", e.code, str(e)
@@ -356,6 +390,12 @@ class _Run:
             # Maybe sent: the row stays pending and the next run repeats the same trxid.
             return "unknown", _code(e), str(e)
         except GatewayError as e:
+            if repeated:
+                # A gateway that remembers failed trxids answers the first attempt's error
+                # again, whatever happened since: the row stays pending (outcome unknown).
+                return "unknown", e.code, (
+                    f"{e} (answered to a trxid already used: outcome unknown; if the recipient "
+                    "did not get it, resend with --resend-unknown)")
             self.ledger.record_failed(plan.name, r.number, e.code)
             return "failed", e.code, str(e)
         self.ledger.record_sent(plan.name, r.number, res.msgid)

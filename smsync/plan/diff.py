@@ -23,7 +23,8 @@ import phonenumbers
 
 from smsync import numbers
 from smsync.gateway.models import Contact
-from smsync.plan.fetch import RemoteState, group_key
+from smsync.gateway.names import group_key
+from smsync.plan.fetch import RemoteState
 from smsync.plan.model import Action, Duplicate, FieldChange, Op, Record
 from smsync.spec.model import ContactSpec, GroupSpec
 
@@ -226,6 +227,7 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
                             id=c.id,
                             before=remote_record(c, region, spec.mobile),
                             reason=f"duplicate of #{keep.id}",
+                            duplicate_of=keep.id,
                             # the protected contact is the row kept; only a protected
                             # group keeps its duplicate rows too
                             protected=g.protect,

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 from smsync.gateway.client import Client
 from smsync.gateway.errors import DataNotFound, InvalidPhonebookId, SmsyncError
 from smsync.gateway.models import Contact, Group, Page
+from smsync.gateway.names import group_key as group_key  # (re-exported for the importer)
 from smsync.plan.model import ReadStats
 
 DEFAULT_PAGE_SIZE = 100
@@ -48,11 +49,6 @@ R = TypeVar("R", Contact, Group)
 
 class ListingShifted(SmsyncError):
     """The remote listing kept changing while it was read."""
-
-
-def group_key(name: str) -> str:
-    """Group names match case-insensitively on the gateway (SQL Server's default collation)."""
-    return name.casefold()
 
 
 NumberKey = Callable[[str], str]

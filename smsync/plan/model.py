@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from smsync.broadcast.plan import BroadcastPlan
+from smsync.safety import Finding, findings
 
 PLAN_FORMAT_VERSION = 1
 
@@ -93,6 +94,7 @@ class Action:
     changes: list[FieldChange] = field(default_factory=list)
     reason: str = ""
     protected: bool = False  # a delete of something declared `protect: true`: apply refuses
+    duplicate_of: int | None = None  # a delete of a duplicate row: the id of the row kept
     # For groups: the group name before/after (rename) lives in changes; `group` is the new name.
 
     def to_json(self) -> dict[str, Any]:
@@ -111,6 +113,7 @@ class Action:
             changes=[FieldChange(**c) for c in data.get("changes", [])],
             reason=data.get("reason", ""),
             protected=bool(data.get("protected", False)),
+            duplicate_of=data.get("duplicate_of"),
         )
 
 
@@ -148,12 +151,70 @@ class ReadStats:
 
 @dataclass
 class Safety:
-    unsafe: bool = False
-    reasons: list[str] = field(default_factory=list)
+    """The phonebook's side of :mod:`smsync.safety`: the counts its rules judged, and what
+    they found."""
+
+    findings: list[Finding] = field(default_factory=list)
     protected_deletes: int = 0
     existing_managed: int = 0
     deletes: int = 0
     updates: int = 0
+
+    @property
+    def unsafe(self) -> bool:
+        return bool(self.findings)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [f.message for f in self.findings]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "unsafe": self.unsafe,
+            "reasons": self.reasons,
+            "findings": [f.to_json() for f in self.findings],
+            "protected_deletes": self.protected_deletes,
+            "existing_managed": self.existing_managed,
+            "deletes": self.deletes,
+            "updates": self.updates,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Safety:
+        return cls(
+            findings=[Finding.from_json(f) for f in data.get("findings", [])],
+            protected_deletes=int(data.get("protected_deletes", 0)),
+            existing_managed=int(data.get("existing_managed", 0)),
+            deletes=int(data.get("deletes", 0)),
+            updates=int(data.get("updates", 0)),
+        )
+
+
+@dataclass
+class CreditCheck:
+    """The account's balance against what the plan's due sends cost (in segments)."""
+
+    needed: int = 0
+    balance: str | None = None  # as the gateway answered; None: not asked, or unknown
+    unknown: str = ""  # why the balance is unknown (the gateway did not answer it)
+    findings: list[Finding] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "needed": self.needed,
+            "balance": self.balance,
+            "unknown": self.unknown,
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CreditCheck:
+        return cls(
+            needed=int(data.get("needed", 0)),
+            balance=data.get("balance"),
+            unknown=str(data.get("unknown", "")),
+            findings=[Finding.from_json(f) for f in data.get("findings", [])],
+        )
 
 
 @dataclass
@@ -170,6 +231,9 @@ class Plan:
     version: int = PLAN_FORMAT_VERSION
     #: broadcasts planned alongside the phonebook changes (sent after them by apply)
     broadcasts: list[BroadcastPlan] = field(default_factory=list)
+    credit: CreditCheck = field(default_factory=CreditCheck)
+    #: planned to resend messages whose outcome is unknown (new trxids): see plan_broadcasts
+    resend_unknown: bool = False
 
     @property
     def sends(self) -> int:
@@ -184,7 +248,7 @@ class Plan:
 
     @property
     def unsafe(self) -> bool:
-        return self.safety.unsafe or any(b.unsafe for b in self.broadcasts)
+        return bool(findings(self))
 
     def counts(self) -> dict[str, int]:
         out = {op.value: 0 for op in Op}
@@ -201,11 +265,13 @@ class Plan:
             "fingerprint": self.fingerprint,
             "scope": self.scope,
             "read": asdict(self.read),
-            "safety": asdict(self.safety),
+            "safety": self.safety.to_json(),
             "summary": self.counts(),
             "duplicates": [asdict(d) for d in self.duplicates],
             "actions": [a.to_json() for a in self.actions],
             "broadcasts": [b.to_json() for b in self.broadcasts],
+            "credit": self.credit.to_json(),
+            "resend_unknown": self.resend_unknown,
         }
 
     @classmethod
@@ -223,8 +289,10 @@ class Plan:
             fingerprint=data["fingerprint"],
             scope=data.get("scope", {}),
             read=ReadStats(**data["read"]),
-            safety=Safety(**data["safety"]),
+            safety=Safety.from_json(data["safety"]),
             duplicates=[Duplicate(**d) for d in data.get("duplicates", [])],
             actions=[Action.from_json(a) for a in data["actions"]],
             broadcasts=[BroadcastPlan.from_json(b) for b in data.get("broadcasts", [])],
+            credit=CreditCheck.from_json(data.get("credit", {})),
+            resend_unknown=bool(data.get("resend_unknown", False)),
         )

@@ -6,33 +6,24 @@ import fnmatch
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
 
 from smsync.gateway.client import Client
 from smsync.gateway.errors import DataNotFound, InvalidPhonebookId, SmsyncError
 from smsync.gateway.models import Contact
+from smsync.gateway.names import group_key
 from smsync.plan.diff import DiffResult, diff, number_key, number_keys
 from smsync.plan.fetch import (
     ListingShifted,
     RemoteState,
     fetch_details,
     find_elsewhere,
-    group_key,
     read_remote,
 )
 from smsync.plan.model import Op, Plan, Safety
+from smsync.safety import ShareLimits, phonebook_findings
 from smsync.spec.model import GroupSpec
 
 MAX_DETAIL_ROUNDS = 4
-
-
-class SafetySettings(Protocol):
-    @property
-    def max_delete_share(self) -> float: ...
-    @property
-    def max_update_share(self) -> float: ...
-    @property
-    def min_existing(self) -> int: ...
 
 
 @dataclass
@@ -45,8 +36,8 @@ class PlanOptions:
 
 
 def _matches(name: str, patterns: list[str]) -> bool:
-    folded = name.casefold()
-    return any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns)
+    folded = group_key(name)
+    return any(fnmatch.fnmatchcase(folded, group_key(p)) for p in patterns)
 
 
 def select_groups(
@@ -57,8 +48,8 @@ def select_groups(
     return [g for g in selected if not _matches(g.name, excludes)]
 
 
-def assess_safety(result: DiffResult, settings: SafetySettings) -> Safety:
-    """octoDNS-style guard: refuse plans that delete or update too much of what exists."""
+def assess_safety(result: DiffResult, limits: ShareLimits) -> Safety:
+    """The phonebook's counts, judged by :mod:`smsync.safety`."""
     deletes = sum(1 for a in result.actions if a.op is Op.DELETE_CONTACT)
     # a move in from a declared group outside the plan changes no managed contact: like an add
     updates = sum(
@@ -66,32 +57,18 @@ def assess_safety(result: DiffResult, settings: SafetySettings) -> Safety:
         for a in result.actions
         if a.op in (Op.EDIT_CONTACT, Op.MOVE_CONTACT) and a.id not in result.moved_from_elsewhere
     )
-    protected = [a for a in result.actions if a.protected]
+    protected = sum(1 for a in result.actions if a.protected)
     existing = result.existing_managed
-    safety = Safety(
+    return Safety(
+        findings=phonebook_findings(
+            deletes=deletes, updates=updates, protected=protected, existing=existing,
+            limits=limits,
+        ),
         existing_managed=existing,
         deletes=deletes,
         updates=updates,
-        protected_deletes=len(protected),
+        protected_deletes=protected,
     )
-    if protected:
-        safety.unsafe = True
-        safety.reasons.append(
-            f"{len(protected)} delete(s) of protected groups or contacts: refused even with "
-            "--force until the spec drops `protect: true`"
-        )
-    if existing >= settings.min_existing and existing > 0:
-        for what, count, limit in (
-            ("delete", deletes, settings.max_delete_share),
-            ("update", updates, settings.max_update_share),
-        ):
-            if count / existing > limit:
-                safety.unsafe = True
-                safety.reasons.append(
-                    f"would {what} {count} of {existing} existing managed contacts "
-                    f"({count / existing:.0%} > {limit:.0%}): apply needs --force"
-                )
-    return safety
 
 
 def make_plan(
@@ -99,7 +76,7 @@ def make_plan(
     groups: list[GroupSpec],
     *,
     region: str,
-    safety: SafetySettings,
+    safety: ShareLimits,
     options: PlanOptions | None = None,
     endpoint: str = "",
     username: str = "",
@@ -225,17 +202,3 @@ def _get_rows(client: Client, ids: list[int], concurrency: int) -> list[Contact]
         raise ListingShifted(
             f"a contact disappeared while the phonebook was read ({exc}); run plan again"
         ) from None
-
-
-def read_fingerprint(client: Client, plan: Plan, *, concurrency: int = 4) -> str:
-    """Read the remote again exactly as ``plan`` did and return its fingerprint."""
-    remote = read_remote(
-        client,
-        plan.scope.get("groups", []),
-        page_size=plan.read.page_size if plan.read.page_size_trusted else None,
-        concurrency=concurrency,
-        strategy=plan.read.strategy if plan.read.strategy != "none" else None,
-    )
-    remote.elsewhere = _get_rows(client, plan.read.elsewhere_ids, concurrency)
-    fetch_details(client, remote, set(plan.read.detail_ids), concurrency=concurrency)
-    return remote.fingerprint()

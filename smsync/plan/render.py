@@ -238,7 +238,7 @@ def render_text(plan: Plan, style: Style) -> str:
             add(f"  warning: {w}")
         add("")
     add(summary_line(plan))
-    for line in _safety_lines(plan, bullet="! "):
+    for line in [*credit_lines(plan), *_safety_lines(plan, bullet="! ")]:
         add(line)
     # Every line is escaped here, at the edge, so no value can be missed; colour comes after,
     # being the one control sequence that is ours.
@@ -250,6 +250,17 @@ def _paint(text: str, symbol: str, style: Style) -> str:
     return click.style(text, fg=colour) if style.color and colour else text
 
 
+def credit_lines(plan: Plan) -> list[str]:
+    """The account's balance next to what the due sends cost (when there are sends)."""
+    c = plan.credit
+    if not c.needed:
+        return []
+    if c.balance is None:
+        return [f"Credit: balance unknown ({c.unknown}); the sends need {c.needed} segments."]
+    short = " (not enough)" if c.findings else ""
+    return [f"Credit: balance {c.balance}{short}; the sends need {c.needed} segments."]
+
+
 def _safety_lines(plan: Plan, bullet: str) -> list[str]:
     out: list[str] = []
     if plan.safety.unsafe:
@@ -257,6 +268,7 @@ def _safety_lines(plan: Plan, bullet: str) -> list[str]:
     for b in plan.broadcasts:
         if b.unsafe:
             out.extend(f"{bullet}UNSAFE: broadcast {b.name}: {reason}" for reason in b.reasons)
+    out.extend(f"{bullet}UNSAFE: {f.message}" for f in plan.credit.findings)
     return out
 
 
@@ -273,7 +285,7 @@ def md_inline(text: str) -> str:
 def render_markdown(plan: Plan, style: Style) -> str:
     # Values outside the ```diff block go through md_inline; inside it nothing is Markdown,
     # and no value can close it: a fence must start its line, and values never do.
-    lines = ["### smsync plan", "", summary_line(plan), ""]
+    lines = ["### smsync plan", "", summary_line(plan), *credit_lines(plan), ""]
     unsafe = _safety_lines(plan, bullet="")
     lines.extend(f"> **Unsafe:** {md_inline(line.removeprefix('UNSAFE: '))}" for line in unsafe)
     if unsafe:

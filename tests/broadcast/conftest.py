@@ -12,10 +12,13 @@ import pytest
 import yaml
 
 from smsync.broadcast import BroadcastPlan, Ledger, plan_broadcasts
+from smsync.broadcast.send import GroupCheck, group_check
 from smsync.gateway import Client
 from smsync.gateway.models import Contact
 from smsync.sandbox import SandboxServer
+from smsync.plan.fetch import list_group
 from smsync.spec import load_desired_state, load_project
+from smsync.spec.loader import load_suppression
 from smsync.spec.model import DesiredState
 from smsync.spec.project import Project
 
@@ -108,6 +111,14 @@ def seed_group(srv: SandboxServer, name: str, members: list[dict[str, Any]]) -> 
     """What apply would have done: the group and its members on the gateway."""
     for m in members:
         srv.store.add_contact(USERNAME, name=m["name"], mobile=m["mobile"], group=name)
+
+
+def checked(client: Client, bproject: BProject) -> GroupCheck:
+    """What apply gives send_broadcasts: a group send's rows, read from the gateway right
+    before the send, checked against the plan and the project's suppression list."""
+    project, _ = bproject.load()
+    return group_check(lambda g: list_group(client, g), load_suppression(project),
+                       project.region)
 
 
 def messages(srv: SandboxServer) -> list[dict[str, Any]]:

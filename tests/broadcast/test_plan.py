@@ -44,7 +44,7 @@ def test_plan_json_is_stable_and_round_trips(bproject: BProject) -> None:
     data = json.loads(json.dumps(plan.to_json()))
     assert set(data) == {"name", "where", "channel", "fallback", "kind", "group", "not_before",
                          "due", "unsafe", "reasons", "warnings", "limits", "totals", "encoding",
-                         "samples", "recipients"}
+                         "samples", "recipients", "findings", "unreadable"}
     assert data["where"].endswith("broadcasts.yaml:2:7")
     assert data["due"] is False and data["channel"] == "whatsapp" and data["fallback"] == "sms"
     assert len(data["samples"]) == 3 and data["samples"][0]["to"] == "0812*****000"

@@ -153,9 +153,10 @@ def test_no_broadcasts_and_saved_plan(project: Project, sandbox: Any, tmp_path: 
     applied = project.run("apply", str(out), "--project", str(project.root), "--auto-approve")
     assert applied.exit_code == 0, applied.output
     assert Counter(m["mobile"] for m in messages(sandbox)) == {gw(1): 1}
-    # the same plan file again: the ledger says it was sent
+    # the same plan file again: planning again finds it sent, so the file is stale
     again = project.run("apply", str(out), "--project", str(project.root), "--auto-approve")
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == 4, again.output
+    assert "to_send → sent" in again.output
     assert len(messages(sandbox)) == 1
 
 

@@ -172,7 +172,7 @@ def test_stale_plan_file_is_refused(project: Project, sandbox: Any, tmp_path: Pa
     assert remote_contacts(sandbox) == []
 
 
-def test_plan_file_applies_exactly_that_plan(
+def test_plan_file_is_refused_when_the_spec_changed_since(
     project: Project, sandbox: Any, tmp_path: Path
 ) -> None:
     project.write_groups(group("Office", [contact(1, "Budi")]))
@@ -180,8 +180,9 @@ def test_plan_file_applies_exactly_that_plan(
     project.plan("--out", str(out))
     project.write_groups(group("Office", [contact(1, "Budi"), contact(2, "Later")]))
     result = project.run("apply", str(out), "--project", str(project.root), "--auto-approve")
-    assert result.exit_code == 0, result.output
-    assert [c["name"] for c in remote_contacts(sandbox)] == ["Budi"]
+    assert result.exit_code == 4, result.output
+    assert "only in the plan now: actions › add_contact Office" in result.output
+    assert remote_contacts(sandbox) == []
 
 
 def test_target_and_exclude(project: Project, sandbox: Any) -> None:

@@ -1,0 +1,114 @@
+"""Group sends (SendSMSGroup) reach whoever the gateway holds in the group: the plan counts those
+rows exactly, one group identity survives case changes, and the rows are checked against the
+suppression list again right before the send."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from smsync.manager import GatewayOptions, Manager
+from smsync.plan.planner import PlanOptions
+from tests.plan.conftest import USERNAME, Project, contact, group, gw
+
+EXIT_UNSAFE = 3
+
+
+def write_group_broadcast(project: Project, audience: str, *, suppress: tuple[str, ...] = ()
+                          ) -> None:
+    folder = project.root / "broadcasts"
+    folder.mkdir(exist_ok=True)
+    (folder / "b.yaml").write_text(
+        f"kind: Broadcast\nname: libur\naudience: {{group: {audience}}}\n"
+        "template: Kantor libur besok.\n")
+    (project.root / "suppression.txt").write_text("".join(f"{n}\n" for n in suppress))
+    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"],
+                         suppression_file="suppression.txt")
+
+
+def sent_to(server: Any) -> list[str]:
+    return sorted(m["mobile"] for m in server.store.snapshot()["messages"])
+
+
+def test_case_change_of_the_group_does_not_send_a_group_broadcast_again(
+        project: Project, sandbox: Any) -> None:
+    project.write_groups(group("Office", [contact(1), contact(2)]))
+    write_group_broadcast(project, "Office")
+    assert project.apply().exit_code == 0
+    assert sent_to(sandbox) == [gw(1), gw(2)]
+
+    project.write_groups(group("OFFICE", [contact(1), contact(2)]))
+    write_group_broadcast(project, "OFFICE")
+    again = project.apply()
+
+    assert again.exit_code == 0, again.output
+    assert sent_to(sandbox) == [gw(1), gw(2)]
+
+
+def test_case_change_of_the_audience_only_does_not_send_a_group_broadcast_again(
+        project: Project, sandbox: Any) -> None:
+    project.write_groups(group("Office", [contact(1), contact(2)]))
+    write_group_broadcast(project, "Office")
+    assert project.apply().exit_code == 0
+
+    write_group_broadcast(project, "office")
+    again = project.apply()
+
+    assert again.exit_code == 0, again.output
+    assert sent_to(sandbox) == [gw(1), gw(2)]
+
+
+def test_group_send_counts_every_remote_row_including_duplicates(
+        project: Project, sandbox: Any) -> None:
+    for i in (1, 1, 2):  # the gateway messages each row: number 1 twice
+        sandbox.store.add_contact(USERNAME, f"P{i}", gw(i), "Pelanggan")
+    project.write_groups(group("Office", [contact(5)]))
+    write_group_broadcast(project, "Pelanggan")
+
+    plan = project.plan()
+
+    assert "3 recipients" in plan.output, plan.output
+    assert "3 segments" in plan.output, plan.output
+
+
+def test_group_send_with_an_unreadable_number_is_refused(
+        project: Project, sandbox: Any) -> None:
+    sandbox.store.add_contact(USERNAME, "P1", gw(1), "Pelanggan")
+    sandbox.store.add_contact(USERNAME, "Rusak", "12", "Pelanggan")
+    project.write_groups(group("Office", [contact(5)]))
+    write_group_broadcast(project, "Pelanggan")
+
+    plan = project.plan()
+    assert plan.exit_code == EXIT_UNSAFE, plan.output
+    assert "cannot be read" in plan.output
+    applied = project.apply("--force")
+
+    assert applied.exit_code == EXIT_UNSAFE, applied.output
+    assert sent_to(sandbox) == []
+
+
+def test_group_send_is_checked_against_the_gateway_rows_right_before_sending(
+        project: Project, sandbox: Any, tmp_path: Path) -> None:
+    project.write_groups(group("Office", [contact(1), contact(2)]), group("Lain", [contact(4)]))
+    assert project.apply().exit_code == 0
+    write_group_broadcast(project, "Office", suppress=("+" + gw(3),))
+    (tmp_path / "pw").write_text("demo-pass")
+    (tmp_path / "pw").chmod(0o600)
+    manager = Manager(project.root, GatewayOptions(password_file=tmp_path / "pw"))
+    project.write_groups(group("Office", [contact(1), contact(2)]),
+                         group("Lain", [contact(4), contact(5)]))
+    with manager.session() as session:
+        # Office outside --target: the send reaches its members as the gateway holds them
+        plan = session.plan(PlanOptions(targets=["Lain"]))
+        assert plan.sends == 2
+
+        def join(_: object) -> None:  # an opted-out number joins while apply runs
+            sandbox.store.add_contact(USERNAME, "Baru", gw(3), "Office")
+
+        outcome = session.apply(plan, on_done=join)
+
+    assert not outcome.ok
+    assert sent_to(sandbox) == []
+    assert outcome.broadcasts is not None
+    failure = outcome.broadcasts.results[0].failed[0]
+    assert "suppressed" in failure.message
