@@ -570,9 +570,13 @@ def _sandbox_account(ctx: click.Context, param: click.Parameter, values: tuple[s
 @click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
               help="Share of API requests that fail (see --fault-kind).")
 @click.option("--fault-kind", "fault_kinds", multiple=True,
-              type=click.Choice(["1703", "drop", "drop-after"]),
+              type=click.Choice(["1703", "drop", "drop-after", "403"]),
               help="1703: answer 1703, apply nothing; drop: close the connection, apply "
-              "nothing; drop-after: apply, then close without answering. Default: all three.")
+              "nothing; drop-after: apply, then close without answering; 403: answer HTTP 403 "
+              "Forbidden, apply nothing. Default: 1703, drop and drop-after.")
+@click.option("--fault-path", "fault_paths", multiple=True, metavar="ENDPOINT",
+              help="Inject faults only into this endpoint, e.g. sendsmsgroup (repeatable; "
+              "default: all).")
 @click.option("--seed", type=int, default=None, help="RNG seed for reproducible faults/jitter.")
 @click.option("--max-page-size", default=100, show_default=True, type=click.IntRange(1),
               help="Larger `size` values are clamped to this.")
@@ -598,12 +602,17 @@ def _sandbox_account(ctx: click.Context, param: click.Parameter, values: tuple[s
 @click.option("--birth-form", type=click.Choice(["yyyymmdd", "dmy", "iso", "slash"]),
               default="yyyymmdd", show_default=True,
               help="Birth date in records: 19450817 / 17 Aug 1945 / 1945-08-17 / 17/08/1945.")
+@click.option("--raw-fields", is_flag=True,
+              help="List stored values raw: a separator inside a value is printed as it is.")
+@click.option("--trxid-remembers-failures", is_flag=True,
+              help="A failed send (e.g. 1708) binds its trxid: repeats get the failure again.")
 def sandbox_serve_cmd(
     host: str, port: int, db_path: str, accounts: list[Any], latency_ms: int,
-    latency_jitter_ms: int, fault_rate: float, fault_kinds: tuple[str, ...], seed: int | None,
-    max_page_size: int, dlr_url: str | None, dlr_delay_ms: int, no_wa: tuple[str, ...],
-    undeliverable: tuple[str, ...], list_form: str, separator: str, send_success: str,
-    add_success: str, birth_form: str,
+    latency_jitter_ms: int, fault_rate: float, fault_kinds: tuple[str, ...],
+    fault_paths: tuple[str, ...], seed: int | None, max_page_size: int, dlr_url: str | None,
+    dlr_delay_ms: int, no_wa: tuple[str, ...], undeliverable: tuple[str, ...], list_form: str,
+    separator: str, send_success: str, add_success: str, birth_form: str, raw_fields: bool,
+    trxid_remembers_failures: bool,
 ) -> None:
     """Serve the web2sms protocol locally until Ctrl-C.
 
@@ -617,19 +626,22 @@ def sandbox_serve_cmd(
       smsync sandbox serve --fault-rate 0.1 --fault-kind drop-after --seed 1 \\
           --latency-ms 20 --latency-jitter-ms 200      # chaos
       smsync sandbox serve --list-form short --separator bytes --send-success bare
+      smsync sandbox serve --fault-rate 1 --fault-kind 403 --fault-path sendsmsgroup
     """
     from smsync.sandbox import ConfigError, SandboxConfig, StoreError
+    from smsync.sandbox.config import DEFAULT_FAULT_KINDS
     from smsync.sandbox.run import serve_until_interrupted
 
     try:
         config = SandboxConfig(
             db_path=db_path, host=host, port=port, latency_ms=latency_ms,
             latency_jitter_ms=latency_jitter_ms, fault_rate=fault_rate,
-            fault_kinds=fault_kinds or ("1703", "drop", "drop-after"), seed=seed,
+            fault_kinds=fault_kinds or DEFAULT_FAULT_KINDS, fault_paths=fault_paths, seed=seed,
             max_page_size=max_page_size, dlr_url=dlr_url, dlr_delay_ms=dlr_delay_ms,
             no_wa_prefixes=no_wa, undeliverable_prefixes=undeliverable, list_form=list_form,
             separator=separator, send_success=send_success, add_success=add_success,
-            birth_form=birth_form,
+            birth_form=birth_form, raw_fields=raw_fields,
+            trxid_remembers_failures=trxid_remembers_failures,
         )
         serve_until_interrupted(config, accounts, click.echo)
     except (ConfigError, StoreError) as exc:
