@@ -252,7 +252,8 @@ def check_same_plan(saved: Plan, now: Plan, *, limit: int = 12) -> None:
     shown = lines[:limit] + ([f"… and {len(lines) - limit} more"] if len(lines) > limit else [])
     raise StalePlan(
         "the spec or the gateway changed since this plan was made: it is not what apply "
-        "would do now; nothing was written. Differences (saved plan → plan now):\n  " + "\n  ".join(shown) + "\nRun plan again and review it.")
+        "would do now; nothing was written. Differences (saved plan → plan now):\n  "
+        + "\n  ".join(shown) + "\nRun plan again and review it.")
 
 
 def approval(plan: Plan) -> dict[str, Any]:

@@ -70,3 +70,17 @@ def test_credit_running_out_counts_every_message_not_sent(
     assert report is not None and report.stopped_reason
     assert sum(r.sent for r in report.results) == 3
     assert "7 message(s) not sent in all broadcasts" in report.stopped_reason, report
+
+
+def test_unknown_balance_is_said_and_refuses_nothing(make_sandbox: Any, make_project: Any
+                                                      ) -> None:
+    srv = make_sandbox(fault_rate=1.0, fault_kinds=("403",), fault_paths=("creditsleft",))
+    project: Project = make_project(srv)
+    project.write_groups(group("Office", [contact(1), contact(2)]))
+    write_broadcasts(project, "satu")
+
+    plan = project.plan()
+    assert plan.exit_code == 2, plan.output
+    assert "balance unknown" in plan.output, plan.output
+    assert project.apply().exit_code == 0
+    assert len(srv.store.snapshot()["messages"]) == 2

@@ -4,9 +4,11 @@ suppression list again right before the send."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
+from smsync.broadcast import Ledger
 from smsync.manager import GatewayOptions, Manager
 from smsync.plan.planner import PlanOptions
 from tests.plan.conftest import USERNAME, Project, contact, group, gw
@@ -112,3 +114,22 @@ def test_group_send_is_checked_against_the_gateway_rows_right_before_sending(
     assert outcome.broadcasts is not None
     failure = outcome.broadcasts.results[0].failed[0]
     assert "suppressed" in failure.message
+
+
+def test_group_send_refused_with_http_403_is_a_failure_with_its_reason_not_unknown(
+        make_sandbox: Any, make_project: Any) -> None:
+    srv = make_sandbox(fault_rate=1.0, fault_kinds=("403",), fault_paths=("sendsmsgroup",))
+    project: Project = make_project(srv)
+    project.write_groups(group("Office", [contact(1), contact(2)]))
+    write_group_broadcast(project, "Office")
+
+    refused = project.apply()
+
+    assert refused.exit_code == 1, refused.output
+    assert "403" in refused.output and "outcome unknown" not in refused.output
+    with Ledger(project.root / ".smsync" / "ledger.sqlite") as ledger:
+        assert [r.state for r in ledger.rows("libur")] == ["failed"]
+    srv.config = dataclasses.replace(srv.config, fault_rate=0.0)
+    again = project.apply()
+    assert again.exit_code == 0, again.output
+    assert sent_to(srv) == [gw(1), gw(2)]

@@ -84,3 +84,33 @@ def test_message_retried_after_a_refusal_is_not_sent_again_when_the_ledger_is_lo
 
     assert again.exit_code == 0, again.output
     assert messages_to(sandbox, gw(1)) == 1
+
+
+def test_repeated_trxid_answered_with_an_error_is_outcome_unknown_until_resent_explicitly(
+        make_sandbox: Any, make_project: Any) -> None:
+    # a gateway that remembers failed trxids answers a retry with the first failure again
+    srv = make_sandbox(trxid_remembers_failures=True)
+    project: Project = make_project(srv)
+    project.write_groups(group("Office", [contact(1)]))
+    assert project.apply().exit_code == 0
+    write_contacts_broadcast(project)
+    project.write_groups(group("Office", [contact(1)]), group("Lain", [contact(2)]))
+    pw = project.root / "pw"
+    pw.write_text("demo-pass")
+    pw.chmod(0o600)
+    with Manager(project.root, GatewayOptions(password_file=pw)).session() as session:
+        session.apply(session.plan(), on_done=lambda _: srv.store.set_credit(USERNAME, 0))
+    srv.store.set_credit(USERNAME, 100)
+
+    retried = project.apply()
+
+    assert retried.exit_code == 1, retried.output
+    assert "1 outcome unknown" in retried.output, retried.output
+    with Ledger(project.root / ".smsync" / "ledger.sqlite") as ledger:
+        assert [r.state for r in ledger.rows("rapat")] == ["pending"]
+    assert messages_to(srv, gw(1)) == 0
+    resent = project.apply("--resend-unknown")
+    assert resent.exit_code == 0, resent.output
+    assert messages_to(srv, gw(1)) == 1
+    assert project.apply().exit_code == 0
+    assert messages_to(srv, gw(1)) == 1

@@ -1,0 +1,45 @@
+"""Destructive writes are checked against the row behind the id, and never reach outside the
+managed groups, whatever a gateway's listing claims."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.plan.conftest import USERNAME, Project, contact, group, gw, remote_contacts
+
+FS, RS = "\u0080", "\u0081"
+
+
+def test_fake_row_in_a_garbled_listing_never_leads_to_a_write_outside_managed_groups(
+        make_sandbox: Any, make_project: Any) -> None:
+    # A gateway that prints fields raw: a value holding the record separator followed by a
+    # well-formed record fakes a row. Here it claims the id of a contact of another group.
+    srv = make_sandbox(raw_fields=True)
+    project: Project = make_project(srv)
+    project.write_groups(group("Office", [contact(1)]))
+    assert project.apply().exit_code == 0
+    victim = srv.store.add_contact(USERNAME, "Korban", gw(9), "Keluarga")
+    fake = FS.join([str(victim), "Palsu", gw(9), "Office", "", "", ""])
+    srv.store.add_contact(USERNAME, "Iseng", gw(2), "Office", desc=RS + fake)
+
+    plan = project.plan()
+    assert f"#{victim}" in plan.output  # the fake row is planned for deletion...
+    applied = project.apply("--force")
+
+    # ...but the row behind that id is in Keluarga: the delete is refused, the victim stays
+    assert applied.exit_code == 1, applied.output
+    assert "not the row the plan saw" in applied.output
+    assert [c["id"] for c in remote_contacts(srv, "Keluarga")] == [victim]
+
+
+def test_contacts_of_a_group_that_could_not_be_created_are_skipped_not_added_elsewhere(
+        make_sandbox: Any, make_project: Any) -> None:
+    srv = make_sandbox(fault_rate=1.0, fault_kinds=("1703",), fault_paths=("groupadd",))
+    project: Project = make_project(srv)
+    project.write_groups(group("Office", [contact(1), contact(2)]))
+
+    applied = project.apply()
+
+    assert applied.exit_code == 1, applied.output
+    assert "add_contact: 0 done, 0 failed, 2 skipped" in applied.output, applied.output
+    assert srv.store.snapshot()["contacts"] == []
