@@ -133,3 +133,23 @@ def test_group_send_refused_with_http_403_is_a_failure_with_its_reason_not_unkno
     again = project.apply()
     assert again.exit_code == 0, again.output
     assert sent_to(srv) == [gw(1), gw(2)]
+
+
+def test_group_send_recorded_by_an_older_version_under_another_case_is_not_repeated(
+        project: Project, sandbox: Any) -> None:
+    project.write_groups(group("Office", [contact(1), contact(2)]))
+    assert project.apply().exit_code == 0
+    write_group_broadcast(project, "OFFICE")
+    ledger_path = project.root / ".smsync" / "ledger.sqlite"
+    with Ledger(ledger_path) as ledger:  # a row as older versions wrote it: the name as spelled
+        ledger.bind_gateway(f"{USERNAME}@{sandbox.url}")
+        ledger.record_pending(broadcast="libur", number="group:Office", kind="group",
+                              channel="sms", trxid=None, attempt=0, body="Kantor libur besok.",
+                              segments=1, recipients=2)
+        ledger.record_sent("libur", "group:Office", "77")
+
+    again = project.apply()
+
+    assert again.exit_code == 0, again.output
+    assert "2 already sent" in again.output, again.output
+    assert sent_to(sandbox) == []

@@ -33,7 +33,7 @@ def seed(srv: SandboxServer) -> None:
         s.add_group(USER, g)
     s.add_contact(USER, name="Budi Santoso", mobile="081234567890", group="Kantor",
                   address="Jl. Merdeka 1, Bandung", birth=dt.date(1980, 8, 17), desc="Direktur")
-    s.add_contact(USER, name="Siti  Rahayu ", mobile="6285712345678", group="Kantor")
+    s.add_contact(USER, name="Siti  Rahayu", mobile="6285712345678", group="Kantor")
     s.add_contact(USER, name="Yes", mobile="6281398765432", group="Kantor", desc="0812")
     s.bulk_add_contacts(USER, [(f"Anggota {i:03d}", f"0812{7000000 + i:07d}", "Keluarga Besar")
                                for i in range(250)])
