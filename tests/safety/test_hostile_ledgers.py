@@ -47,7 +47,7 @@ def test_unusable_ledger_is_one_clear_error(
     else:
         ledger = "ledger.sqlite"
         (corrupt if kind == "corrupt" else truncated)(project.root / ledger)
-    broadcast_project(project, ledger if ledger.startswith("/") else ledger)
+    broadcast_project(project, ledger)
 
     args = {"plan": ["plan", str(project.root)],
             "apply": ["apply", str(project.root), "--auto-approve"],
