@@ -182,9 +182,12 @@ class Session:
             ledger.bind_gateway(gateway_identity(self.credentials), claim=not read_only)
             yield ledger
 
-    def replan(self, plan: Plan, *, concurrency: int = 4) -> Plan:
+    def replan(self, plan: Plan, *, concurrency: int = 4, resend_unknown: bool = False) -> Plan:
         """``plan`` made again, now, from the current spec and the gateway's rows: same scope,
-        same broadcasts. Raises StalePlan when that is no longer possible."""
+        same broadcasts. Raises StalePlan when that is no longer possible.
+
+        ``resend_unknown`` comes from the caller, never from ``plan``: a file that claims it
+        cannot make apply give messages of unknown outcome new trxids."""
         options = PlanOptions(
             targets=list(plan.scope.get("target", [])),
             excludes=list(plan.scope.get("exclude", [])),
@@ -196,8 +199,7 @@ class Session:
             raise StalePlan(f"the plan sends broadcast(s) {', '.join(gone)}, which the spec no "
                             "longer declares; nothing was written: run plan again")
         try:
-            return self.plan(options, broadcasts=names,
-                             resend_unknown=plan.resend_unknown)
+            return self.plan(options, broadcasts=names, resend_unknown=resend_unknown)
         except ListingShifted as exc:
             raise StalePlan(f"{exc}; nothing was written") from None
 
@@ -225,7 +227,7 @@ class Session:
             check_in_project(self.project)
         self.check_applicable(plan, force=force)
         with apply_lock(self.project.root):
-            now = self.replan(plan, concurrency=concurrency)
+            now = self.replan(plan, concurrency=concurrency, resend_unknown=resend_unknown)
             check_same_plan(plan, now)
             raise_if_unsafe(findings(now), force=force)
             return self._execute(now, force=force, concurrency=concurrency, rate=rate,
