@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from smsync import __version__
-from smsync.gateway.errors import SmsyncError
+from smsync.errors import SmsyncError
 from smsync.textsafe import escape_controls
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -150,7 +150,7 @@ def cli() -> None:
                 type=click.Path(file_okay=False, path_type=Path))
 def init_cmd(directory: Path) -> None:
     """Write a commented smsync.yaml and an example group, ready for the sandbox."""
-    from smsync.gateway.errors import SmsyncError
+    from smsync.errors import SmsyncError
     from smsync.spec.scaffold import init_project
 
     try:

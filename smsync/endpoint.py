@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
-from smsync.gateway.errors import SmsyncError
 
 SANDBOX_SCHEME = "sandbox://"
 #: Credit given to an account the embedded sandbox creates for itself.

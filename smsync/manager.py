@@ -25,8 +25,8 @@ from smsync.apply.executor import ApplyResult, Outcome
 from smsync.broadcast import Ledger, Progress, SendReport, plan_broadcasts, send_broadcasts
 from smsync.broadcast.send import group_check
 from smsync.endpoint import open_client
+from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
-from smsync.gateway.errors import SmsyncError
 from smsync.gateway.models import Contact
 from smsync.gateway.names import group_key
 from smsync.plan.fetch import ListingShifted, list_group

@@ -13,7 +13,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from smsync.gateway.errors import SmsyncError
+from smsync.errors import SmsyncError
 
 
 class OutFileError(SmsyncError):

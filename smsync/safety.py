@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from smsync.gateway.errors import SmsyncError
+from smsync.errors import SmsyncError
 from smsync.gateway.names import group_key
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from smsync.apply.executor import ApplyResult, Executor, Outcome
-from smsync.gateway.errors import SmsyncError
+from smsync.errors import SmsyncError
 from smsync.plan.model import Plan
 from smsync.safety import Refused, StalePlan, UnsafePlan, findings, raise_if_unsafe
 

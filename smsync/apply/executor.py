@@ -32,6 +32,7 @@ from datetime import date
 from typing import TypeVar
 
 from smsync import numbers
+from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
 from smsync.gateway.errors import (
     DataNotFound,
@@ -41,7 +42,6 @@ from smsync.gateway.errors import (
     InvalidGroupId,
     InvalidGroupName,
     InvalidPhonebookId,
-    SmsyncError,
     TransportError,
 )
 from smsync.gateway.models import Contact, Group

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smsync.gateway.errors import SmsyncError
+from smsync.errors import SmsyncError
 
 
 class BroadcastError(SmsyncError):

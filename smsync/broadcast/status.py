@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from smsync.broadcast.ledger import Ledger, LedgerRow
+from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
-from smsync.gateway.errors import SmsyncError
 from smsync.gateway.models import DeliveryState
 
 #: Order in which states are shown.

@@ -1,5 +1,6 @@
 """The web2sms gateway client: the only part of smsync that knows the wire protocol."""
 
+from smsync.errors import SmsyncError
 from smsync.gateway.auth import AUTH_FORMULAS, Credentials, compute_auth
 from smsync.gateway.client import Client
 from smsync.gateway.dlr import parse_delivery_report
@@ -36,7 +37,6 @@ from smsync.gateway.errors import (
     ProcessFailed,
     ProtocolError,
     ResponseTooLarge,
-    SmsyncError,
     TransportError,
     UnableToProcess,
     UnsafeValue,

@@ -6,9 +6,7 @@ API method, e.g. ``phbkAdd``), the code and what it means.
 
 from __future__ import annotations
 
-
-class SmsyncError(Exception):
-    """Base of every error smsync raises on purpose (a user-facing message, no traceback)."""
+from smsync.errors import SmsyncError as SmsyncError  # (re-exported: the tree's root)
 
 
 class GatewayError(SmsyncError):

@@ -31,8 +31,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
-from smsync.gateway.errors import DataNotFound, InvalidPhonebookId, SmsyncError
+from smsync.gateway.errors import DataNotFound, InvalidPhonebookId
 from smsync.gateway.models import Contact, Group, Page
 from smsync.gateway.names import group_key as group_key  # (re-exported for the importer)
 from smsync.plan.model import ReadStats

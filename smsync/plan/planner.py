@@ -7,8 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
-from smsync.gateway.errors import DataNotFound, InvalidPhonebookId, SmsyncError
+from smsync.gateway.errors import DataNotFound, InvalidPhonebookId
 from smsync.gateway.models import Contact
 from smsync.gateway.names import group_key
 from smsync.plan.diff import DiffResult, diff, number_key, number_keys

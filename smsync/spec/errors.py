@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smsync.gateway.errors import SmsyncError
+from smsync.errors import SmsyncError
 from smsync.spec.model import Location
 
 

@@ -23,8 +23,8 @@ from typing import Any, cast
 
 import yaml
 
+from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
-from smsync.gateway.errors import SmsyncError
 from smsync.gateway.models import Contact, Group, Page
 from smsync.numbers import InvalidNumberError, normalize, try_normalize
 from smsync.spec.csvcell import escape_cell

@@ -17,7 +17,7 @@ import os
 import stat
 from pathlib import Path
 
-from smsync.gateway.errors import SmsyncError
+from smsync.errors import SmsyncError
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _NOCTTY = getattr(os, "O_NOCTTY", 0)

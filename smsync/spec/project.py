@@ -22,7 +22,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode
 
 from smsync.endpoint import SANDBOX_PASSWORD, SANDBOX_SCHEME
-from smsync.gateway.errors import SmsyncError
+from smsync.errors import SmsyncError
 from smsync.spec.errors import SpecErrors, SpecProblem
 from smsync.spec.localfile import LocalFileError, read_text_file, require_regular
 from smsync.spec.model import Location

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smsync.gateway.errors import SmsyncError
+from smsync.errors import SmsyncError
 
 PROJECT_TEMPLATE = """\
 # smsync project file: the gateway, defaults, which spec files to read, safety limits.
