@@ -207,7 +207,7 @@ def import_cmd(
     spec cannot declare; they are reported here). Large groups go to a CSV file.
     """
     from smsync.endpoint import open_client
-    from smsync.spec.importer import ImportOptions, import_phonebook, rich_progress
+    from smsync.importer import ImportOptions, import_phonebook, rich_progress
     from smsync.spec.project import load_project, resolve_credentials
 
     project = load_project(project_dir)

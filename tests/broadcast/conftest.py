@@ -15,8 +15,8 @@ from smsync.broadcast import BroadcastPlan, Ledger, plan_broadcasts
 from smsync.broadcast.send import GroupCheck, group_check
 from smsync.gateway import Client
 from smsync.gateway.models import Contact
-from smsync.sandbox import SandboxServer
 from smsync.plan.fetch import list_group
+from smsync.sandbox import SandboxServer
 from smsync.spec import load_desired_state, load_project
 from smsync.spec.loader import load_suppression
 from smsync.spec.model import DesiredState

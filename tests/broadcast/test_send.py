@@ -16,12 +16,12 @@ from tests.broadcast.conftest import (
     NOW,
     USERNAME,
     BProject,
+    checked,
     contacts,
     e164,
     gw,
     messages,
     number,
-    checked,
     seed_group,
 )
 
