@@ -256,6 +256,7 @@ class Session:
             on_done=on_done,
             managed=frozenset(group_key(g.name) for g in managed),
             declared=frozenset(group_key(g.name) for g in desired.groups),
+            page_size=self.project.page_size,
         )
         outcome = ApplyOutcome(phonebook=executor.run(plan))
         if not plan.broadcasts:

@@ -21,8 +21,6 @@ the rest are reported as skipped. Any other error fails only its own action.
 
 from __future__ import annotations
 
-import functools
-import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -44,14 +42,17 @@ from smsync.gateway.errors import (
     InvalidPhonebookId,
     TransportError,
 )
-from smsync.gateway.models import Contact, Group
+from smsync.gateway.limits import SEARCH_CAP
+from smsync.gateway.models import Contact, Group, Page
 from smsync.gateway.names import group_key
+from smsync.gateway.paging import PageSizer, read_listing
 from smsync.plan.diff import number_key
-from smsync.plan.fetch import SEARCH_CAP
+from smsync.plan.fetch import DEFAULT_PAGE_SIZE
 from smsync.plan.model import PHASES, Action, Op, Plan, Record
 from smsync.ratelimit import RateLimiter
 
 T = TypeVar("T")
+R = TypeVar("R", Contact, Group)
 ATTEMPTS = 4  # per action, counting the first
 FATAL = (InvalidCredentials, InsufficientCredit)
 
@@ -105,11 +106,14 @@ class Executor:
         on_done: Callable[[Outcome], None] | None = None,
         managed: frozenset[str] | None = None,
         declared: frozenset[str] | None = None,
+        page_size: int | None = None,
     ) -> None:
         """``managed``: group keys this run may delete from (the plan's scope, from the spec);
         ``declared``: group keys the spec declares (contacts may be edited or moved out of
-        them). None: taken from the plan's own scope (library use without a spec)."""
+        them). None: taken from the plan's own scope (library use without a spec).
+        ``page_size``: the gateway's real maximum page size, when known (for listings)."""
         self.client = client
+        self.page_size = page_size
         self.managed = managed
         self.declared = declared
         self.concurrency = max(1, concurrency)
@@ -327,12 +331,15 @@ class Executor:
         if exact or len(found) < SEARCH_CAP:
             return exact
         # A saturated search ("Marketing" among "Marketing 1".."Marketing 12"): list them all.
-        for page_no in itertools.count(1):
-            page = self._read(functools.partial(self.client.list_groups, page=page_no, size=100))
-            exact = [g for g in page.items if group_key(g.name) == key]
-            if exact or not page.items:
-                return exact
-        return []  # pragma: no cover
+        listed = self._listing(
+            lambda page, size: self.client.list_groups(page=page, size=size), "group list")
+        return [g for g in listed if group_key(g.name) == key]
+
+    def _listing(self, fetch: Callable[[int, int], Page[R]], what: str) -> list[R]:
+        """A whole listing, through the one paging routine (each page a repeatable read)."""
+        sizer = PageSizer(self.page_size or DEFAULT_PAGE_SIZE, trusted=self.page_size is not None)
+        return read_listing(lambda page, size: self._read(lambda: fetch(page, size)), sizer,
+                            what=what)
 
     def _add_contact(self, a: Record) -> str:
         for attempt in range(ATTEMPTS):
@@ -363,15 +370,10 @@ class Executor:
         if len(found) < SEARCH_CAP:
             return False
         # A saturated search may hide the row: list the group instead.
-        for page_no in itertools.count(1):
-            rows = self._call(
-                functools.partial(self.client.list_contacts_by_group, a.group, page=page_no)
-            )
-            if any(self._same(c, a) for c in rows.items):
-                return True
-            if rows.is_last:
-                break
-        return False
+        rows = self._listing(
+            lambda page, size: self.client.list_contacts_by_group(a.group, page=page, size=size),
+            f"group {a.group}")
+        return any(self._same(c, a) for c in rows)
 
     def _same(self, c: Contact, a: Record) -> bool:
         return (

@@ -37,15 +37,13 @@ class Group:
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a paged listing. The gateway sends no total: a short page is the last one."""
+    """One page of a paged listing. The gateway sends no total, and may serve fewer rows than
+    ``size`` asked for without saying so: only :mod:`smsync.gateway.paging` decides which page
+    is the last."""
 
     items: list[T]
     page: int
     size: int
-
-    @property
-    def is_last(self) -> bool:
-        return len(self.items) < self.size
 
 
 @dataclass(frozen=True)

@@ -9,47 +9,35 @@ Strategies (chosen in :func:`choose_strategy`, stated in every plan):
   instead of one per group).
 * ``none``: no managed group exists remotely yet, so there is nothing to read.
 
-The gateway sends no totals, so a page shorter than the page size ends a listing. A gateway may
-also silently cap the page size; a short page is therefore only trusted as the last one when it
-is shorter than some page already served (or than 10 rows, the reference's default page size),
-otherwise the next page is read as a probe (and a cap, when found, is learned for the rest of
-the read). Set ``gateway.page_size`` to the gateway's real maximum to skip probes.
-
-A listing that shifts while it is read (rows added or deleted between pages) can repeat or skip
-rows. Repeats are detected here and the listing is read again; skips cannot be seen in one pass,
-which is why apply reads the remote again and compares fingerprints before it writes anything.
+Each listing is read to its end by :func:`smsync.gateway.paging.read_listing`, which copes with
+gateways that cap the page size and with listings that shift while they are read. Set
+``gateway.page_size`` to the gateway's real maximum to skip its probes. Skipped rows of a shifting
+listing cannot be seen in one pass, which is why apply plans again before it writes anything.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
 from smsync.gateway.errors import DataNotFound, InvalidPhonebookId
+from smsync.gateway.limits import SEARCH_CAP
 from smsync.gateway.models import Contact, Group, Page
 from smsync.gateway.names import group_key as group_key  # (re-exported for the importer)
+from smsync.gateway.paging import Counter, PageSizer, read_listing
+from smsync.gateway.paging import ListingShifted as ListingShifted  # (re-exported)
 from smsync.plan.model import ReadStats
 
 DEFAULT_PAGE_SIZE = 100
-#: The reference's default page size: any gateway serves at least this many rows per page, so
-#: a shorter page is always the last one and needs no probe.
-GUARANTEED_PAGE_ROWS = 10
-MAX_REREADS = 3
 
 
 R = TypeVar("R", Contact, Group)
-
-
-class ListingShifted(SmsyncError):
-    """The remote listing kept changing while it was read."""
 
 
 NumberKey = Callable[[str], str]
@@ -118,99 +106,20 @@ class RemoteState:
         return digest.hexdigest()
 
 
-class _PageSizer:
-    """Tracks what the gateway really serves per page (see module docstring)."""
-
-    def __init__(self, requested: int, trusted: bool) -> None:
-        self.requested = requested
-        self.cap: int | None = requested if trusted else None
-        self.max_served = GUARANTEED_PAGE_ROWS
-        self._lock = threading.Lock()
-
-    def is_certainly_last(self, served: int) -> bool:
-        with self._lock:
-            if served == 0:
-                return True
-            if self.cap is not None:
-                return served < self.cap
-            if served >= self.requested:
-                self.cap = self.requested  # a full page: the gateway does not cap below it
-                return False
-            result = served < self.max_served
-            self.max_served = max(self.max_served, served)
-            return result
-
-    def learn_cap(self, cap: int) -> None:
-        with self._lock:
-            self.cap = cap if self.cap is None else min(self.cap, cap)
-
-
-class _Counter:
-    def __init__(self) -> None:
-        self.value = 0
-        self._lock = threading.Lock()
-
-    def add(self, n: int = 1) -> None:
-        with self._lock:
-            self.value += n
-
-
 @dataclass
 class _Counters:
-    requests: _Counter = field(default_factory=_Counter)
-    rereads: _Counter = field(default_factory=_Counter)
+    requests: Counter = field(default_factory=Counter)
+    rereads: Counter = field(default_factory=Counter)
 
 
 def _read_sequence(
-    fetch: Callable[[int, int], Page[R]], sizer: _PageSizer, counters: _Counters, what: str
+    fetch: Callable[[int, int], Page[R]], sizer: PageSizer, counters: _Counters, what: str
 ) -> list[R]:
-    """Read one paged listing to its end; raise ListingShifted when it keeps repeating rows."""
-    requests = counters.requests
-    for attempt in range(MAX_REREADS + 1):
-        if attempt:
-            counters.rereads.add()
-        rows: list[R] = []
-        seen: set[int] = set()
-        shifted = False
-        page_no = 1
-        while True:
-            page = fetch(page_no, sizer.requested)
-            requests.add()
-            ids = [row.id for row in page.items]
-            if seen.intersection(ids) or len(set(ids)) != len(ids):
-                shifted = True
-                break
-            seen.update(ids)
-            rows.extend(page.items)
-            served = len(page.items)
-            if sizer.is_certainly_last(served):
-                break
-            if served < sizer.requested:
-                # Uncertain: a short page that may be a capped one. Probe the next page.
-                probe = fetch(page_no + 1, sizer.requested)
-                requests.add()
-                if not probe.items:
-                    break
-                sizer.learn_cap(served)
-                probe_ids = [row.id for row in probe.items]
-                if seen.intersection(probe_ids):
-                    shifted = True
-                    break
-                seen.update(probe_ids)
-                rows.extend(probe.items)
-                page_no += 1
-                if sizer.is_certainly_last(len(probe.items)):
-                    break
-            page_no += 1
-        if not shifted:
-            return rows
-    raise ListingShifted(
-        f"the remote {what} kept changing while it was read ({MAX_REREADS + 1} attempts); "
-        "try again when no one else is editing the phonebook"
-    )
+    return read_listing(fetch, sizer, what=what, requests=counters.requests,
+                        rereads=counters.rereads)
 
 
-def read_groups(client: Client, sizer: _PageSizer, counters: _Counters) -> list[Group]:
+def read_groups(client: Client, sizer: PageSizer, counters: _Counters) -> list[Group]:
     return _read_sequence(
         lambda page, size: client.list_groups(page=page, size=size), sizer, counters, "group list"
     )
@@ -310,8 +219,8 @@ def _read_remote(
     requested = page_size or DEFAULT_PAGE_SIZE
     trusted = page_size is not None
     # One sizer per kind of listing: a gateway may cap group and contact pages differently.
-    group_sizer = _PageSizer(requested, trusted=trusted)
-    sizer = _PageSizer(requested, trusted=trusted)
+    group_sizer = PageSizer(requested, trusted=trusted)
+    sizer = PageSizer(requested, trusted=trusted)
     counters = _Counters()
     groups = read_groups(client, group_sizer, counters)
     chosen, reason = choose_strategy(
@@ -415,7 +324,7 @@ def list_group(
     client: Client, name: str, *, page_size: int | None = None, counters: _Counters | None = None
 ) -> list[Contact]:
     """Every member of one remote group (audiences the spec does not declare; moves)."""
-    sizer = _PageSizer(page_size or DEFAULT_PAGE_SIZE, trusted=page_size is not None)
+    sizer = PageSizer(page_size or DEFAULT_PAGE_SIZE, trusted=page_size is not None)
     return _read_sequence(
         lambda page, size: client.list_contacts_by_group(name, page=page, size=size),
         sizer,
@@ -447,7 +356,6 @@ def fetch_details(
     state.read.detail_ids = sorted(set(state.read.detail_ids) | set(wanted))
 
 
-SEARCH_CAP = 10  # the gateway returns only the first 10 rows of a search
 
 
 @dataclass

@@ -11,8 +11,8 @@ import pytest
 
 from smsync.gateway.client import Client
 from smsync.gateway.models import Contact, Group, Page
+from smsync.gateway.paging import ListingShifted, PageSizer, read_listing
 from smsync.manager import Manager, Session
-from smsync.plan.fetch import ListingShifted, _Counters, _PageSizer, _read_sequence
 from smsync.spec.project import Credentials
 from tests.plan.conftest import (
     PASSWORD,
@@ -119,7 +119,7 @@ def test_repeated_rows_trigger_a_reread_then_a_clear_error() -> None:
         return Page(rows.get(page, []), page, size)
 
     with pytest.raises(ListingShifted, match="kept changing"):
-        _read_sequence(shifting, _PageSizer(2, trusted=True), _Counters(), "group list")
+        read_listing(shifting, PageSizer(2, trusted=True), what="group list")
     assert calls.count(1) == 4  # read, then three rereads
 
 

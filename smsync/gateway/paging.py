@@ -1,0 +1,133 @@
+"""Reading a paged listing to its end: the one paging routine of smsync.
+
+The gateway sends no totals, so a page shorter than the page size ends a listing. A gateway may
+also silently cap the page size; a short page is therefore only trusted as the last one when it
+is shorter than some page already served (or than 10 rows, the reference's default page size),
+otherwise the next page is read as a probe (and a cap, when found, is learned by the
+:class:`PageSizer` for the rest of the read).
+
+A listing that shifts while it is read (rows added or deleted between pages) can repeat or skip
+rows. Repeats are detected here and the listing is read again; skips cannot be seen in one pass
+(which is why apply plans again right before writing).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from smsync.errors import SmsyncError
+from smsync.gateway.limits import GUARANTEED_PAGE_ROWS
+from smsync.gateway.models import Page
+
+#: Times a listing that keeps shifting is read again before giving up.
+MAX_REREADS = 3
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+R = TypeVar("R", bound=_Row)
+
+
+class ListingShifted(SmsyncError):
+    """The remote listing kept changing while it was read."""
+
+
+class PageSizer:
+    """What the gateway really serves per page, learned while reading (thread-safe: shared by
+    the listings of one read)."""
+
+    def __init__(self, requested: int, trusted: bool) -> None:
+        self.requested = requested
+        self.cap: int | None = requested if trusted else None
+        self.max_served = GUARANTEED_PAGE_ROWS
+        self._lock = threading.Lock()
+
+    def is_certainly_last(self, served: int) -> bool:
+        with self._lock:
+            if served == 0:
+                return True
+            if self.cap is not None:
+                return served < self.cap
+            if served >= self.requested:
+                self.cap = self.requested  # a full page: the gateway does not cap below it
+                return False
+            result = served < self.max_served
+            self.max_served = max(self.max_served, served)
+            return result
+
+    def learn_cap(self, cap: int) -> None:
+        with self._lock:
+            self.cap = cap if self.cap is None else min(self.cap, cap)
+
+
+class Counter:
+    """A thread-safe count (requests made, listings read again)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self, n: int = 1) -> None:
+        with self._lock:
+            self.value += n
+
+
+def read_listing(
+    fetch: Callable[[int, int], Page[R]],
+    sizer: PageSizer,
+    *,
+    what: str,
+    requests: Counter | None = None,
+    rereads: Counter | None = None,
+) -> list[R]:
+    """Every row of one paged listing (``fetch(page, size)``), read to its end; raises
+    ListingShifted when it keeps repeating rows. ``requests``/``rereads`` count the requests
+    made and the listings read again."""
+    requests = requests or Counter()
+    for attempt in range(MAX_REREADS + 1):
+        if attempt and rereads is not None:
+            rereads.add()
+        rows: list[R] = []
+        seen: set[int] = set()
+        shifted = False
+        page_no = 1
+        while True:
+            page = fetch(page_no, sizer.requested)
+            requests.add()
+            ids = [row.id for row in page.items]
+            if seen.intersection(ids) or len(set(ids)) != len(ids):
+                shifted = True
+                break
+            seen.update(ids)
+            rows.extend(page.items)
+            served = len(page.items)
+            if sizer.is_certainly_last(served):
+                break
+            if served < sizer.requested:
+                # Uncertain: a short page that may be a capped one. Probe the next page.
+                probe = fetch(page_no + 1, sizer.requested)
+                requests.add()
+                if not probe.items:
+                    break
+                sizer.learn_cap(served)
+                probe_ids = [row.id for row in probe.items]
+                if seen.intersection(probe_ids):
+                    shifted = True
+                    break
+                seen.update(probe_ids)
+                rows.extend(probe.items)
+                page_no += 1
+                if sizer.is_certainly_last(len(probe.items)):
+                    break
+            page_no += 1
+        if not shifted:
+            return rows
+    raise ListingShifted(
+        f"the remote {what} kept changing while it was read ({MAX_REREADS + 1} attempts); "
+        "try again when no one else is editing the phonebook"
+    )
