@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
@@ -109,3 +110,26 @@ def _forget_stored_password(db: Path, username: str) -> None:
         return
     finally:
         conn.close()
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def public_endpoint(endpoint: str) -> str:
+    """The endpoint as shown in plans and ledgers: scheme, host, port and path only (never a
+    query or userinfo), normalised so that spellings of one URL compare equal
+    (``HTTPS://GW.example:443/`` is ``https://gw.example``)."""
+    if "://" not in endpoint or is_sandbox(endpoint):
+        return endpoint
+    try:
+        parts = urlsplit(endpoint)
+        port = parts.port
+    except ValueError:
+        return endpoint.split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host += f":{port}"
+    return f"{scheme}://{host}{parts.path.rstrip('/')}"

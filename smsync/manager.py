@@ -18,13 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from smsync.apply import Executor, apply_lock, check_plan
 from smsync.apply.executor import ApplyResult, Outcome
 from smsync.broadcast import Ledger, Progress, SendReport, plan_broadcasts, send_broadcasts
 from smsync.broadcast.send import group_check
-from smsync.endpoint import open_client
+from smsync.endpoint import open_client, public_endpoint
 from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
 from smsync.gateway.models import Contact
@@ -305,26 +304,3 @@ class ApplyOutcome:
 def gateway_identity(creds: Credentials) -> str:
     """``user@endpoint`` (no secrets): which account a ledger's sends went through."""
     return f"{creds.username}@{public_endpoint(creds.endpoint)}"
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def public_endpoint(endpoint: str) -> str:
-    """The endpoint as shown in plans and ledgers: scheme, host, port and path only (never a
-    query or userinfo), normalised so that spellings of one URL compare equal
-    (``HTTPS://GW.example:443/`` is ``https://gw.example``)."""
-    if "://" not in endpoint or endpoint.startswith("sandbox://"):
-        return endpoint
-    try:
-        parts = urlsplit(endpoint)
-        port = parts.port
-    except ValueError:
-        return endpoint.split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
-    scheme = parts.scheme.lower()
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    if port is not None and port != _DEFAULT_PORTS.get(scheme):
-        host += f":{port}"
-    return f"{scheme}://{host}{parts.path.rstrip('/')}"

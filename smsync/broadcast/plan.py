@@ -26,6 +26,7 @@ from smsync.broadcast.render import (
     render,
 )
 from smsync.gateway.encoding import SmsEncoding, count_segments
+from smsync.gateway.limits import MAX_GROUP_MESSAGE_CHARS, MAX_TRXID
 from smsync.numbers import mask, to_national
 from smsync.safety import Finding, Rule, group_send_findings
 from smsync.spec.model import BroadcastSpec, DesiredState
@@ -34,10 +35,6 @@ from smsync.spec.project import Project
 RecipientState = Literal["to_send", "sent", "suppressed", "pending_unknown"]
 Kind = Literal["group", "contacts"]
 
-#: SendSMSGroup's documented limit ("Msg: Text Message (encoded, max 160 chars)").
-MAX_GROUP_MESSAGE_CHARS = 160
-#: The gateway's documented trxid limit ("max 50 char").
-MAX_TRXID = 50
 SAMPLE_COUNT = 3
 ENCODING_NAMES = {SmsEncoding.GSM7: "GSM-7", SmsEncoding.UCS2: "UCS-2"}
 

@@ -353,7 +353,7 @@ class _Run:
             trxid = r.trxid or make_trxid(name, r.number, r.message, attempt=attempt)
             self._pending(plan, r, channel, trxid, attempt, None)
         outcome, code, msg = self._attempt(plan, r, channel, trxid, trxid in seen)
-        if (code == "1751" and channel == "whatsapp" and plan.fallback == "sms"
+        if (code == WhatsAppNotActive.code and channel == "whatsapp" and plan.fallback == "sms"
                 and fallback_from is None):
             fb_trxid = make_trxid(name, r.number, r.message, channel=FALLBACK_CHANNEL,
                                   attempt=attempt)

@@ -58,6 +58,7 @@ from smsync.gateway.errors import (
     ResponseTooLarge,
     TransportError,
 )
+from smsync.gateway.limits import MAX_TRXID
 from smsync.gateway.models import Contact, DeliveryStatus, Group, Page, SendResult
 from smsync.gateway.stored import refuse_unsafe
 
@@ -66,7 +67,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 API = "web2sms/api"
-MAX_TRXID = 50
 MAX_BACKOFF = 10.0  # seconds; caps the exponential delay between attempts
 # The largest answer read. A gateway fact, not a tuning knob: the biggest legitimate answer is
 # a list page, and 100 full records are a few KB; 8 MiB leaves room for any page size a user
