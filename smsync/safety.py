@@ -35,7 +35,7 @@ from smsync.errors import SmsyncError
 from smsync.gateway.names import group_key
 
 if TYPE_CHECKING:
-    from smsync.broadcast.plan import BroadcastPlan
+    from smsync.broadcast.model import BroadcastPlan
     from smsync.plan.model import Action, Plan
 
 

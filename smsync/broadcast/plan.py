@@ -9,15 +9,22 @@ whether the plan is ``unsafe``.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from smsync.broadcast.audience import CONTACT_FIELDS, Member, RemoteMembers, Resolver
 from smsync.broadcast.errors import BroadcastError
 from smsync.broadcast.ledger import FAILED, PENDING, Ledger, LedgerRow
+from smsync.broadcast.model import (
+    BroadcastPlan,
+    Kind,
+    Limits,
+    Recipient,
+    RecipientState,
+    make_trxid,
+    masked,
+)
 from smsync.broadcast.render import (
     MAX_MESSAGE_CHARS,
     CompiledTemplate,
@@ -26,166 +33,12 @@ from smsync.broadcast.render import (
     render,
 )
 from smsync.gateway.encoding import SmsEncoding, count_segments
-from smsync.gateway.limits import MAX_GROUP_MESSAGE_CHARS, MAX_TRXID
-from smsync.numbers import mask, to_national
-from smsync.safety import Finding, Rule, group_send_findings
+from smsync.gateway.limits import MAX_GROUP_MESSAGE_CHARS
+from smsync.safety import Rule, group_send_findings
 from smsync.spec.model import BroadcastSpec, DesiredState
 from smsync.spec.project import Project
 
-RecipientState = Literal["to_send", "sent", "suppressed", "pending_unknown"]
-Kind = Literal["group", "contacts"]
-
-SAMPLE_COUNT = 3
 ENCODING_NAMES = {SmsEncoding.GSM7: "GSM-7", SmsEncoding.UCS2: "UCS-2"}
-
-
-def make_trxid(broadcast: str, number: str, message: str, *, channel: str = "sms",
-               attempt: int = 0) -> str:
-    """The deterministic client trxid of one per-contact send: ``sm`` + 48 hex digits.
-
-    Derived from (broadcast name, E.164 number, rendered message) only, so the same message to
-    the same recipient gets the same trxid on every attempt and on every machine, with or
-    without a ledger: a retry after a refusal (1708) and a run whose ledger was lost are both
-    deduplicated by the gateway. The SMS fallback of a WhatsApp send is another message and gets
-    its own id. ``attempt`` > 0 only when the user explicitly asks to resend (``resend_unknown``)
-    because a gateway answers a repeated trxid with its first error.
-    """
-    parts = [broadcast, number, message]
-    if channel != "sms":
-        parts.append(f"channel={channel}")
-    if attempt:
-        parts.append(f"attempt={attempt}")
-    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
-    return ("sm" + digest)[:MAX_TRXID]
-
-
-def masked(number: str) -> str:
-    """How a recipient is named in messages and samples (``0812****890``)."""
-    return mask(to_national(number))
-
-
-@dataclass
-class Recipient:
-    number: str  # E.164
-    mobile: str  # the gateway form (628…)
-    name: str
-    group: str
-    message: str  # rendered ("" for suppressed recipients: never rendered, never sent)
-    encoding: str  # "GSM-7" | "UCS-2"
-    segments: int  # on the broadcast's channel (WhatsApp: 1 per message)
-    sms_segments: int  # as an SMS: what the message (or its SMS fallback) costs
-    trxid: str | None  # None for group sends (SendSMSGroup has no trxid)
-    state: RecipientState
-    resume: bool = False  # a pending row of an interrupted run: re-sent with its own trxid
-    attempt: int = 0  # > 0: an explicit resend with a new trxid (resend_unknown)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Recipient:
-        return cls(**data)
-
-
-@dataclass
-class Totals:
-    recipients: int = 0  # everyone the audience selects (suppressed included)
-    already_sent: int = 0
-    suppressed: int = 0
-    to_send: int = 0
-    pending_unknown: int = 0
-    segments: int = 0  # of the messages to send, on the broadcast's channel
-    fallback_segments_max: int = 0  # WhatsApp with fallback: SMS segments if every one fell back
-
-
-@dataclass
-class Limits:
-    max_recipients: int
-    max_segments_per_message: int
-    max_total_segments: int
-
-
-@dataclass
-class BroadcastPlan:
-    name: str
-    where: str  # file:line of the broadcast in the spec
-    channel: str  # "sms" | "whatsapp"
-    fallback: str | None  # "sms" | None
-    kind: Kind
-    group: str | None  # the audience group of a group send
-    not_before: datetime | None
-    due: bool
-    limits: Limits
-    recipients: list[Recipient] = field(default_factory=list)
-    totals: Totals = field(default_factory=Totals)
-    encoding: dict[str, int] = field(default_factory=dict)  # recipients to send by encoding
-    findings: list[Finding] = field(default_factory=list)  # safety rules it breaks
-    warnings: list[str] = field(default_factory=list)  # worth showing, not blocking
-    #: group sends: member rows whose number cannot be read (never checked against suppression)
-    unreadable: int = 0
-
-    @property
-    def unsafe(self) -> bool:
-        return bool(self.findings)
-
-    @property
-    def reasons(self) -> list[str]:
-        return [f.message for f in self.findings]
-
-    def finding(self, rule: Rule, message: str) -> None:
-        self.findings.append(Finding(rule, message, self.name))
-
-    @property
-    def samples(self) -> list[Recipient]:
-        chosen = [r for r in self.recipients if r.state == "to_send"] or [
-            r for r in self.recipients if r.state != "suppressed"]
-        return chosen[:SAMPLE_COUNT]
-
-    @property
-    def group_message(self) -> str | None:
-        if self.kind != "group":
-            return None
-        return next((r.message for r in self.recipients if r.message), None)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "where": self.where,
-            "channel": self.channel,
-            "fallback": self.fallback,
-            "kind": self.kind,
-            "group": self.group,
-            "not_before": self.not_before.isoformat() if self.not_before else None,
-            "due": self.due,
-            "unsafe": self.unsafe,
-            "reasons": list(self.reasons),
-            "findings": [f.to_json() for f in self.findings],
-            "warnings": list(self.warnings),
-            "unreadable": self.unreadable,
-            "limits": asdict(self.limits),
-            "totals": asdict(self.totals),
-            "encoding": dict(self.encoding),
-            "samples": [
-                {"to": masked(r.number), "name": r.name, "message": r.message,
-                 "encoding": r.encoding, "segments": r.segments}
-                for r in self.samples
-            ],
-            "recipients": [r.to_json() for r in self.recipients],
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> BroadcastPlan:
-        nb = data.get("not_before")
-        return cls(
-            name=data["name"], where=data["where"], channel=data["channel"],
-            fallback=data.get("fallback"), kind=data["kind"], group=data.get("group"),
-            not_before=datetime.fromisoformat(nb) if nb else None, due=bool(data["due"]),
-            limits=Limits(**data["limits"]),
-            recipients=[Recipient.from_json(r) for r in data.get("recipients", [])],
-            totals=Totals(**data["totals"]), encoding=dict(data.get("encoding", {})),
-            findings=[Finding.from_json(f) for f in data.get("findings", [])],
-            warnings=list(data.get("warnings", [])), unreadable=int(data.get("unreadable", 0)),
-        )
 
 
 # --- planning ---------------------------------------------------------------------------------

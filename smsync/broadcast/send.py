@@ -26,7 +26,7 @@ from filelock import FileLock, Timeout
 
 from smsync.broadcast.errors import BroadcastError
 from smsync.broadcast.ledger import PENDING, Ledger, group_row_key
-from smsync.broadcast.plan import BroadcastPlan, Recipient, make_trxid, masked
+from smsync.broadcast.model import BroadcastPlan, Recipient, make_trxid, masked
 from smsync.gateway.client import Client
 from smsync.gateway.errors import (
     GatewayError,

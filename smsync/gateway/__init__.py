@@ -1,56 +1,111 @@
 """The web2sms gateway client: the only part of smsync that knows the wire protocol."""
 
-from smsync.errors import SmsyncError
-from smsync.gateway.auth import AUTH_FORMULAS, Credentials, compute_auth
-from smsync.gateway.client import Client
-from smsync.gateway.dlr import parse_delivery_report
-from smsync.gateway.encoding import (
-    SegmentInfo,
-    SmsEncoding,
-    count_segments,
-    decode_unicode_hex,
-    encode_for_gateway,
-    encode_unicode_hex,
-    is_gsm7,
-)
-from smsync.gateway.errors import (
-    ERRORS_BY_CODE,
-    DataNotFound,
-    DeadlineExceeded,
-    GatewayError,
-    GroupEmpty,
-    HttpRefused,
-    InsufficientCredit,
-    InternalErrorContactAdmin,
-    InternalServerError,
-    InvalidClientUserName,
-    InvalidCredentials,
-    InvalidCreditValue,
-    InvalidGroupId,
-    InvalidGroupName,
-    InvalidMessage,
-    InvalidMsgId,
-    InvalidNumber,
-    InvalidPhonebookId,
-    InvalidPhonebookName,
-    InvalidSenderId,
-    ProcessFailed,
-    ProtocolError,
-    ResponseTooLarge,
-    TransportError,
-    UnableToProcess,
-    UnsafeValue,
-    UserNameExists,
-    WhatsAppNotActive,
-)
-from smsync.gateway.models import (
-    Contact,
-    DeliveryState,
-    DeliveryStatus,
-    Group,
-    Page,
-    SendResult,
-)
+from typing import TYPE_CHECKING
+
+from smsync._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from smsync.errors import SmsyncError
+    from smsync.gateway.auth import AUTH_FORMULAS, Credentials, compute_auth
+    from smsync.gateway.client import Client
+    from smsync.gateway.dlr import parse_delivery_report
+    from smsync.gateway.encoding import (
+        SegmentInfo,
+        SmsEncoding,
+        count_segments,
+        decode_unicode_hex,
+        encode_for_gateway,
+        encode_unicode_hex,
+        is_gsm7,
+    )
+    from smsync.gateway.errors import (
+        ERRORS_BY_CODE,
+        DataNotFound,
+        DeadlineExceeded,
+        GatewayError,
+        GroupEmpty,
+        HttpRefused,
+        InsufficientCredit,
+        InternalErrorContactAdmin,
+        InternalServerError,
+        InvalidClientUserName,
+        InvalidCredentials,
+        InvalidCreditValue,
+        InvalidGroupId,
+        InvalidGroupName,
+        InvalidMessage,
+        InvalidMsgId,
+        InvalidNumber,
+        InvalidPhonebookId,
+        InvalidPhonebookName,
+        InvalidSenderId,
+        ProcessFailed,
+        ProtocolError,
+        ResponseTooLarge,
+        TransportError,
+        UnableToProcess,
+        UnsafeValue,
+        UserNameExists,
+        WhatsAppNotActive,
+    )
+    from smsync.gateway.models import (
+        Contact,
+        DeliveryState,
+        DeliveryStatus,
+        Group,
+        Page,
+        SendResult,
+    )
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "SmsyncError": "smsync.errors",
+    "AUTH_FORMULAS": "smsync.gateway.auth",
+    "Credentials": "smsync.gateway.auth",
+    "compute_auth": "smsync.gateway.auth",
+    "Client": "smsync.gateway.client",
+    "parse_delivery_report": "smsync.gateway.dlr",
+    "SegmentInfo": "smsync.gateway.encoding",
+    "SmsEncoding": "smsync.gateway.encoding",
+    "count_segments": "smsync.gateway.encoding",
+    "decode_unicode_hex": "smsync.gateway.encoding",
+    "encode_for_gateway": "smsync.gateway.encoding",
+    "encode_unicode_hex": "smsync.gateway.encoding",
+    "is_gsm7": "smsync.gateway.encoding",
+    "ERRORS_BY_CODE": "smsync.gateway.errors",
+    "DataNotFound": "smsync.gateway.errors",
+    "DeadlineExceeded": "smsync.gateway.errors",
+    "GatewayError": "smsync.gateway.errors",
+    "GroupEmpty": "smsync.gateway.errors",
+    "HttpRefused": "smsync.gateway.errors",
+    "InsufficientCredit": "smsync.gateway.errors",
+    "InternalErrorContactAdmin": "smsync.gateway.errors",
+    "InternalServerError": "smsync.gateway.errors",
+    "InvalidClientUserName": "smsync.gateway.errors",
+    "InvalidCredentials": "smsync.gateway.errors",
+    "InvalidCreditValue": "smsync.gateway.errors",
+    "InvalidGroupId": "smsync.gateway.errors",
+    "InvalidGroupName": "smsync.gateway.errors",
+    "InvalidMessage": "smsync.gateway.errors",
+    "InvalidMsgId": "smsync.gateway.errors",
+    "InvalidNumber": "smsync.gateway.errors",
+    "InvalidPhonebookId": "smsync.gateway.errors",
+    "InvalidPhonebookName": "smsync.gateway.errors",
+    "InvalidSenderId": "smsync.gateway.errors",
+    "ProcessFailed": "smsync.gateway.errors",
+    "ProtocolError": "smsync.gateway.errors",
+    "ResponseTooLarge": "smsync.gateway.errors",
+    "TransportError": "smsync.gateway.errors",
+    "UnableToProcess": "smsync.gateway.errors",
+    "UnsafeValue": "smsync.gateway.errors",
+    "UserNameExists": "smsync.gateway.errors",
+    "WhatsAppNotActive": "smsync.gateway.errors",
+    "Contact": "smsync.gateway.models",
+    "DeliveryState": "smsync.gateway.models",
+    "DeliveryStatus": "smsync.gateway.models",
+    "Group": "smsync.gateway.models",
+    "Page": "smsync.gateway.models",
+    "SendResult": "smsync.gateway.models",
+})
 
 __all__ = [
     "AUTH_FORMULAS",

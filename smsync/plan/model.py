@@ -12,7 +12,7 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from smsync.broadcast.plan import BroadcastPlan
+from smsync.broadcast.model import BroadcastPlan
 from smsync.safety import Finding, findings
 
 PLAN_FORMAT_VERSION = 1

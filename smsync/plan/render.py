@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import click
 
 from smsync import numbers
-from smsync.broadcast.plan import BroadcastPlan
+from smsync.broadcast.model import BroadcastPlan
 from smsync.plan.model import Action, Op, Plan, Record
 from smsync.textsafe import escape_controls
 
