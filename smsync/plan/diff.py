@@ -24,8 +24,8 @@ import phonenumbers
 from smsync import numbers
 from smsync.gateway.models import Contact
 from smsync.gateway.names import group_key
-from smsync.plan.fetch import RemoteState
 from smsync.plan.model import Action, Duplicate, FieldChange, Op, Record
+from smsync.plan.remote import RemoteState
 from smsync.spec.model import ContactSpec, GroupSpec
 
 DETAIL_FIELDS = ("address", "birth", "desc")

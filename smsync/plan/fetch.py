@@ -18,7 +18,6 @@ listing cannot be seen in one pass, which is why apply plans again before it wri
 from __future__ import annotations
 
 import gc
-import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -27,83 +26,16 @@ from typing import Any, TypeVar
 
 from smsync.gateway.client import Client
 from smsync.gateway.errors import DataNotFound, InvalidPhonebookId
-from smsync.gateway.limits import SEARCH_CAP
 from smsync.gateway.models import Contact, Group, Page
 from smsync.gateway.names import group_key as group_key  # (re-exported for the importer)
 from smsync.gateway.paging import Counter, PageSizer, read_listing
 from smsync.gateway.paging import ListingShifted as ListingShifted  # (re-exported)
 from smsync.plan.model import ReadStats
-
-DEFAULT_PAGE_SIZE = 100
-
+from smsync.plan.remote import NumberKey, RemoteState, group_digest, group_index
+from smsync.plan.strategy import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE  # (re-exported)
+from smsync.plan.strategy import choose_strategy, pages
 
 R = TypeVar("R", Contact, Group)
-
-
-NumberKey = Callable[[str], str]
-
-
-def _group_digest(members: list[Contact]) -> str:
-    digest = hashlib.sha256()
-    for c in sorted(members, key=lambda c: c.id):
-        birth = c.birth.isoformat() if c.birth else ""
-        detail = f"{c.address}\x00{birth}\x00{c.desc}" if c.complete else "?"
-        digest.update(f"c\x00{c.id}\x00{c.name}\x00{c.mobile}\x00{c.group}\x00{detail}\n".encode())
-    return digest.hexdigest()
-
-
-def _group_index(key: str, members: list[Contact], number_key: NumberKey) -> dict[
-    tuple[str, str], list[Contact]
-]:
-    index: dict[tuple[str, str], list[Contact]] = {}
-    for c in members:
-        index.setdefault((key, number_key(c.mobile)), []).append(c)
-    return index
-
-
-@dataclass
-class RemoteState:
-    groups: list[Group]
-    #: group_key(name) -> contacts, for the groups that were read (managed groups only)
-    contacts: dict[str, list[Contact]] = field(default_factory=dict)
-    read: ReadStats = field(default_factory=lambda: ReadStats("none", "", 0, 0))
-    #: (group_key, number key) -> rows, built while the pages arrive (None: not built). The
-    #: diff uses it when it was built with the diff's own number key.
-    index: dict[tuple[str, str], list[Contact]] | None = None
-    index_key: NumberKey | None = None
-    #: group_key -> digest of its rows, computed while the pages arrive
-    digests: dict[str, str] = field(default_factory=dict)
-    #: rows of declared groups this plan does not manage (outside --target/--exclude) that
-    #: declared contacts of managed groups can move from; never pruned (see find_elsewhere)
-    elsewhere: list[Contact] = field(default_factory=list)
-
-    def group(self, name: str) -> Group | None:
-        key = group_key(name)
-        for group in self.groups:
-            if group_key(group.name) == key:
-                return group
-        return None
-
-    def replace_rows(self, complete: Mapping[int, Contact]) -> None:
-        """Put complete records in place of short ones (and forget what they invalidate)."""
-        self.elsewhere = [complete.get(c.id, c) for c in self.elsewhere]
-        for key, members in self.contacts.items():
-            if any(c.id in complete for c in members):
-                self.contacts[key] = [complete.get(c.id, c) for c in members]
-                self.digests.pop(key, None)
-        self.index = None
-
-    def fingerprint(self) -> str:
-        """A digest of everything the plan was computed from (order-independent)."""
-        digest = hashlib.sha256()
-        for g in sorted(self.groups, key=lambda g: g.id):
-            digest.update(f"g\x00{g.id}\x00{g.name}\n".encode())
-        for key in sorted(self.contacts):
-            part = self.digests.get(key) or _group_digest(self.contacts[key])
-            digest.update(f"r\x00{key}\x00{part}\n".encode())
-        if self.elsewhere:
-            digest.update(f"e\x00{_group_digest(self.elsewhere)}\n".encode())
-        return digest.hexdigest()
 
 
 @dataclass
@@ -122,51 +54,6 @@ def _read_sequence(
 def read_groups(client: Client, sizer: PageSizer, counters: _Counters) -> list[Group]:
     return _read_sequence(
         lambda page, size: client.list_groups(page=page, size=size), sizer, counters, "group list"
-    )
-
-
-def choose_strategy(
-    remote_groups: list[Group],
-    managed: Iterable[str],
-    *,
-    expected_rows: Mapping[str, int] | None = None,
-    page_size: int = DEFAULT_PAGE_SIZE,
-    concurrency: int = 1,
-) -> tuple[str, str]:
-    """Pick the cheapest way to read the managed groups' contacts. Returns (strategy, reason).
-
-    When every remote group is managed, list-all needs the fewest requests (one trailing page
-    instead of one per group) but reads its pages one after the other, while by-group reads
-    ``concurrency`` groups at once. ``expected_rows`` (group_key -> rows the spec declares,
-    an estimate of the remote's) lets the choice count round trips: by-group is chosen only
-    when it needs fewer of them; a tie keeps the fewer requests. Either way the read makes
-    exactly its strategy's minimum number of requests: nothing is fetched speculatively.
-    """
-    managed_keys = {group_key(n) for n in managed}
-    existing = [g for g in remote_groups if group_key(g.name) in managed_keys]
-    if not existing:
-        return "none", "no managed group exists on the gateway yet"
-    if len(existing) < len(remote_groups):
-        return (
-            "by-group",
-            f"{len(existing)} of {len(remote_groups)} remote groups are managed: "
-            "listing them by group reads no unmanaged rows",
-        )
-    if expected_rows is not None and concurrency > 1:
-        per_group = [expected_rows.get(group_key(g.name), 0) // page_size + 1 for g in existing]
-        list_all = sum(expected_rows.get(group_key(g.name), 0) for g in existing) // page_size + 1
-        by_group = max(max(per_group), -(-sum(per_group) // concurrency))
-        if by_group < list_all:
-            return (
-                "by-group",
-                f"all {len(remote_groups)} remote groups are managed; by group, {concurrency} "
-                f"at a time, takes about {by_group} round trips instead of {list_all} "
-                "(estimated from the spec), for one trailing page per group",
-            )
-    return (
-        "list-all",
-        f"all {len(remote_groups)} remote groups are managed: one listing reads them all "
-        "with a single trailing page",
     )
 
 
@@ -249,9 +136,9 @@ def _read_remote(
             if key in contacts:
                 contacts[key].append(c)
         for key, members in contacts.items():
-            digests[key] = _group_digest(members)
+            digests[key] = group_digest(members)
             if number_key is not None:
-                index.update(_group_index(key, members, number_key))
+                index.update(group_index(key, members, number_key))
     elif chosen == "by-group":
 
         def read_one(g: Group) -> tuple[str, list[Contact], str, dict[tuple[str, str], Any]]:
@@ -264,12 +151,12 @@ def _read_remote(
             )
             # Digest and index each group while the other groups' pages are still on the way:
             # this work then costs nothing after the last page arrives.
-            part = _group_index(key, rows, number_key) if number_key is not None else {}
-            return key, rows, _group_digest(rows), part
+            part = group_index(key, rows, number_key) if number_key is not None else {}
+            return key, rows, group_digest(rows), part
 
         merged: set[str] = set()
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            for key, rows, group_digest, part in pool.map(read_one, existing):
+            for key, rows, rows_digest, part in pool.map(read_one, existing):
                 if contacts[key]:
                     # Two remote names that only a case-insensitive match makes one group
                     # ("Straße", "STRASSE"): one managed group, all of their rows.
@@ -279,18 +166,18 @@ def _read_remote(
                 else:
                     index.update(part)
                 contacts[key].extend(rows)
-                digests[key] = group_digest
+                digests[key] = rows_digest
         for key in merged:
-            digests[key] = _group_digest(contacts[key])
+            digests[key] = group_digest(contacts[key])
 
     total_rows = sum(len(v) for v in contacts.values())
     page = min(sizer.cap or requested, requested)
-    group_pages = _pages(len(groups), min(group_sizer.cap or requested, requested))
+    group_pages = pages(len(groups), min(group_sizer.cap or requested, requested))
     if chosen == "list-all":
         # every row of the phonebook was listed, unmanaged ones too (when forced)
-        min_requests = group_pages + _pages(rows_listed, page)
+        min_requests = group_pages + pages(rows_listed, page)
     elif chosen == "by-group":
-        min_requests = group_pages + sum(_pages(len(v), page) for v in contacts.values())
+        min_requests = group_pages + sum(pages(len(v), page) for v in contacts.values())
     else:
         min_requests = group_pages
     stats = ReadStats(
@@ -315,21 +202,14 @@ def _read_remote(
     )
 
 
-def _pages(rows: int, page_size: int) -> int:
-    """Requests needed to list ``rows`` rows: full pages, then one short (possibly empty) page."""
-    return rows // page_size + 1
-
-
 def list_group(
-    client: Client, name: str, *, page_size: int | None = None, counters: _Counters | None = None
+    client: Client, name: str, *, page_size: int | None = None, requests: Counter | None = None
 ) -> list[Contact]:
     """Every member of one remote group (audiences the spec does not declare; moves)."""
     sizer = PageSizer(page_size or DEFAULT_PAGE_SIZE, trusted=page_size is not None)
-    return _read_sequence(
+    return read_listing(
         lambda page, size: client.list_contacts_by_group(name, page=page, size=size),
-        sizer,
-        counters or _Counters(),
-        f"listing of group {name!r}",
+        sizer, what=f"listing of group {name!r}", requests=requests,
     )
 
 
@@ -358,49 +238,3 @@ def fetch_details(
 
 
 
-@dataclass
-class Elsewhere:
-    rows: list[Contact]
-    requests: int
-    how: str  # "lookup" | "list" | ""
-    wasted: int = 0  # lookups made before a saturated search sent us to the listing
-
-
-def find_elsewhere(
-    client: Client,
-    numbers_wanted: list[str],
-    groups: list[Group],
-    *,
-    expected_rows: Mapping[str, int],
-    page_size: int | None = None,
-    concurrency: int = 4,
-) -> Elsewhere:
-    """Rows in ``groups`` (declared groups this plan does not manage) holding numbers the
-    plan would otherwise add: so that a contact the spec moved into a targeted group is moved,
-    keeping its id, instead of added a second time.
-
-    Whichever needs fewer requests: one phbkFindPhNumber per number (partial matches, at most
-    10 rows, filtered here by the caller to exact numbers), or listing those groups. A
-    saturated search may hide rows, so then the groups are listed after all.
-    """
-    if not numbers_wanted or not groups:
-        return Elsewhere([], 0, "")
-    size = page_size or DEFAULT_PAGE_SIZE
-    list_cost = sum(_pages(expected_rows.get(group_key(g.name), 0), size) for g in groups)
-    keys = {group_key(g.name) for g in groups}
-    requests = 0
-    if len(numbers_wanted) <= list_cost:
-        from smsync.numbers import search_digits
-
-        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            found = list(pool.map(client.find_by_number, map(search_digits, numbers_wanted)))
-        requests += len(numbers_wanted)
-        if all(len(rows) < SEARCH_CAP for rows in found):
-            rows = [c for part in found for c in part if group_key(c.group) in keys]
-            unique = {c.id: c for c in rows}
-            return Elsewhere(sorted(unique.values(), key=lambda c: c.id), requests, "lookup")
-    listed: list[Contact] = []
-    counters = _Counters()
-    for g in groups:
-        listed.extend(list_group(client, g.name, page_size=page_size, counters=counters))
-    return Elsewhere(listed, requests + counters.requests.value, "list", wasted=requests)

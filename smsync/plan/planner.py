@@ -13,14 +13,10 @@ from smsync.gateway.errors import DataNotFound, InvalidPhonebookId
 from smsync.gateway.models import Contact
 from smsync.gateway.names import group_key
 from smsync.plan.diff import DiffResult, diff, number_key, number_keys
-from smsync.plan.fetch import (
-    ListingShifted,
-    RemoteState,
-    fetch_details,
-    find_elsewhere,
-    read_remote,
-)
+from smsync.plan.fetch import ListingShifted, fetch_details, read_remote
 from smsync.plan.model import Op, Plan, Safety
+from smsync.plan.remote import RemoteState
+from smsync.plan.search import find_elsewhere
 from smsync.safety import ShareLimits, phonebook_findings
 from smsync.spec.model import GroupSpec
 

@@ -1,0 +1,77 @@
+"""The remote phonebook as plan read it: groups, the managed groups' rows, and the fingerprint
+of all of it (order-independent), which a plan records and apply compares."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from smsync.gateway.models import Contact, Group
+from smsync.gateway.names import group_key
+from smsync.plan.model import ReadStats
+
+NumberKey = Callable[[str], str]
+
+
+def group_digest(members: list[Contact]) -> str:
+    digest = hashlib.sha256()
+    for c in sorted(members, key=lambda c: c.id):
+        birth = c.birth.isoformat() if c.birth else ""
+        detail = f"{c.address}\x00{birth}\x00{c.desc}" if c.complete else "?"
+        digest.update(f"c\x00{c.id}\x00{c.name}\x00{c.mobile}\x00{c.group}\x00{detail}\n".encode())
+    return digest.hexdigest()
+
+
+def group_index(key: str, members: list[Contact], number_key: NumberKey) -> dict[
+    tuple[str, str], list[Contact]
+]:
+    index: dict[tuple[str, str], list[Contact]] = {}
+    for c in members:
+        index.setdefault((key, number_key(c.mobile)), []).append(c)
+    return index
+
+
+@dataclass
+class RemoteState:
+    groups: list[Group]
+    #: group_key(name) -> contacts, for the groups that were read (managed groups only)
+    contacts: dict[str, list[Contact]] = field(default_factory=dict)
+    read: ReadStats = field(default_factory=lambda: ReadStats("none", "", 0, 0))
+    #: (group_key, number key) -> rows, built while the pages arrive (None: not built). The
+    #: diff uses it when it was built with the diff's own number key.
+    index: dict[tuple[str, str], list[Contact]] | None = None
+    index_key: NumberKey | None = None
+    #: group_key -> digest of its rows, computed while the pages arrive
+    digests: dict[str, str] = field(default_factory=dict)
+    #: rows of declared groups this plan does not manage (outside --target/--exclude) that
+    #: declared contacts of managed groups can move from; never pruned (see find_elsewhere)
+    elsewhere: list[Contact] = field(default_factory=list)
+
+    def group(self, name: str) -> Group | None:
+        key = group_key(name)
+        for group in self.groups:
+            if group_key(group.name) == key:
+                return group
+        return None
+
+    def replace_rows(self, complete: Mapping[int, Contact]) -> None:
+        """Put complete records in place of short ones (and forget what they invalidate)."""
+        self.elsewhere = [complete.get(c.id, c) for c in self.elsewhere]
+        for key, members in self.contacts.items():
+            if any(c.id in complete for c in members):
+                self.contacts[key] = [complete.get(c.id, c) for c in members]
+                self.digests.pop(key, None)
+        self.index = None
+
+    def fingerprint(self) -> str:
+        """A digest of everything the plan was computed from (order-independent)."""
+        digest = hashlib.sha256()
+        for g in sorted(self.groups, key=lambda g: g.id):
+            digest.update(f"g\x00{g.id}\x00{g.name}\n".encode())
+        for key in sorted(self.contacts):
+            part = self.digests.get(key) or group_digest(self.contacts[key])
+            digest.update(f"r\x00{key}\x00{part}\n".encode())
+        if self.elsewhere:
+            digest.update(f"e\x00{group_digest(self.elsewhere)}\n".encode())
+        return digest.hexdigest()
