@@ -1,0 +1,107 @@
+"""Options that several commands share, and what they turn into."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from smsync.manager import Manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def gateway_options(fn: F) -> F:
+    """--endpoint / --username / --password-file / --credentials-file for gateway commands."""
+    fn = click.option(
+        "--credentials-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="YAML or INI file mapping username to password (must be chmod 600). "
+        "Default: $SMSYNC_CREDENTIALS_FILE or ~/.config/smsync/credentials.",
+    )(fn)
+    fn = click.option(
+        "--password-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Read the password from this file. Otherwise $SMSYNC_PASSWORD or the credentials "
+        "file. There is deliberately no --password option.",
+    )(fn)
+    fn = click.option(
+        "--username",
+        metavar="USER",
+        help="Gateway username (default: $SMSYNC_USERNAME, smsync.yaml).",
+    )(fn)
+    fn = click.option(
+        "--endpoint",
+        metavar="URL",
+        help="Gateway base URL, e.g. http://host:8080, or sandbox://PATH for the embedded "
+        "sandbox (default: $SMSYNC_ENDPOINT, smsync.yaml).",
+    )(fn)
+    return fn
+
+
+def manager(
+    project_dir: Path, *, endpoint: str | None, username: str | None,
+    password_file: Path | None, credentials_file: Path | None,
+) -> Manager:
+    """The Manager of ``project_dir``, reaching the gateway as the gateway options say."""
+    from smsync.manager import GatewayOptions, Manager
+
+    return Manager(project_dir, GatewayOptions(
+        endpoint=endpoint, username=username, password_file=password_file,
+        credentials_file=credentials_file,
+    ))
+
+
+def project_argument(fn: F) -> F:
+    return click.argument(
+        "project_dir",
+        required=False,
+        default=".",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+    )(fn)
+
+
+def plan_options(fn: F) -> F:
+    """What to plan, for plan and apply: groups, broadcasts, concurrency, PII."""
+    fn = click.option(
+        "--no-broadcasts", is_flag=True, help="Leave broadcasts out (phonebook changes only).",
+    )(fn)
+    fn = click.option(
+        "--broadcast", "broadcast_names", multiple=True, metavar="NAME",
+        help="Plan only this broadcast (repeatable; default: every broadcast in the spec).",
+    )(fn)
+    fn = click.option(
+        "--concurrency", default=4, show_default=True, type=click.IntRange(1, 64),
+        help="Requests in flight at once.",
+    )(fn)
+    fn = click.option(
+        "--exclude", "excludes", multiple=True, metavar="GROUP",
+        help="Leave groups matching this glob out of the plan (repeatable).",
+    )(fn)
+    fn = click.option(
+        "--target", "targets", multiple=True, metavar="GROUP",
+        help="Plan only groups matching this glob, e.g. 'Sales*' (repeatable).",
+    )(fn)
+    fn = click.option(
+        "--show-pii", is_flag=True,
+        help="Show names and numbers in full (masked by default when output is not a terminal, "
+        "when CI is set, and in Markdown).",
+    )(fn)
+    return fn
+
+
+def broadcast_selection(names: tuple[str, ...], none: bool) -> list[str] | None:
+    """--broadcast/--no-broadcasts as Session.plan's ``broadcasts`` (None: all of them)."""
+    if none:
+        return []
+    return list(names) or None
+
+
+def show_pii_default(show_pii: bool) -> bool:
+    """Names and numbers are shown only on an interactive terminal outside CI, or on request."""
+    return show_pii or (sys.stdout.isatty() and not os.environ.get("CI"))

@@ -1,0 +1,213 @@
+"""`smsync plan` and `smsync apply`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from smsync.cli.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_UNSAFE, UserError, refusal
+from smsync.cli.options import (
+    broadcast_selection,
+    gateway_options,
+    manager,
+    plan_options,
+    project_argument,
+    show_pii_default,
+)
+from smsync.cli.printers import apply_progress, print_apply_outcome
+
+if TYPE_CHECKING:
+    from smsync.plan.model import Plan
+
+
+@click.command("plan")
+@project_argument
+@gateway_options
+@plan_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+    show_default=True, help="json: the documented schema schemas/plan.schema.json; markdown: "
+    "for a pull-request comment.",
+)
+@click.option(
+    "--out", "out_file", type=click.Path(path_type=Path), metavar="FILE",
+    help="Also write the plan to FILE, for `smsync apply FILE` (no secrets in it).",
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True,
+    help="Exit 0: no changes, 2: changes, 3: unsafe (apply would refuse it), 1: any error.",
+)
+def plan_cmd(
+    project_dir: Path, endpoint: str | None, username: str | None, password_file: Path | None,
+    credentials_file: Path | None, targets: tuple[str, ...], excludes: tuple[str, ...],
+    concurrency: int, show_pii: bool, broadcast_names: tuple[str, ...], no_broadcasts: bool,
+    fmt: str, out_file: Path | None, detailed_exitcode: bool,
+) -> None:
+    """Show what apply would change on the gateway to make it match the spec.
+
+    Reads only the managed groups (those the spec declares), with as few requests as it can,
+    and prints changes Terraform-style: + add, ~ change (old → new per field), > move,
+    - delete, grouped by group. Nothing is written to the gateway.
+
+    \b
+    Examples:
+      smsync plan                                # the project in the current directory
+      smsync plan phonebook --target 'Sales*'    # only some groups
+      smsync plan --format markdown > plan.md    # a pull-request comment (PII masked)
+      smsync plan --out plan.json && smsync apply plan.json
+
+    \b
+    Exit codes with --detailed-exitcode: 0 no changes, 2 changes, 3 unsafe,
+    1 error (a mistyped option or argument too). Without it: 0 unless there is an error.
+    """
+    from smsync.outfile import check_writable, write_atomically
+    from smsync.plan.planner import PlanOptions
+    from smsync.plan.render import RENDERERS, Style
+
+    if out_file is not None:
+        check_writable(out_file)  # before reading the whole remote, not after
+    m = manager(project_dir, endpoint=endpoint, username=username, password_file=password_file,
+                credentials_file=credentials_file)
+    options = PlanOptions(targets=list(targets), excludes=list(excludes), concurrency=concurrency)
+    with m.session(pool_size=max(concurrency, 4)) as session:
+        selection = broadcast_selection(broadcast_names, no_broadcasts)
+        plan = session.plan(options, broadcasts=selection)
+    style = Style(
+        show_pii=show_pii if fmt == "markdown" else show_pii_default(show_pii),
+        color=fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
+    )
+    click.echo(RENDERERS[fmt](plan, style))
+    if out_file is not None:
+        write_atomically(out_file, json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n")
+        click.echo(f"Plan written to {out_file}; apply it with: smsync apply {out_file}", err=True)
+    if detailed_exitcode:
+        if plan.unsafe:
+            sys.exit(EXIT_UNSAFE)
+        sys.exit(EXIT_CHANGES if plan.has_changes else EXIT_OK)
+
+
+@click.command("apply")
+@click.argument("path", required=False, default=".", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--project", "project_opt", type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Project directory when PATH is a plan file (default: the current directory).",
+)
+@gateway_options
+@plan_options
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--force", is_flag=True,
+    help="Apply a plan over a safety threshold (delete/update shares, broadcast caps). "
+    "Never overrides `protect: true` or the suppression list.",
+)
+@click.option(
+    "--resend-unknown", is_flag=True,
+    help="Send again group broadcasts whose earlier send has an unknown outcome (the run was "
+    "killed while the gateway was answering). Without it they are reported, not re-sent.",
+)
+@click.option(
+    "--rate", type=click.FloatRange(min=0.1), default=None, metavar="N",
+    help="At most N write requests per second.",
+)
+def apply_cmd(
+    path: Path, project_opt: Path | None, endpoint: str | None, username: str | None,
+    password_file: Path | None, credentials_file: Path | None, targets: tuple[str, ...],
+    excludes: tuple[str, ...], concurrency: int, show_pii: bool, broadcast_names: tuple[str, ...],
+    no_broadcasts: bool, auto_approve: bool, force: bool, resend_unknown: bool,
+    rate: float | None,
+) -> None:
+    """Make the gateway match the spec (PATH: a project directory or a `plan --out` file).
+
+    With a directory, apply plans first, shows the plan and asks; with a plan file, it applies
+    exactly that plan, and refuses it if the remote changed since it was made. Either way the
+    remote is read again just before writing, so a plan read from a listing that changed while
+    it was read is never applied.
+
+    \b
+    Exit codes: 0 done, 1 error (some actions failed), 3 refused as unsafe, 4 refused as stale.
+
+    \b
+    Examples:
+      smsync apply                      # plan, confirm, apply
+      smsync apply --auto-approve       # in CI
+      smsync apply plan.json            # exactly the plan that was reviewed
+    """
+    from smsync.apply import ApplyLocked, Refused
+    from smsync.plan.planner import PlanOptions
+    from smsync.plan.render import Style, render_text
+
+    plan_file = path if path.is_file() else None
+    project_dir = (project_opt or Path(".")) if plan_file else path
+    if plan_file and (targets or excludes or broadcast_names or no_broadcasts):
+        raise UserError(
+            "--target/--exclude/--broadcast/--no-broadcasts cannot change a saved plan; "
+            "plan again instead"
+        )
+    m = manager(project_dir, endpoint=endpoint, username=username, password_file=password_file,
+                credentials_file=credentials_file)
+    style = Style(show_pii=show_pii_default(show_pii), color=sys.stdout.isatty())
+    with m.session(pool_size=max(concurrency, 4)) as session:
+        if plan_file is not None:
+            plan = _load_plan_file(plan_file)
+        else:
+            options = PlanOptions(
+                targets=list(targets), excludes=list(excludes), concurrency=concurrency
+            )
+            plan = session.plan(
+                options, broadcasts=broadcast_selection(broadcast_names, no_broadcasts),
+                resend_unknown=resend_unknown,
+            )
+        click.echo(render_text(plan, style))
+        if not plan.has_changes:
+            return
+        try:
+            session.check_applicable(plan, force=force)  # refuse before asking, not after
+        except Refused as exc:
+            raise refusal(exc) from None
+        if not auto_approve:
+            if not sys.stdin.isatty():
+                raise UserError(
+                    "no terminal to confirm on: re-run with --auto-approve to apply without asking"
+                )
+            if not click.confirm("Apply these changes?", default=False):
+                raise UserError("Apply cancelled; nothing was written.")
+        try:
+            with apply_progress(len(plan.actions) + plan.sends) as advance:
+                outcome = session.apply(
+                    plan, force=force, concurrency=concurrency, rate=rate,
+                    resend_unknown=resend_unknown, saved=plan_file is not None,
+                    on_done=lambda _: advance(), on_sent=lambda _: advance(),
+                )
+        except Refused as exc:
+            raise refusal(exc) from None
+        except ApplyLocked as exc:
+            raise UserError(str(exc)) from None
+    print_apply_outcome(outcome, style)
+    if outcome.phonebook.fatal:
+        raise UserError(f"apply stopped early: {outcome.phonebook.fatal}")
+    if outcome.broadcasts is not None and outcome.broadcasts.stopped_reason:
+        raise UserError(f"broadcasts stopped early: {outcome.broadcasts.stopped_reason}")
+    if not outcome.ok:
+        # Guarantee 4: transient failures converge on re-runs; say so, rather than leave the
+        # user wondering whether the gateway is now half-changed.
+        click.echo(
+            "Some actions did not complete. Run `smsync apply` again to finish: it re-reads the "
+            "gateway, redoes only what is missing and sends nothing twice.",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+
+
+def _load_plan_file(path: Path) -> Plan:
+    from smsync.plan.model import Plan
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Plan.from_json(data)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{path}: not a plan written by `smsync plan --out` ({exc})") from None

@@ -1,0 +1,87 @@
+"""`smsync init`, `smsync validate`, `smsync import`: the project's spec files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from smsync.cli.options import gateway_options, project_argument
+from smsync.cli.printers import print_import_result
+
+
+@click.command("init")
+@click.argument("directory", required=False, default=".",
+                type=click.Path(file_okay=False, path_type=Path))
+def init_cmd(directory: Path) -> None:
+    """Write a commented smsync.yaml and an example group, ready for the sandbox."""
+    from smsync.errors import SmsyncError
+    from smsync.spec.scaffold import init_project
+
+    try:
+        written = init_project(directory)
+    except (SmsyncError, OSError) as e:
+        raise click.ClickException(str(e)) from None
+    for p in written:
+        click.echo(f"wrote {p}")
+    click.echo(f"next: smsync validate {directory}")
+
+
+@click.command("validate")
+@click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
+def validate_cmd(path: Path) -> None:
+    """Check the project (or one spec file) without touching the network.
+
+    Prints every problem as file:line:column: field: message, or a one-line summary.
+    """
+    from smsync.spec.check import check
+
+    if not path.exists():
+        raise click.ClickException(f"{path} does not exist")
+    result = check(path)
+    if not result.ok:
+        for p in result.problems:
+            click.echo(str(p))
+        n = len(result.problems)
+        click.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
+        sys.exit(1)
+    click.echo(result.summary())
+
+
+@click.command("import")
+@project_argument
+@gateway_options
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Where to write the spec files (default: PROJECT_DIR/groups).")
+@click.option("--group", "groups", multiple=True, metavar="NAME",
+              help="Import only this group (repeatable; default: every group).")
+@click.option("--csv-threshold", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Groups with more contacts than this get a contacts_file CSV.")
+@click.option("--no-details", is_flag=True,
+              help="Do not fetch address/birth/desc when the gateway lists only short "
+              "records (faster; those fields are then left unmanaged).")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+def import_cmd(
+    project_dir: Path, endpoint: str | None, username: str | None, password_file: Path | None,
+    credentials_file: Path | None, out_dir: Path | None, groups: tuple[str, ...],
+    csv_threshold: int, no_details: bool, force: bool,
+) -> None:
+    """Write spec files (one per group) from the remote phonebook.
+
+    Right after an import, `smsync plan` shows no changes (except remote duplicates, which a
+    spec cannot declare; they are reported here). Large groups go to a CSV file.
+    """
+    from smsync.endpoint import open_client
+    from smsync.importer import ImportOptions, import_phonebook, rich_progress
+    from smsync.spec.project import load_project, resolve_credentials
+
+    project = load_project(project_dir)
+    creds = resolve_credentials(project, endpoint=endpoint, username=username,
+                                password_file=password_file, credentials_file=credentials_file)
+    options = ImportOptions(out_dir=out_dir or project.root / "groups", groups=list(groups),
+                            csv_threshold=csv_threshold, force=force, details=not no_details)
+    with open_client(creds, base_dir=project.root) as client, \
+            rich_progress(sys.stderr.isatty()) as progress:
+        result = import_phonebook(client, project, options, progress)
+    print_import_result(result, options.out_dir)

@@ -1,0 +1,128 @@
+"""`smsync status` and `smsync dlr serve`: what became of the broadcasts sent."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from smsync.cli.errors import UserError
+from smsync.cli.options import gateway_options, project_argument
+from smsync.cli.printers import print_status
+
+if TYPE_CHECKING:
+    from smsync.broadcast import DlrServer
+
+
+@click.command("status")
+@project_argument
+@click.argument("broadcast", required=False)
+@gateway_options
+@click.option("--no-refresh", is_flag=True,
+              help="Show the ledger's counts as they are, without asking the gateway.")
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Report.aspx requests in flight at once.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def status_cmd(
+    project_dir: Path, broadcast: str | None, endpoint: str | None, username: str | None,
+    password_file: Path | None, credentials_file: Path | None, no_refresh: bool,
+    concurrency: int, as_json: bool,
+) -> None:
+    """Delivery status of sent broadcasts, by state.
+
+    Counts come from the ledger (project setting `ledger`); messages without a final state
+    are first refreshed through the gateway's Report.aspx (only those). States: pending
+    (outcome unknown), failed (refused by the gateway), SENT (accepted, no report yet),
+    DELIVRD, UNDELIVRD, REJECTED, EXPIRED. A group send counts once per member it reached.
+
+    \b
+    Examples:
+      smsync status                        # every broadcast of the project here
+      smsync status . promo-lebaran-2025   # one broadcast
+      smsync status --no-refresh --json    # offline, machine-readable
+    """
+    from smsync.broadcast import Ledger, RefreshStats, ledger_status, refresh_status
+    from smsync.spec.project import load_project, resolve_credentials
+
+    project = load_project(project_dir)
+    if not project.ledger_path.is_file():
+        raise UserError(f"no ledger at {project.ledger_path}: no broadcast has been sent yet")
+    stats = RefreshStats()
+    with Ledger(project.ledger_path) as ledger:
+        names = [broadcast] if broadcast else None
+        if broadcast and broadcast not in ledger.broadcasts():
+            raise UserError(f"broadcast '{broadcast}' is not in the ledger {project.ledger_path}")
+        if no_refresh:
+            counts = ledger_status(ledger, names)
+        else:
+            from smsync.endpoint import open_client
+
+            creds = resolve_credentials(project, endpoint=endpoint, username=username,
+                                        password_file=password_file,
+                                        credentials_file=credentials_file)
+            from smsync.manager import gateway_identity
+
+            ledger.bind_gateway(gateway_identity(creds), claim=False)
+            with open_client(creds, base_dir=project.root, pool_size=concurrency) as client:
+                counts = refresh_status(client, ledger, names, concurrency=concurrency,
+                                        stats=stats)
+    print_status(counts, None if no_refresh else stats, as_json=as_json)
+
+
+@click.group("dlr")
+def dlr_group() -> None:
+    """Receive the gateway's delivery reports into the broadcast ledger."""
+
+
+@dlr_group.command("serve")
+@project_argument
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (loopback by default; put a TLS proxy in front for "
+              "the internet).")
+@click.option("--port", default=8090, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port).")
+@click.option("--token", envvar="SMSYNC_DLR_TOKEN", metavar="TOKEN",
+              help="Shared secret, the first path segment of the URL (default: "
+              "$SMSYNC_DLR_TOKEN). Prefer --token-file or the variable: options show in `ps`.")
+@click.option("--token-file", type=click.Path(path_type=Path),
+              help="Read the token from this file.")
+@click.option("--quiet", is_flag=True, help="Do not log each request.")
+def dlr_serve_cmd(project_dir: Path, host: str, port: int, token: str | None,
+                  token_file: Path | None, quiet: bool) -> None:
+    """Serve the delivery-report URL and record reports in the ledger until Ctrl-C.
+
+    Configure the account's delivery-report URL at the gateway as
+    http://HOST:PORT/TOKEN/dlr?msgid=%id&status=%s . Answers: 200 recorded, 400 bad report,
+    403 wrong or missing token, 404 unknown msgid, 413/414 oversized request.
+
+    \b
+    Example:
+      SMSYNC_DLR_TOKEN=$(cat ~/.config/smsync/dlr-token) smsync dlr serve . --port 8090
+    """
+    from smsync.broadcast import check_token, serve_dlr
+    from smsync.spec.localfile import LocalFileError, read_text_file
+    from smsync.spec.project import MAX_SECRET_FILE_BYTES, load_project
+
+    if token_file is not None:
+        try:
+            token = read_text_file(token_file, max_bytes=MAX_SECRET_FILE_BYTES,
+                                   encoding="utf-8").strip()
+        except LocalFileError as e:
+            raise UserError(f"token file {e}") from None
+    if not token:
+        raise UserError("a token is required: --token-file FILE, $SMSYNC_DLR_TOKEN or --token")
+    check_token(token)
+    project = load_project(project_dir)
+
+    def ready(server: DlrServer) -> None:
+        click.echo(f"Receiving delivery reports on {server.url_template}")
+        click.echo("(<token> stands for your token; Ctrl-C stops)")
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            click.echo(f"warning: listening on {host}, not only on loopback", err=True)
+        sys.stdout.flush()
+
+    log = None if quiet else (lambda line: click.echo(line, err=True))
+    received = serve_dlr(project.ledger_path, token, host, port, on_ready=ready, log=log)
+    click.echo(f"Stopped; {received} delivery report(s) recorded.")
