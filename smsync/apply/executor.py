@@ -31,7 +31,6 @@ from typing import TypeVar
 
 from smsync import numbers
 from smsync.errors import SmsyncError
-from smsync.gateway.client import Client
 from smsync.gateway.errors import (
     DataNotFound,
     GatewayError,
@@ -46,6 +45,7 @@ from smsync.gateway.limits import SEARCH_CAP
 from smsync.gateway.models import Contact, Group, Page
 from smsync.gateway.names import group_key
 from smsync.gateway.paging import PageSizer, read_listing
+from smsync.gateway.provider import Phonebook
 from smsync.plan.diff import number_key
 from smsync.plan.fetch import DEFAULT_PAGE_SIZE
 from smsync.plan.model import PHASES, Action, Op, Plan, Record
@@ -98,7 +98,7 @@ def _birth(record: Record) -> date | None:
 class Executor:
     def __init__(
         self,
-        client: Client,
+        client: Phonebook,
         *,
         concurrency: int = 4,
         rate: float | None = None,

@@ -27,7 +27,6 @@ from filelock import FileLock, Timeout
 from smsync.broadcast.errors import BroadcastError
 from smsync.broadcast.ledger import PENDING, Ledger, group_row_key
 from smsync.broadcast.model import BroadcastPlan, Recipient, make_trxid, masked
-from smsync.gateway.client import Client
 from smsync.gateway.errors import (
     GatewayError,
     InsufficientCredit,
@@ -37,6 +36,7 @@ from smsync.gateway.errors import (
     WhatsAppNotActive,
 )
 from smsync.gateway.models import Contact, SendResult
+from smsync.gateway.provider import Sender
 from smsync.numbers import try_normalize
 from smsync.ratelimit import RateLimiter
 from smsync.safety import UnsafePlan, check_group_rows, raise_if_unsafe
@@ -132,7 +132,7 @@ class SendReport:
 
 
 def send_broadcasts(
-    client: Client,
+    client: Sender,
     plans: list[BroadcastPlan],
     ledger: Ledger,
     *,
@@ -216,7 +216,7 @@ class _LedgerLock:
 
 @dataclass
 class _Run:
-    client: Client
+    client: Sender
     ledger: Ledger
     concurrency: int
     limiter: RateLimiter

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from smsync.broadcast.ledger import Ledger, LedgerRow
 from smsync.errors import SmsyncError
-from smsync.gateway.client import Client
 from smsync.gateway.models import DeliveryState
+from smsync.gateway.provider import Sender
 
 #: Order in which states are shown.
 STATE_ORDER = ("pending", "failed", "SENT", "DELIVRD", "UNDELIVRD", "REJECTED", "EXPIRED")
@@ -30,7 +30,7 @@ def ledger_status(ledger: Ledger, names: list[str] | None = None) -> dict[str, C
 
 
 def refresh_status(
-    client: Client,
+    client: Sender,
     ledger: Ledger,
     names: list[str] | None = None,
     *,

@@ -24,12 +24,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from smsync.gateway.client import Client
 from smsync.gateway.errors import DataNotFound, InvalidPhonebookId
 from smsync.gateway.models import Contact, Group, Page
 from smsync.gateway.names import group_key as group_key  # (re-exported for the importer)
 from smsync.gateway.paging import Counter, PageSizer, read_listing
 from smsync.gateway.paging import ListingShifted as ListingShifted  # (re-exported)
+from smsync.gateway.provider import PhonebookReader
 from smsync.plan.model import ReadStats
 from smsync.plan.remote import NumberKey, RemoteState, group_digest, group_index
 from smsync.plan.strategy import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE  # (re-exported)
@@ -51,7 +51,7 @@ def _read_sequence(
                         rereads=counters.rereads)
 
 
-def read_groups(client: Client, sizer: PageSizer, counters: _Counters) -> list[Group]:
+def read_groups(client: PhonebookReader, sizer: PageSizer, counters: _Counters) -> list[Group]:
     return _read_sequence(
         lambda page, size: client.list_groups(page=page, size=size), sizer, counters, "group list"
     )
@@ -72,7 +72,7 @@ def _no_gc_pauses() -> Iterator[None]:
 
 
 def read_remote(
-    client: Client,
+    client: PhonebookReader,
     managed_groups: Iterable[str],
     *,
     page_size: int | None = None,
@@ -94,7 +94,7 @@ def read_remote(
 
 
 def _read_remote(
-    client: Client,
+    client: PhonebookReader,
     managed: list[str],
     *,
     page_size: int | None,
@@ -203,7 +203,8 @@ def _read_remote(
 
 
 def list_group(
-    client: Client, name: str, *, page_size: int | None = None, requests: Counter | None = None
+    client: PhonebookReader, name: str, *, page_size: int | None = None,
+    requests: Counter | None = None,
 ) -> list[Contact]:
     """Every member of one remote group (audiences the spec does not declare; moves)."""
     sizer = PageSizer(page_size or DEFAULT_PAGE_SIZE, trusted=page_size is not None)
@@ -214,7 +215,7 @@ def list_group(
 
 
 def fetch_details(
-    client: Client, state: RemoteState, ids: set[int], *, concurrency: int = 4
+    client: PhonebookReader, state: RemoteState, ids: set[int], *, concurrency: int = 4
 ) -> None:
     """Replace short-form records (no address/birth/desc) by their complete data, in place."""
     present = {c.id for members in state.contacts.values() for c in members}

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from smsync.errors import SmsyncError
-from smsync.gateway.client import Client
 from smsync.gateway.errors import DataNotFound, InvalidPhonebookId
 from smsync.gateway.models import Contact
 from smsync.gateway.names import group_key
+from smsync.gateway.provider import PhonebookReader
 from smsync.plan.diff import DiffResult, diff, number_key, number_keys
 from smsync.plan.fetch import ListingShifted, fetch_details, read_remote
 from smsync.plan.model import Op, Plan, Safety
@@ -69,7 +69,7 @@ def assess_safety(result: DiffResult, limits: ShareLimits) -> Safety:
 
 
 def make_plan(
-    client: Client,
+    client: PhonebookReader,
     groups: list[GroupSpec],
     *,
     region: str,
@@ -100,7 +100,7 @@ def make_plan(
 
 
 def read_and_diff(
-    client: Client,
+    client: PhonebookReader,
     managed: list[GroupSpec],
     *,
     region: str,
@@ -138,7 +138,7 @@ def read_and_diff(
 
 
 def _moves_from_outside(
-    client: Client,
+    client: PhonebookReader,
     managed: list[GroupSpec],
     others: list[GroupSpec],
     remote: RemoteState,
@@ -189,7 +189,7 @@ def _moves_from_outside(
     return diff(managed, remote, region)
 
 
-def _get_rows(client: Client, ids: list[int], concurrency: int) -> list[Contact]:
+def _get_rows(client: PhonebookReader, ids: list[int], concurrency: int) -> list[Contact]:
     if not ids:
         return []
     try:

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from smsync.gateway.client import Client
 from smsync.gateway.limits import SEARCH_CAP
 from smsync.gateway.models import Contact, Group
 from smsync.gateway.names import group_key
 from smsync.gateway.paging import Counter
+from smsync.gateway.provider import PhonebookReader
 from smsync.plan.fetch import list_group
 from smsync.plan.strategy import DEFAULT_PAGE_SIZE, pages
 
@@ -25,7 +25,7 @@ class Elsewhere:
 
 
 def find_elsewhere(
-    client: Client,
+    client: PhonebookReader,
     numbers_wanted: list[str],
     groups: list[Group],
     *,
