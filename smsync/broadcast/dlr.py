@@ -5,7 +5,8 @@ The gateway calls the account's delivery-report URL with ``GET …?msgid=%id&sta
 the first path segment is a shared secret, compared in constant time, so nobody who merely
 finds the port can forge delivery states.
 
-Answers: 200 (recorded), 400 (bad or missing msgid/status), 403 (missing or wrong token),
+Answers: 200 (recorded; or held, when it arrives while a send is in flight, before the send's
+answer told smsync its msgid), 400 (bad or missing msgid/status), 403 (missing or wrong token),
 404 (msgid not in the ledger), 405 (other methods), 413 (request body too large), 414 (URL too
 long). The token never appears in logs or printed URLs.
 """
@@ -133,7 +134,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError as e:
             self._answer(400, str(e))
             return
-        if not self.server.ledger.apply_delivery_report(report.msgid, report.state):
+        if not self.server.ledger.receive_delivery_report(report.msgid, report.state):
             self._answer(404, "unknown msgid")
             return
         self.server.count()

@@ -50,6 +50,8 @@ FAILED = "failed"
 ACCEPTED_STATES = frozenset(s.value for s in DeliveryState)
 FINAL_STATES = frozenset(s.value for s in DeliveryState if s.is_final)
 KEEP_BODIES_ENV = "SMSYNC_LEDGER_KEEP_BODIES"
+#: Delivery reports held for msgids not known yet (see Ledger.receive_delivery_report).
+MAX_EARLY_REPORTS = 10_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sends (
@@ -77,6 +79,12 @@ CREATE INDEX IF NOT EXISTS sends_msgid ON sends (msgid);
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+-- delivery reports that arrived before the send's answer (and so before its msgid was known)
+CREATE TABLE IF NOT EXISTS early_reports (
+    msgid       TEXT PRIMARY KEY,
+    state       TEXT NOT NULL,
+    received_at TEXT NOT NULL
 );
 """
 
@@ -281,6 +289,15 @@ class Ledger:
                 "UPDATE sends SET state=?, msgid=?, error=NULL, sent_at=?, updated_at=? "
                 "WHERE broadcast=? AND number=?",
                 (DeliveryState.SENT.value, msgid, now, now, broadcast, number))
+            if msgid is None:
+                return
+            early = self._db.execute(
+                "SELECT state FROM early_reports WHERE msgid=?", (msgid,)).fetchone()
+            if early is not None:
+                self._db.execute(
+                    "UPDATE sends SET state=?, updated_at=? WHERE broadcast=? AND number=?",
+                    (early[0], now, broadcast, number))
+                self._db.execute("DELETE FROM early_reports WHERE msgid=?", (msgid,))
 
     def record_failed(self, broadcast: str, number: str, code: str) -> None:
         with self._lock:
@@ -298,6 +315,28 @@ class Ledger:
                 f"UPDATE sends SET state=?, updated_at=? WHERE broadcast=? AND number=? "
                 f"AND state IN ({placeholders})",
                 (state.value, _now(), broadcast, number, *sorted(ACCEPTED_STATES)))
+
+    def receive_delivery_report(self, msgid: str, state: DeliveryState) -> bool:
+        """Record a delivery report; False when its msgid is unknown.
+
+        A gateway may report a delivery before its answer to the send reached smsync, so
+        before the ledger knows the msgid: while a send is in flight (a pending row exists), a
+        final report for an unknown msgid is held (at most MAX_EARLY_REPORTS) and applied when
+        the send is recorded."""
+        if self.apply_delivery_report(msgid, state):
+            return True
+        if not state.is_final:
+            return False
+        with self._lock:
+            in_flight = self._db.execute(
+                "SELECT 1 FROM sends WHERE state=? LIMIT 1", (PENDING,)).fetchone()
+            held = self._db.execute("SELECT COUNT(*) FROM early_reports").fetchone()[0]
+            if in_flight is None or held >= MAX_EARLY_REPORTS:
+                return False
+            self._db.execute(
+                "INSERT OR REPLACE INTO early_reports (msgid, state, received_at) "
+                "VALUES (?,?,?)", (msgid, state.value, _now()))
+            return True
 
     def apply_delivery_report(self, msgid: str, state: DeliveryState) -> int:
         """Set the state of the accepted row(s) with ``msgid``; the number of rows updated
