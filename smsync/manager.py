@@ -13,6 +13,7 @@ The CLI is a thin layer over this class; library users can drive it the same way
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +22,16 @@ from typing import Any
 
 from smsync.apply import Executor, apply_lock, check_plan
 from smsync.apply.executor import ApplyResult, Outcome
-from smsync.broadcast import Ledger, Progress, SendReport, plan_broadcasts, send_broadcasts
+from smsync.broadcast import (
+    Ledger,
+    Progress,
+    RefreshStats,
+    SendReport,
+    ledger_status,
+    plan_broadcasts,
+    refresh_status,
+    send_broadcasts,
+)
 from smsync.broadcast.send import group_check
 from smsync.endpoint import open_client, public_endpoint
 from smsync.errors import SmsyncError
@@ -85,6 +95,33 @@ class Manager:
         creds = self.credentials()
         with open_client(creds, base_dir=self.project.root, **client_options) as client:
             yield Session(self, client, creds)
+
+    def status(
+        self, broadcast: str | None = None, *, refresh: bool = True, concurrency: int = 8
+    ) -> Status:
+        """Delivery counts by state for each broadcast in the ledger (or ``broadcast`` alone).
+
+        With ``refresh``, messages without a final state are first asked of the gateway
+        (Report.aspx, ``concurrency`` requests at once); without it, no gateway and no
+        credentials are needed. Never creates a ledger, nor claims one for this gateway.
+        """
+        path = self.project.ledger_path
+        if not path.is_file():
+            raise SmsyncError(f"no ledger at {path}: no broadcast has been sent yet")
+        with Ledger(path) as ledger:
+            names = [broadcast] if broadcast else None
+            if broadcast and broadcast not in ledger.broadcasts():
+                raise SmsyncError(f"broadcast '{broadcast}' is not in the ledger {path}")
+            if not refresh:
+                return Status(ledger_status(ledger, names))
+            creds = self.credentials()
+            # Before the client opens: the reports of one account are never asked of another.
+            ledger.bind_gateway(gateway_identity(creds), claim=False)
+            stats = RefreshStats()
+            with open_client(creds, base_dir=self.project.root, pool_size=concurrency) as client:
+                counts = refresh_status(client, ledger, names, concurrency=concurrency,
+                                        stats=stats)
+            return Status(counts, refreshed=stats)
 
 
 @dataclass
@@ -287,6 +324,14 @@ class Session:
         decides again on the plan made now; this only refuses early, before any question."""
         check_target(plan, public_endpoint(self.credentials.endpoint), self.credentials.username)
         check_plan(plan, force=force)
+
+
+@dataclass
+class Status:
+    """What Manager.status found: counts by state, per broadcast."""
+
+    counts: dict[str, Counter[str]]
+    refreshed: RefreshStats | None = None  # what Report.aspx was asked; None: not asked
 
 
 @dataclass

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -20,9 +19,9 @@ from smsync.textsafe import escape_controls
 
 if TYPE_CHECKING:
     from smsync.apply.executor import ApplyResult
-    from smsync.broadcast import RefreshStats, SendReport
+    from smsync.broadcast import SendReport
     from smsync.importer import ImportResult
-    from smsync.manager import ApplyOutcome
+    from smsync.manager import ApplyOutcome, Status
     from smsync.plan.render import Style
 
 
@@ -97,12 +96,11 @@ def apply_progress(total: int) -> AbstractContextManager[Callable[[], None]]:
     return bar()
 
 
-def print_status(
-    counts: dict[str, Counter[str]], refreshed: RefreshStats | None, *, as_json: bool
-) -> None:
-    """The counts by state, one row per broadcast; ``refreshed``: what Report.aspx was asked
-    (None: the ledger's counts as they are)."""
+def print_status(status: Status, *, as_json: bool) -> None:
+    """The counts by state, one row per broadcast, then what Report.aspx was asked."""
     from smsync.broadcast import STATE_ORDER
+
+    counts, refreshed = status.counts, status.refreshed
 
     if as_json:
         click.echo(json.dumps({name: dict(c) for name, c in counts.items()}, indent=2))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from smsync.cli.options import gateway_options, project_argument
+from smsync.cli.options import gateway_options, manager, project_argument
 from smsync.cli.printers import print_import_result
 
 
@@ -72,16 +72,12 @@ def import_cmd(
     Right after an import, `smsync plan` shows no changes (except remote duplicates, which a
     spec cannot declare; they are reported here). Large groups go to a CSV file.
     """
-    from smsync.endpoint import open_client
     from smsync.importer import ImportOptions, import_phonebook, rich_progress
-    from smsync.spec.project import load_project, resolve_credentials
 
-    project = load_project(project_dir)
-    creds = resolve_credentials(project, endpoint=endpoint, username=username,
-                                password_file=password_file, credentials_file=credentials_file)
-    options = ImportOptions(out_dir=out_dir or project.root / "groups", groups=list(groups),
+    m = manager(project_dir, endpoint=endpoint, username=username, password_file=password_file,
+                credentials_file=credentials_file)
+    options = ImportOptions(out_dir=out_dir or m.project.root / "groups", groups=list(groups),
                             csv_threshold=csv_threshold, force=force, details=not no_details)
-    with open_client(creds, base_dir=project.root) as client, \
-            rich_progress(sys.stderr.isatty()) as progress:
-        result = import_phonebook(client, project, options, progress)
+    with m.session() as session, rich_progress(sys.stderr.isatty()) as progress:
+        result = import_phonebook(session.client, m.project, options, progress)
     print_import_result(result, options.out_dir)

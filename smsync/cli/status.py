@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from smsync.cli.errors import UserError
-from smsync.cli.options import gateway_options, project_argument
+from smsync.cli.options import gateway_options, manager, project_argument
 from smsync.cli.printers import print_status
 
 if TYPE_CHECKING:
@@ -43,32 +43,11 @@ def status_cmd(
       smsync status . promo-lebaran-2025   # one broadcast
       smsync status --no-refresh --json    # offline, machine-readable
     """
-    from smsync.broadcast import Ledger, RefreshStats, ledger_status, refresh_status
-    from smsync.spec.project import load_project, resolve_credentials
-
-    project = load_project(project_dir)
-    if not project.ledger_path.is_file():
-        raise UserError(f"no ledger at {project.ledger_path}: no broadcast has been sent yet")
-    stats = RefreshStats()
-    with Ledger(project.ledger_path) as ledger:
-        names = [broadcast] if broadcast else None
-        if broadcast and broadcast not in ledger.broadcasts():
-            raise UserError(f"broadcast '{broadcast}' is not in the ledger {project.ledger_path}")
-        if no_refresh:
-            counts = ledger_status(ledger, names)
-        else:
-            from smsync.endpoint import open_client
-
-            creds = resolve_credentials(project, endpoint=endpoint, username=username,
-                                        password_file=password_file,
-                                        credentials_file=credentials_file)
-            from smsync.manager import gateway_identity
-
-            ledger.bind_gateway(gateway_identity(creds), claim=False)
-            with open_client(creds, base_dir=project.root, pool_size=concurrency) as client:
-                counts = refresh_status(client, ledger, names, concurrency=concurrency,
-                                        stats=stats)
-    print_status(counts, None if no_refresh else stats, as_json=as_json)
+    status = manager(
+        project_dir, endpoint=endpoint, username=username, password_file=password_file,
+        credentials_file=credentials_file,
+    ).status(broadcast, refresh=not no_refresh, concurrency=concurrency)
+    print_status(status, as_json=as_json)
 
 
 @click.group("dlr")

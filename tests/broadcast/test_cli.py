@@ -19,9 +19,7 @@ from smsync.broadcast import send_broadcasts
 from smsync.cli import cli
 from smsync.gateway import Client
 from smsync.sandbox import SandboxServer
-from tests.support.numbers import gw
-from tests.support.project import BProject, contacts
-from tests.support.sandbox import PASSWORD, USERNAME
+from tests.broadcast.conftest import PASSWORD, USERNAME, BProject, contacts, gw
 
 TOKEN = "cli-token-0123456789abcdef"
 

@@ -22,9 +22,7 @@ from smsync.broadcast import (
 from smsync.gateway import Client
 from smsync.gateway.models import DeliveryState
 from smsync.sandbox import SandboxServer
-from tests.support.numbers import gw
-from tests.support.project import BProject, contacts
-from tests.support.sandbox import PASSWORD, USERNAME
+from tests.broadcast.conftest import PASSWORD, USERNAME, BProject, contacts, gw
 
 TOKEN = "t0k3n-abcdefghijklmnop"
 

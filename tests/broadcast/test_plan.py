@@ -9,8 +9,7 @@ import pytest
 
 from smsync.broadcast import BroadcastError, BroadcastPlan, Ledger, make_trxid
 from smsync.gateway.models import Contact
-from tests.support.numbers import e164, gw, number
-from tests.support.project import NOW, BProject, contacts
+from tests.broadcast.conftest import NOW, BProject, contacts, e164, gw, number
 
 
 def test_per_contact_plan_renders_every_recipient(bproject: BProject) -> None:

@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.project import Project, contact, group
-from tests.support.sandbox import PASSWORD
+from tests.plan.conftest import PASSWORD, Project, contact, group
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from smsync.manager import GatewayOptions, Manager
-from tests.support.project import Project, contact, group
-from tests.support.sandbox import USERNAME
+from tests.plan.conftest import USERNAME, Project, contact, group
 
 EXIT_UNSAFE = 3
 

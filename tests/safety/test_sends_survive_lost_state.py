@@ -16,9 +16,7 @@ from typing import Any
 
 from smsync.broadcast import Ledger
 from smsync.manager import GatewayOptions, Manager
-from tests.support.numbers import gw
-from tests.support.project import Project, contact, group
-from tests.support.sandbox import USERNAME
+from tests.plan.conftest import USERNAME, Project, contact, group, gw
 
 KILL_AFTER_PENDING = textwrap.dedent("""
     import os, signal, sys

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import run_cli
-from tests.support.files import WriteFn
+from tests.spec.conftest import WriteFn, run_cli
 
 
 @pytest.fixture(autouse=True)

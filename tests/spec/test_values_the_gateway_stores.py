@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import run_cli
-from tests.support.files import WriteFn
+from tests.spec.conftest import WriteFn, run_cli
 
 CONFIG = "gateway: {endpoint: 'sandbox://.smsync/s.sqlite', username: demo}\n"
 SPACES = "leading or trailing spaces: the gateway stores names trimmed"

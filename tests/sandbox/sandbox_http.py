@@ -1,5 +1,5 @@
-"""Raw HTTP to the sandbox: hand-built query strings, auth computed here with hashlib (never via
-smsync.gateway), so the sandbox tests check the protocol itself, not smsync's reading of it."""
+"""Raw-HTTP helpers for the sandbox tests: hand-built query strings, auth computed here with
+hashlib (never via smsync.gateway), so these tests check the protocol itself."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import urllib.parse
 import requests
 
 from smsync.sandbox import SandboxServer
-from tests.support.sandbox import PASSWORD, USERNAME
 
-#: The field and record separators of the gateway's record format.
+USERNAME, PASSWORD = "demo", "demo-pass"
 FS, RS = "\u0080", "\u0081"
 
 
@@ -67,7 +66,6 @@ class Gw:
 
 
 def records(body: str) -> list[list[str]]:
-    """A listing body split into records of fields."""
     return [r.split(FS) for r in body.split(RS)]
 
 
