@@ -19,7 +19,9 @@ from smsync.broadcast import send_broadcasts
 from smsync.cli import cli
 from smsync.gateway import Client
 from smsync.sandbox import SandboxServer
-from tests.broadcast.conftest import PASSWORD, USERNAME, BProject, contacts, gw
+from tests.support.numbers import gw
+from tests.support.project import BProject, contacts
+from tests.support.sandbox import PASSWORD, USERNAME
 
 TOKEN = "cli-token-0123456789abcdef"
 

@@ -22,7 +22,9 @@ from smsync.broadcast import (
 from smsync.gateway import Client
 from smsync.gateway.models import DeliveryState
 from smsync.sandbox import SandboxServer
-from tests.broadcast.conftest import PASSWORD, USERNAME, BProject, contacts, gw
+from tests.support.numbers import gw
+from tests.support.project import BProject, contacts
+from tests.support.sandbox import PASSWORD, USERNAME
 
 TOKEN = "t0k3n-abcdefghijklmnop"
 

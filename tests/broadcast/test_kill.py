@@ -15,7 +15,9 @@ from pathlib import Path
 
 from smsync.broadcast import Ledger
 from smsync.sandbox import SandboxServer
-from tests.broadcast.conftest import NOW, BProject, contacts, gw, messages
+from tests.support.numbers import gw
+from tests.support.project import NOW, BProject, contacts
+from tests.support.sandbox import messages
 
 SCRIPT = textwrap.dedent("""
     import sys

@@ -9,7 +9,8 @@ import pytest
 
 from smsync.broadcast import BroadcastError, BroadcastPlan, Ledger, make_trxid
 from smsync.gateway.models import Contact
-from tests.broadcast.conftest import NOW, BProject, contacts, e164, gw, number
+from tests.support.numbers import e164, gw, number
+from tests.support.project import NOW, BProject, contacts
 
 
 def test_per_contact_plan_renders_every_recipient(bproject: BProject) -> None:

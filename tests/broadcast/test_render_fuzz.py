@@ -18,7 +18,7 @@ from smsync.spec.model import (
     Location,
 )
 from smsync.spec.project import Project
-from tests.broadcast.conftest import NOW
+from tests.support.project import NOW
 
 # Fragments that make random text look like Jinja often enough to reach the renderer's paths.
 FRAGMENTS = ["{{", "}}", "{%", "%}", "{#", "#}", " name ", " desc ", " x ", " y ", "|upper",

@@ -12,18 +12,9 @@ from smsync.broadcast.ledger import group_row_key as group_key
 from smsync.gateway import Client
 from smsync.gateway.encoding import encode_unicode_hex
 from smsync.sandbox import SandboxServer
-from tests.broadcast.conftest import (
-    NOW,
-    USERNAME,
-    BProject,
-    checked,
-    contacts,
-    e164,
-    gw,
-    messages,
-    number,
-    seed_group,
-)
+from tests.support.numbers import e164, gw, number
+from tests.support.project import NOW, BProject, checked, contacts
+from tests.support.sandbox import USERNAME, messages, seed_group
 
 
 def test_per_contact_send_then_resend_sends_nothing(

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from smsync.gateway import Client, InternalServerError, TransportError
+from tests.support.sandbox import PASSWORD, USERNAME
 
-USERNAME, PASSWORD = "demo", "demo-pass"
 MakeSandbox = Callable[..., Any]
 
 

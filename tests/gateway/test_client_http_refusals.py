@@ -21,11 +21,11 @@ from smsync.gateway import (
     ProtocolError,
     TransportError,
 )
-from tests.broadcast.conftest import BProject, contacts
+from tests.support.project import BProject, contacts
+from tests.support.sandbox import PASSWORD, USERNAME
+from tests.support.scripted_server import ScriptedServer
 
-USERNAME, PASSWORD = "demo", "demo-pass"
 MakeSandbox = Callable[..., Any]
-Scripted = Any  # the `scripted` fixture (tests/gateway/conftest.py)
 MOBILE = "08123456789"
 
 
@@ -59,7 +59,7 @@ def test_forbidden_read_is_refused_at_once(make_sandbox: MakeSandbox) -> None:
     assert srv.stats()["requests"] == 1
 
 
-def test_refusal_quotes_a_short_clean_excerpt_of_the_body(scripted: Scripted) -> None:
+def test_refusal_quotes_a_short_clean_excerpt_of_the_body(scripted: ScriptedServer) -> None:
     page = (b"<html>\r\n<head><title>401 Authorization Required</title></head>\x1b[2K\x00"
             + b"<body>" + b"x" * 5000 + b"</body></html>")
     scripted.always(status=401, body=page)
@@ -73,7 +73,7 @@ def test_refusal_quotes_a_short_clean_excerpt_of_the_body(scripted: Scripted) ->
     assert len(scripted.seen) == 1
 
 
-def test_refusal_with_an_empty_body_names_the_status(scripted: Scripted) -> None:
+def test_refusal_with_an_empty_body_names_the_status(scripted: ScriptedServer) -> None:
     scripted.always(status=404, body=b"")
     with make_client(scripted.url) as c, pytest.raises(HttpRefused) as info:
         c.delete_contact(5)
@@ -81,14 +81,14 @@ def test_refusal_with_an_empty_body_names_the_status(scripted: Scripted) -> None
         "(HTTP 404 Not Found)"
 
 
-def test_4xx_carrying_a_return_code_is_that_code(scripted: Scripted) -> None:
+def test_4xx_carrying_a_return_code_is_that_code(scripted: ScriptedServer) -> None:
     scripted.always(status=401, body=b"1702")
     with make_client(scripted.url) as c, pytest.raises(InvalidCredentials):
         c.list_groups()
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-def test_5xx_on_a_write_stays_maybe_applied(scripted: Scripted, status: int) -> None:
+def test_5xx_on_a_write_stays_maybe_applied(scripted: ScriptedServer, status: int) -> None:
     scripted.always(status=status, body=b"Forbidden")
     with make_client(scripted.url) as c, pytest.raises(TransportError) as info:
         c.add_group("Office")

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from smsync.gateway import Client, UnsafeValue
+from tests.support.sandbox import PASSWORD, USERNAME
 
-USERNAME, PASSWORD = "demo", "demo-pass"
 MakeSandbox = Callable[..., Any]
 MOBILE = "08123456789"
 FS, RS, EURO = "\x80", "\x81", "\u20ac"

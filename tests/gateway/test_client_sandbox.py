@@ -32,26 +32,22 @@ from smsync.gateway import (
     WhatsAppNotActive,
     count_segments,
 )
+from smsync.sandbox import SandboxServer
+from tests.support.sandbox import PASSWORD, USERNAME, messages
 
-USERNAME, PASSWORD = "demo", "demo-pass"
-Sandbox = Any  # smsync.sandbox.SandboxServer, from the fixtures in tests/conftest.py
-MakeSandbox = Callable[..., Any]
+MakeSandbox = Callable[..., SandboxServer]
 
 
-def make_client(srv: Sandbox, password: str = PASSWORD, **kw: Any) -> Client:
+def make_client(srv: SandboxServer, password: str = PASSWORD, **kw: Any) -> Client:
     opts: dict[str, Any] = {"retries": 2, "backoff": 0.001, "read_timeout": 5.0}
     opts.update(kw)
     return Client(srv.url, USERNAME, password, **opts)
 
 
 @pytest.fixture
-def c(sandbox: Sandbox) -> Iterator[Client]:
+def c(sandbox: SandboxServer) -> Iterator[Client]:
     with make_client(sandbox) as client:
         yield client
-
-
-def messages(srv: Sandbox) -> list[dict[str, Any]]:
-    return list(srv.store.snapshot()["messages"])
 
 
 # ---- groups ------------------------------------------------------------------------------
@@ -62,6 +58,7 @@ def test_group_lifecycle(c: Client) -> None:
     office = c.add_group("Office")
     assert isinstance(office, int)
     teman = c.add_group("Teman Kantor")
+    assert isinstance(teman, int)
     assert c.list_groups().items == [Group(office, "Office"), Group(teman, "Teman Kantor")]
     assert c.find_group("kan") == [Group(teman, "Teman Kantor")]
     assert c.find_group("nothing-like-this") == []
@@ -85,7 +82,7 @@ def test_group_errors(c: Client) -> None:
         c.delete_group(office)
 
 
-def test_group_paging(sandbox: Sandbox, c: Client) -> None:
+def test_group_paging(sandbox: SandboxServer, c: Client) -> None:
     for i in range(5):
         sandbox.store.add_group(USERNAME, f"G{i}")
     first, last = c.list_groups(page=1, size=3), c.list_groups(page=2, size=3)
@@ -146,7 +143,7 @@ def test_empty_listings_are_empty_not_errors(c: Client) -> None:
     assert c.find_group("x") == []
 
 
-def test_searches_return_at_most_10_rows(sandbox: Sandbox, c: Client) -> None:
+def test_searches_return_at_most_10_rows(sandbox: SandboxServer, c: Client) -> None:
     sandbox.store.add_group(USERNAME, "Office")
     sandbox.store.bulk_add_contacts(
         USERNAME, [(f"Sari {i}", f"0812000{i:04d}", "Office") for i in range(15)]
@@ -158,7 +155,7 @@ def test_searches_return_at_most_10_rows(sandbox: Sandbox, c: Client) -> None:
 # ---- sends -------------------------------------------------------------------------------
 
 
-def test_send_sms_and_report(sandbox: Sandbox, c: Client) -> None:
+def test_send_sms_and_report(sandbox: SandboxServer, c: Client) -> None:
     result = c.send_sms("628123456789", "Hallo World")
     assert result.msgid
     [msg] = messages(sandbox)
@@ -174,20 +171,20 @@ def test_send_sms_and_report(sandbox: Sandbox, c: Client) -> None:
 
 
 @pytest.mark.parametrize("text", ["こんにちは世界", "Emoji 😀 ok", "ç ü ¡"])
-def test_unicode_sends_arrive_as_written(sandbox: Sandbox, c: Client, text: str) -> None:
+def test_unicode_sends_arrive_as_written(sandbox: SandboxServer, c: Client, text: str) -> None:
     c.send_sms("628123456789", text)
     [msg] = messages(sandbox)
     assert (msg["text"], msg["type"]) == (text, 3)
     assert msg["segments"] == count_segments(text).segments
 
 
-def test_gsm7_extension_characters_stay_type_0(sandbox: Sandbox, c: Client) -> None:
+def test_gsm7_extension_characters_stay_type_0(sandbox: SandboxServer, c: Client) -> None:
     c.send_sms("628123456789", "Price: 5€ [promo] {x} ~ ^ | \\")
     [msg] = messages(sandbox)
     assert msg["type"] == 0 and msg["text"] == "Price: 5€ [promo] {x} ~ ^ | \\"
 
 
-def test_credit_is_charged_per_segment(sandbox: Sandbox, c: Client) -> None:
+def test_credit_is_charged_per_segment(sandbox: SandboxServer, c: Client) -> None:
     before = c.credits()
     assert before == Decimal(1000)
     text = "a" * 200  # 2 GSM-7 segments
@@ -195,14 +192,14 @@ def test_credit_is_charged_per_segment(sandbox: Sandbox, c: Client) -> None:
     assert c.credits() == before - count_segments(text).segments
 
 
-def test_trxid_deduplicates(sandbox: Sandbox, c: Client) -> None:
+def test_trxid_deduplicates(sandbox: SandboxServer, c: Client) -> None:
     first = c.send_sms("628123456789", "once", trxid="trx-0001")
     again = c.send_sms("628123456789", "once", trxid="trx-0001")
     assert first.msgid == again.msgid
     assert len(messages(sandbox)) == 1
 
 
-def test_send_errors(sandbox: Sandbox, c: Client) -> None:
+def test_send_errors(sandbox: SandboxServer, c: Client) -> None:
     with pytest.raises(InvalidMessage):  # 1706
         c.send_sms("628123456789", "")
     with pytest.raises(InvalidNumber):  # 1707
@@ -225,7 +222,7 @@ def test_send_wa(make_sandbox: MakeSandbox) -> None:
     assert msg["channel"] == "whatsapp"
 
 
-def test_send_group(sandbox: Sandbox, c: Client) -> None:
+def test_send_group(sandbox: SandboxServer, c: Client) -> None:
     c.add_group("Marketing")
     c.add_group("Empty")
     c.add_contact("A", "628111111111", "Marketing")
@@ -246,7 +243,7 @@ def test_send_group(sandbox: Sandbox, c: Client) -> None:
     [("send_simple", "sms"), ("send_proxy", "sms"), ("send_wa_simple", "whatsapp"),
      ("send_wa_proxy", "whatsapp")],
 )
-def test_plaintext_forms(sandbox: Sandbox, form: str, channel: str) -> None:
+def test_plaintext_forms(sandbox: SandboxServer, form: str, channel: str) -> None:
     with make_client(sandbox, allow_plaintext_password=True) as c:
         assert getattr(c, form)("628123456789", "Hallo World").msgid
     with make_client(sandbox, password="wrong", allow_plaintext_password=True) as bad, \
@@ -282,7 +279,7 @@ WRONG_PASSWORD_CALLS: list[Callable[[Client], object]] = [
 
 @pytest.mark.parametrize("call", WRONG_PASSWORD_CALLS)
 def test_wrong_password_is_1702_everywhere(
-    sandbox: Sandbox, call: Callable[[Client], object]
+    sandbox: SandboxServer, call: Callable[[Client], object]
 ) -> None:
     with make_client(sandbox, password="not-the-password") as bad, \
             pytest.raises(InvalidCredentials) as info:
@@ -290,7 +287,7 @@ def test_wrong_password_is_1702_everywhere(
     assert "not-the-password" not in str(info.value)
 
 
-def test_change_password(sandbox: Sandbox, c: Client) -> None:
+def test_change_password(sandbox: SandboxServer, c: Client) -> None:
     c.change_password("brand-new-pw")
     assert c.list_groups().items == []  # the client now authenticates with the new password
     assert "brand-new-pw" not in repr(c)
@@ -309,7 +306,7 @@ def test_request_count(c: Client) -> None:
 # ---- protocol switches, end to end --------------------------------------------------------
 
 
-def _seed(srv: Sandbox) -> int:
+def _seed(srv: SandboxServer) -> int:
     srv.store.add_group(USERNAME, "Office")
     return int(srv.store.add_contact(
         USERNAME, name="José Ñandú", mobile="08123456", group="Office", address="Jl. Bali 5",

@@ -6,7 +6,6 @@ import logging
 import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 
@@ -17,8 +16,8 @@ from smsync.gateway import (
     InvalidCredentials,
     TransportError,
 )
+from tests.support.scripted_server import ScriptedServer
 
-Scripted = Any  # the `scripted` fixture (tests/gateway/conftest.py)
 USER, PASSWORD = "demo", "Sup3r-Secret-pw"
 F = "\x80"
 
@@ -40,7 +39,7 @@ def assert_secret_free(exc: BaseException) -> None:
 # ---- sends ---------------------------------------------------------------------------------
 
 
-def test_send_without_trxid_is_sent_once_when_the_answer_is_lost(scripted: Scripted) -> None:
+def test_send_without_trxid_is_sent_once_when_the_answer_is_lost(scripted: ScriptedServer) -> None:
     """The server applied it and dropped the connection: no retry (urllib3's off too)."""
     scripted.drop()
     scripted.answer(body=b"1701,2")
@@ -52,7 +51,7 @@ def test_send_without_trxid_is_sent_once_when_the_answer_is_lost(scripted: Scrip
     assert_secret_free(info.value)
 
 
-def test_send_with_trxid_is_retried_after_a_drop(scripted: Scripted) -> None:
+def test_send_with_trxid_is_retried_after_a_drop(scripted: ScriptedServer) -> None:
     scripted.drop()
     scripted.answer(body=b"1701,77")
     with client(scripted.url) as c:
@@ -63,7 +62,7 @@ def test_send_with_trxid_is_retried_after_a_drop(scripted: Scripted) -> None:
     assert c.request_count == 2
 
 
-def test_send_with_trxid_is_retried_on_1703(scripted: Scripted) -> None:
+def test_send_with_trxid_is_retried_on_1703(scripted: ScriptedServer) -> None:
     scripted.answer(body=b"1703")
     scripted.answer(body=b"1701,78")
     with client(scripted.url) as c:
@@ -71,7 +70,7 @@ def test_send_with_trxid_is_retried_on_1703(scripted: Scripted) -> None:
     assert len(scripted.seen) == 2
 
 
-def test_send_without_trxid_is_not_retried_on_1703_or_5xx(scripted: Scripted) -> None:
+def test_send_without_trxid_is_not_retried_on_1703_or_5xx(scripted: ScriptedServer) -> None:
     scripted.answer(body=b"1703")
     with client(scripted.url) as c:
         with pytest.raises(InternalServerError):
@@ -84,7 +83,7 @@ def test_send_without_trxid_is_not_retried_on_1703_or_5xx(scripted: Scripted) ->
     assert len(scripted.seen) == 2
 
 
-def test_group_send_is_never_retried(scripted: Scripted) -> None:
+def test_group_send_is_never_retried(scripted: ScriptedServer) -> None:
     scripted.drop()
     with client(scripted.url) as c, pytest.raises(TransportError) as info:
         c.send_group("Office", "hello")
@@ -109,7 +108,7 @@ def test_group_send_is_never_retried(scripted: Scripted) -> None:
     ids=["add_contact", "edit_contact", "delete_contact", "add_group", "edit_group",
          "delete_group", "change_password"],
 )
-def test_writes_raise_maybe_applied_on_a_lost_answer(scripted: Scripted, call) -> None:  # type: ignore[no-untyped-def]
+def test_writes_raise_maybe_applied_on_a_lost_answer(scripted: ScriptedServer, call) -> None:  # type: ignore[no-untyped-def]
     scripted.drop()
     with client(scripted.url) as c, pytest.raises(TransportError) as info:
         call(c)
@@ -119,7 +118,7 @@ def test_writes_raise_maybe_applied_on_a_lost_answer(scripted: Scripted, call) -
     assert_secret_free(info.value)
 
 
-def test_write_read_timeout_is_maybe_applied(scripted: Scripted) -> None:
+def test_write_read_timeout_is_maybe_applied(scripted: ScriptedServer) -> None:
     scripted.answer(delay=0.5)
     with client(scripted.url, read_timeout=0.1) as c, pytest.raises(TransportError) as info:
         c.add_group("Office")
@@ -141,7 +140,7 @@ def test_connection_refused_is_retried_for_writes_and_not_applied(closed_port_ur
 # ---- reads -------------------------------------------------------------------------------
 
 
-def test_reads_retried_on_1703_5xx_drop_and_timeout(scripted: Scripted) -> None:
+def test_reads_retried_on_1703_5xx_drop_and_timeout(scripted: ScriptedServer) -> None:
     scripted.answer(body=b"1703")
     scripted.answer(status=503, body=b"busy")
     scripted.drop()
@@ -153,7 +152,7 @@ def test_reads_retried_on_1703_5xx_drop_and_timeout(scripted: Scripted) -> None:
     assert c.request_count == 4
 
 
-def test_read_timeout_is_retried(scripted: Scripted) -> None:
+def test_read_timeout_is_retried(scripted: ScriptedServer) -> None:
     scripted.answer(delay=0.4, body=b"1704")
     scripted.answer(body=b"1704")
     with client(scripted.url, read_timeout=0.1) as c:
@@ -161,7 +160,7 @@ def test_read_timeout_is_retried(scripted: Scripted) -> None:
     assert len(scripted.seen) == 2
 
 
-def test_reads_give_up_after_retries(scripted: Scripted) -> None:
+def test_reads_give_up_after_retries(scripted: ScriptedServer) -> None:
     scripted.always(body=b"1703")
     with client(scripted.url, retries=2) as c, pytest.raises(InternalServerError):
         c.credits()
@@ -172,7 +171,7 @@ def test_reads_give_up_after_retries(scripted: Scripted) -> None:
     assert "HTTP 500" in str(info.value) and "2 attempts" in str(info.value)
 
 
-def test_non_200_4xx_is_not_retried_and_a_definite_refusal(scripted: Scripted) -> None:
+def test_non_200_4xx_is_not_retried_and_a_definite_refusal(scripted: ScriptedServer) -> None:
     scripted.always(status=404, body=b"not found")
     with client(scripted.url) as c, pytest.raises(HttpRefused) as info:
         c.list_contacts()
@@ -181,14 +180,14 @@ def test_non_200_4xx_is_not_retried_and_a_definite_refusal(scripted: Scripted) -
     assert len(scripted.seen) == 1
 
 
-def test_redirects_are_not_followed(scripted: Scripted) -> None:
+def test_redirects_are_not_followed(scripted: ScriptedServer) -> None:
     scripted.always(status=302, body=b"", headers={"Location": "/elsewhere"})
     with client(scripted.url) as c, pytest.raises(TransportError, match="redirect"):
         c.send_sms("628123456789", "hello", trxid="r-1")
     assert len(scripted.seen) == 1
 
 
-def test_error_body_comes_with_http_200(scripted: Scripted) -> None:
+def test_error_body_comes_with_http_200(scripted: ScriptedServer) -> None:
     scripted.always(body=b"1702")
     with client(scripted.url) as c, pytest.raises(InvalidCredentials):
         c.list_groups()
@@ -198,13 +197,13 @@ def test_error_body_comes_with_http_200(scripted: Scripted) -> None:
 # ---- secrecy -----------------------------------------------------------------------------
 
 
-def test_repr_shows_endpoint_and_user_only(scripted: Scripted) -> None:
+def test_repr_shows_endpoint_and_user_only(scripted: ScriptedServer) -> None:
     with client(scripted.url) as c:
         assert repr(c) == f"Client(endpoint={scripted.url!r}, username='demo')"
 
 
 @pytest.mark.parametrize("form", ["send_simple", "send_proxy", "send_wa_simple", "send_wa_proxy"])
-def test_plaintext_forms_need_opt_in(scripted: Scripted, form: str) -> None:
+def test_plaintext_forms_need_opt_in(scripted: ScriptedServer, form: str) -> None:
     with client(scripted.url) as c, pytest.raises(ValueError, match="allow_plaintext_password"):
         getattr(c, form)("628123456789", "hi")
     assert scripted.seen == []
@@ -212,7 +211,7 @@ def test_plaintext_forms_need_opt_in(scripted: Scripted, form: str) -> None:
 
 @pytest.mark.parametrize("form", ["send_simple", "send_proxy", "send_wa_simple", "send_wa_proxy"])
 def test_plaintext_forms_never_leak_the_password_in_errors(
-    closed_port_url: str, scripted: Scripted, form: str
+    closed_port_url: str, scripted: ScriptedServer, form: str
 ) -> None:
     c = client(closed_port_url, allow_plaintext_password=True, retries=0)
     with c, pytest.raises(TransportError) as refused:
@@ -227,7 +226,7 @@ def test_plaintext_forms_never_leak_the_password_in_errors(
     assert scripted.seen[0].params["password"] == PASSWORD  # it really was on the URL
 
 
-def test_password_never_logged(scripted: Scripted, caplog: pytest.LogCaptureFixture) -> None:
+def test_password_never_logged(scripted: ScriptedServer, caplog: pytest.LogCaptureFixture) -> None:
     scripted.answer(body=b"1701,1")
     scripted.answer(body=b"1701")
     scripted.answer(body=b"1704")
@@ -246,7 +245,7 @@ def test_password_never_logged(scripted: Scripted, caplog: pytest.LogCaptureFixt
 # ---- concurrency ---------------------------------------------------------------------------
 
 
-def test_thread_safe_request_count_and_pooling(scripted: Scripted) -> None:
+def test_thread_safe_request_count_and_pooling(scripted: ScriptedServer) -> None:
     scripted.always(body=b"1704")
     with client(scripted.url, pool_size=8) as c, ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: c.find_by_name("x"), range(200)))

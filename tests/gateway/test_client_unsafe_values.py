@@ -21,8 +21,8 @@ from smsync.gateway import (
     UnsafeValue,
 )
 from smsync.sandbox import SandboxConfig, SandboxServer
+from tests.support.sandbox import PASSWORD, USERNAME
 
-USERNAME, PASSWORD = "demo", "demo-pass"
 MakeSandbox = Callable[..., Any]
 MOBILE = "08123456789"
 

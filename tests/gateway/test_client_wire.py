@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import Any
 
 import pytest
 
 from smsync.gateway import Client
+from tests.support.scripted_server import ScriptedServer
 
-Scripted = Any  # the `scripted` fixture (tests/gateway/conftest.py)
 USER, PASSWORD = "sms", "123456"
 
 
@@ -19,16 +18,16 @@ def md5(text: str) -> str:
 
 
 @pytest.fixture
-def c(scripted: Scripted) -> Client:
+def c(scripted: ScriptedServer) -> Client:
     return Client(scripted.url + "/gw/", USER, PASSWORD, retries=0, allow_plaintext_password=True)
 
 
-def last(scripted: Scripted) -> tuple[str, dict[str, str]]:
+def last(scripted: ScriptedServer) -> tuple[str, dict[str, str]]:
     seen = scripted.seen[-1]
     return seen.path, seen.params
 
 
-def test_send_sms_type_0(scripted: Scripted, c: Client) -> None:
+def test_send_sms_type_0(scripted: ScriptedServer, c: Client) -> None:
     scripted.always(b"1701,1")
     c.send_sms("08126531971", "Hallo world", trxid="sms0000000001")
     assert last(scripted) == ("/gw/web2sms/api/sendSMS.aspx", {
@@ -37,7 +36,7 @@ def test_send_sms_type_0(scripted: Scripted, c: Client) -> None:
     })
 
 
-def test_send_sms_type_3_and_wa(scripted: Scripted, c: Client) -> None:
+def test_send_sms_type_3_and_wa(scripted: ScriptedServer, c: Client) -> None:
     scripted.always(b"1701,1")
     c.send_sms("08126531971", "こんにちは世界")
     assert last(scripted)[1]["message"] == "30533093306B3061306F4E16754C"
@@ -48,7 +47,7 @@ def test_send_sms_type_3_and_wa(scripted: Scripted, c: Client) -> None:
     assert last(scripted)[1]["auth"] == md5("sms12345608126531971")
 
 
-def test_plaintext_forms_on_the_wire(scripted: Scripted, c: Client) -> None:
+def test_plaintext_forms_on_the_wire(scripted: ScriptedServer, c: Client) -> None:
     scripted.always(b"1701,1")
     expected = {"username": "sms", "mobile": "0812", "message": "Hallo World",
                 "password": "123456"}
@@ -62,7 +61,7 @@ def test_plaintext_forms_on_the_wire(scripted: Scripted, c: Client) -> None:
         assert last(scripted) == (path, expected)
 
 
-def test_group_send(scripted: Scripted, c: Client) -> None:
+def test_group_send(scripted: ScriptedServer, c: Client) -> None:
     scripted.always(b"1701,9")
     c.send_group("Marketing", "Hello world")
     assert last(scripted) == ("/gw/web2sms/api/SendSMSGroup.aspx", {
@@ -70,7 +69,7 @@ def test_group_send(scripted: Scripted, c: Client) -> None:
     })
 
 
-def test_phonebook_writes(scripted: Scripted, c: Client) -> None:
+def test_phonebook_writes(scripted: ScriptedServer, c: Client) -> None:
     scripted.always(b"1701,1")
     c.add_contact("Rudi ", "08123456", "Office", address="Jl. Bali", birth=date(1945, 8, 17),
                   desc="Direktur Utama")
@@ -94,7 +93,7 @@ def test_phonebook_writes(scripted: Scripted, c: Client) -> None:
     })
 
 
-def test_lookups(scripted: Scripted, c: Client) -> None:
+def test_lookups(scripted: ScriptedServer, c: Client) -> None:
     scripted.always(b"1704")
     user_auth = md5("sms123456")
     c.list_contacts(page=6, size=10)
@@ -121,7 +120,7 @@ def test_lookups(scripted: Scripted, c: Client) -> None:
         "id": "6928", "username": "sms", "auth": user_auth})
 
 
-def test_groups_and_account(scripted: Scripted, c: Client) -> None:
+def test_groups_and_account(scripted: ScriptedServer, c: Client) -> None:
     scripted.always(b"1701,849")
     c.add_group("Calon Client")
     assert last(scripted) == ("/gw/web2sms/api/groupAdd.aspx", {
@@ -153,7 +152,7 @@ def test_bad_endpoints(endpoint: str) -> None:
         Client(endpoint, USER, PASSWORD)
 
 
-def test_bad_arguments_fail_before_any_request(scripted: Scripted, c: Client) -> None:
+def test_bad_arguments_fail_before_any_request(scripted: ScriptedServer, c: Client) -> None:
     for call in (lambda: c.list_groups(page=0), lambda: c.list_contacts(size=0),
                  lambda: c.delete_contact(-1), lambda: c.change_password("")):
         with pytest.raises(ValueError):

@@ -11,7 +11,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-from tests.plan.conftest import Project, contact, group, gw
+from tests.support.numbers import gw, number
+from tests.support.project import Project, contact, group
+from tests.support.sandbox import USERNAME, messages
 
 
 def write_broadcasts(project: Project, *docs: dict[str, Any]) -> None:
@@ -32,10 +34,6 @@ def send_one_broadcast(project: Project) -> None:
         {"name": "b", "audience": {"contacts": {"groups": ["Office"]}}, "template": "Halo"},
     )
     assert project.apply().exit_code == 0
-
-
-def messages(server: Any) -> list[dict[str, Any]]:
-    return list(server.store.snapshot()["messages"])
 
 
 def test_per_contact_broadcast_plans_sends_once(project: Project, sandbox: Any) -> None:
@@ -163,8 +161,6 @@ def test_no_broadcasts_and_saved_plan(project: Project, sandbox: Any, tmp_path: 
 def test_group_send_outside_the_target_reads_the_gateway_members(
     project: Project, sandbox: Any
 ) -> None:
-    from tests.plan.conftest import USERNAME, number
-
     # On the gateway, Office still has a member the spec dropped and the suppression list holds.
     sandbox.store.add_group(USERNAME, "Office")
     sandbox.store.add_contact(USERNAME, name="Keluar", mobile=number(9), group="Office")
@@ -214,8 +210,6 @@ def test_every_broken_broadcast_is_reported_in_one_run(project: Project) -> None
 def test_a_group_send_already_made_does_not_block_later_applies(
     project: Project, sandbox: Any
 ) -> None:
-    from tests.plan.conftest import number
-
     project.write_groups(group("Office", [contact(1), contact(2)]))
     write_broadcasts(
         project, {"name": "g", "audience": {"group": "Office"}, "template": "Kantor libur."}
@@ -237,8 +231,6 @@ def test_a_group_send_already_made_does_not_block_later_applies(
 def test_per_contact_audience_outside_the_target_keeps_its_fields(
     project: Project, sandbox: Any
 ) -> None:
-    from tests.plan.conftest import number
-
     project.write_groups(group("Office", [contact(1, "Budi")]), group("Other", [contact(2)]))
     assert project.apply().exit_code == 0
     write_broadcasts(

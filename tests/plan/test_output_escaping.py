@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.plan.conftest import USERNAME, Project, contact, group, number
+from tests.support.numbers import number
+from tests.support.project import Project, contact, group
+from tests.support.sandbox import USERNAME
 
 # Shown as escapes; "\n" is allowed in output only as the line separator.
 RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")

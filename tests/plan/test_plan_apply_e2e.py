@@ -9,16 +9,9 @@ from typing import Any
 
 import jsonschema
 
-from tests.plan.conftest import (
-    USERNAME,
-    Project,
-    contact,
-    group,
-    gw,
-    number,
-    remote_contacts,
-    remote_groups,
-)
+from tests.support.numbers import gw, number
+from tests.support.project import Project, contact, group
+from tests.support.sandbox import USERNAME, remote_contacts, remote_groups
 
 
 def test_create_from_empty_then_converged(project: Project, sandbox: Any) -> None:
@@ -183,6 +176,27 @@ def test_plan_file_is_refused_when_the_spec_changed_since(
     assert result.exit_code == 4, result.output
     assert "only in the plan now: actions › add_contact Office" in result.output
     assert remote_contacts(sandbox) == []
+
+
+def test_hand_edited_plan_cannot_delete_what_the_spec_protects(
+    project: Project, sandbox: Any, tmp_path: Path
+) -> None:
+    project.write_groups(group("VIP", [contact(1, "Bos", protect=True), contact(2, "Wakil")]))
+    assert project.apply().exit_code == 0
+    project.write_groups(group("VIP", [contact(1, "Bos", protect=True)]))
+    out = tmp_path / "plan.json"
+    assert project.plan("--out", str(out)).exit_code == 2  # deletes Wakil: allowed
+    data = json.loads(out.read_text())
+    [delete] = data["actions"]
+    bos = next(c for c in remote_contacts(sandbox) if c["name"] == "Bos")
+    delete.update(id=bos["id"], protected=False)  # an edit pointing the delete at Bos
+    delete["before"].update(name="Bos", mobile=bos["mobile"], number="+6281230000001")
+    out.write_text(json.dumps(data))
+    result = project.run("apply", str(out), "--project", str(project.root), "--auto-approve")
+    # planning again finds a delete of #2 (Wakil), not of Bos: the file is refused whole
+    assert result.exit_code == 4, result.output
+    assert "only in the saved plan: actions › delete_contact #1" in result.output
+    assert len(remote_contacts(sandbox)) == 2
 
 
 def test_target_and_exclude(project: Project, sandbox: Any) -> None:

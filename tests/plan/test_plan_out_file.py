@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.plan.conftest import PASSWORD, Project, contact, group
+from tests.support.project import Project, contact, group
+from tests.support.sandbox import PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
 

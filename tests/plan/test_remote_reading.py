@@ -13,16 +13,11 @@ from smsync.gateway.client import Client
 from smsync.gateway.models import Contact, Group, Page
 from smsync.gateway.paging import ListingShifted, PageSizer, read_listing
 from smsync.manager import Manager, Session
+from smsync.plan.fetch import read_remote
 from smsync.spec.project import Credentials
-from tests.plan.conftest import (
-    PASSWORD,
-    USERNAME,
-    Project,
-    contact,
-    group,
-    number,
-    remote_contacts,
-)
+from tests.support.numbers import number
+from tests.support.project import Project, contact, group
+from tests.support.sandbox import PASSWORD, USERNAME, remote_contacts
 
 
 def plan_json(project: Project, *args: str) -> dict[str, Any]:
@@ -78,6 +73,29 @@ def test_capped_page_size_is_detected_not_misread(make_sandbox: Any, make_projec
     assert data["actions"] == [], "a capped page was taken for the last one"
     assert data["read"]["contacts_read"] == 45
     assert data["read"]["page_cap"] == 20
+
+
+class CapsContactsOnly:
+    """A gateway that serves 100 groups a page but only 20 contacts a page."""
+
+    def __init__(self) -> None:
+        self.groups = [Group(i, f"G{i}") for i in range(1, 31)]
+        self.contacts = [Contact(1000 + i, f"K{i}", number(i), "G1") for i in range(45)]
+
+    def list_groups(self, page: int = 1, size: int = 10) -> Page[Group]:
+        size = min(size, 100)
+        return Page(self.groups[(page - 1) * size : page * size], page, size)
+
+    def list_contacts_by_group(self, group: str, page: int = 1, size: int = 10) -> Page[Contact]:
+        size = min(size, 20)
+        rows = [c for c in self.contacts if c.group == group]
+        return Page(rows[(page - 1) * size : page * size], page, size)
+
+
+def test_page_caps_are_learned_per_kind_of_listing() -> None:
+    state = read_remote(CapsContactsOnly(), ["G1"])  # type: ignore[arg-type]
+    assert len(state.contacts["g1"]) == 45
+    assert state.read.page_cap == 20
 
 
 def test_configured_page_size_needs_no_probe(make_sandbox: Any, make_project: Any) -> None:

@@ -28,30 +28,14 @@ from smsync.manager import GatewayOptions, Manager
 from smsync.sandbox import SandboxServer
 from smsync.spec.errors import SpecErrors
 from smsync.spec.project import CredentialsError
+from tests.support.numbers import canon, gw, number
+from tests.support.sandbox import PASSWORD, USERNAME
+from tests.support.sandbox import start_sandbox as start_sandbox  # for benchmarks/chaos.py
 
-USERNAME = "demo"
-#: Distinctive on purpose: any occurrence in output, files or reprs is a leak.
-PASSWORD = "demo-pass"
 BROADCAST = "rapat"
 UNDECLARED = "Lain"
 PROTECTED = "Tetap"
 REPO = Path(__file__).resolve().parents[2]
-
-
-def local(i: int) -> str:
-    """A valid Indonesian mobile number, written the local way (0812…)."""
-    return f"08123{i:07d}"
-
-
-def gw(i: int) -> str:
-    """The same number as smsync sends it to the gateway (628…)."""
-    return f"628123{i:07d}"
-
-
-def canon(mobile: str) -> str:
-    """Gateway rows hold numbers as they were sent; compare them in one form (628…)."""
-    digits = "".join(ch for ch in mobile if ch.isdigit())
-    return "62" + digits[1:] if digits.startswith("0") else digits
 
 
 @dataclass
@@ -87,20 +71,20 @@ def build_world(root: Path, srv: SandboxServer, rng: random.Random, *, n: int = 
         store.add_contact(USERNAME, f"Orang Lain {i}", gw(i), UNDECLARED, address="Jl. Lain")
     protected = spare[5:8]
     for i in protected:
-        store.add_contact(USERNAME, f"Dilindungi {i}", local(i), PROTECTED)
+        store.add_contact(USERNAME, f"Dilindungi {i}", number(i), PROTECTED)
     for i in spare[8:10]:
         store.add_contact(USERNAME, f"Lama {i}", gw(i), "Lama")
     before = store.snapshot()["contacts"]
 
     def person(i: int) -> dict[str, Any]:
-        return {"name": f"Kontak {i}", "mobile": local(i)}
+        return {"name": f"Kontak {i}", "mobile": number(i)}
 
     docs: list[dict[str, Any]] = [
         {"kind": "Group", "name": "Kantor",
          "contacts": [{**person(i), "desc": "Staf"} for i in kantor]},
         {"kind": "Group", "name": "Gudang", "contacts": [person(i) for i in gudang]},
         {"kind": "Group", "name": PROTECTED, "protect": True,
-         "contacts": [{"name": f"Dilindungi {i}", "mobile": local(i)} for i in protected]},
+         "contacts": [{"name": f"Dilindungi {i}", "mobile": number(i)} for i in protected]},
         {"kind": "Group", "name": "Lama", "state": "absent"},
     ]
     if broadcast:
@@ -281,14 +265,6 @@ def chaos_config(seed: int) -> dict[str, Any]:
 
 #: Client settings of the chaos trials: a read timeout the latency spikes exceed.
 CHAOS_CLIENT = {"retries": 3, "backoff": 0.01, "read_timeout": 0.035}
-
-
-def start_sandbox(**config: Any) -> SandboxServer:
-    from smsync.sandbox import SandboxConfig
-
-    srv = SandboxServer(SandboxConfig(**config)).start()
-    srv.store.ensure_account(USERNAME, PASSWORD, credit=1000)
-    return srv
 
 
 @dataclass

@@ -21,15 +21,9 @@ from smsync.apply import Refused
 from smsync.cli import cli
 from smsync.manager import GatewayOptions, Manager
 from smsync.sandbox import SandboxServer
-from tests.reliability.scenarios import (
-    PASSWORD,
-    UNDECLARED,
-    USERNAME,
-    canon,
-    gw,
-    local,
-    password_file,
-)
+from tests.reliability.scenarios import UNDECLARED, password_file
+from tests.support.numbers import canon, gw, number
+from tests.support.sandbox import PASSWORD, USERNAME
 
 N = 40
 
@@ -42,7 +36,7 @@ def setup_project(root: Path, srv: SandboxServer, *, undeclared: bool) -> dict[s
         for i in range(500, 520):
             srv.store.add_contact(USERNAME, f"Lain {i}", gw(i), UNDECLARED)
     spec = {"kind": "Group", "name": "Kantor",
-            "contacts": [{"name": f"Kontak {i}", "mobile": local(i)} for i in range(N)]}
+            "contacts": [{"name": f"Kontak {i}", "mobile": number(i)} for i in range(N)]}
     (root / "g.yaml").write_text(yaml.safe_dump(spec))
     (root / "smsync.yaml").write_text(yaml.safe_dump({
         "version": 1, "gateway": {"endpoint": srv.url, "username": USERNAME, "page_size": 10},

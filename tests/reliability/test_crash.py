@@ -16,20 +16,21 @@ from pathlib import Path
 import pytest
 
 from smsync.sandbox import SandboxServer
-from tests.reliability.scenarios import PASSWORD, cli_env, crash_trial, run_apply
+from tests.reliability.scenarios import cli_env, crash_trial, run_apply
+from tests.support.sandbox import PASSWORD
 
 TRIALS = 6
 
 
 @pytest.mark.parametrize("broadcast", [False, True], ids=["phonebook", "broadcast"])
-@pytest.mark.parametrize("trial", range(TRIALS))
+@pytest.mark.parametrize("trial_no", range(TRIALS))
 def test_sigkilled_apply_then_rerun_converges_exactly_once(
-        trial: int, broadcast: bool, make_sandbox: Callable[..., SandboxServer],
+        trial_no: int, broadcast: bool, make_sandbox: Callable[..., SandboxServer],
         tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    seed = 1000 * int(broadcast) + trial
+    seed = 1000 * int(broadcast) + trial_no
     srv = make_sandbox(latency_ms=4, latency_jitter_ms=8, seed=seed)
     root = tmp_path / "project"
     trial = crash_trial(srv, root, random.Random(seed), broadcast=broadcast)

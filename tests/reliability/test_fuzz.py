@@ -30,7 +30,8 @@ from smsync.cli import cli
 from smsync.gateway import Client
 from smsync.gateway.errors import SmsyncError
 from smsync.sandbox import SandboxServer
-from tests.reliability.scenarios import PASSWORD, USERNAME, gw, local
+from tests.support.numbers import gw, number
+from tests.support.sandbox import PASSWORD, USERNAME
 
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -39,11 +40,23 @@ FUZZ = settings(max_examples=150, deadline=None,
 
 # --- gateway responses -----------------------------------------------------------------------
 
+class CannedServer(ThreadingHTTPServer):
+    """Answers every GET with ``body``, whatever it is (no Content-Type either)."""
+
+    body = b""
+    daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_port}"
+
+
 class _Canned(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
-        body: bytes = self.server.body  # type: ignore[attr-defined]
+        assert isinstance(self.server, CannedServer)
+        body = self.server.body
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -54,10 +67,8 @@ class _Canned(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def canned() -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Canned)
-    server.daemon_threads = True
-    server.body = b""  # type: ignore[attr-defined]
+def canned() -> Iterator[CannedServer]:
+    server = CannedServer(("127.0.0.1", 0), _Canned)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server
     server.shutdown()
@@ -94,11 +105,9 @@ bodies = st.one_of(st.binary(max_size=300),
 @FUZZ
 @given(method=st.sampled_from(sorted(CALLS)), body=bodies)
 def test_any_gateway_answer_is_a_result_or_a_clear_error(
-        canned: ThreadingHTTPServer, method: str, body: bytes) -> None:
-    canned.body = body  # type: ignore[attr-defined]
-    host, port = canned.server_address[:2]
-    with Client(f"http://{host}:{port}", USERNAME, PASSWORD, retries=0,
-                read_timeout=5) as client:
+        canned: CannedServer, method: str, body: bytes) -> None:
+    canned.body = body
+    with Client(canned.url, USERNAME, PASSWORD, retries=0, read_timeout=5) as client:
         try:
             CALLS[method](client)
         except SmsyncError as exc:
@@ -290,7 +299,7 @@ def test_template_sandbox_escape_is_refused_and_nothing_is_sent(
     (tmp_path / "smsync.yaml").write_text(yaml.safe_dump(
         {"version": 1, "gateway": {"endpoint": srv.url, "username": USERNAME}}))
     (tmp_path / "b.yaml").write_text(yaml.safe_dump_all([
-        {"kind": "Group", "name": "Kantor", "contacts": [{"name": "Budi", "mobile": local(1)}]},
+        {"kind": "Group", "name": "Kantor", "contacts": [{"name": "Budi", "mobile": number(1)}]},
         {"kind": "Broadcast", "name": "jahat", "audience": {"contacts": {"groups": ["Kantor"]}},
          "template": template},
     ]))

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from smsync.cli import cli
-from tests.reliability.scenarios import PASSWORD
+from tests.support.sandbox import PASSWORD
 
 BAD_ENDPOINTS = [
     "garbage", "http://", "https://", "ftp://host", "http://[::1", "http://host:99999",

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from smsync.cli import cli
-from tests.reliability.scenarios import PASSWORD
+from tests.support.sandbox import PASSWORD
 
 CONFIG = 'version: 1\ngateway: {endpoint: "sandbox://.smsync/s.sqlite", username: demo}\n'
 GROUP = 'kind: Group\nname: G\ncontacts_file: "{csv}"\n'

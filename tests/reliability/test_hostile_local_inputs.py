@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from smsync.cli import cli
 from smsync.sandbox import SandboxServer
-from tests.conftest import PASSWORD, USERNAME
+from tests.support.sandbox import PASSWORD, USERNAME
 
 #: An endpoint nothing listens on: credentials are checked before any request is made.
 NOWHERE = "http://127.0.0.1:9"

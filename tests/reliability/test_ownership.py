@@ -17,7 +17,9 @@ import yaml
 from smsync.apply import Refused
 from smsync.manager import GatewayOptions, Manager
 from smsync.sandbox import SandboxServer
-from tests.reliability.scenarios import USERNAME, canon, gw, local, password_file
+from tests.reliability.scenarios import password_file
+from tests.support.numbers import canon, gw, number
+from tests.support.sandbox import USERNAME
 
 GROUPS = ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta"]
 NAMES = ["Budi", "Siti", "Andi", "Dewi", "Joko", "Rina", "Agus", "Tuti"]
@@ -31,7 +33,7 @@ def random_world(rng: random.Random, srv: SandboxServer, root: Path) -> dict[str
         for i in rng.sample(pool, rng.randint(0, 8)):
             for _ in range(2 if rng.random() < 0.1 else 1):  # now and then a duplicate row
                 srv.store.add_contact(USERNAME, f"{rng.choice(NAMES)} {i}",
-                                      rng.choice([gw(i), local(i)]), g,
+                                      rng.choice([gw(i), number(i)]), g,
                                       desc=rng.choice(["", "Staf", "Bos"]))
     declared = rng.sample(GROUPS, rng.randint(1, 4))
     docs: list[dict[str, Any]] = []
@@ -45,7 +47,7 @@ def random_world(rng: random.Random, srv: SandboxServer, root: Path) -> dict[str
         group_protect = rng.random() < 0.25
         contacts, members = [], {}
         for i in rng.sample(pool, rng.randint(0, 8)):
-            c: dict[str, Any] = {"name": f"{rng.choice(NAMES)} {i}", "mobile": local(i)}
+            c: dict[str, Any] = {"name": f"{rng.choice(NAMES)} {i}", "mobile": number(i)}
             if rng.random() < 0.3:
                 c["desc"] = rng.choice(["Staf", "Bos"])
             if rng.random() < 0.2:

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from smsync.cli import cli
 from smsync.sandbox import SandboxServer
-from tests.reliability.scenarios import PASSWORD, build_world, check_world
+from tests.reliability.scenarios import build_world, check_world
+from tests.support.sandbox import PASSWORD
 
 RERUN = "Run `smsync apply` again to finish"
 

@@ -22,14 +22,8 @@ from smsync.gateway import Client
 from smsync.gateway.errors import SmsyncError
 from smsync.manager import GatewayOptions, Manager
 from smsync.sandbox import SandboxServer
-from tests.reliability.scenarios import (
-    PASSWORD,
-    USERNAME,
-    build_world,
-    cli_env,
-    converge,
-    password_file,
-)
+from tests.reliability.scenarios import build_world, cli_env, converge, password_file
+from tests.support.sandbox import PASSWORD, USERNAME
 
 
 def invoke(args: list[str], env: dict[str, str] | None = None) -> Result:

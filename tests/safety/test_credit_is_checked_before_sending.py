@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from smsync.manager import GatewayOptions, Manager
-from tests.plan.conftest import USERNAME, Project, contact, group
+from tests.support.project import Project, contact, group
+from tests.support.sandbox import USERNAME
 
 EXIT_UNSAFE = 3
 

@@ -8,10 +8,14 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from smsync.broadcast import Ledger
 from smsync.manager import GatewayOptions, Manager
 from smsync.plan.planner import PlanOptions
-from tests.plan.conftest import USERNAME, Project, contact, group, gw
+from tests.support.numbers import gw
+from tests.support.project import Project, contact, group
+from tests.support.sandbox import USERNAME
 
 EXIT_UNSAFE = 3
 
@@ -153,3 +157,47 @@ def test_group_send_recorded_by_an_older_version_under_another_case_is_not_repea
     assert again.exit_code == 0, again.output
     assert "2 already sent" in again.output, again.output
     assert sent_to(sandbox) == []
+
+
+@pytest.mark.parametrize(("page_size", "cap", "rows"), [(200, 100, 150), (None, 5, 30)])
+def test_group_send_counts_every_row_whatever_the_gateway_page_cap(
+        make_sandbox: Any, make_project: Any, page_size: int | None, cap: int, rows: int) -> None:
+    # A gateway serving fewer rows per page than configured (or than the reference's default
+    # of 10) must not hide members a group send would reach: here, an opted-out number.
+    srv = make_sandbox(max_page_size=cap)
+    project: Project = make_project(srv)
+    for i in range(rows - 1):
+        srv.store.add_contact(USERNAME, f"P{i}", gw(100 + i), "Pelanggan")
+    srv.store.add_contact(USERNAME, "Keluar", gw(9), "Pelanggan")
+    project.write_groups(group("Office", [contact(5)]))
+    write_group_broadcast(project, "Pelanggan", suppress=("+" + gw(9),))
+    if page_size is not None:
+        project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"],
+                             suppression_file="suppression.txt", gateway={
+                                 "endpoint": srv.url, "username": USERNAME,
+                                 "page_size": page_size})
+
+    plan = project.plan()
+    assert plan.exit_code == EXIT_UNSAFE, plan.output
+    assert f"{rows} recipients" in plan.output, plan.output
+    applied = project.apply("--force")
+
+    assert applied.exit_code == EXIT_UNSAFE, applied.output
+    assert sent_to(srv) == []
+
+
+def test_group_broadcast_is_not_sent_again_when_its_group_is_renamed(
+        project: Project, sandbox: Any) -> None:
+    project.write_groups(group("Office", [contact(1), contact(2)]))
+    write_group_broadcast(project, "Office")
+    assert project.apply().exit_code == 0
+    assert sent_to(sandbox) == [gw(1), gw(2)]
+
+    project.write_groups(group("Kantor", [contact(1), contact(2)]),
+                         group("Office", state="absent"))
+    write_group_broadcast(project, "Kantor")
+    again = project.apply()
+
+    assert again.exit_code == 0, again.output
+    assert "already went out as a group send to 'office'" in again.output, again.output
+    assert sent_to(sandbox) == [gw(1), gw(2)]

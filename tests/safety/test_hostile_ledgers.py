@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.plan.conftest import Project, contact, group
+from tests.support.project import Project, contact, group
 
 
 def broadcast_project(project: Project, ledger: str) -> None:

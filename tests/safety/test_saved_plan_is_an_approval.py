@@ -15,7 +15,9 @@ from typing import Any
 from click.testing import CliRunner
 
 from smsync.cli import cli
-from tests.plan.conftest import PASSWORD, USERNAME, Project, contact, group, gw, remote_contacts
+from tests.support.numbers import gw
+from tests.support.project import Project, contact, group
+from tests.support.sandbox import PASSWORD, USERNAME, remote_contacts
 
 EXIT_STALE = 4
 

@@ -16,7 +16,9 @@ from typing import Any
 
 from smsync.broadcast import Ledger
 from smsync.manager import GatewayOptions, Manager
-from tests.plan.conftest import USERNAME, Project, contact, group, gw
+from tests.support.numbers import gw
+from tests.support.project import Project, contact, group
+from tests.support.sandbox import USERNAME
 
 KILL_AFTER_PENDING = textwrap.dedent("""
     import os, signal, sys

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.plan.conftest import USERNAME, Project, contact, group, gw, remote_contacts
+from tests.support.numbers import gw
+from tests.support.project import Project, contact, group
+from tests.support.sandbox import USERNAME, remote_contacts
 
 FS, RS = "\u0080", "\u0081"
 

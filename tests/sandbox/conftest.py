@@ -1,20 +1,13 @@
-"""Fixtures for the sandbox tests (helpers in sandbox_http.py)."""
+"""Fixtures for the sandbox tests (raw-HTTP helpers in tests/support/raw_http.py)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
 from smsync.sandbox import SandboxServer
-
-# The test modules here import their raw-HTTP helpers from sandbox_http.py; pytest's import
-# mode does not put this directory on sys.path, and tests/ is not a package.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from sandbox_http import Gw
+from tests.support.raw_http import Gw
 
 
 @pytest.fixture

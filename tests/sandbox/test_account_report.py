@@ -10,9 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
-from sandbox_http import PASSWORD, USERNAME, Gw, md5
 
 from smsync.sandbox import SandboxServer
+from tests.support.raw_http import Gw, md5
+from tests.support.sandbox import PASSWORD, USERNAME
 
 MOBILE = "081234567890"
 

@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 import pytest
 import requests
-from sandbox_http import FS, PASSWORD, RS, USERNAME, Gw, md5
 
 from smsync.sandbox import SandboxServer
+from tests.support.raw_http import FS, RS, Gw, md5
+from tests.support.sandbox import PASSWORD, USERNAME
 
 MakeSandbox = Callable[..., SandboxServer]
 MakeGw = Callable[[SandboxServer], Gw]

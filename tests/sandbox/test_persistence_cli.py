@@ -14,10 +14,11 @@ from pathlib import Path
 
 import requests
 from click.testing import CliRunner
-from sandbox_http import PASSWORD, USERNAME, Gw, md5
 
 from smsync.cli import cli
 from smsync.sandbox import SandboxConfig, SandboxServer
+from tests.support.raw_http import Gw, md5
+from tests.support.sandbox import PASSWORD, USERNAME
 
 MOBILE = "08123456789"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sandbox_http import PASSWORD, RS, USERNAME, Gw, md5, records
-
 from smsync.sandbox import SandboxServer
+from tests.support.raw_http import RS, Gw, md5, records
+from tests.support.sandbox import PASSWORD, USERNAME
 
 MOBILE = "08123456789"
 

@@ -6,15 +6,15 @@ import datetime as dt
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sandbox_http import Gw
 
 from smsync.sandbox import SandboxServer
 from smsync.sandbox.protocol import decode_ucs2_hex, format_birth, parse_birth
 from smsync.sandbox.segments import GSM_BASIC, GSM_EXTENSION, count_segments, is_gsm7
+from tests.support.raw_http import Gw
 
 MOBILE = "08123456789"
 # Any Unicode scalar value except surrogates (which UTF-16 cannot carry alone).
-any_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=300)
+any_text = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=300)
 gsm_text = st.text(st.sampled_from(sorted(GSM_BASIC | GSM_EXTENSION)), min_size=1, max_size=700)
 
 
@@ -26,7 +26,7 @@ def test_hex_round_trip(text: str) -> None:
 
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=120))
+@given(text=st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=120))
 def test_type3_message_arrives_as_written(sandbox: SandboxServer, gw: Gw, text: str) -> None:
     sandbox.store.set_credit("demo", 1000)
     body = gw.send_sms(MOBILE, text.encode("utf-16-be").hex(), type=3)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import requests
-from sandbox_http import PASSWORD, USERNAME, Gw, md5
 
 from smsync.sandbox import SandboxServer
+from tests.support.raw_http import Gw, md5
+from tests.support.sandbox import PASSWORD, USERNAME, messages
 
 MOBILE = "081234567890"
-
-
-def messages(srv: SandboxServer) -> list[dict[str, object]]:
-    return srv.store.snapshot()["messages"]  # type: ignore[no-any-return]
 
 
 def credit(gw: Gw) -> int:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import requests
 from click.testing import CliRunner
-from sandbox_http import FS, PASSWORD, RS, USERNAME, md5
 
 from smsync.cli import cli
 from smsync.sandbox import Store
+from tests.support.raw_http import FS, RS, md5
+from tests.support.sandbox import PASSWORD, USERNAME
 
 MOBILE = "08123456789"
 

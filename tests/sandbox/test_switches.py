@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 import pytest
 import requests
-from sandbox_http import PASSWORD, USERNAME, Gw, md5
 
 from smsync.sandbox import ConfigError, SandboxConfig, SandboxServer
+from tests.support.raw_http import Gw, md5
+from tests.support.sandbox import PASSWORD, USERNAME
 
 MakeSandbox = Callable[..., SandboxServer]
 MakeGw = Callable[[SandboxServer], Gw]
@@ -109,7 +110,7 @@ def test_invalid_config_is_rejected_with_the_setting_named() -> None:
                       ({"birth_form": "us"}, "birth_form"), ({"send_success": "x"}, "send_success"),
                       ({"add_success": "x"}, "add_success"), ({"latency_ms": -1}, "latency_ms")):
         with pytest.raises(ConfigError, match=name):
-            SandboxConfig(**bad)  # type: ignore[arg-type]
+            SandboxConfig(**bad)
 
 
 def test_latency_and_jitter(make_sandbox: MakeSandbox, make_gw: MakeGw) -> None:

@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 import pytest
 import requests
-from sandbox_http import PASSWORD, USERNAME, Gw, md5
 
 from smsync.sandbox import ConfigError, SandboxConfig, SandboxServer
+from tests.support.raw_http import Gw, md5
+from tests.support.sandbox import PASSWORD, USERNAME
 
 MakeSandbox = Callable[..., SandboxServer]
 MakeGw = Callable[[SandboxServer], Gw]
@@ -103,11 +104,11 @@ def test_faults_can_be_limited_to_some_endpoints(make_sandbox: MakeSandbox) -> N
 
 
 def test_fault_paths_are_endpoint_names_in_any_case() -> None:
-    assert SandboxConfig(fault_paths=["SendSMSGroup", "phbk_getList"]).fault_paths == (
+    assert SandboxConfig(fault_paths=("SendSMSGroup", "phbk_getList")).fault_paths == (
         "sendsmsgroup", "phbkgetlist"
     )
     with pytest.raises(ConfigError, match=r"fault_paths: 'sendsms\.aspx' is not an endpoint"):
-        SandboxConfig(fault_paths=["sendsms.aspx"])
+        SandboxConfig(fault_paths=("sendsms.aspx",))
 
 
 def test_default_fault_kinds_stay_the_three_transport_faults() -> None:

@@ -13,16 +13,15 @@ import pytest
 from smsync.numbers import normalize
 from smsync.sandbox import SandboxConfig, SandboxServer
 from smsync.spec import load_desired_state, load_project
-from tests.spec.conftest import run_cli
-
-USER, PASSWORD = "demo", "demo-pass"
+from tests.support.cli import run_cli
+from tests.support.sandbox import PASSWORD, USERNAME
 
 
 @pytest.fixture(params=["full", "short"])
 def gateway(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
     """A sandbox listing full records, or short ones (details need phbkGetCompleteData)."""
     with SandboxServer(SandboxConfig(db_path=":memory:", list_form=request.param)) as srv:
-        srv.store.upsert_account(USER, PASSWORD, credit=1000)
+        srv.store.upsert_account(USERNAME, PASSWORD, credit=1000)
         seed(srv)
         yield srv
 
@@ -30,19 +29,19 @@ def gateway(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
 def seed(srv: SandboxServer) -> None:
     s = srv.store
     for g in ("Kantor", "Keluarga Besar", "Kosong"):
-        s.add_group(USER, g)
-    s.add_contact(USER, name="Budi Santoso", mobile="081234567890", group="Kantor",
+        s.add_group(USERNAME, g)
+    s.add_contact(USERNAME, name="Budi Santoso", mobile="081234567890", group="Kantor",
                   address="Jl. Merdeka 1, Bandung", birth=dt.date(1980, 8, 17), desc="Direktur")
-    s.add_contact(USER, name="Siti  Rahayu", mobile="6285712345678", group="Kantor")
-    s.add_contact(USER, name="Yes", mobile="6281398765432", group="Kantor", desc="0812")
-    s.bulk_add_contacts(USER, [(f"Anggota {i:03d}", f"0812{7000000 + i:07d}", "Keluarga Besar")
+    s.add_contact(USERNAME, name="Siti  Rahayu", mobile="6285712345678", group="Kantor")
+    s.add_contact(USERNAME, name="Yes", mobile="6281398765432", group="Kantor", desc="0812")
+    s.bulk_add_contacts(USERNAME, [(f"Anggota {i:03d}", f"0812{7000000 + i:07d}", "Keluarga Besar")
                                for i in range(250)])
 
 
 @pytest.fixture
 def project(tmp_path: Path, gateway: SandboxServer) -> Path:
     (tmp_path / "smsync.yaml").write_text(
-        f"gateway: {{endpoint: '{gateway.url}', username: {USER}}}\n")
+        f"gateway: {{endpoint: '{gateway.url}', username: {USERNAME}}}\n")
     (tmp_path / "pw").write_text(PASSWORD + "\n")
     return tmp_path
 
@@ -100,8 +99,10 @@ def test_import_selected_groups_and_refuses_to_overwrite(project: Path) -> None:
 def test_remote_duplicates_and_invalid_numbers_are_reported(
     project: Path, gateway: SandboxServer
 ) -> None:
-    gateway.store.add_contact(USER, name="Budi lagi", mobile="+62 812 3456 7890", group="Kantor")
-    gateway.store.add_contact(USER, name="Kantor pusat", mobile="0211234567", group="Kosong")
+    gateway.store.add_contact(
+        USERNAME, name="Budi lagi", mobile="+62 812 3456 7890", group="Kantor"
+    )
+    gateway.store.add_contact(USERNAME, name="Kantor pusat", mobile="0211234567", group="Kosong")
     r = cli(project, "import", "--group", "Kantor", "--group", "Kosong")
     assert r.exit_code == 0, r.output
     assert "has the same number as id" in r.output
@@ -112,10 +113,10 @@ def test_remote_duplicates_and_invalid_numbers_are_reported(
 def test_import_through_an_embedded_sandbox_endpoint(tmp_path: Path) -> None:
     db = tmp_path / "sb.sqlite"
     with SandboxServer(SandboxConfig(db_path=str(db))) as srv:
-        srv.store.upsert_account(USER, "whatever", credit=10)
-        srv.store.add_group(USER, "Teman")
-        srv.store.add_contact(USER, name="Andi", mobile="081234567890", group="Teman")
-    r = run_cli("import", str(tmp_path), "--endpoint", f"sandbox://{db}", "--username", USER)
+        srv.store.upsert_account(USERNAME, "whatever", credit=10)
+        srv.store.add_group(USERNAME, "Teman")
+        srv.store.add_contact(USERNAME, name="Andi", mobile="081234567890", group="Teman")
+    r = run_cli("import", str(tmp_path), "--endpoint", f"sandbox://{db}", "--username", USERNAME)
     assert r.exit_code == 0, r.output
     text = (tmp_path / "groups/teman.yaml").read_text()
     assert "name: Andi" in text and "'081234567890'" in text

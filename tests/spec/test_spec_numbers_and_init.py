@@ -11,7 +11,7 @@ import pytest
 
 from smsync import numbers
 from smsync.spec import load_desired_state, load_project
-from tests.spec.conftest import run_cli
+from tests.support.cli import run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -1,4 +1,6 @@
-"""Project file loading and credential resolution (order, sources, permission checks, secrecy)."""
+"""Project file loading and credential resolution (order, sources, permission checks, secrecy);
+mistakes in either (an unknown region, a spec glob matching nothing, broken YAML credentials)
+are named, never passed over."""
 
 from __future__ import annotations
 
@@ -8,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from smsync.spec import CredentialsError, Project, load_project, resolve_credentials
-from smsync.spec.project import SANDBOX_DEFAULT_PASSWORD, Safety
-from tests.spec.conftest import WriteFn
+from smsync.spec.errors import SpecErrors
+from smsync.spec.loader import discover_spec_files
+from smsync.spec.project import SANDBOX_DEFAULT_PASSWORD, Safety, read_credentials_file
+from tests.support.files import WriteFn
 
 SECRET = "s3cr3t-Pa55"
 
@@ -146,3 +150,23 @@ def test_sandbox_needs_no_password_and_paths_become_absolute(
     c = resolve_credentials(project(tmp_path), endpoint="sandbox://db.sqlite", env={})
     assert c.password == SANDBOX_DEFAULT_PASSWORD
     assert c.endpoint == f"sandbox://{tmp_path.resolve()}/db.sqlite"
+
+
+def test_unknown_region_is_named(tmp_path: Path) -> None:
+    (tmp_path / "smsync.yaml").write_text("version: 1\ndefaults: {region: XX}\n")
+    with pytest.raises(SpecErrors, match=r"defaults.region: unknown region 'XX'"):
+        load_project(tmp_path)
+
+
+def test_a_spec_glob_matching_nothing_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "smsync.yaml").write_text("version: 1\nspec: [grups/*.yaml]\n")
+    with pytest.raises(SpecErrors, match=r"spec: pattern 'grups/\*.yaml' matches no file"):
+        discover_spec_files(load_project(tmp_path))
+
+
+def test_broken_yaml_credentials_are_not_read_as_ini(tmp_path: Path) -> None:
+    creds = tmp_path / "credentials"
+    creds.write_text("demo: [\n")
+    creds.chmod(0o600)
+    with pytest.raises(CredentialsError, match="neither a YAML mapping"):
+        read_credentials_file(creds)

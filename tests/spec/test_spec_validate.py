@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.spec.conftest import WriteFn, run_cli
+from tests.support.cli import run_cli
+from tests.support.files import WriteFn
 
 
 @pytest.fixture(autouse=True)

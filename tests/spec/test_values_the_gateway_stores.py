@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.spec.conftest import WriteFn, run_cli
+from tests.support.cli import run_cli
+from tests.support.files import WriteFn
 
 CONFIG = "gateway: {endpoint: 'sandbox://.smsync/s.sqlite', username: demo}\n"
 SPACES = "leading or trailing spaces: the gateway stores names trimmed"

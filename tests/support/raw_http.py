@@ -1,5 +1,5 @@
-"""Raw-HTTP helpers for the sandbox tests: hand-built query strings, auth computed here with
-hashlib (never via smsync.gateway), so these tests check the protocol itself."""
+"""Raw HTTP to the sandbox: hand-built query strings, auth computed here with hashlib (never via
+smsync.gateway), so the sandbox tests check the protocol itself, not smsync's reading of it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import urllib.parse
 import requests
 
 from smsync.sandbox import SandboxServer
+from tests.support.sandbox import PASSWORD, USERNAME
 
-USERNAME, PASSWORD = "demo", "demo-pass"
+#: The field and record separators of the gateway's record format.
 FS, RS = "\u0080", "\u0081"
 
 
@@ -66,6 +67,7 @@ class Gw:
 
 
 def records(body: str) -> list[list[str]]:
+    """A listing body split into records of fields."""
     return [r.split(FS) for r in body.split(RS)]
 
 
