@@ -191,7 +191,9 @@ class Session:
         return plan
 
     def _group_members(self, group: str) -> list[Contact]:
-        return list_group(self.client, group, page_size=self.project.page_size)
+        # Who a broadcast reaches: read to an empty page, so that a gateway serving fewer rows
+        # per page than configured (or than the reference's default) cannot hide a member.
+        return list_group(self.client, group, page_size=self.project.page_size, exhaustive=True)
 
     def _credit_check(self, plan: Plan) -> CreditCheck:
         """The balance against the segments the due sends need (asked only when there are

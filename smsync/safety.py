@@ -209,8 +209,8 @@ def check_group_rows(group: str, numbers: Sequence[str | None], planned: Sequenc
         return (f"group '{group}' now has {suppressed} suppressed member(s); a group send "
                 "cannot skip them; not sent")
     if Counter(numbers) != Counter(planned):
-        return (f"group '{group}' changed since the plan ({len(numbers)} rows now, "
-                f"{len(planned)} planned); not sent: run plan again")
+        return (f"group '{group}' changed since the plan (its rows now are not the "
+                f"{len(planned)} planned; {len(numbers)} now); not sent: run plan again")
     return None
 
 
@@ -234,7 +234,7 @@ def check_in_project(project: _Project) -> None:
 
 
 def check_target(plan: Plan, endpoint: str, username: str) -> None:
-    if plan.endpoint and (plan.endpoint, plan.username) != (endpoint, username):
+    if (plan.endpoint, plan.username) != (endpoint, username):
         raise StalePlan(
             f"this plan was made for {plan.username}@{plan.endpoint}, not for "
             f"{username}@{endpoint}; nothing was written")

@@ -22,6 +22,7 @@ _CONTROL_CODE_POINTS = [
     0x2028, 0x2029,  # line and paragraph separators
     *range(0x202A, 0x202F),  # bidi embeddings and overrides (LRE, RLE, PDF, LRO, RLO)
     *range(0x2066, 0x206A),  # bidi isolates (LRI, RLI, FSI, PDI)
+    0x200E, 0x200F, 0x061C,  # bidi marks (LRM, RLM, ALM)
 ]
 
 

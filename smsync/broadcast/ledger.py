@@ -17,8 +17,10 @@ Row life cycle (``state``):
   again with the SAME trxid (the gateway deduplicates on it and answers the first send's body);
   a group row is not (SendSMSGroup has no trxid) unless explicitly requested.
 - ``failed``: the gateway answered an error code (nothing was sent); ``error`` holds the code.
-  A later run tries again, with a fresh trxid (``attempt`` + 1) so the gateway's deduplication
-  cannot replay the old error.
+  A later run tries again with the SAME trxid (it is derived from the message, not from the
+  ledger); an error answered to it then is an unknown outcome (some gateways replay a failed
+  trxid's answer). Only an explicit resend (``resend_unknown``) uses a new trxid
+  (``attempt`` + 1).
 - ``SENT`` / ``DELIVRD`` / ``UNDELIVRD`` / ``REJECTED`` / ``EXPIRED``: accepted by the gateway
   (``msgid`` set); later states come from Report.aspx or delivery reports.
 
@@ -34,7 +36,8 @@ import os
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +53,8 @@ FAILED = "failed"
 ACCEPTED_STATES = frozenset(s.value for s in DeliveryState)
 FINAL_STATES = frozenset(s.value for s in DeliveryState if s.is_final)
 KEEP_BODIES_ENV = "SMSYNC_LEDGER_KEEP_BODIES"
+#: How long a write waits for another program holding the ledger before giving up (seconds).
+BUSY_TIMEOUT_S = 30.0
 #: Delivery reports held for msgids not known yet (see Ledger.receive_delivery_report).
 MAX_EARLY_REPORTS = 10_000
 
@@ -140,6 +145,15 @@ def _conclusiveness(row: LedgerRow) -> int:
     return 2 if row.accepted else 1 if row.state == PENDING else 0
 
 
+def _problem(path: Path, exc: sqlite3.Error) -> str:
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return (f"the ledger {path} is busy: another program (another smsync run?) holds it; "
+                "nothing more was sent: run again when it is done")
+    return (f"the ledger {path} cannot be used ({exc}): it is not a smsync ledger or it is "
+            "damaged; restore it from a backup (moving it away would send again every group "
+            "broadcast it recorded)")
+
+
 def _check_ledger_path(path: Path) -> None:
     """A ledger is a regular file (or not there yet) in a directory: SQLite on a directory,
     a device or a FIFO fails late, hangs, or loses every row (/dev/null)."""
@@ -167,17 +181,23 @@ class Ledger:
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(str(path), check_same_thread=False,
-                                       isolation_level=None, timeout=30.0)
+                                       isolation_level=None, timeout=BUSY_TIMEOUT_S)
             # DELETE (rollback journal), not WAL: see the module docstring.
             self._db.execute("PRAGMA journal_mode=DELETE")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
             self._db.execute(f"SELECT {_COLUMNS} FROM sends LIMIT 1").fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise BroadcastError(
-                f"the ledger {self.path} cannot be used ({exc}): it is not a smsync ledger or it "
-                "is damaged; restore it from a backup, or move it away to start afresh (a "
-                "fresh ledger would send again every group broadcast it recorded)") from None
+        except sqlite3.Error as exc:
+            raise BroadcastError(_problem(self.path, exc)) from None
+
+    @contextmanager
+    def _access(self) -> Iterator[None]:
+        """One thread at a time; an SQLite failure becomes a BroadcastError naming the ledger."""
+        with self._lock:
+            try:
+                yield
+            except sqlite3.Error as exc:
+                raise BroadcastError(_problem(self.path, exc)) from None
 
     def close(self) -> None:
         with self._lock:
@@ -203,7 +223,7 @@ class Ledger:
         another account is refused with a clear error. An unbound ledger is bound to
         ``identity`` when ``claim`` (a run that sends), and left as it is otherwise (a plan).
         """
-        with self._lock:
+        with self._access():
             row = self._db.execute("SELECT value FROM meta WHERE key='gateway'").fetchone()
             if row is None:
                 if claim:
@@ -220,17 +240,24 @@ class Ledger:
     # ---- reads ---------------------------------------------------------------------------
 
     def _rows(self, sql: str, args: Iterable[object] = ()) -> list[LedgerRow]:
-        with self._lock:
+        with self._access():
             cur = self._db.execute(sql, tuple(args))
             return [LedgerRow(*r) for r in cur.fetchall()]
 
     def group_row(self, broadcast: str, group: str) -> LedgerRow | None:
         """The row of ``broadcast``'s send to ``group``, whatever case it was spelled in when
-        recorded (the most conclusive one if case variants were recorded separately)."""
+        recorded (the most conclusive one if case variants were recorded separately).
+
+        A broadcast is one announcement: when it already went out (or may have) as a group
+        send to another group — its audience was renamed or changed since — that row is
+        returned, so the announcement is not sent again."""
         key = group_key(group)
-        found = [r for r in self.rows(broadcast) if r.kind == "group"
-                 and group_key(r.number.removeprefix(GROUP_ROW_PREFIX)) == key]
-        return max(found, key=_conclusiveness, default=None)
+        rows = [r for r in self.rows(broadcast) if r.kind == "group"]
+        same = [r for r in rows if group_key(r.number.removeprefix(GROUP_ROW_PREFIX)) == key]
+        if same:
+            return max(same, key=_conclusiveness)
+        other = max(rows, key=_conclusiveness, default=None)
+        return other if other is not None and _conclusiveness(other) > 0 else None
 
     def get(self, broadcast: str, number: str) -> LedgerRow | None:
         rows = self._rows(f"SELECT {_COLUMNS} FROM sends WHERE broadcast=? AND number=?",
@@ -247,13 +274,13 @@ class Ledger:
         return self._rows(f"SELECT {_COLUMNS} FROM sends WHERE msgid=?", (msgid,))
 
     def broadcasts(self) -> list[str]:
-        with self._lock:
+        with self._access():
             cur = self._db.execute("SELECT DISTINCT broadcast FROM sends ORDER BY broadcast")
             return [r[0] for r in cur.fetchall()]
 
     def counts(self, broadcast: str) -> Counter[str]:
         """Rows of ``broadcast`` by state (a group send counts once per member it reached)."""
-        with self._lock:
+        with self._access():
             cur = self._db.execute(
                 "SELECT state, SUM(recipients) FROM sends WHERE broadcast=? GROUP BY state",
                 (broadcast,))
@@ -266,7 +293,7 @@ class Ledger:
                        recipients: int = 1, fallback_from: str | None = None) -> None:
         """Insert or reset the row as pending (call this BEFORE sending)."""
         now = _now()
-        with self._lock:
+        with self._access():
             self._db.execute(
                 "INSERT INTO sends (broadcast, number, kind, channel, fallback_from, trxid, "
                 "attempt, state, msgid, error, body_sha256, body_len, segments, body, "
@@ -284,7 +311,7 @@ class Ledger:
 
     def record_sent(self, broadcast: str, number: str, msgid: str | None) -> None:
         now = _now()
-        with self._lock:
+        with self._access():
             self._db.execute(
                 "UPDATE sends SET state=?, msgid=?, error=NULL, sent_at=?, updated_at=? "
                 "WHERE broadcast=? AND number=?",
@@ -300,7 +327,7 @@ class Ledger:
                 self._db.execute("DELETE FROM early_reports WHERE msgid=?", (msgid,))
 
     def record_failed(self, broadcast: str, number: str, code: str) -> None:
-        with self._lock:
+        with self._access():
             self._db.execute(
                 "UPDATE sends SET state=?, error=?, updated_at=? WHERE broadcast=? AND number=?",
                 (FAILED, code, _now(), broadcast, number))
@@ -310,7 +337,7 @@ class Ledger:
         if not state.is_final:
             return
         placeholders = ",".join("?" * len(ACCEPTED_STATES))
-        with self._lock:
+        with self._access():
             self._db.execute(
                 f"UPDATE sends SET state=?, updated_at=? WHERE broadcast=? AND number=? "
                 f"AND state IN ({placeholders})",
@@ -327,7 +354,7 @@ class Ledger:
             return True
         if not state.is_final:
             return False
-        with self._lock:
+        with self._access():
             in_flight = self._db.execute(
                 "SELECT 1 FROM sends WHERE state=? LIMIT 1", (PENDING,)).fetchone()
             held = self._db.execute("SELECT COUNT(*) FROM early_reports").fetchone()[0]
@@ -342,7 +369,7 @@ class Ledger:
         """Set the state of the accepted row(s) with ``msgid``; the number of rows updated
         (0: unknown msgid)."""
         placeholders = ",".join("?" * len(ACCEPTED_STATES))
-        with self._lock:
+        with self._access():
             cur = self._db.execute(
                 f"UPDATE sends SET state=?, updated_at=? WHERE msgid=? "
                 f"AND state IN ({placeholders})",

@@ -15,7 +15,7 @@ from typing import Any
 
 from smsync.broadcast.audience import CONTACT_FIELDS, Member, RemoteMembers, Resolver
 from smsync.broadcast.errors import BroadcastError
-from smsync.broadcast.ledger import FAILED, PENDING, Ledger, LedgerRow
+from smsync.broadcast.ledger import FAILED, GROUP_ROW_PREFIX, PENDING, Ledger, LedgerRow
 from smsync.broadcast.model import (
     BroadcastPlan,
     Kind,
@@ -34,6 +34,7 @@ from smsync.broadcast.render import (
 )
 from smsync.gateway.encoding import SmsEncoding, count_segments
 from smsync.gateway.limits import MAX_GROUP_MESSAGE_CHARS
+from smsync.gateway.names import group_key
 from smsync.safety import Rule, group_send_findings
 from smsync.spec.model import BroadcastSpec, DesiredState
 from smsync.spec.project import Project
@@ -212,6 +213,12 @@ def _plan_group(plan: BroadcastPlan, b: BroadcastSpec, template: CompiledTemplat
         plan.warnings.append(
             "the message is not GSM-7 text; SendSMSGroup has no unicode type in the gateway "
             "reference, so phones may show it garbled (audience.contacts sends it as unicode)")
+    sent_to = row.number.removeprefix(GROUP_ROW_PREFIX) if row is not None else ""
+    if row is not None and group_key(sent_to) != group_key(b.audience.group or ""):
+        plan.warnings.append(
+            f"this broadcast already went out as a group send to '{sent_to}'; its audience is "
+            "now another group, and nobody is messaged again (give the broadcast a new name to "
+            "send it to that group)")
     if row is not None and row.accepted:
         state: RecipientState = "sent"
     elif row is not None and row.state == PENDING:

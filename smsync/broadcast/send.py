@@ -39,7 +39,7 @@ from smsync.gateway.models import Contact, SendResult
 from smsync.gateway.provider import Sender
 from smsync.numbers import try_normalize
 from smsync.ratelimit import RateLimiter
-from smsync.safety import UnsafePlan, check_group_rows, raise_if_unsafe
+from smsync.safety import check_group_rows, raise_if_unsafe
 
 Outcome = Literal["sent", "fallback", "already_sent", "failed", "unknown", "not_attempted"]
 FALLBACK_CHANNEL = "fallback-sms"
@@ -146,7 +146,7 @@ def send_broadcasts(
 ) -> SendReport:
     """Send every due plan's ``to_send`` recipients; a SendReport of what happened.
 
-    Refuses (BroadcastError, before sending anything) when a plan is unsafe, unless ``force``.
+    Refuses (UnsafePlan, before sending anything) when a plan is unsafe, unless ``force``.
     Suppressed recipients are never sent to, whatever the options. ``rate`` caps requests per
     second; ``concurrency`` bounds parallel requests. ``on_progress`` is called once per
     recipient (serialised, from worker threads). A 1708 (insufficient credit) stops the run
@@ -158,10 +158,7 @@ def send_broadcasts(
         raise ValueError("concurrency must be at least 1")
     if rate is not None and rate <= 0:
         raise ValueError("rate must be positive")
-    try:
-        raise_if_unsafe([f for p in plans for f in p.findings], force=force)
-    except UnsafePlan as exc:
-        raise BroadcastError(str(exc)) from None
+    raise_if_unsafe([f for p in plans for f in p.findings], force=force)
     now = now or datetime.now(UTC)
     run = _Run(client, ledger, concurrency, RateLimiter(rate), resend_unknown, on_progress,
                check_group)

@@ -84,10 +84,15 @@ def read_listing(
     what: str,
     requests: Counter | None = None,
     rereads: Counter | None = None,
+    exhaustive: bool = False,
 ) -> list[R]:
     """Every row of one paged listing (``fetch(page, size)``), read to its end; raises
     ListingShifted when it keeps repeating rows. ``requests``/``rereads`` count the requests
-    made and the listings read again."""
+    made and the listings read again.
+
+    ``exhaustive``: trust no page but an empty one as the end (one more request): for rows that
+    will be *messaged* (the members a group send reaches), where a page cap below what was
+    configured, or below the reference's default, must not hide anyone."""
     requests = requests or Counter()
     for attempt in range(MAX_REREADS + 1):
         if attempt and rereads is not None:
@@ -106,6 +111,11 @@ def read_listing(
             seen.update(ids)
             rows.extend(page.items)
             served = len(page.items)
+            if exhaustive:
+                if not served:
+                    break
+                page_no += 1
+                continue
             if sizer.is_certainly_last(served):
                 break
             if served < sizer.requested:

@@ -204,13 +204,14 @@ def _read_remote(
 
 def list_group(
     client: PhonebookReader, name: str, *, page_size: int | None = None,
-    requests: Counter | None = None,
+    requests: Counter | None = None, exhaustive: bool = False,
 ) -> list[Contact]:
-    """Every member of one remote group (audiences the spec does not declare; moves)."""
+    """Every member of one remote group (audiences the spec does not declare; moves).
+    ``exhaustive``: read to an empty page (see :func:`read_listing`)."""
     sizer = PageSizer(page_size or DEFAULT_PAGE_SIZE, trusted=page_size is not None)
     return read_listing(
         lambda page, size: client.list_contacts_by_group(name, page=page, size=size),
-        sizer, what=f"listing of group {name!r}", requests=requests,
+        sizer, what=f"listing of group {name!r}", requests=requests, exhaustive=exhaustive,
     )
 
 

@@ -237,9 +237,11 @@ class Plan:
 
     @property
     def sends(self) -> int:
-        """Messages (or group sends) apply would send now."""
+        """Messages (or group sends) apply would send now (outcome-unknown group sends only
+        when they are to be resent)."""
         return sum(
-            b.totals.to_send + b.totals.pending_unknown for b in self.broadcasts if b.due
+            b.totals.to_send + (b.totals.pending_unknown if self.resend_unknown else 0)
+            for b in self.broadcasts if b.due
         )
 
     @property
@@ -275,12 +277,34 @@ class Plan:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Plan:
-        if data.get("version") != PLAN_FORMAT_VERSION:
+    def from_json(cls, data: Any) -> Plan:
+        """A plan read back from JSON; ValueError for anything that is not one (a plan file may
+        have been edited by hand: its content is checked, never trusted, and apply compares it
+        with a plan made again anyway)."""
+        if not isinstance(data, dict):
+            raise ValueError("a plan is a JSON object")
+        version = data.get("version")
+        if type(version) is not int or version != PLAN_FORMAT_VERSION:
             raise ValueError(
-                f"plan format version {data.get('version')!r} is not {PLAN_FORMAT_VERSION}: "
+                f"plan format version {version!r} is not {PLAN_FORMAT_VERSION}: "
                 "made by another smsync version; plan again"
             )
+        scope = data.get("scope", {})
+        if not isinstance(scope, dict) or not all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in scope.values()
+        ):
+            raise ValueError("scope: expected lists of group names")
+        try:
+            plan = cls._from_json(data)
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            raise ValueError(f"malformed plan ({type(exc).__name__}: {exc})") from None
+        names = [b.name for b in plan.broadcasts]
+        if len(set(names)) != len(names) or not all(isinstance(n, str) for n in names):
+            raise ValueError("broadcasts: each broadcast appears once, by name")
+        return plan
+
+    @classmethod
+    def _from_json(cls, data: dict[str, Any]) -> Plan:
         return cls(
             version=data["version"],
             created_at=data.get("created_at", ""),

@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 
+from smsync.gateway.names import group_key
 from smsync.numbers import InvalidNumberError, normalize
 from smsync.spec.csvcell import unescape_cell
 from smsync.spec.errors import SpecErrors, SpecProblem
@@ -457,7 +458,7 @@ class _Builder:
     def check_cross_document(self) -> None:
         seen: dict[str, GroupSpec] = {}
         for g in self.groups:
-            key = g.name.casefold()
+            key = group_key(g.name)
             if key in seen:
                 self.err(g.where, "name", f"group '{g.name}' is declared twice "
                                           f"(first at {seen[key].where})")

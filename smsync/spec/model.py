@@ -12,6 +12,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
+from smsync.gateway.names import group_key
+
 Channel = Literal["sms", "whatsapp"]
 GroupState = Literal["present", "absent"]
 Scalar = str | int | float | bool
@@ -97,9 +99,9 @@ class DesiredState:
 
     def group(self, name: str) -> GroupSpec | None:
         """The group of that name, matched case-insensitively as the gateway matches names."""
-        key = name.casefold()
+        key = group_key(name)
         for g in self.groups:
-            if g.name.casefold() == key:
+            if group_key(g.name) == key:
                 return g
         return None
 

@@ -11,6 +11,7 @@ from smsync.broadcast import BroadcastError, Progress, send_broadcasts
 from smsync.broadcast.ledger import group_row_key as group_key
 from smsync.gateway import Client
 from smsync.gateway.encoding import encode_unicode_hex
+from smsync.safety import UnsafePlan
 from smsync.sandbox import SandboxServer
 from tests.support.numbers import e164, gw, number
 from tests.support.project import NOW, BProject, checked, contacts
@@ -123,9 +124,9 @@ def test_group_send_with_suppressed_member_is_refused_even_forced(
     bproject.broadcast("all", "hello", {"group": "Office"})
     with bproject.ledger() as ledger:
         plans = bproject.plan(ledger)
-        with pytest.raises(BroadcastError, match="suppressed member"):
+        with pytest.raises(UnsafePlan, match="suppressed member"):
             send_broadcasts(client, plans, ledger)
-        with pytest.raises(BroadcastError, match="even with --force"):
+        with pytest.raises(UnsafePlan, match="even with --force"):
             send_broadcasts(client, plans, ledger, force=True)
     assert messages(sandbox) == []
 
@@ -189,7 +190,7 @@ def test_unsafe_plan_refused_without_force(
     bproject.broadcast("big", "hello", {"contacts": {"groups": ["Office"]}}, max_recipients=2)
     with bproject.ledger() as ledger:
         plans = bproject.plan(ledger)
-        with pytest.raises(BroadcastError, match="over max_recipients 2"):
+        with pytest.raises(UnsafePlan, match="over max_recipients 2"):
             send_broadcasts(client, plans, ledger)
         assert messages(sandbox) == []
         assert send_broadcasts(client, plans, ledger, force=True).sent == 3

@@ -58,3 +58,37 @@ def test_unusable_ledger_is_one_clear_error(
     assert "Traceback" not in result.output
     assert "ledger" in result.output
     assert sandbox.store.snapshot()["messages"] == []
+
+
+@pytest.mark.parametrize("when", ["plan", "send"])
+def test_ledger_held_by_another_program_is_one_clear_error(
+        project: Project, sandbox: Any, monkeypatch: pytest.MonkeyPatch, when: str) -> None:
+    import sqlite3
+
+    from smsync.broadcast import ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "BUSY_TIMEOUT_S", 0.2)
+    project.write_groups(group("Office", [contact(1)]))
+    folder = project.root / "broadcasts"
+    folder.mkdir()
+    (folder / "b.yaml").write_text(
+        "kind: Broadcast\nname: rapat\naudience:\n  contacts:\n    groups: [Office]\n"
+        "template: Rapat jam 10.\n")
+    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"])
+    if when == "send":
+        assert project.apply("--no-broadcasts").exit_code == 0
+    path = project.root / ".smsync" / "ledger.sqlite"
+    path.parent.mkdir(exist_ok=True)
+    with ledger_module.Ledger(path):
+        pass
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE" if when == "plan" else "BEGIN IMMEDIATE")
+    try:
+        result = project.run("apply", str(project.root), "--auto-approve")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    assert result.exit_code == 1, result.output
+    assert "is busy" in result.output, result.output
+    assert sandbox.store.snapshot()["messages"] == []
