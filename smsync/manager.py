@@ -198,7 +198,9 @@ class Session:
     def _credit_check(self, plan: Plan) -> CreditCheck:
         """The balance against the segments the due sends need (asked only when there are
         sends: one request)."""
-        needed = sum(b.totals.segments for b in plan.broadcasts if b.due)
+        # WhatsApp with SMS fallback: the worst case, every message falling back to SMS
+        needed = sum(max(b.totals.segments, b.totals.fallback_segments_max)
+                     for b in plan.broadcasts if b.due)
         if not needed:
             return CreditCheck()
         try:
