@@ -38,6 +38,8 @@ from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
 from smsync.gateway.models import Contact
 from smsync.gateway.names import group_key
+from smsync.importer import ImportOptions, ImportResult, import_phonebook
+from smsync.importer import Progress as ImportProgress
 from smsync.plan.fetch import ListingShifted, list_group
 from smsync.plan.model import CreditCheck, Plan
 from smsync.plan.planner import PlanOptions, make_plan, select_groups
@@ -95,6 +97,13 @@ class Manager:
         creds = self.credentials()
         with open_client(creds, base_dir=self.project.root, **client_options) as client:
             yield Session(self, client, creds)
+
+    def import_phonebook(
+        self, options: ImportOptions, progress: ImportProgress | None = None
+    ) -> ImportResult:
+        """Write spec files from the remote phonebook (see :mod:`smsync.importer`)."""
+        with self.session() as session:
+            return import_phonebook(session.client, self.project, options, progress)
 
     def status(
         self, broadcast: str | None = None, *, refresh: bool = True, concurrency: int = 8

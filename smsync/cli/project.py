@@ -72,12 +72,12 @@ def import_cmd(
     Right after an import, `smsync plan` shows no changes (except remote duplicates, which a
     spec cannot declare; they are reported here). Large groups go to a CSV file.
     """
-    from smsync.importer import ImportOptions, import_phonebook, rich_progress
+    from smsync.importer import ImportOptions, rich_progress
 
     m = manager(project_dir, endpoint=endpoint, username=username, password_file=password_file,
                 credentials_file=credentials_file)
     options = ImportOptions(out_dir=out_dir or m.project.root / "groups", groups=list(groups),
                             csv_threshold=csv_threshold, force=force, details=not no_details)
-    with m.session() as session, rich_progress(sys.stderr.isatty()) as progress:
-        result = import_phonebook(session.client, m.project, options, progress)
+    with rich_progress(sys.stderr.isatty()) as progress:
+        result = m.import_phonebook(options, progress)
     print_import_result(result, options.out_dir)
