@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from smsync.apply import Executor, apply_lock, check_plan
-from smsync.apply.executor import ApplyResult, Outcome
+from smsync.apply.executor import ActionOutcome, ApplyResult
 from smsync.broadcast import (
     Ledger,
     Progress,
@@ -261,7 +261,7 @@ class Session:
         rate: float | None = None,
         resend_unknown: bool = False,
         saved: bool = False,
-        on_done: Callable[[Outcome], None] | None = None,
+        on_done: Callable[[ActionOutcome], None] | None = None,
         on_sent: Callable[[Progress], None] | None = None,
     ) -> ApplyOutcome:
         """Execute what ``plan`` approves: plan again now, run only if that gives exactly the
@@ -291,7 +291,7 @@ class Session:
         concurrency: int,
         rate: float | None,
         resend_unknown: bool,
-        on_done: Callable[[Outcome], None] | None,
+        on_done: Callable[[ActionOutcome], None] | None,
         on_sent: Callable[[Progress], None] | None,
     ) -> ApplyOutcome:
         desired = self.manager.desired()

@@ -12,16 +12,17 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from smsync.apply.executor import ApplyResult, Executor, Outcome
+from smsync.apply.executor import ActionOutcome, ActionStatus, ApplyResult, Executor
 from smsync.errors import SmsyncError
 from smsync.plan.model import Plan
 from smsync.safety import Refused, StalePlan, UnsafePlan, findings, raise_if_unsafe
 
 __all__ = [
+    "ActionOutcome",
+    "ActionStatus",
     "ApplyLocked",
     "ApplyResult",
     "Executor",
-    "Outcome",
     "Refused",
     "StalePlan",
     "UnsafePlan",

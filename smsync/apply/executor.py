@@ -21,6 +21,7 @@ the rest are reported as skipped. Any other error fails only its own action.
 
 from __future__ import annotations
 
+import enum
 import threading
 import time
 from collections.abc import Callable
@@ -57,36 +58,42 @@ ATTEMPTS = 4  # per action, counting the first
 FATAL = (InvalidCredentials, InsufficientCredit)
 
 
+class ActionStatus(enum.StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
 class RowMismatch(SmsyncError):
     """The row behind an id is not the one the plan saw: the write is refused."""
 
 
 @dataclass
-class Outcome:
+class ActionOutcome:
     action: Action
-    status: str  # "done" | "failed" | "skipped"
+    status: ActionStatus
     detail: str = ""
     code: str = ""
 
 
 @dataclass
 class ApplyResult:
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[ActionOutcome] = field(default_factory=list)
     fatal: str = ""  # why the run stopped early, if it did
 
-    def count(self, status: str, op: Op | None = None) -> int:
+    def count(self, status: ActionStatus | str, op: Op | None = None) -> int:
         return sum(
             1 for o in self.outcomes if o.status == status and (op is None or o.action.op is op)
         )
 
     @property
     def ok(self) -> bool:
-        return not self.fatal and self.count("failed") == 0
+        return not self.fatal and self.count(ActionStatus.FAILED) == 0
 
     def summary(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for o in self.outcomes:
-            per = out.setdefault(o.action.op.value, {"done": 0, "failed": 0, "skipped": 0})
+            per = out.setdefault(o.action.op.value, {s.value: 0 for s in ActionStatus})
             per[o.status] += 1
         return out
 
@@ -103,7 +110,7 @@ class Executor:
         concurrency: int = 4,
         rate: float | None = None,
         region: str = "ID",
-        on_done: Callable[[Outcome], None] | None = None,
+        on_done: Callable[[ActionOutcome], None] | None = None,
         managed: frozenset[str] | None = None,
         declared: frozenset[str] | None = None,
         page_size: int | None = None,
@@ -137,14 +144,15 @@ class Executor:
             # gateway that deletes members along with their group would lose them.
             failed_groups: set[str] = set()
             for o in result.outcomes:
-                if o.status != "done" and o.action.before is not None:
+                if o.status is not ActionStatus.DONE and o.action.before is not None:
                     failed_groups.add(group_key(o.action.before.group))
             held = [
                 a for a in actions
                 if a.op is Op.DELETE_GROUP and group_key(a.group) in failed_groups
             ]
             for action in held:
-                outcome = Outcome(action, "skipped", "not deleted: changes to its members failed")
+                outcome = ActionOutcome(action, ActionStatus.SKIPPED,
+                                        "not deleted: changes to its members failed")
                 result.outcomes.append(outcome)
                 if self.on_done:
                     self.on_done(outcome)
@@ -152,14 +160,14 @@ class Executor:
             # gateway would refuse it (1711), or file it under a group spelled otherwise.
             not_created = {
                 group_key(o.action.group) for o in result.outcomes
-                if o.action.op is Op.ADD_GROUP and o.status != "done"
+                if o.action.op is Op.ADD_GROUP and o.status is not ActionStatus.DONE
             }
             orphans = [
                 a for a in actions
                 if a.op in (Op.ADD_CONTACT, Op.MOVE_CONTACT) and group_key(a.group) in not_created
             ]
             for action in orphans:
-                outcome = Outcome(action, "skipped",
+                outcome = ActionOutcome(action, ActionStatus.SKIPPED,
                                   "not attempted: its group could not be created")
                 result.outcomes.append(outcome)
                 if self.on_done:
@@ -174,23 +182,24 @@ class Executor:
         result.fatal = self._fatal
         return result
 
-    def _run_one(self, action: Action) -> Outcome:
+    def _run_one(self, action: Action) -> ActionOutcome:
         if self._stop.is_set():
-            return Outcome(action, "skipped", f"not attempted: {self._fatal}")
+            return ActionOutcome(action, ActionStatus.SKIPPED, f"not attempted: {self._fatal}")
         try:
             detail = self._execute(action)
-            return Outcome(action, "done", detail)
+            return ActionOutcome(action, ActionStatus.DONE, detail)
         except FATAL as exc:
             if not self._stop.is_set():
                 self._fatal = str(exc)
                 self._stop.set()
-            return Outcome(action, "failed", str(exc), exc.code)
+            return ActionOutcome(action, ActionStatus.FAILED, str(exc), exc.code)
         except GatewayError as exc:
-            return Outcome(action, "failed", str(exc), exc.code)
+            return ActionOutcome(action, ActionStatus.FAILED, str(exc), exc.code)
         except SmsyncError as exc:
-            return Outcome(action, "failed", str(exc))
+            return ActionOutcome(action, ActionStatus.FAILED, str(exc))
         except Exception as exc:  # a bug must not lose the other actions' outcomes
-            return Outcome(action, "failed", f"internal error: {type(exc).__name__}: {exc}")
+            return ActionOutcome(action, ActionStatus.FAILED,
+                                 f"internal error: {type(exc).__name__}: {exc}")
 
     def _call(self, fn: Callable[[], T]) -> T:
         self.limiter.wait()
