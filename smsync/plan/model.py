@@ -150,7 +150,7 @@ class ReadStats:
 
 
 @dataclass
-class Safety:
+class PhonebookSafety:
     """The phonebook's side of :mod:`smsync.safety`: the counts its rules judged, and what
     they found."""
 
@@ -180,7 +180,7 @@ class Safety:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Safety:
+    def from_json(cls, data: dict[str, Any]) -> PhonebookSafety:
         return cls(
             findings=[Finding.from_json(f) for f in data.get("findings", [])],
             protected_deletes=int(data.get("protected_deletes", 0)),
@@ -222,7 +222,7 @@ class Plan:
     actions: list[Action]
     fingerprint: str
     read: ReadStats
-    safety: Safety
+    safety: PhonebookSafety
     scope: dict[str, list[str]] = field(default_factory=dict)  # {"target": [...], "exclude": [...]}
     duplicates: list[Duplicate] = field(default_factory=list)
     endpoint: str = ""
@@ -313,7 +313,7 @@ class Plan:
             fingerprint=data["fingerprint"],
             scope=data.get("scope", {}),
             read=ReadStats(**data["read"]),
-            safety=Safety.from_json(data["safety"]),
+            safety=PhonebookSafety.from_json(data["safety"]),
             duplicates=[Duplicate(**d) for d in data.get("duplicates", [])],
             actions=[Action.from_json(a) for a in data["actions"]],
             broadcasts=[BroadcastPlan.from_json(b) for b in data.get("broadcasts", [])],

@@ -14,7 +14,7 @@ from smsync.gateway.names import group_key
 from smsync.gateway.provider import PhonebookReader
 from smsync.plan.diff import DiffResult, diff, number_key, number_keys
 from smsync.plan.fetch import ListingShifted, fetch_details, read_remote
-from smsync.plan.model import Op, Plan, Safety
+from smsync.plan.model import Op, PhonebookSafety, Plan
 from smsync.plan.remote import RemoteState
 from smsync.plan.search import find_elsewhere
 from smsync.safety import ShareLimits, phonebook_findings
@@ -45,7 +45,7 @@ def select_groups(
     return [g for g in selected if not _matches(g.name, excludes)]
 
 
-def assess_safety(result: DiffResult, limits: ShareLimits) -> Safety:
+def assess_safety(result: DiffResult, limits: ShareLimits) -> PhonebookSafety:
     """The phonebook's counts, judged by :mod:`smsync.safety`."""
     deletes = sum(1 for a in result.actions if a.op is Op.DELETE_CONTACT)
     # a move in from a declared group outside the plan changes no managed contact: like an add
@@ -56,7 +56,7 @@ def assess_safety(result: DiffResult, limits: ShareLimits) -> Safety:
     )
     protected = sum(1 for a in result.actions if a.protected)
     existing = result.existing_managed
-    return Safety(
+    return PhonebookSafety(
         findings=phonebook_findings(
             deletes=deletes, updates=updates, protected=protected, existing=existing,
             limits=limits,
