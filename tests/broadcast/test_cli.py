@@ -97,7 +97,7 @@ def test_dlr_serve_prints_template_records_and_stops_on_ctrl_c(
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+            proc.communicate()  # reaps it and closes its pipes
     assert proc.returncode == 0, err
     assert "Stopped; 1 delivery report(s) recorded." in out
     assert TOKEN not in out + err and "Traceback" not in err

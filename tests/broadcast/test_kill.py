@@ -59,12 +59,12 @@ def _run(script: Path, root: Path, url: str, kill_after: int | None,
             assert time.monotonic() < deadline, "the sender made no progress"
             time.sleep(0.002)
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        proc.communicate(timeout=10)  # reaps it and closes its pipes
         return None
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+            proc.communicate()  # reaps it and closes its pipes
 
 
 def test_killed_mid_broadcast_then_rerun_sends_each_message_once(

@@ -241,7 +241,7 @@ def run_apply(root: Path, srv: SandboxServer, *, kill_after_requests: int | None
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+            proc.communicate()  # reaps it and closes its pipes
 
 
 # --- whole trials (shared by the tests and benchmarks/chaos.py) -------------------------------
