@@ -30,7 +30,7 @@ from smsync.gateway.names import group_key as group_key  # (re-exported for the 
 from smsync.gateway.paging import Counter, PageSizer, read_listing
 from smsync.gateway.paging import ListingShifted as ListingShifted  # (re-exported)
 from smsync.gateway.provider import PhonebookReader
-from smsync.plan.model import ReadStats
+from smsync.plan.model import ReadStats, Strategy
 from smsync.plan.remote import NumberKey, RemoteState, group_digest, group_index
 from smsync.plan.strategy import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE  # (re-exported)
 from smsync.plan.strategy import choose_strategy, pages
@@ -114,8 +114,8 @@ def _read_remote(
         groups, managed, expected_rows=expected_rows, page_size=requested,
         concurrency=concurrency,
     )
-    if strategy is not None and strategy != chosen and chosen != "none":
-        chosen, reason = strategy, f"{strategy} requested"
+    if strategy is not None and strategy != chosen and chosen is not Strategy.NONE:
+        chosen, reason = Strategy(strategy), f"{strategy} requested"
     managed_keys = {group_key(n) for n in managed}
     existing = [g for g in groups if group_key(g.name) in managed_keys]
     contacts: dict[str, list[Contact]] = {group_key(g.name): [] for g in existing}

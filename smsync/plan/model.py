@@ -127,9 +127,17 @@ class Duplicate:
     deleted_ids: list[int]
 
 
+class Strategy(enum.StrEnum):
+    """How plan read the managed groups (see :mod:`smsync.plan.strategy`)."""
+
+    NONE = "none"  # no managed group exists on the gateway yet
+    BY_GROUP = "by-group"  # phbkGetListbyGroup per managed group
+    LIST_ALL = "list-all"  # one phbkGetList listing of the whole phonebook
+
+
 @dataclass
 class ReadStats:
-    strategy: str  # "list-all" | "by-group" | "none"
+    strategy: Strategy
     reason: str
     requests: int  # requests made to read the remote state
     min_requests: int  # the least requests that strategy could have needed for what it read
@@ -312,7 +320,7 @@ class Plan:
             username=data.get("username", ""),
             fingerprint=data["fingerprint"],
             scope=data.get("scope", {}),
-            read=ReadStats(**data["read"]),
+            read=ReadStats(**{**data["read"], "strategy": Strategy(data["read"]["strategy"])}),
             safety=PhonebookSafety.from_json(data["safety"]),
             duplicates=[Duplicate(**d) for d in data.get("duplicates", [])],
             actions=[Action.from_json(a) for a in data["actions"]],

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from smsync.gateway.models import Contact, Group
 from smsync.gateway.names import group_key
-from smsync.plan.model import ReadStats
+from smsync.plan.model import ReadStats, Strategy
 
 NumberKey = Callable[[str], str]
 
@@ -37,7 +37,7 @@ class RemoteState:
     groups: list[Group]
     #: group_key(name) -> contacts, for the groups that were read (managed groups only)
     contacts: dict[str, list[Contact]] = field(default_factory=dict)
-    read: ReadStats = field(default_factory=lambda: ReadStats("none", "", 0, 0))
+    read: ReadStats = field(default_factory=lambda: ReadStats(Strategy.NONE, "", 0, 0))
     #: (group_key, number key) -> rows, built while the pages arrive (None: not built). The
     #: diff uses it when it was built with the diff's own number key.
     index: dict[tuple[str, str], list[Contact]] | None = None

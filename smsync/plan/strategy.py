@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from smsync.gateway.models import Group
 from smsync.gateway.names import group_key
+from smsync.plan.model import Strategy
 
 DEFAULT_PAGE_SIZE = 100
 
@@ -18,7 +19,7 @@ def choose_strategy(
     expected_rows: Mapping[str, int] | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     concurrency: int = 1,
-) -> tuple[str, str]:
+) -> tuple[Strategy, str]:
     """Pick the cheapest way to read the managed groups' contacts. Returns (strategy, reason).
 
     When every remote group is managed, list-all needs the fewest requests (one trailing page
@@ -31,10 +32,10 @@ def choose_strategy(
     managed_keys = {group_key(n) for n in managed}
     existing = [g for g in remote_groups if group_key(g.name) in managed_keys]
     if not existing:
-        return "none", "no managed group exists on the gateway yet"
+        return Strategy.NONE, "no managed group exists on the gateway yet"
     if len(existing) < len(remote_groups):
         return (
-            "by-group",
+            Strategy.BY_GROUP,
             f"{len(existing)} of {len(remote_groups)} remote groups are managed: "
             "listing them by group reads no unmanaged rows",
         )
@@ -44,13 +45,13 @@ def choose_strategy(
         by_group = max(max(per_group), -(-sum(per_group) // concurrency))
         if by_group < list_all:
             return (
-                "by-group",
+                Strategy.BY_GROUP,
                 f"all {len(remote_groups)} remote groups are managed; by group, {concurrency} "
                 f"at a time, takes about {by_group} round trips instead of {list_all} "
                 "(estimated from the spec), for one trailing page per group",
             )
     return (
-        "list-all",
+        Strategy.LIST_ALL,
         f"all {len(remote_groups)} remote groups are managed: one listing reads them all "
         "with a single trailing page",
     )

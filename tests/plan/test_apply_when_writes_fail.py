@@ -10,7 +10,7 @@ from smsync import numbers
 from smsync.apply.executor import Executor
 from smsync.gateway.client import Client
 from smsync.gateway.errors import TransportError
-from smsync.plan.model import Action, Op, PhonebookSafety, Plan, ReadStats, Record
+from smsync.plan.model import Action, Op, PhonebookSafety, Plan, ReadStats, Record, Strategy
 from tests.support.numbers import number
 from tests.support.sandbox import PASSWORD, USERNAME
 
@@ -29,7 +29,7 @@ def test_lost_group_add_found_behind_a_saturated_search(sandbox: Any) -> None:
                 raise TransportError("groupAdd", "read timeout", maybe_applied=True)
             return result
 
-    plan = Plan([Action(Op.ADD_GROUP, "Marketing")], "x", ReadStats("none", "", 0, 0),
+    plan = Plan([Action(Op.ADD_GROUP, "Marketing")], "x", ReadStats(Strategy.NONE, "", 0, 0),
                 PhonebookSafety())
     with LosesFirstAnswer(sandbox.url, USERNAME, PASSWORD) as client:
         result = Executor(client).run(plan)
@@ -51,7 +51,7 @@ def test_group_is_kept_when_moving_its_members_out_failed(sandbox: Any) -> None:
             Action(Op.DELETE_GROUP, "Old", id=gid),
         ],
         "x",
-        ReadStats("none", "", 0, 0),
+        ReadStats(Strategy.NONE, "", 0, 0),
         PhonebookSafety(),
     )
     with Client(sandbox.url, USERNAME, PASSWORD) as client:
