@@ -24,8 +24,8 @@ from smsync.apply import Executor, apply_lock, check_plan
 from smsync.apply.executor import ActionOutcome, ApplyResult
 from smsync.broadcast import (
     Ledger,
-    Progress,
     RefreshStats,
+    SendProgress,
     SendReport,
     ledger_status,
     plan_broadcasts,
@@ -262,7 +262,7 @@ class Session:
         resend_unknown: bool = False,
         saved: bool = False,
         on_done: Callable[[ActionOutcome], None] | None = None,
-        on_sent: Callable[[Progress], None] | None = None,
+        on_sent: Callable[[SendProgress], None] | None = None,
     ) -> ApplyOutcome:
         """Execute what ``plan`` approves: plan again now, run only if that gives exactly the
         same actions and sends, then change the phonebook and send the broadcasts.
@@ -292,7 +292,7 @@ class Session:
         rate: float | None,
         resend_unknown: bool,
         on_done: Callable[[ActionOutcome], None] | None,
-        on_sent: Callable[[Progress], None] | None,
+        on_sent: Callable[[SendProgress], None] | None,
     ) -> ApplyOutcome:
         desired = self.manager.desired()
         managed = select_groups(

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from smsync.broadcast.send import (
         BroadcastResult,
         Failure,
-        Progress,
+        SendProgress,
         SendReport,
         send_broadcasts,
     )
@@ -46,7 +46,7 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     "plan_broadcasts": "smsync.broadcast.plan",
     "BroadcastResult": "smsync.broadcast.send",
     "Failure": "smsync.broadcast.send",
-    "Progress": "smsync.broadcast.send",
+    "SendProgress": "smsync.broadcast.send",
     "SendReport": "smsync.broadcast.send",
     "send_broadcasts": "smsync.broadcast.send",
     "STATE_ORDER": "smsync.broadcast.status",
@@ -66,9 +66,9 @@ __all__ = [
     "Ledger",
     "LedgerRow",
     "Limits",
-    "Progress",
     "Recipient",
     "RefreshStats",
+    "SendProgress",
     "SendReport",
     "Totals",
     "check_token",

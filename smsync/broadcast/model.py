@@ -17,7 +17,7 @@ from smsync.numbers import mask, to_national
 from smsync.safety import Finding, Rule
 
 RecipientState = Literal["to_send", "sent", "suppressed", "pending_unknown"]
-Kind = Literal["group", "contacts"]
+AudienceKind = Literal["group", "contacts"]
 
 SAMPLE_COUNT = 3
 
@@ -94,7 +94,7 @@ class BroadcastPlan:
     where: str  # file:line of the broadcast in the spec
     channel: str  # "sms" | "whatsapp"
     fallback: str | None  # "sms" | None
-    kind: Kind
+    kind: AudienceKind
     group: str | None  # the audience group of a group send
     not_before: datetime | None
     due: bool

@@ -17,8 +17,8 @@ from smsync.broadcast.audience import CONTACT_FIELDS, Member, RemoteMembers, Res
 from smsync.broadcast.errors import BroadcastError
 from smsync.broadcast.ledger import FAILED, GROUP_ROW_PREFIX, PENDING, Ledger, LedgerRow
 from smsync.broadcast.model import (
+    AudienceKind,
     BroadcastPlan,
-    Kind,
     Limits,
     Recipient,
     RecipientState,
@@ -116,7 +116,7 @@ def _plan_one(b: BroadcastSpec, project: Project, ledger: Ledger, now: datetime,
         max_segments_per_message=b.max_segments_per_message or s.max_segments_per_message,
         max_total_segments=b.max_total_segments or s.max_total_segments,
     )
-    kind: Kind = "group" if b.audience.group is not None else "contacts"
+    kind: AudienceKind = "group" if b.audience.group is not None else "contacts"
     plan = BroadcastPlan(
         name=b.name, where=str(b.where), channel=b.channel, fallback=b.fallback, kind=kind,
         group=b.audience.group, not_before=b.not_before,

@@ -67,7 +67,7 @@ def group_check(members: Callable[[str], list[Contact]], suppression: frozenset[
 
 
 @dataclass(frozen=True)
-class Progress:
+class SendProgress:
     """One recipient done. ``to`` is the masked number; ``code`` a gateway code on failure."""
 
     broadcast: str
@@ -141,7 +141,7 @@ def send_broadcasts(
     force: bool = False,
     resend_unknown: bool = False,
     now: datetime | None = None,
-    on_progress: Callable[[Progress], None] | None = None,
+    on_progress: Callable[[SendProgress], None] | None = None,
     check_group: GroupCheck | None = None,
 ) -> SendReport:
     """Send every due plan's ``to_send`` recipients; a SendReport of what happened.
@@ -218,7 +218,7 @@ class _Run:
     concurrency: int
     limiter: RateLimiter
     resend_unknown: bool
-    on_progress: Callable[[Progress], None] | None
+    on_progress: Callable[[SendProgress], None] | None
     check_group: GroupCheck | None
     stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -237,7 +237,7 @@ class _Run:
                 result.not_attempted += 1
             done[0] += 1
             if self.on_progress is not None:
-                self.on_progress(Progress(plan.name, to, outcome, code, done[0], total))
+                self.on_progress(SendProgress(plan.name, to, outcome, code, done[0], total))
 
     # ---- group sends ---------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from smsync.broadcast import BroadcastError, Progress, send_broadcasts
+from smsync.broadcast import BroadcastError, SendProgress, send_broadcasts
 from smsync.broadcast.ledger import group_row_key as group_key
 from smsync.gateway import Client
 from smsync.gateway.encoding import encode_unicode_hex
@@ -22,7 +22,7 @@ def test_per_contact_send_then_resend_sends_nothing(
         bproject: BProject, sandbox: SandboxServer, client: Client) -> None:
     bproject.group("Office", contacts(5))
     bproject.broadcast("hello", "Hi {{ name }}", {"contacts": {"groups": ["Office"]}})
-    events: list[Progress] = []
+    events: list[SendProgress] = []
     with bproject.ledger() as ledger:
         plans = bproject.plan(ledger)
         report = send_broadcasts(client, plans, ledger, concurrency=3, on_progress=events.append)
