@@ -4,8 +4,9 @@ Each formula is the reference's, term by term: ``auth = MD5(term1 + term2 + ...)
 hex. The terms name request parameters (their values exactly as sent: the mobile as the caller
 gave it, the id in decimal) plus ``password`` (the account password in use) and ``oldpassword``
 (ChangePassword: the password before the change, i.e. also the one in use). The concatenation is
-hashed as UTF-8; the reference does not say, and UTF-8 is what a group name with non-ASCII
-letters most plausibly is on an ASP.NET server (all reference examples are ASCII).
+hashed as UTF-8 by default; the reference does not say (all its examples are ASCII), so the
+charset is a client setting (``md5_charset``: ``utf-8`` or ``cp1252``, the ANSI code page of
+an Indonesian Windows server).
 """
 
 from __future__ import annotations
@@ -51,11 +52,16 @@ class Credentials:
     password: str = field(repr=False)
 
 
-def md5_hex(text: str) -> str:
-    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+def md5_hex(text: str, charset: str = "utf-8") -> str:
+    # cp1252 cannot encode every character: one it lacks becomes "?", as a .NET
+    # Encoding.Default does on the server side.
+    data = text.encode(charset, errors="replace")
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-def compute_auth(method: str, creds: Credentials, params: Mapping[str, str]) -> str:
+def compute_auth(
+    method: str, creds: Credentials, params: Mapping[str, str], *, charset: str = "utf-8"
+) -> str:
     """The ``auth`` value for ``method`` with request parameters ``params``.
 
     KeyError for a method without a formula or a formula term missing from ``params``: both
@@ -63,4 +69,4 @@ def compute_auth(method: str, creds: Credentials, params: Mapping[str, str]) -> 
     """
     secrets = {"password": creds.password, "oldpassword": creds.password}
     values = {"username": creds.username, **params, **secrets}
-    return md5_hex("".join(values[term] for term in AUTH_FORMULAS[method]))
+    return md5_hex("".join(values[term] for term in AUTH_FORMULAS[method]), charset)

@@ -101,6 +101,34 @@ PATHS: dict[str, str] = {
 }
 
 
+# The phonebook lookups' other spelling (one public client of the server uses only these). A
+# 404 on one spelling is answered by trying the other; the one that answers is kept.
+UNDERSCORE_PATHS: dict[str, str] = {
+    "phbkGetList": f"{API}/phbk_getList.aspx",
+    "phbkGetListbyGroup": f"{API}/phbk_getListbyGroup.aspx",
+    "phbkGetCompleteData": f"{API}/phbk_getCompleteData.aspx",
+    "phbkFindName": f"{API}/phbk_findName.aspx",
+    "phbkFindPhNumber": f"{API}/phbk_findPhNumber.aspx",
+}
+# Hosts serve the balance at one of these; the first that answers is kept.
+CREDITS_PATHS = (f"{API}/creditsleft.aspx", "web2sms/creditsleft.aspx")
+# Parameters whose spelling differs between servers: each is sent under every known name
+# (ASP.NET ignores names it does not read). Auth formulas name the first spelling.
+SPELLINGS: dict[str, tuple[str, ...]] = {
+    "phbkFindPhNumber": ("no", "number"),
+    "groupFind": ("group", "name"),
+    "SendSMSGroup": ("msg", "message"),
+    "ChangePassword": ("newpasw", "newpass"),
+}
+MD5_CHARSETS = ("utf-8", "cp1252")
+# An endpoint written as the reference writes every URL (http://host:8080/web2sms/api).
+_API_SUFFIX = re.compile(r"/web2sms(?:/api)?/*$", re.IGNORECASE)
+
+
+def _spelled(method: str, value: str) -> dict[str, str]:
+    return dict.fromkeys(SPELLINGS[method], value)
+
+
 class Kind(enum.Enum):
     """How a call may be retried (see the module docstring)."""
 
@@ -211,6 +239,9 @@ class Client:
         deadline: float | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
         allow_plaintext_password: bool = False,
+        proxy_endpoint: str | None = None,
+        gsm7_as_type0: bool = False,
+        md5_charset: str = "utf-8",
     ) -> None:
         try:
             parts = urlsplit(endpoint)
@@ -233,7 +264,15 @@ class Client:
             raise ValueError("deadline must be > 0 seconds")
         if max_body_bytes < 1:
             raise ValueError("max_body_bytes must be >= 1")
-        self._endpoint = endpoint.rstrip("/")
+        if md5_charset not in MD5_CHARSETS:
+            raise ValueError(f"md5_charset must be one of {', '.join(MD5_CHARSETS)}")
+        self._endpoint = _API_SUFFIX.sub("", endpoint.rstrip("/"))
+        self._proxy_endpoint = (proxy_endpoint or self._endpoint).rstrip("/")
+        self._gsm7_as_type0 = gsm7_as_type0
+        self._md5_charset = md5_charset
+        # Learned spellings: "camel" or "underscore" for the lookups, the balance's path.
+        self._lookups: str | None = None
+        self._credits_path: str | None = None
         self._creds = Credentials(username, password)
         self._deadline = float(deadline)
         # requests' timeouts apply per connect and per read; neither may outlast the deadline.
@@ -291,6 +330,16 @@ class Client:
         return self._creds.username
 
     @property
+    def path_spelling(self) -> str | None:
+        """``camel`` or ``underscore``: the lookup spelling that answered (None: not yet)."""
+        return self._lookups
+
+    @property
+    def credits_path(self) -> str | None:
+        """The balance path that answered (None: not asked yet)."""
+        return self._credits_path
+
+    @property
     def deadline(self) -> float:
         """Seconds one attempt may take as a whole (connect, send, headers and body)."""
         return self._deadline
@@ -302,16 +351,38 @@ class Client:
             return self._requests
 
     def _auth(self, method: str, params: Mapping[str, str], creds: Credentials) -> str:
-        return compute_auth(method, creds, params)
+        return compute_auth(method, creds, params, charset=self._md5_charset)
 
     def _delay(self, attempt: int) -> float:
         base = min(self._backoff * 2.0 ** (attempt - 1), MAX_BACKOFF)
         return base * (0.5 + self._random.random())  # jitter: 50%..150% of the base delay
 
     def _get(self, method: str, params: Mapping[str, str], kind: Kind, path: str = "") -> str:
-        """GET ``method``'s path with ``params``; the decoded body of an HTTP 200 answer."""
+        """GET ``method``'s path with ``params``; the decoded body of an HTTP 200 answer.
+
+        A lookup answered 404 is asked again at its other spelling (camelCase or
+        ``phbk_``), and the spelling that answers is used from then on."""
+        if path or method not in UNDERSCORE_PATHS:
+            return self._get_at(method, params, kind, path or PATHS[method])
+        spellings = {"camel": PATHS[method], "underscore": UNDERSCORE_PATHS[method]}
+        order = ["camel", "underscore"]
+        if self._lookups == "underscore":
+            order.reverse()
+        for i, name in enumerate(order):
+            try:
+                body = self._get_at(method, params, kind, spellings[name])
+            except HttpRefused as exc:
+                if exc.status != 404 or i or self._lookups is not None:
+                    raise
+                continue
+            self._lookups = name
+            return body
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _get_at(self, method: str, params: Mapping[str, str], kind: Kind, path: str) -> str:
         refuse_unsafe(method, params)  # before anything can leave
-        url = f"{self._endpoint}/{path or PATHS[method]}"
+        base = self._proxy_endpoint if path.startswith("~proxy/") else self._endpoint
+        url = f"{base}/{path}"
         attempts = self._retries + 1
         reached_any = timed_out = False
         problem = ""
@@ -355,7 +426,7 @@ class Client:
                 raise TransportError(method, problem, maybe_applied=not 300 <= status < 400)
             if (
                 kind is not Kind.WRITE
-                and body.strip() == wire.INTERNAL_ERROR
+                and wire.leading_code(body) == wire.INTERNAL_ERROR
                 and attempt + 1 < attempts
             ):
                 problem = f"{wire.INTERNAL_ERROR} internal server error"
@@ -408,7 +479,7 @@ class Client:
         if trxid is not None and not 0 < len(trxid) <= MAX_TRXID:
             raise ValueError(f"trxid must be 1..{MAX_TRXID} characters")
         creds = self._creds
-        msg_type, payload = encode_for_gateway(message)
+        msg_type, payload = encode_for_gateway(message, gsm7_as_type0=self._gsm7_as_type0)
         params = {"username": creds.username, "mobile": mobile, "message": payload}
         params["auth"] = self._auth(method, params, creds)
         if trxid is not None:
@@ -431,7 +502,7 @@ class Client:
         The reference gives this form no ``type``: the text goes as it is.
         """
         creds = self._creds
-        params = {"group": group, "msg": message, "username": creds.username}
+        params = {"group": group, **_spelled("SendSMSGroup", message), "username": creds.username}
         params["auth"] = self._auth("SendSMSGroup", params, creds)
         return wire.parse_send("SendSMSGroup", self._get("SendSMSGroup", params, Kind.WRITE))
 
@@ -544,7 +615,9 @@ class Client:
 
     def find_by_number(self, number: str) -> list[Contact]:
         """phbkFindPhNumber.aspx: partial match, at most 10 rows; 1704 is an empty list."""
-        return self._list("phbkFindPhNumber", {"no": number}, wire.parse_contact)
+        return self._list(
+            "phbkFindPhNumber", _spelled("phbkFindPhNumber", number), wire.parse_contact
+        )
 
     # ---- groups ------------------------------------------------------------------------------
 
@@ -573,14 +646,15 @@ class Client:
 
     def find_group(self, name: str) -> list[Group]:
         """groupFind.aspx: partial match, at most 10 rows; 1704 is an empty list."""
-        return self._list("groupFind", {"group": name}, wire.parse_group)
+        return self._list("groupFind", _spelled("groupFind", name), wire.parse_group)
 
     # ---- account -----------------------------------------------------------------------------
 
     def change_password(self, new_password: str) -> None:
         """ChangePassword.aspx; on success this client uses the new password from then on.
 
-        The new password necessarily travels on the URL (``newpasw``): the reference has no
+        The new password necessarily travels on the URL (``newpasw``, and ``newpass`` as the
+        reference's table spells it): the reference has no
         other way. On TransportError(maybe_applied=True) the account may hold either password;
         this client keeps the old one.
         """
@@ -589,7 +663,7 @@ class Client:
         method = "ChangePassword"
         with self._lock:
             creds = self._creds
-        params = {"username": creds.username, "newpasw": new_password}
+        params = {"username": creds.username, **_spelled("ChangePassword", new_password)}
         params["auth"] = self._auth(method, params, creds)
         wire.parse_ok(method, self._get(method, params, Kind.WRITE))
         with self._lock:
@@ -600,7 +674,17 @@ class Client:
         creds = self._creds
         params = {"username": creds.username}
         params["auth"] = self._auth("creditsleft", params, creds)
-        return wire.parse_credits("creditsleft", self._get("creditsleft", params, Kind.READ))
+        paths = [self._credits_path] if self._credits_path else list(CREDITS_PATHS)
+        for i, path in enumerate(paths):
+            try:
+                body = self._get("creditsleft", params, Kind.READ, path)
+            except HttpRefused as exc:
+                if exc.status != 404 or i + 1 == len(paths):
+                    raise
+                continue
+            self._credits_path = path
+            return wire.parse_credits("creditsleft", body)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def report(self, msgid: str) -> DeliveryStatus:
         """Report.aspx: the delivery state of ``msgid`` (SENT while pending). 1713 unknown."""

@@ -81,9 +81,17 @@ def decode_unicode_hex(payload: str) -> str:
         raise ValueError(f"unicode hex payload is not valid UTF-16BE: {exc.reason}") from None
 
 
-def encode_for_gateway(text: str) -> tuple[int, str]:
-    """``(type, message)`` for sendSMS/SendWA: ``(0, text)`` when GSM-7, else ``(3, hex)``."""
-    if is_gsm7(text):
+def goes_as_text(text: str, *, gsm7_as_type0: bool = False) -> bool:
+    """True when ``text`` travels as ``type=0``. The reference calls type 0 "ascii text", so
+    by default only ASCII that GSM-7 can carry does; ``gsm7_as_type0`` lets any GSM-7 text
+    (é, €, ñ) go as type 0, for a gateway known to convert it."""
+    return is_gsm7(text) and (gsm7_as_type0 or text.isascii())
+
+
+def encode_for_gateway(text: str, *, gsm7_as_type0: bool = False) -> tuple[int, str]:
+    """``(type, message)`` for sendSMS/SendWA: ``(0, text)`` for plain text (see
+    :func:`goes_as_text`), else ``(3, hex)``."""
+    if goes_as_text(text, gsm7_as_type0=gsm7_as_type0):
         return TYPE_TEXT, text
     return TYPE_UNICODE, encode_unicode_hex(text)
 
@@ -102,13 +110,16 @@ def _pack(sizes: list[int], single: int, multi: int) -> int:
     return segments
 
 
-def count_segments(text: str) -> SegmentInfo:
-    """Encoding, segment count and unit count of ``text`` as an SMS.
+def count_segments(text: str, *, gsm7_as_type0: bool = True) -> SegmentInfo:
+    """Encoding, segment count and unit count of ``text`` as an SMS. With
+    ``gsm7_as_type0=False`` it is counted as the client sends it by default
+    (:func:`goes_as_text`: non-ASCII text goes as UCS-2); the default counts by the GSM-7
+    alphabet, as the gateway bills a type-0 text.
 
     An empty text is one (empty) segment: the gateway would still bill a message for it.
     """
     septets = [_gsm_septets(ch) for ch in text]
-    if all(septets):
+    if all(septets) and (gsm7_as_type0 or text.isascii()):
         return SegmentInfo(SmsEncoding.GSM7, _pack(septets, GSM7_SINGLE, GSM7_MULTI), sum(septets))
     # UTF-16 code units: 2 for an astral character (a surrogate pair), 1 otherwise.
     units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]

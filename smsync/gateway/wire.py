@@ -30,8 +30,9 @@ FIELD_SEP = "\x80"
 FIELD_SEP_CP1252 = "\u20ac"
 RECORD_SEP = "\x81"
 
-# What may follow an error code when the body carries a detail ("1702 invalid user").
-_CODE_DETAIL_SEPS = " \t\r\n,:|;-"
+# What may follow a code's four digits without making it something else: a digit makes it a
+# longer number (a balance, an id), a separator makes it a record whose id is that code.
+_NOT_A_CODE_AFTER = "0123456789.\x80\x81\u20ac"
 _UNABLE = "unable to process your request"
 # What may sit between "1701" and the id: send "1701,<id>", "1701:<id>", "1701|<id>" or nothing.
 _SUCCESS_ID = re.compile(r"1701[,:|;]?\s*(?P<id>\S.*)?", re.DOTALL)
@@ -66,26 +67,36 @@ def is_gateway_answer(body: str) -> bool:
     )
 
 
+def leading_code(body: str) -> str | None:
+    """The return code a body starts with, read as the public clients read it: the first
+    four characters (``1702``, ``1702<html>…``, ``1708 no credit``). None when they are not
+    a 17xx code, or when a digit or a separator follows (a longer number, a record)."""
+    text = body.strip()
+    code = text[:4]
+    if not (len(code) == 4 and code.startswith("17") and code.isdigit() and code.isascii()):
+        return None
+    if len(text) > 4 and text[4] in _NOT_A_CODE_AFTER:
+        return None
+    return code
+
+
 def raise_for_code(method: str, body: str) -> None:
     """Raise the GatewayError a non-success body stands for; return when it is not one.
 
-    An error body is a bare 4-digit code (surrounding whitespace tolerated). A known error code
-    followed by whitespace or punctuation and more text is also that error (the rest quoted as
-    detail); a code followed by a digit or a record separator is not a code at all.
+    The code is the body's first four characters, whatever follows them (a detail, HTML
+    markup), as every public client reads it; the rest is quoted as detail. Four digits
+    followed by a digit or a separator are not a code (a balance, a record id).
     """
     text = body.strip()
     if text.lower().startswith(_UNABLE):
         raise UnableToProcess(method, detail=text[:80])
-    code = text[:4]
-    if not (len(code) == 4 and code.isdigit() and code.isascii()) or code == SUCCESS:
+    code = leading_code(text)
+    if code is None or code == SUCCESS:
         return
     cls = ERRORS_BY_CODE.get(code)
     if cls is None:
-        if len(text) == 4 and code.startswith("17"):
-            raise ProtocolError(method, f"unknown return code {code}", body)
-        return  # e.g. a list body whose first record id starts with four digits
-    if len(text) == 4 or text[4] in _CODE_DETAIL_SEPS:
-        raise cls(method, detail=text[4:].strip(" ,:|")[:80])
+        raise ProtocolError(method, f"unknown return code {code}", body)
+    raise cls(method, detail=text[4:].strip(" ,:|")[:80])
 
 
 def parse_send(method: str, body: str) -> SendResult:
@@ -133,7 +144,7 @@ def parse_credits(method: str, body: str) -> Decimal:
     text = body.strip()
     if text.startswith(SUCCESS) and len(text) > 4 and text[4] in ",:|;":
         text = text[5:].strip()
-    elif text in ERRORS_BY_CODE or not text[:1].isdigit():
+    elif leading_code(text) in ERRORS_BY_CODE or not text[:1].isdigit():
         raise_for_code(method, text)
     if not re.fullmatch(r"-?\d+(?:\.\d+)?", text):
         raise ProtocolError(method, "balance is not a number", body)
@@ -187,7 +198,7 @@ def parse_list(method: str, body: str, parse_record: Callable[[list[str]], T]) -
     """
     text = body.rstrip("\r\n")
     stripped = text.strip()
-    if stripped == NOT_FOUND:
+    if leading_code(stripped) == NOT_FOUND:
         return []
     prefix = _LIST_PREFIX.match(text)
     if prefix or stripped == SUCCESS:

@@ -34,8 +34,18 @@ def parse_params(query: str, body: str = "") -> Params:
     return params
 
 
-def route(path: str) -> str | None:
-    """Endpoint name for a request path (``sendsms``, ``creditsleft``, ...) or None (404)."""
+# The phonebook lookups one public client spells with an underscore (phbk_getList, ...).
+UNDERSCORE_LOOKUPS = frozenset({
+    "phbkgetlist", "phbkgetlistbygroup", "phbkgetcompletedata", "phbkfindname",
+    "phbkfindphnumber",
+})
+
+
+def route(path: str, paths: str = "both", credits_path: str = "both") -> str | None:
+    """Endpoint name for a request path (``sendsms``, ``creditsleft``, ...) or None (404).
+
+    ``paths`` (``both``, ``camel``, ``underscore``) says which spelling of the phonebook
+    lookups answers; ``credits_path`` (``both``, ``api``, ``root``) where the balance does."""
     path = urllib.parse.unquote(path).lower().rstrip("/")
     while "//" in path:
         path = path.replace("//", "/")
@@ -44,11 +54,17 @@ def route(path: str) -> str | None:
     if path == "/~proxy/sendwa.php":
         return "proxysendwa"
     if path == "/web2sms/creditsleft.aspx":
-        return "creditsleft"
+        return "creditsleft" if credits_path != "api" else None
     prefix = "/web2sms/api/"
     if not path.startswith(prefix) or not path.endswith(".aspx"):
         return None
-    name = p.endpoint_name(path[len(prefix):-len(".aspx")])
+    raw = path[len(prefix):-len(".aspx")]
+    name = p.endpoint_name(raw)
+    if name == "creditsleft" and credits_path == "root":
+        return None
+    served = paths == "both" or (paths == "underscore") == raw.startswith("phbk_")
+    if name in UNDERSCORE_LOOKUPS and not served:
+        return None
     return name if name in p.ENDPOINTS else None
 
 
@@ -94,7 +110,7 @@ class Api:
         try:
             return self._handlers[endpoint](params)
         except p.ApiError as err:
-            return err.code
+            return err.code + self.cfg.error_suffix
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -102,7 +118,8 @@ class Api:
         """The account name when ``auth`` is MD5 of ``parts(password)``; else 1702."""
         username = params.get("username", "")
         password = self.store.password_of(username)
-        if password is None or not p.auth_matches(params.get("auth", ""), *parts(password)):
+        given, charset = params.get("auth", ""), self.cfg.md5_charset
+        if password is None or not p.auth_matches(given, *parts(password), charset=charset):
             raise p.ApiError(p.BAD_AUTH)
         return username
 
@@ -323,7 +340,8 @@ class Api:
 
     def _phbk_find_number(self, params: Params) -> str:
         account = self._auth_user(params)
-        number = (_first(params, "no", "number") or "").strip()
+        names = {"both": ("no", "number"), "no": ("no",), "number": ("number",)}
+        number = (_first(params, *names[self.cfg.number_param]) or "").strip()
         return self._contacts(self.store.find_contacts(account, mobile=number))
 
     # --- groups ---------------------------------------------------------------------------

@@ -12,6 +12,11 @@ SEND_SUCCESS_FORMS = ("comma", "concat", "colon", "pipe", "bare")
 ADD_SUCCESS_FORMS = ("comma", "bare")
 BIRTH_FORMS = ("yyyymmdd", "dmy", "iso", "slash")
 FAULT_KINDS = ("1703", "drop", "drop-after", "403")
+# Dialect switches a real gateway may differ in (docs/protocol.md, "Assumptions").
+PATH_SPELLINGS = ("both", "camel", "underscore")  # phbkGetList and/or phbk_getList
+NUMBER_PARAMS = ("both", "no", "number")  # phbkFindPhNumber's search parameter
+CREDITS_PATHS = ("both", "api", "root")  # web2sms/api/creditsleft.aspx, web2sms/creditsleft.aspx
+MD5_CHARSETS = ("utf-8", "cp1252")  # bytes the auth MD5 is computed over
 # What a chaos run injects unless told otherwise: the faults that leave the outcome unknown.
 DEFAULT_FAULT_KINDS = ("1703", "drop", "drop-after")
 
@@ -39,6 +44,12 @@ class SandboxConfig:
     send_success: str = "comma"  # 1701,ID | concat 1701ID | colon | pipe | bare 1701
     add_success: str = "comma"  # phbkAdd/groupAdd: 1701,ID | bare 1701
     birth_form: str = "yyyymmdd"  # birth in records: yyyymmdd | dmy | iso | slash
+    paths: str = "both"  # phonebook lookups answer camelCase, underscore names, or both
+    number_param: str = "both"  # phbkFindPhNumber reads `no`, `number`, or either
+    credits_path: str = "both"  # where creditsleft.aspx answers
+    error_suffix: str = ""  # appended to every error code (a code followed by markup)
+    md5_charset: str = "utf-8"  # encoding of the auth MD5 input
+    proxy_port: int | None = None  # ~proxy/*.php only on this second port (0: ephemeral)
     raw_fields: bool = False  # list stored values raw, separators included (no cleaning)
     trxid_remembers_failures: bool = False  # a failed send's trxid answers its failure again
     no_wa_prefixes: tuple[str, ...] = ()  # 628... prefixes without WhatsApp (1751)
@@ -65,6 +76,10 @@ class SandboxConfig:
             "send_success": SEND_SUCCESS_FORMS,
             "add_success": ADD_SUCCESS_FORMS,
             "birth_form": BIRTH_FORMS,
+            "paths": PATH_SPELLINGS,
+            "number_param": NUMBER_PARAMS,
+            "credits_path": CREDITS_PATHS,
+            "md5_charset": MD5_CHARSETS,
         }
         for name, allowed in choices.items():
             value = getattr(self, name)
@@ -85,6 +100,10 @@ class SandboxConfig:
         for name in ("latency_ms", "latency_jitter_ms", "dlr_delay_ms", "port"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name}: must not be negative")
+        if self.proxy_port is not None and not 0 <= self.proxy_port <= 65535:
+            raise ConfigError("proxy_port: must be a port number (0: any free port)")
+        if any(ch in self.error_suffix for ch in "\x80\x81"):
+            raise ConfigError("error_suffix: must not hold a record or field separator")
         if self.max_page_size < 1:
             raise ConfigError("max_page_size: must be at least 1")
         if self.dlr_url is not None and not self.dlr_url.startswith(("http://", "https://")):

@@ -61,14 +61,14 @@ _MOBILE_RE = re.compile(r"\+?[0-9]{8,15}")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
-def md5_hex(*parts: str) -> str:
-    """Lowercase hex MD5 of the plain concatenation of ``parts`` (UTF-8)."""
-    return hashlib.md5("".join(parts).encode("utf-8")).hexdigest()
+def md5_hex(*parts: str, charset: str = "utf-8") -> str:
+    """Lowercase hex MD5 of the plain concatenation of ``parts`` (as ``charset`` bytes)."""
+    return hashlib.md5("".join(parts).encode(charset, errors="replace")).hexdigest()
 
 
-def auth_matches(given: str, *parts: str) -> bool:
+def auth_matches(given: str, *parts: str, charset: str = "utf-8") -> bool:
     # Clients may send upper-case hex; the digest itself is what matters.
-    return given.strip().lower() == md5_hex(*parts)
+    return given.strip().lower() == md5_hex(*parts, charset=charset)
 
 
 def valid_mobile(mobile: str) -> bool:

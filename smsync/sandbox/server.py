@@ -29,8 +29,11 @@ class _HttpServer(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], sandbox: SandboxServer) -> None:
+    def __init__(
+        self, address: tuple[str, int], sandbox: SandboxServer, *, proxy: bool = False
+    ) -> None:
         self.sandbox = sandbox
+        self.proxy = proxy  # the second listener of `proxy_port`: only ~proxy/*.php
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
         # Slow clients (slowloris) are cut off by a per-connection socket timeout.
@@ -59,6 +62,9 @@ class _HttpServer(ThreadingHTTPServer):
         # spam stderr with tracebacks.
         log.debug("request from %s failed", client_address, exc_info=True)
         self.sandbox.count("errors")
+
+
+_PROXY_NAMES = frozenset({"proxysend", "proxysendwa"})
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -141,7 +147,12 @@ class _Handler(BaseHTTPRequestHandler):
         if not post:
             body = ""
         split = urllib.parse.urlsplit(self.path)
-        endpoint = route(split.path)
+        cfg = sandbox.config
+        endpoint = route(split.path, cfg.paths, cfg.credits_path)
+        if cfg.proxy_port is not None and endpoint is not None and (
+            (endpoint in _PROXY_NAMES) != self.server.proxy
+        ):
+            endpoint = None  # like a host whose ~proxy/*.php live on another port
         if endpoint is None:
             sandbox.count("not_found")
             self._send(404, "Not Found")
@@ -186,6 +197,7 @@ class SandboxServer:
         self._stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self._httpd: _HttpServer | None = None
+        self._proxyd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self._stopped = False
 
@@ -195,6 +207,12 @@ class SandboxServer:
         if self._httpd is not None:
             return self
         self._httpd = _HttpServer((self.config.host, self.config.port), self)
+        if self.config.proxy_port is not None:
+            self._proxyd = _HttpServer((self.config.host, self.config.proxy_port), self, proxy=True)
+            threading.Thread(
+                target=self._proxyd.serve_forever, kwargs={"poll_interval": 0.1},
+                name="sandbox-proxy", daemon=True,
+            ).start()
         self.dlr.start()
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
@@ -211,6 +229,10 @@ class SandboxServer:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd.close_connections()
+        if self._proxyd is not None:
+            self._proxyd.shutdown()
+            self._proxyd.server_close()
+            self._proxyd.close_connections()
         self.dlr.stop()
         self.store.close()
 
@@ -238,6 +260,13 @@ class SandboxServer:
         elif ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
+
+    @property
+    def proxy_url(self) -> str:
+        """Base URL of the ~proxy/*.php forms: the second port when ``proxy_port`` is set."""
+        if self._proxyd is None:
+            return self.url
+        return self.url.rsplit(":", 1)[0] + f":{self._proxyd.server_address[1]}"
 
     # --- chaos & stats --------------------------------------------------------------------
 

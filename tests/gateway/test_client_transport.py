@@ -174,7 +174,7 @@ def test_reads_give_up_after_retries(scripted: ScriptedServer) -> None:
 def test_non_200_4xx_is_not_retried_and_a_definite_refusal(scripted: ScriptedServer) -> None:
     scripted.always(status=404, body=b"not found")
     with client(scripted.url) as c, pytest.raises(HttpRefused) as info:
-        c.list_contacts()
+        c.delete_contact(7)
     assert not isinstance(info.value, TransportError)  # not processed: no unknown outcome
     assert "HTTP 404" in str(info.value)
     assert len(scripted.seen) == 1

@@ -65,7 +65,8 @@ def test_group_send(scripted: ScriptedServer, c: Client) -> None:
     scripted.always(b"1701,9")
     c.send_group("Marketing", "Hello world")
     assert last(scripted) == ("/gw/web2sms/api/SendSMSGroup.aspx", {
-        "group": "Marketing", "msg": "Hello world", "username": "sms", "auth": md5("sms123456"),
+        "group": "Marketing", "msg": "Hello world", "message": "Hello world", "username": "sms",
+        "auth": md5("sms123456"),
     })
 
 
@@ -107,13 +108,13 @@ def test_lookups(scripted: ScriptedServer, c: Client) -> None:
         "name": "sar", "username": "sms", "auth": user_auth})
     c.find_by_number("0812653")
     assert last(scripted) == ("/gw/web2sms/api/phbkFindPhNumber.aspx", {
-        "no": "0812653", "username": "sms", "auth": user_auth})
+        "no": "0812653", "number": "0812653", "username": "sms", "auth": user_auth})
     c.list_groups(page=1, size=5)
     assert last(scripted) == ("/gw/web2sms/api/groupGetList.aspx", {
         "page": "1", "size": "5", "username": "sms", "auth": user_auth})
     c.find_group("pul")
     assert last(scripted) == ("/gw/web2sms/api/groupFind.aspx", {
-        "group": "pul", "username": "sms", "auth": user_auth})
+        "group": "pul", "name": "pul", "username": "sms", "auth": user_auth})
     scripted.always("6928\x80A\x800812\x80G\x80\x80\x80".encode())
     c.get_contact(6928)
     assert last(scripted) == ("/gw/web2sms/api/phbkGetCompleteData.aspx", {
@@ -133,7 +134,7 @@ def test_groups_and_account(scripted: ScriptedServer, c: Client) -> None:
         "id": "849", "username": "sms", "auth": md5("849123456")})
     c.change_password("n3w")
     assert last(scripted) == ("/gw/web2sms/api/ChangePassword.aspx", {
-        "username": "sms", "newpasw": "n3w", "auth": md5("sms123456")})
+        "username": "sms", "newpasw": "n3w", "newpass": "n3w", "auth": md5("sms123456")})
     scripted.always(b"1000")
     c.credits()  # now with the new password
     assert last(scripted) == ("/gw/web2sms/api/creditsleft.aspx", {

@@ -26,7 +26,9 @@ def test_reference_example() -> None:
 
 
 def test_plain_text_is_type_0_unchanged() -> None:
-    assert encode_for_gateway("Hallo World! {€}") == (0, "Hallo World! {€}")
+    assert encode_for_gateway("Hallo World! {x}") == (0, "Hallo World! {x}")
+    assert encode_for_gateway("5€", gsm7_as_type0=True) == (0, "5€")
+    assert encode_for_gateway("5€")[0] == 3  # type 0 is "ascii text" unless told otherwise
 
 
 def test_astral_characters_become_surrogate_pairs() -> None:
@@ -57,11 +59,17 @@ def test_unicode_hex_round_trips(text: str) -> None:
     assert decode_unicode_hex(payload) == text
 
 
+def test_non_ascii_gsm7_text_is_counted_as_it_is_sent_by_default() -> None:
+    assert count_segments("é" * 70, gsm7_as_type0=False).encoding is SmsEncoding.UCS2
+    assert count_segments("€" * 80, gsm7_as_type0=False).segments == 2
+    assert count_segments("[promo] ~ ^", gsm7_as_type0=False).encoding is SmsEncoding.GSM7
+
+
 @settings(deadline=None)  # no flaky timing on a busy CI machine
 @given(st.text())
 def test_encode_for_gateway_round_trips(text: str) -> None:
     kind, payload = encode_for_gateway(text)
-    assert (kind == 0) == is_gsm7(text)
+    assert (kind == 0) == (is_gsm7(text) and text.isascii())
     assert (payload if kind == 0 else decode_unicode_hex(payload)) == text
 
 
