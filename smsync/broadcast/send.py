@@ -43,6 +43,9 @@ from smsync.safety import check_group_rows, raise_if_unsafe
 
 Outcome = Literal["sent", "fallback", "already_sent", "failed", "unknown", "not_attempted"]
 FALLBACK_CHANNEL = "fallback-sms"
+#: When this many first WhatsApp answers of a run are all 1751, the account itself most likely
+#: has no WhatsApp ("NotActiveWA"), and every other WhatsApp send would fail the same way.
+WA_PROBE_SENDS = 3
 #: Why a group send must not go out now (None: it may), judged right before sending.
 GroupCheck = Callable[[BroadcastPlan], str | None]
 
@@ -221,6 +224,8 @@ class _Run:
     on_progress: Callable[[SendProgress], None] | None
     check_group: GroupCheck | None
     stop: threading.Event = field(default_factory=threading.Event)
+    wa_stop: threading.Event = field(default_factory=threading.Event)
+    wa_answers: list[bool] = field(default_factory=list)  # first answers: was it 1751?
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _progress(self, plan: BroadcastPlan, result: BroadcastResult, to: str, outcome: Outcome,
@@ -319,7 +324,13 @@ class _Run:
     def _one(self, plan: BroadcastPlan, result: BroadcastResult, r: Recipient, done: list[int],
              total: int) -> None:
         to = masked(r.number)
-        if self.stop.is_set():
+        if self.stop.is_set() or (plan.channel == "whatsapp" and self.wa_stop.is_set()):
+            if self.wa_stop.is_set() and result.stopped_reason is None:
+                with self._lock:
+                    result.stopped_reason = (
+                        f"WhatsApp stopped: the first {WA_PROBE_SENDS} WhatsApp sends all "
+                        "answered 1751 (NotActiveWA); the account may have no WhatsApp "
+                        "(ask the provider, or send by SMS)")
             self._progress(plan, result, to, "not_attempted", None, done, total)
             return
         outcome, code, msg = self._deliver(plan, r)
@@ -375,7 +386,12 @@ class _Run:
         try:
             res: SendResult
             if channel == "whatsapp":
-                res = self.client.send_wa(r.mobile, r.message, trxid=trxid)
+                try:
+                    res = self.client.send_wa(r.mobile, r.message, trxid=trxid)
+                except WhatsAppNotActive:
+                    self._wa_answer(not_active=True)
+                    raise
+                self._wa_answer(not_active=False)
             else:
                 res = self.client.send_sms(r.mobile, r.message, trxid=trxid)
         except WhatsAppNotActive as e:
@@ -397,6 +413,15 @@ class _Run:
             return "failed", e.code, str(e)
         self.ledger.record_sent(plan.name, r.number, res.msgid)
         return "sent", None, ""
+
+
+    def _wa_answer(self, *, not_active: bool) -> None:
+        with self._lock:
+            if len(self.wa_answers) >= WA_PROBE_SENDS:
+                return
+            self.wa_answers.append(not_active)
+            if len(self.wa_answers) == WA_PROBE_SENDS and all(self.wa_answers):
+                self.wa_stop.set()
 
 
 def _code(e: Exception) -> str:
