@@ -587,16 +587,29 @@ class Client:
         params["auth"] = self._auth(method, params, creds)
         return wire.parse_list(method, self._get(method, params, Kind.READ), parse)
 
+    def _page(
+        self, method: str, params: dict[str, str], parse: Callable[[list[str]], T],
+        page: int, size: int,
+    ) -> Page[T]:
+        creds = self._creds
+        params = {**params, "username": creds.username}
+        params["auth"] = self._auth(method, params, creds)
+        items, bad = wire.parse_page(method, self._get(method, params, Kind.READ), parse)
+        for record in bad:
+            log.debug("%s page %d: record %s unreadable: %s", method, page,
+                        record.id if record.id is not None else f"#{record.position + 1}",
+                        record.reason)
+        return Page(items=items, page=page, size=size, bad=tuple(bad))
+
     def list_contacts(self, page: int = 1, size: int = 10) -> Page[Contact]:
-        """phbkGetList.aspx; 1704 is an empty page. Records may be short (complete=False)."""
-        items = self._list("phbkGetList", _paging(page, size), wire.parse_contact)
-        return Page(items=items, page=page, size=size)
+        """phbkGetList.aspx; 1704 is an empty page. Records may be short (complete=False);
+        unreadable records are in ``Page.bad``."""
+        return self._page("phbkGetList", _paging(page, size), wire.parse_contact, page, size)
 
     def list_contacts_by_group(self, group: str, page: int = 1, size: int = 10) -> Page[Contact]:
         """phbkGetListbyGroup.aspx; 1704 is an empty page."""
         params = {**_paging(page, size), "group": group}
-        items = self._list("phbkGetListbyGroup", params, wire.parse_contact)
-        return Page(items=items, page=page, size=size)
+        return self._page("phbkGetListbyGroup", params, wire.parse_contact, page, size)
 
     def get_contact(self, id: int) -> Contact:
         """phbkGetCompleteData.aspx: one contact in full. DataNotFound when 1704."""
@@ -641,8 +654,7 @@ class Client:
 
     def list_groups(self, page: int = 1, size: int = 10) -> Page[Group]:
         """groupGetList.aspx; 1704 is an empty page."""
-        items = self._list("groupGetList", _paging(page, size), wire.parse_group)
-        return Page(items=items, page=page, size=size)
+        return self._page("groupGetList", _paging(page, size), wire.parse_group, page, size)
 
     def find_group(self, name: str) -> list[Group]:
         """groupFind.aspx: partial match, at most 10 rows; 1704 is an empty list."""

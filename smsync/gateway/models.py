@@ -36,14 +36,31 @@ class Group:
 
 
 @dataclass(frozen=True)
+class BadRecord:
+    """A record of a listing that could not be read (e.g. a separator character inside a
+    stored value split it). ``id`` is its first field when that is a number. It is neither a
+    row nor a reason to fail the listing: the caller leaves it alone and says so."""
+
+    id: int | None
+    reason: str
+    position: int  # 0-based, within its page
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a paged listing. The gateway sends no total, and may serve fewer rows than
     ``size`` asked for without saying so: only :mod:`smsync.gateway.paging` decides which page
-    is the last."""
+    is the last. ``bad`` are the page's records that could not be read; they count as rows
+    served (a page is short only when the gateway sent fewer records)."""
 
     items: list[T]
     page: int
     size: int
+    bad: tuple[BadRecord, ...] = ()
+
+    @property
+    def served(self) -> int:
+        return len(self.items) + len(self.bad)
 
 
 @dataclass(frozen=True)

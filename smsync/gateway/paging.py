@@ -19,7 +19,7 @@ from typing import Protocol, TypeVar
 
 from smsync.errors import SmsyncError
 from smsync.gateway.limits import GUARANTEED_PAGE_ROWS
-from smsync.gateway.models import Page
+from smsync.gateway.models import BadRecord, Page
 
 #: Times a listing that keeps shifting is read again before giving up.
 MAX_REREADS = 3
@@ -85,6 +85,7 @@ def read_listing(
     requests: Counter | None = None,
     rereads: Counter | None = None,
     exhaustive: bool = False,
+    bad: list[BadRecord] | None = None,
 ) -> list[R]:
     """Every row of one paged listing (``fetch(page, size)``), read to its end; raises
     ListingShifted when it keeps repeating rows. ``requests``/``rereads`` count the requests
@@ -92,11 +93,15 @@ def read_listing(
 
     ``exhaustive``: trust no page but an empty one as the end (one more request): for rows that
     will be *messaged* (the members a group send reaches), where a page cap below what was
-    configured, or below the reference's default, must not hide anyone."""
+    configured, or below the reference's default, must not hide anyone.
+
+    ``bad``: receives the records that could not be read (they count as served rows, so an
+    unreadable record never makes a page look short, i.e. the last)."""
     requests = requests or Counter()
     for attempt in range(MAX_REREADS + 1):
         if attempt and rereads is not None:
             rereads.add()
+        unreadable: list[BadRecord] = []
         rows: list[R] = []
         seen: set[int] = set()
         shifted = False
@@ -110,7 +115,8 @@ def read_listing(
                 break
             seen.update(ids)
             rows.extend(page.items)
-            served = len(page.items)
+            unreadable.extend(page.bad)
+            served = page.served
             if exhaustive:
                 if not served:
                     break
@@ -122,7 +128,7 @@ def read_listing(
                 # Uncertain: a short page that may be a capped one. Probe the next page.
                 probe = fetch(page_no + 1, sizer.requested)
                 requests.add()
-                if not probe.items:
+                if not probe.served:
                     break
                 sizer.learn_cap(served)
                 probe_ids = [row.id for row in probe.items]
@@ -131,11 +137,14 @@ def read_listing(
                     break
                 seen.update(probe_ids)
                 rows.extend(probe.items)
+                unreadable.extend(probe.bad)
                 page_no += 1
-                if sizer.is_certainly_last(len(probe.items)):
+                if sizer.is_certainly_last(probe.served):
                     break
             page_no += 1
         if not shifted:
+            if bad is not None:
+                bad.extend(unreadable)
             return rows
     raise ListingShifted(
         f"the remote {what} kept changing while it was read ({MAX_REREADS + 1} attempts); "

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
 from smsync.gateway.errors import ERRORS_BY_CODE, ProtocolError, UnableToProcess
-from smsync.gateway.models import Contact, DeliveryState, Group, SendResult
+from smsync.gateway.models import BadRecord, Contact, DeliveryState, Group, SendResult
 
 T = TypeVar("T")
 
@@ -190,30 +190,51 @@ def split_records(text: str) -> list[list[str]]:
     return [rec.split(field_sep) for rec in text.split(RECORD_SEP) if rec.strip()]
 
 
-def parse_list(method: str, body: str, parse_record: Callable[[list[str]], T]) -> list[T]:
-    """A listing or search: records, or ``1704`` for an empty result (an empty list).
+def parse_page(
+    method: str, body: str, parse_record: Callable[[list[str]], T]
+) -> tuple[list[T], list[BadRecord]]:
+    """A listing page: the records that parse, and the ones that do not (:class:`BadRecord`).
 
-    An empty body is a ProtocolError rather than an empty list: the gateway says "empty" with
-    1704, and reading an unexplained blank as "no contacts" could make a plan re-add everything.
+    One unreadable record (a stored value holding a separator, say) must not make a whole
+    listing unreadable: it is reported, and every other record is read. ``1704`` is an empty
+    page. An empty body is a ProtocolError rather than an empty list: the gateway says "empty"
+    with 1704, and reading an unexplained blank as "no contacts" could make a plan re-add
+    everything.
     """
     text = body.rstrip("\r\n")
     stripped = text.strip()
     if leading_code(stripped) == NOT_FOUND:
-        return []
+        return [], []
     prefix = _LIST_PREFIX.match(text)
     if prefix or stripped == SUCCESS:
         text = text[prefix.end():] if prefix else ""
         if not text.strip():  # "1701," and nothing after it: success with no rows
-            return []
+            return [], []
     elif FIELD_SEP not in text and FIELD_SEP_CP1252 not in text:
         raise_for_code(method, stripped)
         raise ProtocolError(method, "unexpected answer to a listing", body)
     items: list[T] = []
-    for fields in split_records(text):
+    bad: list[BadRecord] = []
+    for position, fields in enumerate(split_records(text)):
         try:
             items.append(parse_record(fields))
         except ValueError as exc:
-            raise ProtocolError(method, f"malformed record ({exc})", body) from None
+            try:
+                first: int | None = _parse_id(fields[0])
+            except ValueError:
+                first = None
+            bad.append(BadRecord(id=first, reason=str(exc), position=position))
+    return items, bad
+
+
+def parse_list(method: str, body: str, parse_record: Callable[[list[str]], T]) -> list[T]:
+    """A search or a complete-data answer: every record, or a ProtocolError naming the first
+    one that does not parse. Strict, unlike :func:`parse_page`: a caller of a search decides
+    from what it did not find (a lost add is looked up by number), so a record left out
+    would read as "missing"."""
+    items, bad = parse_page(method, body, parse_record)
+    if bad:
+        raise ProtocolError(method, f"malformed record ({bad[0].reason})", body)
     return items
 
 
@@ -242,11 +263,20 @@ def _contact(
 _new = object.__new__
 
 
+# A mobile as a gateway may hold it (08…, 628…, +62 8…, with spaces or dashes). Checked so
+# that a record split by a separator inside a value (its fields shifted by one) is not read
+# as a contact whose "mobile" is half of its name.
+_MOBILE_FORM = re.compile(r"\+?[0-9][0-9 ().-]*")
+
+
 def parse_contact(fields: list[str]) -> Contact:
     """A contact record: full ``id, name, mobile, group, address, birth, desc`` or short
     ``id, name, mobile, group`` (-> ``complete=False``). Trailing empty fields (a trailing
-    separator) are tolerated; ValueError for anything else."""
+    separator) are tolerated; ValueError for anything else, and for a mobile that is not
+    written with digits."""
     n = len(fields)
+    if n >= 3 and not _MOBILE_FORM.fullmatch(fields[2].strip()):
+        raise ValueError("the mobile field is not a number (a separator inside a value?)")
     if n == 4 or (n == 5 and fields[4] == ""):
         return _contact(
             _parse_id(fields[0]), fields[1], fields[2].strip(), fields[3], "", None, "", False

@@ -18,6 +18,7 @@ listing cannot be seen in one pass, which is why apply plans again before it wri
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -25,17 +26,25 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from smsync.gateway.errors import DataNotFound, InvalidPhonebookId
-from smsync.gateway.models import Contact, Group, Page
+from smsync.gateway.models import BadRecord, Contact, Group, Page
 from smsync.gateway.names import group_key as group_key  # (re-exported for the importer)
 from smsync.gateway.paging import Counter, PageSizer, read_listing
 from smsync.gateway.paging import ListingShifted as ListingShifted  # (re-exported)
 from smsync.gateway.provider import PhonebookReader
 from smsync.plan.model import ReadStats, Strategy
-from smsync.plan.remote import NumberKey, RemoteState, group_digest, group_index
+from smsync.plan.remote import (
+    NumberKey,
+    RemoteState,
+    bad_row_warning,
+    group_digest,
+    group_index,
+)
 from smsync.plan.strategy import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE  # (re-exported)
 from smsync.plan.strategy import choose_strategy, pages
 
 R = TypeVar("R", Contact, Group)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,10 +54,11 @@ class _Counters:
 
 
 def _read_sequence(
-    fetch: Callable[[int, int], Page[R]], sizer: PageSizer, counters: _Counters, what: str
+    fetch: Callable[[int, int], Page[R]], sizer: PageSizer, counters: _Counters, what: str,
+    bad: list[BadRecord] | None = None,
 ) -> list[R]:
     return read_listing(fetch, sizer, what=what, requests=counters.requests,
-                        rereads=counters.rereads)
+                        rereads=counters.rereads, bad=bad)
 
 
 def read_groups(client: PhonebookReader, sizer: PageSizer, counters: _Counters) -> list[Group]:
@@ -123,13 +133,18 @@ def _read_remote(
 
     digests: dict[str, str] = {}
     index: dict[tuple[str, str], list[Contact]] = {}
+    # Records that could not be read: left out (unmanaged for this run), and reported.
+    bad_rows: list[tuple[str, BadRecord]] = []
     if chosen == "list-all":
+        unreadable: list[BadRecord] = []
         rows = _read_sequence(
             lambda page, size: client.list_contacts(page=page, size=size),
             sizer,
             counters,
             "contact list",
+            unreadable,
         )
+        bad_rows.extend(("", b) for b in unreadable)
         rows_listed = len(rows)
         for c in rows:
             key = group_key(c.group)
@@ -143,12 +158,15 @@ def _read_remote(
 
         def read_one(g: Group) -> tuple[str, list[Contact], str, dict[tuple[str, str], Any]]:
             key = group_key(g.name)
+            unreadable: list[BadRecord] = []
             rows = _read_sequence(
                 lambda page, size: client.list_contacts_by_group(g.name, page=page, size=size),
                 sizer,
                 counters,
                 f"listing of group {g.name!r}",
+                unreadable,
             )
+            bad_rows.extend((g.name, b) for b in unreadable)  # list.extend: atomic
             # Digest and index each group while the other groups' pages are still on the way:
             # this work then costs nothing after the last page arrives.
             part = group_index(key, rows, number_key) if number_key is not None else {}
@@ -170,6 +188,10 @@ def _read_remote(
         for key in merged:
             digests[key] = group_digest(contacts[key])
 
+    for listed, record in bad_rows:
+        # Printed by any plan, import or apply (logging's last-resort handler writes warnings
+        # to stderr): the row is unmanaged now, and the user must hear why.
+        log.warning("warning: %s", bad_row_warning(listed, record))
     total_rows = sum(len(v) for v in contacts.values())
     page = min(sizer.cap or requested, requested)
     group_pages = pages(len(groups), min(group_sizer.cap or requested, requested))
@@ -199,6 +221,7 @@ def _read_remote(
         index=index if number_key is not None else None,
         index_key=number_key,
         digests=digests,
+        bad_rows=bad_rows,
     )
 
 

@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from smsync.gateway.models import Contact, Group
+from smsync.gateway.models import BadRecord, Contact, Group
 from smsync.gateway.names import group_key
 from smsync.plan.model import ReadStats, Strategy
 
@@ -32,6 +32,16 @@ def group_index(key: str, members: list[Contact], number_key: NumberKey) -> dict
     return index
 
 
+def bad_row_warning(group: str, record: BadRecord) -> str:
+    where = f"in group {group!r}" if group else "in the phonebook listing"
+    which = f"contact {record.id}" if record.id is not None else "a contact record"
+    return (
+        f"{which} {where} could not be read ({record.reason}): it is left unmanaged in this "
+        "run (never edited or deleted); a declared contact with its number would be added "
+        "again, so fix the record in the gateway first"
+    )
+
+
 @dataclass
 class RemoteState:
     groups: list[Group]
@@ -47,6 +57,13 @@ class RemoteState:
     #: rows of declared groups this plan does not manage (outside --target/--exclude) that
     #: declared contacts of managed groups can move from; never pruned (see find_elsewhere)
     elsewhere: list[Contact] = field(default_factory=list)
+    #: (group listed, or "" for the whole phonebook; record) for each record that could not
+    #: be read: no action is ever based on one (it is unmanaged for this run)
+    bad_rows: list[tuple[str, BadRecord]] = field(default_factory=list)
+
+    def bad_row_warnings(self) -> list[str]:
+        """One line per unreadable record, for the plan's output."""
+        return [bad_row_warning(group, record) for group, record in self.bad_rows]
 
     def group(self, name: str) -> Group | None:
         key = group_key(name)
@@ -74,4 +91,6 @@ class RemoteState:
             digest.update(f"r\x00{key}\x00{part}\n".encode())
         if self.elsewhere:
             digest.update(f"e\x00{group_digest(self.elsewhere)}\n".encode())
+        for group, record in sorted(self.bad_rows, key=lambda b: (b[0], b[1].id or -1)):
+            digest.update(f"b\x00{group}\x00{record.id}\x00{record.reason}\n".encode())
         return digest.hexdigest()
