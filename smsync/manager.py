@@ -51,10 +51,13 @@ from smsync.safety import (
     credit_finding,
     findings,
     raise_if_unsafe,
+    remembered_protection_findings,
 )
 from smsync.spec.loader import load_desired_state, load_suppression
 from smsync.spec.model import DesiredState
 from smsync.spec.project import Credentials, Project, load_project, resolve_credentials
+from smsync.state import Backend, LockInfo, Record, StateError, Store, open_backend
+from smsync.state.protection import CONTACT, GROUP, Protected, remember, remembered
 
 
 @dataclass
@@ -81,6 +84,11 @@ class Manager:
         if self._desired is None:
             self._desired = load_desired_state(self.project)
         return self._desired
+
+    def state(self, url: str | None = None) -> Backend:
+        """The state backend (``url``, else SMSYNC_STATE, ``state:``, ``ledger:``); not opened
+        until used."""
+        return open_backend(url or self.project.state_url(), self.project.root)
 
     def credentials(self) -> Credentials:
         g = self.gateway
@@ -114,10 +122,11 @@ class Manager:
         (Report.aspx, ``concurrency`` requests at once); without it, no gateway and no
         credentials are needed. Never creates a ledger, nor claims one for this gateway.
         """
-        path = self.project.ledger_path
-        if not path.is_file():
+        state = self.state()
+        path = state.where
+        if not state.exists:
             raise SmsyncError(f"no ledger at {path}: no broadcast has been sent yet")
-        with Ledger(path) as ledger:
+        with Ledger(state) as ledger:
             names = [broadcast] if broadcast else None
             if broadcast and broadcast not in ledger.broadcasts():
                 raise SmsyncError(f"broadcast '{broadcast}' is not in the ledger {path}")
@@ -131,6 +140,75 @@ class Manager:
                 counts = refresh_status(client, ledger, names, concurrency=concurrency,
                                         stats=stats)
             return Status(counts, refreshed=stats)
+
+
+    # ---- the state (`smsync state ...`) --------------------------------------------------
+
+    def state_view(self) -> StateView:
+        """What the state records, for ``smsync state show``; creates nothing."""
+        with self.state() as backend:
+            if not backend.exists:
+                return StateView(backend.where, backend.LOCK_SCOPE, None, [], [], [])
+            store = Store(backend, read_only=True)
+            gateway = store.db.execute("SELECT value FROM meta WHERE key='gateway'").fetchone()
+            sends = store.db.execute(
+                "SELECT broadcast, number, kind, state, msgid FROM sends "
+                "ORDER BY broadcast, number").fetchall()
+            return StateView(backend.where, backend.LOCK_SCOPE,
+                             None if gateway is None else str(gateway[0]), sends,
+                             sorted(remembered(store).values(), key=lambda p: p.key),
+                             backend.locks())
+
+    def state_unlock(self, lock_id: str) -> str:
+        """Break the lock ``lock_id`` (a dead run's); what was unlocked."""
+        with self.state() as backend:
+            info = backend.unlock(lock_id)
+        return f"unlocked {info.id} of {info.account} (held by {info.who} since {info.since})"
+
+    def state_forget(self, broadcast: str) -> int:
+        """Delete what the state records of ``broadcast``: the next apply sends it again."""
+        with self.state() as backend:
+            if not backend.exists:
+                raise SmsyncError(f"no state at {backend.where}: nothing to forget")
+            with Ledger(backend) as ledger:
+                if broadcast not in ledger.broadcasts():
+                    raise SmsyncError(f"broadcast '{broadcast}' is not in the state "
+                                      f"{backend.where}")
+                return ledger.forget(broadcast)
+
+    def state_migrate(self, to: str) -> int:
+        """Copy the state to ``to`` under the source's lock, verify the copy row by row;
+        the number of rows copied. The caller switches the setting."""
+        with self.state() as source, self.state(to) as target:
+            if not source.exists:
+                raise SmsyncError(f"no state at {source.where}: nothing to migrate")
+            store = Store(source, read_only=True)
+            bound = store.db.execute("SELECT value FROM meta WHERE key='gateway'").fetchone()
+            # the lock of the account the state belongs to: no apply writes during the copy
+            with apply_lock(source, str(bound[0]) if bound else "unbound"):
+                records = sorted(Store(source, read_only=True).records(), key=_record_key)
+                target.append(records)
+            copied = sorted(Store(target, read_only=True).records(), key=_record_key)
+            if [r.to_json() for r in copied] != [r.to_json() for r in records]:
+                raise StateError(f"the copy in {target.where} differs from {source.where}: "
+                                 "the setting was not switched")
+        return len(records)
+
+
+def _record_key(r: Record) -> tuple[str, tuple[str, ...]]:
+    return (r.table, r.key)
+
+
+@dataclass
+class StateView:
+    """What ``smsync state show`` prints."""
+
+    where: str
+    lock_scope: str
+    gateway: str | None
+    sends: list[tuple[str, str, str, str, str | None]]
+    protected: list[Protected]
+    locks: list[LockInfo]
 
 
 @dataclass
@@ -175,6 +253,8 @@ class Session:
             username=self.credentials.username,
         )
         plan.resend_unknown = resend_unknown
+        plan.safety.findings.extend(
+            remembered_protection_findings(plan, self._remembered_protection()))
         chosen = [b for b in desired.broadcasts if broadcasts is None or b.name in broadcasts]
         # Declared groups outside this plan's --target/--exclude scope keep their current
         # members on the gateway: a group send reaches whoever is there, so its recipients
@@ -221,12 +301,34 @@ class Session:
         return CreditCheck(needed=needed, balance=f"{balance:f}",
                            findings=[found] if found else [])
 
+    def _remembered_protection(self) -> set[tuple[str, str, str]]:
+        with self.manager.state() as backend:
+            # Planning must not create files: with no state yet, nothing is remembered.
+            if not backend.exists:
+                return set()
+            return set(remembered(Store(backend, read_only=True)))
+
+    def _remember_protection(self, plan: Plan, *, ok: bool) -> None:
+        """Protection memory after an apply of ``plan``'s scope (see smsync.state.protection)."""
+        desired = self.manager.desired()
+        scope = select_groups(
+            desired.groups, plan.scope.get("target", []), plan.scope.get("exclude", []))
+        flagged: list[Protected] = []
+        unflagged: list[Protected] = []
+        for g in scope:
+            key = group_key(g.name)
+            if g.state == "present":
+                (flagged if g.protect else unflagged).append(Protected(GROUP, key, "", g.name))
+            for c in g.contacts:
+                (flagged if c.protect or g.protect else unflagged).append(
+                    Protected(CONTACT, key, c.mobile, g.name))
+        with self.manager.state() as backend:
+            remember(Store(backend), flagged, unflagged, forget=ok)
+
     @contextmanager
     def _ledger(self, *, read_only: bool = False) -> Iterator[Ledger]:
-        path = self.project.ledger_path
         # Planning must not create files: with no ledger yet, nothing has been sent.
-        target: Path | str = ":memory:" if read_only and not path.exists() else path
-        with Ledger(target) as ledger:
+        with Ledger(self.manager.state(), read_only=read_only) as ledger:
             # Planning only checks whose ledger this is; sending (apply) claims it.
             ledger.bind_gateway(gateway_identity(self.credentials), claim=not read_only)
             yield ledger
@@ -261,6 +363,7 @@ class Session:
         rate: float | None = None,
         resend_unknown: bool = False,
         saved: bool = False,
+        lock_timeout: float = 0.0,
         on_done: Callable[[ActionOutcome], None] | None = None,
         on_sent: Callable[[SendProgress], None] | None = None,
     ) -> ApplyOutcome:
@@ -270,18 +373,29 @@ class Session:
         ``plan`` is an approval, never a list of orders: whether it was made a moment ago or
         read from a file (``saved``), what runs is computed now from the current spec and the
         gateway's own rows, and refused whole when it differs. Raises UnsafePlan or StalePlan
-        (nothing written) or ApplyLocked.
+        (nothing written) or ApplyLocked (another apply of this gateway account holds the
+        state's lock for more than ``lock_timeout`` seconds).
         """
         if saved:
             check_in_project(self.project)
         self.check_applicable(plan, force=force)
-        with apply_lock(self.project.root):
+        with self.manager.state() as state, apply_lock(
+                state, gateway_identity(self.credentials), timeout=lock_timeout):
             now = self.replan(plan, concurrency=concurrency, resend_unknown=resend_unknown)
             check_same_plan(plan, now)
             raise_if_unsafe(findings(now), force=force)
             return self._execute(now, force=force, concurrency=concurrency, rate=rate,
                                  resend_unknown=resend_unknown, on_done=on_done,
                                  on_sent=on_sent)
+
+    def settle(self, plan: Plan, *, lock_timeout: float = 0.0) -> None:
+        """Apply a plan with nothing to write: only the state learns that the spec is
+        applied (protection memory: a flag dropped from an item kept)."""
+        if plan.has_changes or plan.unsafe:
+            return
+        with self.manager.state() as state, apply_lock(
+                state, gateway_identity(self.credentials), timeout=lock_timeout):
+            self._remember_protection(plan, ok=True)
 
     def _execute(
         self,
@@ -308,6 +422,7 @@ class Session:
             page_size=self.project.page_size,
         )
         outcome = ApplyOutcome(phonebook=executor.run(plan))
+        self._remember_protection(plan, ok=outcome.phonebook.ok)
         if not plan.broadcasts:
             return outcome
         if not outcome.phonebook.ok:

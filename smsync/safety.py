@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -74,6 +74,7 @@ class Rule(enum.StrEnum):
     SUPPRESSED_IN_GROUP = "suppressed_in_group"
     UNREADABLE_IN_GROUP = "unreadable_in_group"
     CREDIT = "credit"
+    REMEMBERED_PROTECTION = "remembered_protection"
 
     @property
     def forcible(self) -> bool:
@@ -134,6 +135,34 @@ def phonebook_findings(*, deletes: int, updates: int, protected: int, existing: 
                     rule,
                     f"would {what} {count} of {existing} existing managed contacts "
                     f"({count / existing:.0%} > {limit:.0%}): apply needs --force"))
+    return out
+
+
+def remembered_protection_findings(
+        plan: Plan, remembered: Collection[tuple[str, str, str]]) -> list[Finding]:
+    """Deletes of items the state remembers as applied with ``protect: true``: the item and
+    its flag removed in one change. ``remembered``: keys ``("group", group key, "")`` and
+    ``("contact", group key, E.164 number)`` (:mod:`smsync.state.protection`)."""
+    from smsync.numbers import mask, to_national
+
+    out = []
+    for a in plan.actions:
+        if not a.op.is_delete or a.protected or a.duplicate_of is not None:
+            continue  # a flagged delete is PROTECTED_DELETE's; a duplicate's row is kept
+        if a.before is None:
+            if ("group", group_key(a.group), "") not in remembered:
+                continue
+            what, item = f"group '{a.group}'", "group"
+        else:
+            if ("contact", group_key(a.before.group), a.before.number) not in remembered:
+                continue
+            what = f"contact {mask(to_national(a.before.number))} in group '{a.before.group}'"
+            item = "contact"
+        out.append(Finding(
+            Rule.REMEMBERED_PROTECTION,
+            f"{what} was applied with `protect: true`, and this change removes it together "
+            f"with its flag: refused even with --force. Take two steps: first drop "
+            f"`protect: true` (keep the {item}) and apply; then remove it and apply"))
     return out
 
 

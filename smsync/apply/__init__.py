@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-
-from filelock import FileLock, Timeout
 
 from smsync.apply.executor import ActionOutcome, ActionStatus, ApplyResult, Executor
 from smsync.errors import SmsyncError
 from smsync.plan.model import Plan
 from smsync.safety import Refused, StalePlan, UnsafePlan, findings, raise_if_unsafe
+from smsync.state import Backend, LockInfo, StateLocked
 
 __all__ = [
     "ActionOutcome",
@@ -41,18 +39,15 @@ def check_plan(plan: Plan, *, force: bool) -> None:
 
 
 @contextmanager
-def apply_lock(project_root: Path) -> Iterator[None]:
-    """One apply at a time per project directory."""
-    state_dir = project_root / ".smsync"
-    state_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(state_dir / "apply.lock"))
+def apply_lock(state: Backend, account: str, *, timeout: float = 0.0) -> Iterator[LockInfo]:
+    """One apply at a time per gateway account, as far as the state's lock reaches (the
+    ``local`` backend: this machine; ``git`` and ``postgresql``: every machine using it).
+    Waits up to ``timeout`` seconds, then raises ApplyLocked naming the holder."""
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise ApplyLocked(
-            f"another smsync apply is running in {project_root} (lock {state_dir / 'apply.lock'})"
-        ) from None
+        info = state.lock(account, timeout)
+    except StateLocked as exc:
+        raise ApplyLocked(str(exc)) from None
     try:
-        yield
+        yield info
     finally:
-        lock.release()
+        state.release(info)

@@ -1,14 +1,14 @@
 """The broadcast ledger: what was sent to whom, so a broadcast reaches each recipient once.
 
-An SQLite file (default ``.smsync/ledger.sqlite`` in the project) with one row per
+The ``sends`` table of the project's state (:mod:`smsync.state`: by default the SQLite file
+``.smsync/ledger.sqlite``; a git branch or a PostgreSQL database with ``state:``), one row per
 ``(broadcast, number)``. A per-contact row's ``number`` is the recipient's E.164 number; a group
 send's row uses ``group:<group key>`` (:func:`smsync.gateway.names.group_key`; rows written
 before that used the name as spelled, and are matched case-insensitively).
 
-Durability: a rollback journal (not WAL) and synchronous=FULL, so every row committed before a
-send is in the ``.sqlite`` file itself, which survives a crash of the process or the machine
-and is all that a CI cache needs to keep (in WAL mode committed rows may live only in the
-``-wal`` file beside it).
+Durability: every write below is stored by the backend before the method returns (the local
+file: a rollback journal and synchronous=FULL, so the ``.sqlite`` file alone holds every row
+committed before a send; git: pushed; PostgreSQL: committed).
 
 Row life cycle (``state``):
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -46,6 +45,9 @@ from types import TracebackType
 from smsync.broadcast.errors import BroadcastError
 from smsync.gateway.models import DeliveryState
 from smsync.gateway.names import group_key
+from smsync.state import Backend, StateError, Store
+from smsync.state.local import LocalBackend, problem
+from smsync.state.store import Touched
 
 PENDING = "pending"
 FAILED = "failed"
@@ -58,40 +60,6 @@ BUSY_TIMEOUT_S = 30.0
 #: Delivery reports held for msgids not known yet (see Ledger.receive_delivery_report).
 MAX_EARLY_REPORTS = 10_000
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sends (
-    broadcast     TEXT NOT NULL,
-    number        TEXT NOT NULL,      -- E.164, or 'group:<name>' for a group send
-    kind          TEXT NOT NULL,      -- 'contact' | 'group'
-    channel       TEXT NOT NULL,      -- channel of the current/last attempt: 'sms' | 'whatsapp'
-    fallback_from TEXT,               -- 'whatsapp' when this is the SMS fallback
-    trxid         TEXT,
-    attempt       INTEGER NOT NULL DEFAULT 0,
-    state         TEXT NOT NULL,
-    msgid         TEXT,
-    error         TEXT,               -- gateway code of the last definite failure
-    body_sha256   TEXT NOT NULL,
-    body_len      INTEGER NOT NULL,
-    segments      INTEGER NOT NULL,
-    body          TEXT,               -- only with keep_bodies
-    recipients    INTEGER NOT NULL DEFAULT 1,
-    created_at    TEXT NOT NULL,
-    sent_at       TEXT,
-    updated_at    TEXT NOT NULL,
-    PRIMARY KEY (broadcast, number)
-);
-CREATE INDEX IF NOT EXISTS sends_msgid ON sends (msgid);
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
--- delivery reports that arrived before the send's answer (and so before its msgid was known)
-CREATE TABLE IF NOT EXISTS early_reports (
-    msgid       TEXT PRIMARY KEY,
-    state       TEXT NOT NULL,
-    received_at TEXT NOT NULL
-);
-"""
 
 
 def body_hash(body: str) -> str:
@@ -145,63 +113,61 @@ def _conclusiveness(row: LedgerRow) -> int:
     return 2 if row.accepted else 1 if row.state == PENDING else 0
 
 
-def _problem(path: Path, exc: sqlite3.Error) -> str:
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-        return (f"the ledger {path} is busy: another program (another smsync run?) holds it; "
-                "nothing more was sent: run again when it is done")
-    return (f"the ledger {path} cannot be used ({exc}): it is not a smsync ledger or it is "
-            "damaged; restore it from a backup (moving it away would send again every group "
-            "broadcast it recorded)")
-
-
-def _check_ledger_path(path: Path) -> None:
-    """A ledger is a regular file (or not there yet) in a directory: SQLite on a directory,
-    a device or a FIFO fails late, hangs, or loses every row (/dev/null)."""
-    if path.exists() and not path.is_file():
-        raise BroadcastError(f"the ledger {path} is not a regular file; `ledger:` in "
-                             "smsync.yaml must name a file")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BroadcastError(f"cannot create the ledger's folder {path.parent}: "
-                             f"{exc.strerror or exc}") from None
-
-
 class Ledger:
-    """The ledger file; thread-safe (one connection behind a lock). Use as a context manager."""
+    """The ledger of a state backend; thread-safe. Use as a context manager.
 
-    def __init__(self, path: Path | str, *, keep_bodies: bool | None = None) -> None:
-        self.path = Path(path)
+    ``Ledger(path)`` is the local backend's file (``":memory:"``: a throw-away one)."""
+
+    def __init__(self, state: Backend | Path | str, *, keep_bodies: bool | None = None,
+                 read_only: bool = False) -> None:
+        if not isinstance(state, Backend):
+            # read at call time: tests shorten it
+            state = LocalBackend(state, busy_timeout=BUSY_TIMEOUT_S)
+        self.backend = state
+        #: the local file (the per-machine send lock sits beside it); ":memory:" otherwise
+        self.path = state.path if isinstance(state, LocalBackend) else Path(":memory:")
         if keep_bodies is None:
             keep_bodies = os.environ.get(KEEP_BODIES_ENV, "").strip().lower() in ("1", "true",
                                                                                   "yes")
         self.keep_bodies = keep_bodies
-        if str(path) != ":memory:":
-            _check_ledger_path(self.path)
-        self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(str(path), check_same_thread=False,
-                                       isolation_level=None, timeout=BUSY_TIMEOUT_S)
-            # DELETE (rollback journal), not WAL: see the module docstring.
-            self._db.execute("PRAGMA journal_mode=DELETE")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-            self._db.execute(f"SELECT {_COLUMNS} FROM sends LIMIT 1").fetchall()
+            self._store = Store(state, read_only=read_only)
+        except StateError as exc:
+            raise BroadcastError(str(exc)) from None
         except sqlite3.Error as exc:
-            raise BroadcastError(_problem(self.path, exc)) from None
+            raise BroadcastError(problem(self.where, exc)) from None
+        self._db = self._store.db
+
+    @property
+    def where(self) -> str:
+        return self.backend.where
+
+    @property
+    def store(self) -> Store:
+        return self._store
 
     @contextmanager
     def _access(self) -> Iterator[None]:
-        """One thread at a time; an SQLite failure becomes a BroadcastError naming the ledger."""
-        with self._lock:
+        """One thread at a time; a storage failure becomes a BroadcastError naming the ledger."""
+        with self._store.lock:
             try:
                 yield
             except sqlite3.Error as exc:
-                raise BroadcastError(_problem(self.path, exc)) from None
+                raise BroadcastError(problem(self.where, exc)) from None
+            except StateError as exc:
+                raise BroadcastError(str(exc)) from None
+
+    @contextmanager
+    def _write(self) -> Iterator[Touched]:
+        """One transaction, stored by the backend before it returns."""
+        with self._access(), self._store.write() as touched:
+            yield touched
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._store.lock:
+            self.backend.close()
+            if not self._store.in_place:
+                self._db.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -211,7 +177,7 @@ class Ledger:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Ledger({str(self.path)!r})"
+        return f"Ledger({self.where!r})"
 
     # ---- the gateway account this ledger belongs to --------------------------------------
 
@@ -225,17 +191,25 @@ class Ledger:
         """
         with self._access():
             row = self._db.execute("SELECT value FROM meta WHERE key='gateway'").fetchone()
-            if row is None:
-                if claim:
+        if row is None:
+            if claim:
+                with self._write() as touched:
                     self._db.execute("INSERT INTO meta (key, value) VALUES ('gateway', ?)",
                                      (identity,))
-                return
+                    touched.add("meta", "gateway")
+            return
         if row[0] != identity:
             raise BroadcastError(
-                f"the ledger {self.path} records broadcasts sent through {row[0]}, not "
-                f"{identity}: give each gateway account its own ledger (`ledger:` in "
-                "smsync.yaml), or move this one away to start afresh"
+                f"the ledger {self.where} records broadcasts sent through {row[0]}, not "
+                f"{identity}: give each gateway account its own ledger (`ledger:` or `state:` "
+                "in smsync.yaml), or move this one away to start afresh"
             )
+
+    def gateway(self) -> str | None:
+        """The account this ledger belongs to (None: not bound yet)."""
+        with self._access():
+            row = self._db.execute("SELECT value FROM meta WHERE key='gateway'").fetchone()
+        return None if row is None else str(row[0])
 
     # ---- reads ---------------------------------------------------------------------------
 
@@ -293,7 +267,8 @@ class Ledger:
                        recipients: int = 1, fallback_from: str | None = None) -> None:
         """Insert or reset the row as pending (call this BEFORE sending)."""
         now = _now()
-        with self._access():
+        with self._write() as touched:
+            touched.add("sends", broadcast, number)
             self._db.execute(
                 "INSERT INTO sends (broadcast, number, kind, channel, fallback_from, trxid, "
                 "attempt, state, msgid, error, body_sha256, body_len, segments, body, "
@@ -311,7 +286,8 @@ class Ledger:
 
     def record_sent(self, broadcast: str, number: str, msgid: str | None) -> None:
         now = _now()
-        with self._access():
+        with self._write() as touched:
+            touched.add("sends", broadcast, number)
             self._db.execute(
                 "UPDATE sends SET state=?, msgid=?, error=NULL, sent_at=?, updated_at=? "
                 "WHERE broadcast=? AND number=?",
@@ -325,9 +301,11 @@ class Ledger:
                     "UPDATE sends SET state=?, updated_at=? WHERE broadcast=? AND number=?",
                     (early[0], now, broadcast, number))
                 self._db.execute("DELETE FROM early_reports WHERE msgid=?", (msgid,))
+                touched.add("early_reports", msgid)
 
     def record_failed(self, broadcast: str, number: str, code: str) -> None:
-        with self._access():
+        with self._write() as touched:
+            touched.add("sends", broadcast, number)
             self._db.execute(
                 "UPDATE sends SET state=?, error=?, updated_at=? WHERE broadcast=? AND number=?",
                 (FAILED, code, _now(), broadcast, number))
@@ -337,7 +315,8 @@ class Ledger:
         if not state.is_final:
             return
         placeholders = ",".join("?" * len(ACCEPTED_STATES))
-        with self._access():
+        with self._write() as touched:
+            touched.add("sends", broadcast, number)
             self._db.execute(
                 f"UPDATE sends SET state=?, updated_at=? WHERE broadcast=? AND number=? "
                 f"AND state IN ({placeholders})",
@@ -354,7 +333,7 @@ class Ledger:
             return True
         if not state.is_final:
             return False
-        with self._access():
+        with self._write() as touched:
             in_flight = self._db.execute(
                 "SELECT 1 FROM sends WHERE state=? LIMIT 1", (PENDING,)).fetchone()
             held = self._db.execute("SELECT COUNT(*) FROM early_reports").fetchone()[0]
@@ -363,15 +342,30 @@ class Ledger:
             self._db.execute(
                 "INSERT OR REPLACE INTO early_reports (msgid, state, received_at) "
                 "VALUES (?,?,?)", (msgid, state.value, _now()))
+            touched.add("early_reports", msgid)
             return True
 
     def apply_delivery_report(self, msgid: str, state: DeliveryState) -> int:
         """Set the state of the accepted row(s) with ``msgid``; the number of rows updated
         (0: unknown msgid)."""
         placeholders = ",".join("?" * len(ACCEPTED_STATES))
-        with self._access():
+        with self._write() as touched:
+            for key in self._db.execute(
+                    "SELECT broadcast, number FROM sends WHERE msgid=?", (msgid,)).fetchall():
+                touched.add("sends", *key)
             cur = self._db.execute(
                 f"UPDATE sends SET state=?, updated_at=? WHERE msgid=? "
                 f"AND state IN ({placeholders})",
                 (state.value, _now(), msgid, *sorted(ACCEPTED_STATES)))
             return cur.rowcount
+
+    def forget(self, broadcast: str) -> int:
+        """Delete every row of ``broadcast`` (``smsync state forget``: allow sending it
+        again); the number of rows deleted."""
+        with self._write() as touched:
+            keys = self._db.execute(
+                "SELECT broadcast, number FROM sends WHERE broadcast=?", (broadcast,)).fetchall()
+            for key in keys:
+                touched.add("sends", *key)
+            self._db.execute("DELETE FROM sends WHERE broadcast=?", (broadcast,))
+            return len(keys)

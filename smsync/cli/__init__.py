@@ -49,6 +49,7 @@ COMMANDS = {
     "plan": "smsync.cli.plan:plan_cmd",
     "sandbox": "smsync.cli.sandbox:sandbox_group",
     "status": "smsync.cli.status:status_cmd",
+    "state": "smsync.cli.state:state_group",
     "validate": "smsync.cli.project:validate_cmd",
 }
 

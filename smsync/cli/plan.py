@@ -114,12 +114,17 @@ def plan_cmd(
     "--rate", type=click.FloatRange(min=0.1), default=None, metavar="N",
     help="At most N write requests per second.",
 )
+@click.option(
+    "--lock-timeout", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
+    help="Wait up to SECONDS for another apply of the same gateway account to finish "
+    "(default: refuse at once, naming the holder).",
+)
 def apply_cmd(
     path: Path, project_opt: Path | None, endpoint: str | None, username: str | None,
     password_file: Path | None, credentials_file: Path | None, targets: tuple[str, ...],
     excludes: tuple[str, ...], concurrency: int, show_pii: bool, broadcast_names: tuple[str, ...],
     no_broadcasts: bool, auto_approve: bool, force: bool, resend_unknown: bool,
-    rate: float | None,
+    rate: float | None, lock_timeout: float,
 ) -> None:
     """Make the gateway match the spec (PATH: a project directory or a `plan --out` file).
 
@@ -164,6 +169,8 @@ def apply_cmd(
             )
         click.echo(render_text(plan, style))
         if not plan.has_changes:
+            # nothing to write, but a `protect: true` dropped is now applied: remembered
+            session.settle(plan, lock_timeout=lock_timeout)
             return
         try:
             session.check_applicable(plan, force=force)  # refuse before asking, not after
@@ -181,6 +188,7 @@ def apply_cmd(
                 outcome = session.apply(
                     plan, force=force, concurrency=concurrency, rate=rate,
                     resend_unknown=resend_unknown, saved=plan_file is not None,
+                    lock_timeout=lock_timeout,
                     on_done=lambda _: advance(), on_sent=lambda _: advance(),
                 )
         except Refused as exc:

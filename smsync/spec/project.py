@@ -10,6 +10,7 @@ fixed one, so the real password never reaches a sandbox file.
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import stat
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ PROJECT_FILE = "smsync.yaml"
 #: Password and credentials files larger than this are refused, not read.
 MAX_SECRET_FILE_BYTES = 64_000
 DEFAULT_LEDGER = ".smsync/ledger.sqlite"
+STATE_ENV = "SMSYNC_STATE"
 DEFAULT_REGION = "ID"
 # The embedded sandbox creates its account itself with this fixed password (kept under this
 # name for callers of earlier versions).
@@ -63,6 +65,13 @@ class Project:
     suppression_file: Path | None = None
     ledger_path: Path = Path(DEFAULT_LEDGER)
     page_size: int | None = None
+    state: str | None = None  # `state:` as written (None: the local ledger file)
+
+    def state_url(self, env: Mapping[str, str] | None = None) -> str:
+        """Where the state lives: SMSYNC_STATE, then `state:`, then `ledger:` (local)."""
+        env = os.environ if env is None else env
+        chosen = _require_utf8(env.get(STATE_ENV), STATE_ENV) or self.state
+        return chosen or f"local:{self.ledger_path}"
 
 
 def load_project(root: Path) -> Project:
@@ -103,7 +112,24 @@ def load_project(root: Path) -> Project:
         project.suppression_file = root / data["suppression_file"]
     if "ledger" in data:
         project.ledger_path = root / data["ledger"]
+    if "state" in data:
+        if "ledger" in data:
+            raise SpecErrors([SpecProblem(
+                doc.locate_key((), "state"), "state",
+                "set `state:` or `ledger:`, not both (`ledger: PATH` is `state: local:PATH`)")])
+        project.state = data["state"]
     return project
+
+
+def switch_state_setting(project: Project, url: str) -> Path:
+    """Make ``state: URL`` the project's setting in smsync.yaml (replacing ``state:`` or
+    ``ledger:``), line by line so that comments stay; the file written."""
+    cfg = project.config_file or project.root / PROJECT_FILE
+    lines = cfg.read_text(encoding="utf-8").splitlines() if cfg.is_file() else []
+    kept = [line for line in lines if not line.startswith(("state:", "ledger:"))]
+    kept.append(f"state: {json.dumps(url)}")
+    cfg.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return cfg
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -1,0 +1,80 @@
+"""State backends for tests, each a real engine: the local SQLite file, a PostgreSQL server
+brought by the ``pgserver`` package (real binaries, no root), a git branch pushed to a real
+bare repository."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+#: The backends every behaviour test runs against.
+KINDS = ["local", "postgresql"]
+
+
+class PostgresServer:
+    """One pgserver instance for the session; a fresh database per test."""
+
+    def __init__(self, root: Path) -> None:
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (CI): not ours to fix
+            warnings.simplefilter("ignore")
+            import pgserver
+
+            self.server: Any = pgserver.get_server(  # type: ignore[attr-defined]
+                root, cleanup_mode="stop")
+        self.uri: str = self.server.get_uri()
+
+    def database(self) -> str:
+        """The URL of a new, empty database."""
+        name = "t" + uuid.uuid4().hex[:12]
+        self.server.psql(f"CREATE DATABASE {name};")
+        return self.uri.replace("/postgres?", f"/{name}?", 1)
+
+    def stop(self) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.server.cleanup()
+
+
+def start_postgres() -> Iterator[PostgresServer | str]:
+    """A started server, or the reason it cannot start here."""
+    # Not under pytest's tmp_path: its parents are private to the user, and run as root,
+    # pgserver runs the server as another user, who must reach the data directory.
+    tmp = Path(tempfile.mkdtemp(prefix="smsync-pg-"))
+    tmp.chmod(0o755)
+    try:
+        try:
+            srv = PostgresServer(tmp / "data")
+        except Exception as exc:  # any failure to start is a reason to skip, said in full
+            yield f"pgserver could not start a PostgreSQL server: {exc}"
+            return
+        try:
+            yield srv
+        finally:
+            srv.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def state_url(kind: str, postgres: PostgresServer | str | None, tmp: Path) -> str:
+    """A ``state:`` URL of ``kind`` that a test may share between project directories."""
+    if kind == "local":
+        return f"local:{tmp / 'shared-state' / 'ledger.sqlite'}"
+    if kind == "postgresql":
+        if not isinstance(postgres, PostgresServer):
+            pytest.skip(str(postgres))
+        return postgres.database()
+    raise ValueError(kind)
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout
