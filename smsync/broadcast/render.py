@@ -10,12 +10,13 @@ of Jinja's own sandbox every render is bounded, in size and in work:
   replace, indent, wordwrap, format, …) estimate their result and refuse before building it; every
   other step is checked as soon as it returns, so nothing grows past the limit from one step to
   the next. The output is a stream, abandoned as soon as it passes the message limit.
-- Work. A render has ``MAX_RENDER_STEPS`` steps and ``MAX_RENDER_SECONDS``. Every sandbox hook
-  spends from them: calls, attribute and item lookups, operators, filters, tests, each iteration
-  of a ``for`` (the code generator meters every loop) and each number ``range()`` hands out, plus
-  one step per ``_CHARS_PER_STEP`` characters of each value built. Calls nest at most
-  ``_MAX_CALL_DEPTH`` deep. Steps make the usual refusals deterministic; the clock bounds the
-  steps whose cost does not follow their size.
+- Work. A render has ``MAX_RENDER_STEPS`` steps and ``MAX_RENDER_SECONDS`` of CPU time. Every
+  sandbox hook spends from them: calls, attribute and item lookups, operators, filters, tests,
+  each iteration of a ``for`` (the code generator meters every loop) and each number ``range()``
+  hands out, plus one step per ``_CHARS_PER_STEP`` characters of each value built and of each
+  value a filter or string method reads. Calls nest at most ``_MAX_CALL_DEPTH`` deep. Steps make
+  refusals deterministic; the clock is the backstop for steps that cost more than their size
+  says (a macro call, ``in`` on long strings).
 - Compiling runs under the same meter: Jinja evaluates constant filters and lookups while
   compiling, and an intercepted operator (all of them are) is never evaluated then at all.
 
@@ -49,8 +50,9 @@ MAX_MESSAGE_CHARS = 5000
 MAX_VALUE_CHARS = 10 * MAX_MESSAGE_CHARS
 MAX_INT_BITS = 4096
 MAX_RENDER_STEPS = 50_000
-MAX_RENDER_SECONDS = 0.5
+MAX_RENDER_SECONDS = 1.0
 _CHARS_PER_STEP = 100
+_STEPS_PER_CLOCK_READ = 256
 _MAX_CALL_DEPTH = 50
 _MAX_LIPSUM_WORDS = MAX_VALUE_CHARS // 10
 _TEMPLATE_NAME = "<template>"
@@ -74,18 +76,47 @@ class _TooMuchWork(Exception):
 
 
 class _Meter:
-    __slots__ = ("deadline", "depth", "steps_left")
+    """What is left of one compile's or render's budget.
+
+    Spending is the hot path of every hook, so it only subtracts and compares; the clock (CPU
+    time of the thread, which neither a busy machine nor a sleeping laptop advances) is read once
+    every _STEPS_PER_CLOCK_READ steps, the first time after that many: short renders never read
+    it at all.
+    """
+
+    __slots__ = ("clock_at", "deadline", "depth", "steps_left")
 
     def __init__(self) -> None:
         self.steps_left = MAX_RENDER_STEPS
-        self.deadline = time.monotonic() + MAX_RENDER_SECONDS
+        self.clock_at = MAX_RENDER_STEPS - _STEPS_PER_CLOCK_READ
+        self.deadline = 0.0
         self.depth = 0
+
+    def check(self) -> None:
+        """The slow path of spending: out of steps, or time to read the clock."""
+        if self.steps_left < 0:
+            raise _TooMuchWork(f"over {MAX_RENDER_STEPS} steps")
+        now = time.thread_time()
+        if not self.deadline:
+            self.deadline = now + MAX_RENDER_SECONDS
+        elif now > self.deadline:
+            raise _TooMuchWork(f"over {MAX_RENDER_SECONDS:g} s")
+        self.clock_at = self.steps_left - _STEPS_PER_CLOCK_READ
+
+
+class _Unmetered(_Meter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock_at = self.steps_left + 1  # every spend takes the slow path
+
+    def check(self) -> None:
+        raise RuntimeError("template code ran outside compile_template() or render()")
 
 
 class _Metering(threading.local):
     # The compile or render running on this thread. Hooks do not take a context (getattr has
     # none), so the meter cannot travel with the call; a thread runs one render at a time.
-    meter: _Meter | None = None
+    meter: _Meter = _Unmetered()
 
 
 _metering = _Metering()
@@ -93,19 +124,18 @@ _metering = _Metering()
 
 def _spend(steps: int = 1) -> _Meter:
     meter = _metering.meter
-    if meter is None:
-        raise RuntimeError("template code ran outside compile_template() or render()")
     meter.steps_left -= steps
-    if meter.steps_left < 0:
-        raise _TooMuchWork(f"over {MAX_RENDER_STEPS} steps")
-    if time.monotonic() > meter.deadline:
-        raise _TooMuchWork(f"over {MAX_RENDER_SECONDS} s")
+    if meter.steps_left < meter.clock_at:
+        meter.check()
     return meter
 
 
 def _charging(iterable: Iterable[Any]) -> Iterator[Any]:
+    meter = _metering.meter
     for item in iterable:
-        _spend()
+        meter.steps_left -= 1
+        if meter.steps_left < meter.clock_at:
+            meter.check()
         yield item
 
 
@@ -135,6 +165,8 @@ class _CountingRange:
         return value in self._numbers
 
     def __getattr__(self, name: str) -> Any:  # start, stop, step, count, index
+        if name.startswith("_"):
+            raise AttributeError(name)
         return getattr(self._numbers, name)
 
     def __repr__(self) -> str:
@@ -147,6 +179,11 @@ def _counting_range(*args: int) -> _CountingRange:
 
 # -- Sizes ------------------------------------------------------------------------------------
 
+# Types that print short: no walking, no charge.
+_SCALARS = frozenset({bool, float, type(None)})
+_CONTAINERS = (bytes, list, tuple, dict, set, frozenset, Namespace)
+
+
 def _printed_size(*values: Any) -> int:
     """About ``len(str(v))`` summed over ``values``, without building any of it.
 
@@ -157,7 +194,12 @@ def _printed_size(*values: Any) -> int:
     stack = list(values)
     while stack and total <= MAX_VALUE_CHARS:
         value = stack.pop()
-        if isinstance(value, str | bytes):
+        kind = type(value)
+        if kind is str or kind is bytes:
+            total += len(value)
+        elif kind in _SCALARS:
+            total += 24
+        elif isinstance(value, (str, bytes)):
             total += len(value)
         elif isinstance(value, int):
             total += value.bit_length() // 3 + 1
@@ -165,26 +207,30 @@ def _printed_size(*values: Any) -> int:
             total += 2 + 6 * len(value)
             stack.extend(value.keys())
             stack.extend(value.values())
-        elif isinstance(value, list | tuple | set | frozenset):
+        elif isinstance(value, (list, tuple, set, frozenset)):
             total += 2 + 4 * len(value)
             stack.extend(value)
         elif isinstance(value, Namespace):
             total += 14
             stack.append(object.__getattribute__(value, "_Namespace__attrs"))
         else:
-            total += 1
+            total += 24  # an object's repr
     return total
 
 
 def _checked(value: Any) -> Any:
     """``value``, paid for by its size; SecurityError if it is too big to give to a template."""
-    if isinstance(value, str):
+    # Exact types first: this runs after every hook, and isinstance() on many types is slow.
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is str or isinstance(value, str):
         size = len(value)
     elif isinstance(value, int):
         if value.bit_length() > MAX_INT_BITS:
             raise SecurityError(_TOO_BIG_NUMBER)
         return value
-    elif isinstance(value, bytes | list | tuple | dict | set | frozenset | Namespace):
+    elif isinstance(value, _CONTAINERS):
         size = _printed_size(value)
     else:
         return value
@@ -196,7 +242,9 @@ def _checked(value: Any) -> Any:
 
 
 def _length(value: Any) -> int:
-    return len(value) if isinstance(value, str | bytes | list | tuple | dict) else 0
+    if type(value) is str:
+        return len(value)
+    return len(value) if isinstance(value, (str, bytes, list, tuple, dict)) else 0
 
 
 def _check_power(base: Any, exponent: Any) -> None:
@@ -208,6 +256,8 @@ def _check_power(base: Any, exponent: Any) -> None:
 
 
 def _check_product(left: Any, right: Any) -> None:
+    if type(left) is float or type(right) is float:
+        return  # a float product overflows to inf by itself; float * sequence is a TypeError
     if isinstance(left, int) and isinstance(right, int):
         if left.bit_length() + right.bit_length() > MAX_INT_BITS + 1:
             raise SecurityError(_TOO_BIG_NUMBER)

@@ -26,7 +26,11 @@ FRAGMENTS = ["{{", "}}", "{%", "%}", "{#", "#}", " name ", " desc ", " x ", " y 
              " if ", " else ", "endif", " * ", " ** ", " 99 ", " 9999999 ", "'a'", "()", "[0]",
              ".__class__", ".__mro__", ".__globals__", "lipsum", "cycler", "self", "loop",
              " / 0 ", " ~ ", "\n", "é", "こ", "€", " set z = ", "macro m()", "endmacro",
-             " include 'x' ", " import 'x' as y ", "{{ name }}"]
+             " include 'x' ", " import 'x' as y ", "{{ name }}",
+             # pieces of CPU and memory bombs: any mix must still end quickly, as an error
+             " ** 64 ", " range(99999) ", " recursive ", "loop(", "caller()", " call ",
+             "endcall", "namespace(", "|replace('', 'xyz')", "|join(name)", "|indent(name)",
+             "[x, x]", " ~ name ~ name "]
 
 jinja_like = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=5)),
                       max_size=25).map("".join)
