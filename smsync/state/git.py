@@ -1,38 +1,288 @@
-"""The ``git`` backend (not written yet)."""
+"""The ``git`` backend: the state as an append-only journal on a branch of the project's own
+repository (``state: git:smsync-state``; ``git:BRANCH@REMOTE`` for another remote or URL).
+
+The branch holds ``journal.jsonl`` (one record per line, in the order written: replaying it
+rebuilds the state) and ``locks/<account>.json`` (who holds each gateway account's apply lock,
+until when). It is read and written through a private bare repository in
+``.smsync/git-state.git``, never through the project's work tree or index.
+
+Writes are pushes: every ``append`` is a commit pushed before it returns (a send's *pending*
+row is on the remote before the request leaves). Concurrent writers are serialised by the
+push itself: a rejected push fetches the branch, puts the new lines after the remote's journal
+(records are whole row images, so appending is always a valid merge) and pushes again.
+
+No phone number enters git history: a number (a value starting with ``+``) is stored as
+``k1:`` + a keyed, deterministic encryption of it (SIV with HMAC-SHA256 under
+``SMSYNC_STATE_KEY``, a CI secret): equal numbers give equal tokens, and only the key turns a
+token back into the number (plan shows who already got a message). Broadcast and group names,
+states, msgids and trxids are stored as they are.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import os
+import random
+import subprocess
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from smsync.state.backend import Backend, LockInfo, Record, StateError
+
+KEY_ENV = "SMSYNC_STATE_KEY"
+JOURNAL = "journal.jsonl"
+#: Pushes tried before a write gives up (each rejected one re-fetches and merges).
+PUSH_TRIES = 30
+_TOKEN = "k1:"
+
+
+class NumberCipher:
+    """Deterministic authenticated encryption of short strings (SIV, HMAC-SHA256)."""
+
+    def __init__(self, key: str) -> None:
+        self._key = hashlib.sha256(key.encode("utf-8")).digest()
+
+    def _mac(self, label: bytes, data: bytes) -> bytes:
+        return hmac.new(self._key, label + data, hashlib.sha256).digest()
+
+    def seal(self, text: str) -> str:
+        data = text.encode("utf-8")
+        if len(data) > 32:
+            raise StateError("a number longer than 32 bytes cannot be stored in git state")
+        tag = self._mac(b"tag", data)[:16]
+        stream = self._mac(b"stream", tag)
+        sealed = bytes(a ^ b for a, b in zip(data, stream, strict=False))
+        return _TOKEN + base64.urlsafe_b64encode(tag + sealed).decode("ascii").rstrip("=")
+
+    def open(self, token: str) -> str:
+        raw = base64.urlsafe_b64decode(token[len(_TOKEN):] + "=" * (-len(token) % 4))
+        tag, sealed = raw[:16], raw[16:]
+        stream = self._mac(b"stream", tag)
+        data = bytes(a ^ b for a, b in zip(sealed, stream, strict=False))
+        if not hmac.compare_digest(self._mac(b"tag", data)[:16], tag):
+            raise StateError(f"the git state was written with another {KEY_ENV}: use the key "
+                             "it was written with")
+        return data.decode("utf-8")
+
+    def seal_value(self, value: Any) -> Any:
+        return self.seal(value) if isinstance(value, str) and value.startswith("+") else value
+
+    def open_value(self, value: Any) -> Any:
+        return self.open(value) if isinstance(value, str) and value.startswith(_TOKEN) else value
 
 
 class GitBackend(Backend):
     KIND = "git"
+    LOCK_SCOPE = "shared"
 
-    def __init__(self, root: Path, branch: str, remote: str) -> None:
-        raise StateError("state: git:BRANCH is not available yet: use local:PATH or "
-                         "postgresql://")
+    def __init__(self, root: Path, branch: str, remote: str = "origin",
+                 key: str | None = None) -> None:
+        self.root = root
+        self.branch = branch
+        self.remote = remote
+        key = key if key is not None else os.environ.get(KEY_ENV, "")
+        if not key:
+            raise StateError(f"state git:{branch} needs {KEY_ENV} (a CI secret): phone numbers "
+                             "are stored in git only encrypted under it")
+        self.cipher = NumberCipher(key)
+        self.repo = root / ".smsync" / "git-state.git"
+        self._url: str | None = None
+        self._tip: str | None = None  # the branch's commit as last fetched or pushed
+        self._fetched = False
 
     @property
     def where(self) -> str:
-        return ""
+        return f"git:{self.branch} of {self.remote}"
+
+    # ---- git plumbing --------------------------------------------------------------------
+
+    def _git(self, *args: str, cwd: Path | None = None, input: str | None = None,
+             env: dict[str, str] | None = None,
+             check: bool = True) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})}
+        if cwd is None:
+            # the private repository, whatever the caller's GIT_* variables say; index
+            # commands want a work tree, and never use it
+            full_env.update(GIT_DIR=str(self.repo), GIT_WORK_TREE=str(self.repo))
+        else:
+            for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+                full_env.pop(name, None)
+        try:
+            done = subprocess.run(["git", *args], cwd=cwd or self.repo, input=input, env=full_env,
+                                  capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise StateError(f"git failed for the state {self.where}: {exc}") from None
+        if check and done.returncode != 0:
+            raise StateError(f"git {args[0]} failed for the state {self.where}: "
+                             f"{(done.stderr.strip().splitlines() or ['?'])[-1]}")
+        return done
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            if "/" in self.remote or ":" in self.remote:
+                self._url = self.remote
+            else:
+                got = self._git("remote", "get-url", self.remote, cwd=self.root, check=False)
+                if got.returncode != 0:
+                    raise StateError(f"state {self.where}: {self.root} is not in a git "
+                                     f"repository with a remote '{self.remote}'")
+                self._url = got.stdout.strip()
+            if not self.repo.is_dir():
+                self.repo.parent.mkdir(parents=True, exist_ok=True)
+                self._git("init", "--quiet", "--bare", str(self.repo), cwd=self.root)
+        return self._url
+
+    def _fetch(self) -> str | None:
+        """The remote branch's commit now (None: the branch does not exist yet)."""
+        url = self.url
+        ref = f"refs/heads/{self.branch}"
+        listed = self._git("ls-remote", url, ref).stdout.split()
+        if not listed:
+            self._tip, self._fetched = None, True
+            return None
+        self._git("fetch", "--quiet", url, f"+{ref}:refs/state/{self.branch}")
+        self._tip, self._fetched = listed[0], True
+        return self._tip
+
+    def _file(self, tip: str | None, path: str) -> str | None:
+        if tip is None:
+            return None
+        got = self._git("cat-file", "-p", f"{tip}:{path}", check=False)
+        return got.stdout if got.returncode == 0 else None
+
+    def _commit(self, tip: str | None, files: dict[str, str | None], message: str) -> str:
+        """A commit on ``tip`` with ``files`` written (None: removed)."""
+        index = self.repo / f"index-{os.getpid()}"
+        env = {"GIT_INDEX_FILE": str(index), "GIT_AUTHOR_NAME": "smsync",
+               "GIT_AUTHOR_EMAIL": "smsync@localhost", "GIT_COMMITTER_NAME": "smsync",
+               "GIT_COMMITTER_EMAIL": "smsync@localhost"}
+        try:
+            if tip is None:
+                self._git("read-tree", "--empty", env=env)
+            else:
+                self._git("read-tree", tip, env=env)
+            for path, text in files.items():
+                if text is None:
+                    self._git("update-index", "--force-remove", path, env=env)
+                else:
+                    blob = self._git("hash-object", "-w", "--stdin", input=text).stdout.strip()
+                    self._git("update-index", "--add", "--cacheinfo",
+                              f"100644,{blob},{path}", env=env)
+            tree = self._git("write-tree", env=env).stdout.strip()
+        finally:
+            index.unlink(missing_ok=True)
+        parents = ["-p", tip] if tip else []
+        return self._git("commit-tree", tree, *parents, "-m", message,
+                         env=env).stdout.strip()
+
+    def _push(self, commit: str) -> bool:
+        done = self._git("push", "--quiet", self.url, f"{commit}:refs/heads/{self.branch}",
+                         check=False)
+        if done.returncode == 0:
+            self._tip = commit
+            return True
+        if "rejected" in done.stderr or "fetch first" in done.stderr or "non-fast" in done.stderr:
+            return False
+        raise StateError(f"git push failed for the state {self.where}: "
+                         f"{(done.stderr.strip().splitlines() or ['?'])[-1]}")
+
+    def _update(self, change: Any, message: str) -> Any:
+        """Apply ``change(tip) -> (files, result)`` and push; a push that lost a race fetches
+        and tries again (``files`` None: nothing to write)."""
+        tip = self._tip if self._fetched else self._fetch()
+        for attempt in range(PUSH_TRIES):
+            files, result = change(tip)
+            if files is None:
+                return result
+            if self._push(self._commit(tip, files, message)):
+                return result
+            time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
+            tip = self._fetch()
+        raise StateError(f"the state {self.where} kept changing: {PUSH_TRIES} pushes were "
+                         "rejected; nothing more was written")
+
+    # ---- the interface -------------------------------------------------------------------
+
+    @property
+    def exists(self) -> bool:
+        return (self._tip if self._fetched else self._fetch()) is not None
 
     def read(self) -> Iterator[Record]:
-        return iter(())
+        text = self._file(self._fetch(), JOURNAL) or ""
+        for line in text.splitlines():
+            if line.strip():
+                yield self._open(Record.from_json(json.loads(line)))
+
+    def _seal(self, rec: Record) -> Record:
+        c = self.cipher
+        row = None if rec.row is None else {k: c.seal_value(v) for k, v in rec.row.items()}
+        return Record(rec.table, tuple(c.seal_value(k) for k in rec.key), row)
+
+    def _open(self, rec: Record) -> Record:
+        c = self.cipher
+        row = None if rec.row is None else {k: c.open_value(v) for k, v in rec.row.items()}
+        return Record(rec.table, tuple(c.open_value(k) for k in rec.key), row)
 
     def append(self, records: Sequence[Record]) -> None:
-        pass
+        lines = "".join(json.dumps(self._seal(r).to_json(), sort_keys=True) + "\n"
+                        for r in records)
+
+        def change(tip: str | None) -> tuple[dict[str, str | None], None]:
+            return {JOURNAL: (self._file(tip, JOURNAL) or "") + lines}, None
+
+        self._update(change, f"smsync: {len(records)} record(s)")
+
+    @staticmethod
+    def _lock_path(account: str) -> str:
+        return f"locks/{hashlib.sha256(account.encode('utf-8')).hexdigest()[:16]}.json"
 
     def try_lock(self, info: LockInfo) -> LockInfo | None:
-        return None
+        path = self._lock_path(info.account)
+
+        def change(tip: str | None) -> tuple[dict[str, str | None] | None, LockInfo | None]:
+            held = self._file(tip, path)
+            if held:
+                holder = LockInfo.from_json(held)
+                if holder.id != info.id and not holder.expired:
+                    return None, holder
+            return {path: info.to_json() + "\n"}, None
+
+        result: LockInfo | None = self._update(change, f"smsync: lock {info.id}")
+        if result is not None:
+            self._fetched = False  # wait for the holder: look again next time
+        return result
 
     def release(self, info: LockInfo) -> None:
-        pass
+        self._remove_lock(info.id)
+
+    def _remove_lock(self, lock_id: str) -> LockInfo | None:
+        def change(tip: str | None) -> tuple[dict[str, str | None] | None, LockInfo | None]:
+            for held in self._locks(tip):
+                if held.id == lock_id:
+                    return {self._lock_path(held.account): None}, held
+            return None, None
+
+        result: LockInfo | None = self._update(change, f"smsync: unlock {lock_id}")
+        return result
+
+    def _locks(self, tip: str | None) -> list[LockInfo]:
+        if tip is None:
+            return []
+        names = self._git("ls-tree", "--name-only", f"{tip}:locks", check=False).stdout.split()
+        return [LockInfo.from_json(self._file(tip, f"locks/{n}") or "{}") for n in names]
 
     def locks(self) -> list[LockInfo]:
-        return []
+        return [i for i in self._locks(self._fetch()) if not i.expired]
 
     def unlock(self, lock_id: str) -> LockInfo:
-        raise StateError("no lock")
+        self._fetched = False
+        info = self._remove_lock(lock_id)
+        if info is None:
+            raise StateError(f"no lock {lock_id} in {self.where}")
+        return info

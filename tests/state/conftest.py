@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.state import KINDS, PostgresServer, start_postgres, state_url
+from smsync.state.git import KEY_ENV
+from tests.support.state import KINDS, STATE_KEY, PostgresServer, start_postgres, state_url
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +18,9 @@ def postgres() -> Iterator[PostgresServer | str]:
 
 
 @pytest.fixture(params=KINDS)
-def state(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def state(request: pytest.FixtureRequest, tmp_path: Path,
+          monkeypatch: pytest.MonkeyPatch) -> str:
     """A ``state:`` URL of each backend kind."""
+    monkeypatch.setenv(KEY_ENV, STATE_KEY)
     pg = request.getfixturevalue("postgres") if request.param == "postgresql" else None
     return state_url(request.param, pg, tmp_path)

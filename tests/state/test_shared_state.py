@@ -45,7 +45,8 @@ def account(project: Project, monkeypatch: pytest.MonkeyPatch) -> str:
 def test_a_fresh_checkout_sharing_the_state_sends_nothing_again(
         project: Project, sandbox: Any, tmp_path: Path, state: str) -> None:
     broadcast_project(project, state)
-    assert project.apply().exit_code == 0
+    applied = project.apply()
+    assert applied.exit_code == 0, applied.output
     assert len(messages(sandbox)) == 4  # two per-contact messages, a group send to two
 
     runner = fresh_checkout(project, tmp_path, "runner2")

@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 
 #: The backends every behaviour test runs against.
-KINDS = ["local", "postgresql"]
+KINDS = ["local", "postgresql", "git"]
+#: SMSYNC_STATE_KEY of the git backend in tests.
+STATE_KEY = "test-state-key"
 
 
 class PostgresServer:
@@ -64,8 +66,19 @@ def start_postgres() -> Iterator[PostgresServer | str]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def git_project(root: Path, remote: Path) -> None:
+    """``root`` becomes a git repository whose ``origin`` is a new bare repository."""
+    git("init", "--quiet", "--bare", str(remote), cwd=root)
+    git("init", "--quiet", cwd=root)
+    git("remote", "add", "origin", str(remote), cwd=root)
+
+
 def state_url(kind: str, postgres: PostgresServer | str | None, tmp: Path) -> str:
-    """A ``state:`` URL of ``kind`` that a test may share between project directories."""
+    """A ``state:`` URL of ``kind`` that a test may share between project directories (git:
+    ``tmp`` becomes a repository whose origin is a bare one beside it)."""
+    if kind == "git":
+        git_project(tmp, tmp / "remote.git")
+        return "git:smsync-state"
     if kind == "local":
         return f"local:{tmp / 'shared-state' / 'ledger.sqlite'}"
     if kind == "postgresql":
