@@ -44,6 +44,7 @@ __all__ = [
 COMMANDS = {
     "apply": "smsync.cli.plan:apply_cmd",
     "dlr": "smsync.cli.status:dlr_group",
+    "doctor": "smsync.cli.doctor:doctor_cmd",
     "import": "smsync.cli.project:import_cmd",
     "init": "smsync.cli.project:init_cmd",
     "plan": "smsync.cli.plan:plan_cmd",

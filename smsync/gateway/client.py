@@ -37,6 +37,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from types import TracebackType
@@ -328,6 +329,22 @@ class Client:
     @property
     def username(self) -> str:
         return self._creds.username
+
+    @property
+    def md5_charset(self) -> str:
+        return self._md5_charset
+
+    @md5_charset.setter
+    def md5_charset(self, charset: str) -> None:
+        """Learned at first contact (``smsync doctor``), like the path spellings."""
+        if charset not in MD5_CHARSETS:
+            raise ValueError(f"md5_charset must be one of {', '.join(MD5_CHARSETS)}")
+        self._md5_charset = charset
+
+    @property
+    def password_is_ascii(self) -> bool:
+        """Whether the MD5 charset can matter for this account (``smsync doctor`` asks)."""
+        return self._creds.password.isascii()
 
     @property
     def path_spelling(self) -> str | None:
@@ -698,10 +715,53 @@ class Client:
             return wire.parse_credits("creditsleft", body)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def probe(
+        self, method: str, params: Mapping[str, str], *, path: str, wrong_auth: bool = False,
+        md5_charset: str | None = None,
+    ) -> RawAnswer:
+        """One read at ``path`` (a spelling under the endpoint) as it is: no retry, no
+        fallback, no status or code turned into an error. For ``smsync doctor``, which asks
+        how a gateway answers. ``wrong_auth`` sends a well-formed but wrong ``auth`` (to see
+        an error answer); ``md5_charset`` overrides the client's for this request."""
+        if method not in _PROBE_METHODS:
+            raise ValueError(f"{method} is not a read: it cannot be probed")
+        creds = self._creds
+        full = {**params, "username": creds.username}
+        charset = md5_charset or self._md5_charset
+        full["auth"] = "0" * 32 if wrong_auth else compute_auth(
+            method, creds, full, charset=charset)
+        refuse_unsafe(method, full)
+        with self._lock:
+            self._requests += 1
+        try:
+            status, _, raw = self._exchange(method, f"{self._endpoint}/{path}", full)
+        except requests.RequestException as exc:
+            # a read: nothing can have been applied
+            raise TransportError(
+                method, self._describe(exc, _never_sent(exc)), maybe_applied=False
+            ) from None
+        return RawAnswer(status=status, raw=raw, body=wire.decode_body(raw))
+
     def report(self, msgid: str) -> DeliveryStatus:
         """Report.aspx: the delivery state of ``msgid`` (SENT while pending). 1713 unknown."""
         body = self._get("Report", {"msgid": msgid}, Kind.READ)
         return DeliveryStatus(msgid=msgid, state=wire.parse_report("Report", body))
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    """One answer as it came (for :meth:`Client.probe`): HTTP status, raw bytes, decoded text."""
+
+    status: int
+    raw: bytes = field(repr=False)
+    body: str = field(repr=False)
+
+
+# What a probe may ask: reads only (a probe is never a write, whatever its parameters say).
+_PROBE_METHODS = frozenset({
+    "phbkGetList", "phbkGetListbyGroup", "phbkGetCompleteData", "phbkFindName",
+    "phbkFindPhNumber", "groupGetList", "groupFind", "creditsleft",
+})
 
 
 def _id(value: int) -> str:

@@ -1,0 +1,41 @@
+"""`smsync doctor`: read-only first-contact checks of a live gateway."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from smsync.cli.options import gateway_options, manager, project_argument
+
+
+@click.command("doctor")
+@project_argument
+@gateway_options
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON object.")
+def doctor_cmd(
+    project_dir: Path, endpoint: str | None, username: str | None, password_file: Path | None,
+    credentials_file: Path | None, as_json: bool,
+) -> None:
+    """Check how a gateway speaks the protocol, before the first plan. Read-only.
+
+    Asks the questions the provider's reference leaves open (the balance path, path and
+    parameter spellings, the page-size cap, the record form, separators, birth dates, search
+    limits) and prints what it found, the `gateway:` settings for smsync.yaml, and the
+    `smsync sandbox serve` flags that make the sandbox answer the same way.
+
+    \b
+    Examples:
+      smsync doctor --endpoint http://send.example.co.id:8080 --username me
+      smsync doctor myphonebook --json
+    """
+    from smsync.doctor import diagnose, render_text, to_json
+
+    m = manager(project_dir, endpoint=endpoint, username=username,
+                password_file=password_file, credentials_file=credentials_file)
+    diagnosis = diagnose(m.credentials(), base_dir=m.project.root)
+    if as_json:
+        click.echo(json.dumps(to_json(diagnosis), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(diagnosis), nl=False)

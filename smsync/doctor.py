@@ -1,0 +1,182 @@
+"""`smsync doctor`: first contact with a live gateway, read-only.
+
+The workflow: open the endpoint, let :func:`smsync.gateway.dialect.probe_dialect` ask every
+question the reference leaves open, and turn the answers into three things a user can act on:
+a table of findings (what the gateway does, and what smsync does about it), the ``gateway:``
+settings for ``smsync.yaml``, and the ``smsync sandbox serve`` flags that make the sandbox
+answer the same way (so that what was learned keeps being tested offline).
+
+Nothing here writes to the gateway: the probes are reads (``Client.probe`` refuses anything
+else), and a finding that could not be settled says why instead of guessing.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smsync.endpoint import HasCredentials, open_client, public_endpoint
+from smsync.gateway.dialect import PROBE_SIZES, Dialect, probe_dialect
+
+#: The sandbox's defaults (SandboxConfig): a flag is printed for every settled value, and the
+#: finding says when it differs from what smsync's sandbox assumes.
+SANDBOX_DEFAULTS: dict[str, Any] = {
+    "credits_path": "both", "paths": "both", "number_param": "both", "max_page_size": 100,
+    "list_form": "full", "separator": "unicode", "birth_form": "yyyymmdd", "error_suffix": "",
+    "md5_charset": "utf-8",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    seen: str
+    action: str  # what smsync does about it (or what the user should do)
+
+
+@dataclass
+class Diagnosis:
+    endpoint: str
+    username: str
+    dialect: Dialect
+    findings: list[Finding] = field(default_factory=list)
+
+    def sandbox_switches(self) -> dict[str, Any]:
+        """The settled answers as SandboxConfig fields (unsettled ones are left out)."""
+        d = self.dialect
+        values = {
+            "credits_path": d.credits_path, "paths": d.paths, "number_param": d.number_param,
+            "max_page_size": d.max_page_size, "list_form": d.list_form,
+            "separator": d.separator, "birth_form": d.birth_form,
+            "error_suffix": d.error_suffix, "md5_charset": d.md5_charset,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+    def sandbox_flags(self) -> str:
+        flags = ["smsync", "sandbox", "serve"]
+        for name, value in self.sandbox_switches().items():
+            flags += [f"--{name.replace('_', '-')}", str(value)]
+        return " ".join(shlex.quote(f) for f in flags)
+
+    def gateway_settings(self) -> str:
+        lines = ["gateway:", f"  endpoint: {self.endpoint}", f"  username: {self.username}"]
+        d = self.dialect
+        if d.max_page_size is not None:
+            lines.append(f"  page_size: {d.max_page_size}   # the largest page it serves: "
+                         "no probing for a cap")
+        if d.md5_charset is not None and d.md5_charset != "utf-8":
+            lines.append(f"  # md5_charset: {d.md5_charset}   (a Client option: "
+                         "Client(..., md5_charset=...))")
+        return "\n".join(lines)
+
+
+def diagnose(creds: HasCredentials, *, base_dir: Path | None = None) -> Diagnosis:
+    """Probe the gateway ``creds`` name; raises InvalidCredentials, TransportError, ..."""
+    with open_client(creds, base_dir=base_dir, retries=0) as client:
+        dialect = probe_dialect(client)
+        diagnosis = Diagnosis(public_endpoint(client.endpoint), client.username, dialect)
+    diagnosis.findings = findings(dialect)
+    return diagnosis
+
+
+def _unsettled(d: Dialect, key: str) -> str:
+    return f"not settled: {d.unsettled.get(key, 'no answer')}"
+
+
+def findings(d: Dialect) -> list[Finding]:
+    """The table rows, one per question (a pure function of the answers)."""
+    out = [Finding("credentials", f"accepted; balance {d.balance}", "—")]
+    out.append(Finding(
+        "balance path",
+        {"both": "web2sms/api/creditsleft.aspx and web2sms/creditsleft.aspx",
+         "api": "web2sms/api/creditsleft.aspx only",
+         "root": "web2sms/creditsleft.aspx only"}.get(d.credits_path or "", _unsettled(
+             d, "credits_path")),
+        "the client tries both and keeps the one that answers"))
+    out.append(Finding(
+        "error answers",
+        "a bare code" if d.error_suffix == "" else (
+            f"a code followed by {d.error_suffix[:30]!r}" if d.error_suffix is not None
+            else "not settled: a wrong auth was not answered 1702"),
+        "the code is the first four characters, whatever follows"))
+    out.append(Finding(
+        "lookup paths",
+        {"both": "phbkGetList and phbk_getList", "camel": "phbkGetList only",
+         "underscore": "phbk_getList only"}.get(d.paths or "", _unsettled(d, "paths")),
+        "the client falls back to the other spelling on 404 and keeps it"))
+    out.append(Finding(
+        "phone search parameter",
+        {"both": "no and number", "no": "no only", "number": "number only"}.get(
+            d.number_param or "", _unsettled(d, "number_param")),
+        "the client sends both"))
+    if d.max_page_size is not None:
+        cap = (f"at most {d.max_page_size} rows a page", "set gateway.page_size "
+               f"{d.max_page_size} (below)")
+    else:
+        cap = (_unsettled(d, "max_page_size"), "paging probes for a cap as it reads")
+    out.append(Finding("page size", *cap))
+    out.append(Finding(
+        "list records",
+        {"full": "7 fields (id, name, mobile, group, address, birth, desc)",
+         "short": "4 fields (id, name, mobile, group)"}.get(d.list_form or "", _unsettled(
+             d, "list_form")),
+        "details come from phbkGetCompleteData when needed" if d.list_form == "short"
+        else "—"))
+    out.append(Finding(
+        "separators",
+        {"unicode": "U+0080 / U+0081 in UTF-8", "cp1252": "U+20AC (€) / U+0081 in UTF-8",
+         "bytes": "raw bytes 0x80 / 0x81 (not UTF-8)"}.get(d.separator or "", _unsettled(
+             d, "separator")),
+        "read as they come"))
+    out.append(Finding(
+        "birth dates",
+        {"yyyymmdd": "YYYYMMDD", "dmy": "dd Mon yyyy", "iso": "YYYY-MM-DD",
+         "slash": "dd/mm/yyyy"}.get(d.birth_form or "", _unsettled(d, "birth_form")),
+        "read in any of the four forms"))
+    if d.search_match or d.search_limit:
+        seen = ", ".join(filter(None, [
+            f"{d.search_match} match" if d.search_match else "",
+            f"at most {d.search_limit} rows" if d.search_limit else "",
+        ]))
+    else:
+        seen = _unsettled(d, "search")
+    out.append(Finding("name search", seen,
+                       "smsync searches by whole numbers only (never near the cap)"))
+    out.append(Finding(
+        "MD5 charset", d.md5_charset or _unsettled(d, "md5_charset"),
+        "set md5_charset when it is not utf-8" if d.md5_charset else "—"))
+    return out
+
+
+def render_text(diagnosis: Diagnosis) -> str:
+    rows = [("check", "what the gateway does", "what smsync does")]
+    rows += [(f.check, f.seen, f.action) for f in diagnosis.findings]
+    widths = [max(len(r[i]) for r in rows) for i in range(2)]
+    table = "\n".join(
+        f"  {r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]}".rstrip() for r in rows
+    )
+    return (
+        f"smsync doctor: {diagnosis.username} at {diagnosis.endpoint} (read-only; page sizes "
+        f"probed up to {PROBE_SIZES[-1]})\n\n{table}\n\n"
+        f"Settings for smsync.yaml:\n\n{_indent(diagnosis.gateway_settings())}\n\n"
+        f"A sandbox that answers the same way:\n\n  {diagnosis.sandbox_flags()}\n"
+    )
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())
+
+
+def to_json(diagnosis: Diagnosis) -> dict[str, Any]:
+    d = diagnosis.dialect
+    return {
+        "endpoint": diagnosis.endpoint,
+        "username": diagnosis.username,
+        "balance": str(d.balance) if d.balance is not None else None,
+        "findings": [vars(f) for f in diagnosis.findings],
+        "sandbox": diagnosis.sandbox_switches(),
+        "unsettled": dict(d.unsettled),
+        "search": {"match": d.search_match, "limit": d.search_limit},
+    }
