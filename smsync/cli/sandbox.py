@@ -90,13 +90,34 @@ def _sandbox_account(
               help="List stored values raw: a separator inside a value is printed as it is.")
 @click.option("--trxid-remembers-failures", is_flag=True,
               help="A failed send (e.g. 1708) binds its trxid: repeats get the failure again.")
+@click.option("--paths", type=click.Choice(["both", "camel", "underscore"]), default="both",
+              show_default=True,
+              help="Phonebook lookups answer at phbkGetList, phbk_getList, or both spellings.")
+@click.option("--number-param", type=click.Choice(["both", "no", "number"]), default="both",
+              show_default=True, help="phbkFindPhNumber reads `no`, `number`, or either.")
+@click.option("--credits-path", type=click.Choice(["both", "api", "root"]), default="both",
+              show_default=True,
+              help="creditsleft.aspx answers under web2sms/api/, web2sms/, or both.")
+@click.option("--error-suffix", default="", metavar="TEXT",
+              help="Text after every error code, e.g. '<br>' (a code followed by markup).")
+@click.option("--md5-charset", type=click.Choice(["utf-8", "cp1252"]), default="utf-8",
+              show_default=True, help="Bytes the auth MD5 is computed over.")
+@click.option("--proxy-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve ~proxy/*.php only on this second port (0: any free port).")
+@click.option("--dialect", "dialect_file", type=click.Path(dir_okay=False, exists=True),
+              default=None, metavar="FILE",
+              help="JSON object of dialect switches (what `smsync doctor --json` prints under "
+              "\"sandbox\"); flags given here override it.")
+@click.pass_context
 def sandbox_serve_cmd(
+    ctx: click.Context,
     host: str, port: int, db_path: str, accounts: list[AccountSpec], latency_ms: int,
     latency_jitter_ms: int, fault_rate: float, fault_kinds: tuple[str, ...],
     fault_paths: tuple[str, ...], seed: int | None, max_page_size: int, dlr_url: str | None,
     dlr_delay_ms: int, no_wa: tuple[str, ...], undeliverable: tuple[str, ...], list_form: str,
     separator: str, send_success: str, add_success: str, birth_form: str, raw_fields: bool,
-    trxid_remembers_failures: bool,
+    trxid_remembers_failures: bool, paths: str, number_param: str, credits_path: str,
+    error_suffix: str, md5_charset: str, proxy_port: int | None, dialect_file: str | None,
 ) -> None:
     """Serve the web2sms protocol locally until Ctrl-C.
 
@@ -113,19 +134,27 @@ def sandbox_serve_cmd(
       smsync sandbox serve --fault-rate 1 --fault-kind 403 --fault-path sendsmsgroup
     """
     from smsync.sandbox import ConfigError, SandboxConfig, StoreError
-    from smsync.sandbox.config import DEFAULT_FAULT_KINDS
+    from smsync.sandbox.config import DEFAULT_FAULT_KINDS, load_dialect
     from smsync.sandbox.run import serve_until_interrupted
 
     try:
+        dialect = load_dialect(dialect_file) if dialect_file else {}
+        given = {"paths": paths, "number_param": number_param, "credits_path": credits_path,
+                 "error_suffix": error_suffix, "md5_charset": md5_charset,
+                 "max_page_size": max_page_size, "list_form": list_form,
+                 "separator": separator, "birth_form": birth_form,
+                 "send_success": send_success, "add_success": add_success}
+        source = click.core.ParameterSource.COMMANDLINE
+        dialect.update({k: v for k, v in given.items()
+                        if ctx.get_parameter_source(k) == source or k not in dialect})
         config = SandboxConfig(
             db_path=db_path, host=host, port=port, latency_ms=latency_ms,
             latency_jitter_ms=latency_jitter_ms, fault_rate=fault_rate,
             fault_kinds=fault_kinds or DEFAULT_FAULT_KINDS, fault_paths=fault_paths, seed=seed,
-            max_page_size=max_page_size, dlr_url=dlr_url, dlr_delay_ms=dlr_delay_ms,
-            no_wa_prefixes=no_wa, undeliverable_prefixes=undeliverable, list_form=list_form,
-            separator=separator, send_success=send_success, add_success=add_success,
-            birth_form=birth_form, raw_fields=raw_fields,
-            trxid_remembers_failures=trxid_remembers_failures,
+            dlr_url=dlr_url, dlr_delay_ms=dlr_delay_ms, no_wa_prefixes=no_wa,
+            undeliverable_prefixes=undeliverable, raw_fields=raw_fields,
+            trxid_remembers_failures=trxid_remembers_failures, proxy_port=proxy_port,
+            **dialect,
         )
         serve_until_interrupted(config, accounts, click.echo)
     except (ConfigError, StoreError) as exc:

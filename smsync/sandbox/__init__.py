@@ -34,6 +34,14 @@ is a :class:`SandboxConfig` switch):
 * ``Report.aspx`` ignores ``username``/``auth``. ``phbkGetCompleteData`` always answers the
   full record, whatever ``list_form`` says.
 * A group send's body follows ``send_success`` with the batch id in place of the msgid.
+* Dialects seen in public clients, each a switch (defaults: the most tolerant server):
+  ``paths`` (phonebook lookups at ``phbkGetList``, ``phbk_getList`` or both), ``number_param``
+  (phone search reads ``no``, ``number`` or either), ``credits_path`` (balance under
+  ``web2sms/api/``, ``web2sms/`` or both), ``error_suffix`` (text after every error code, as a
+  server that adds markup), ``md5_charset`` (``utf-8`` or ``cp1252``), ``proxy_port`` (the
+  ``~proxy/*.php`` forms only on a second port, ``proxy_url``). ``load_dialect`` reads them
+  from a JSON file (``smsync sandbox serve --dialect``, e.g. what ``smsync doctor --json``
+  printed).
 
 ``smsync sandbox show --json`` prints :meth:`Store.snapshot`, a stable object::
 

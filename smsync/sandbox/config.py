@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from smsync.sandbox.protocol import ROUTED_NAMES, endpoint_name
 
@@ -108,3 +111,36 @@ class SandboxConfig:
             raise ConfigError("max_page_size: must be at least 1")
         if self.dlr_url is not None and not self.dlr_url.startswith(("http://", "https://")):
             raise ConfigError("dlr_url: must be an http:// or https:// URL (with %id and %s)")
+
+
+#: The switches a dialect file may set: how a gateway answers, not how the sandbox runs.
+DIALECT_KEYS = frozenset({
+    "paths", "number_param", "credits_path", "error_suffix", "md5_charset", "max_page_size",
+    "list_form", "separator", "birth_form", "send_success", "add_success", "raw_fields",
+    "trxid_remembers_failures",
+})
+
+
+def load_dialect(path: str) -> dict[str, Any]:
+    """The switches of a dialect file: a JSON object of them, or the output of
+    ``smsync doctor --json`` (its ``sandbox`` object). ConfigError naming the file and the key
+    for anything else; values are checked when the SandboxConfig is made."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: not a readable JSON file ({exc})") from None
+    if isinstance(data, dict) and isinstance(data.get("sandbox"), dict):
+        data = data["sandbox"]
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a dialect file holds a JSON object of switches")
+    unknown = sorted(set(data) - DIALECT_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: {unknown[0]!r} is not a dialect switch ({', '.join(sorted(DIALECT_KEYS))})")
+    for key, value in data.items():
+        want: type = {"max_page_size": int, "raw_fields": bool,
+                      "trxid_remembers_failures": bool}.get(key, str)
+        if type(value) is not want:
+            noun = {int: "an integer", bool: "true or false"}.get(want, "a string")
+            raise ConfigError(f"{path}: {key}: {value!r} is not {noun}")
+    return dict(data)

@@ -54,6 +54,8 @@ def serve_until_interrupted(
             srv.store.upsert_account(account.username, account.password, credit=account.credit)
         srv.start()
         echo(f"Sandbox web2sms gateway at {srv.url} (API under {srv.url}/web2sms/api/)")
+        if config.proxy_port is not None:
+            echo(f"~proxy/send.php and ~proxy/sendwa.php at {srv.proxy_url}")
         echo(f"Database: {config.db_path}. Stop with Ctrl-C.")
         while not stop.wait(0.5):
             pass
