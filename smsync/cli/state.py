@@ -26,6 +26,7 @@ def state_group() -> None:
     Where it lives: `state:` in smsync.yaml or $SMSYNC_STATE
       local:.smsync/ledger.sqlite     (default; locks this machine only)
       postgresql://USER@HOST/DB       (locks every runner using the database)
+      git:BRANCH                      (a branch of this repository; needs SMSYNC_STATE_KEY)
     """
 
 
@@ -84,7 +85,7 @@ def forget_cmd(broadcast: str, project_dir: Path) -> None:
 @state_group.command("migrate")
 @project_argument
 @click.option("--to", "to", required=True, metavar="URL",
-              help="The new state: local:PATH or postgresql://USER@HOST/DB.")
+              help="The new state: local:PATH, git:BRANCH or postgresql://USER@HOST/DB.")
 def migrate_cmd(project_dir: Path, to: str) -> None:
     """Copy the state to URL, verify the copy, and switch smsync.yaml's `state:` to it."""
     import os

@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from smsync.state.backend import Backend, LockInfo, Record, StateError
 
@@ -39,6 +40,13 @@ JOURNAL = "journal.jsonl"
 #: Pushes tried before a write gives up (each rejected one re-fetches and merges).
 PUSH_TRIES = 30
 _TOKEN = "k1:"
+
+
+def _without_userinfo(remote: str) -> str:
+    parts = urlsplit(remote)
+    if "://" not in remote or "@" not in parts.netloc:
+        return remote
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 class NumberCipher:
@@ -97,7 +105,8 @@ class GitBackend(Backend):
 
     @property
     def where(self) -> str:
-        return f"git:{self.branch} of {self.remote}"
+        # a remote URL may carry a token (https://oauth2:TOKEN@host/...): never shown
+        return f"git:{self.branch} of {_without_userinfo(self.remote)}"
 
     # ---- git plumbing --------------------------------------------------------------------
 
@@ -119,8 +128,15 @@ class GitBackend(Backend):
             raise StateError(f"git failed for the state {self.where}: {exc}") from None
         if check and done.returncode != 0:
             raise StateError(f"git {args[0]} failed for the state {self.where}: "
-                             f"{(done.stderr.strip().splitlines() or ['?'])[-1]}")
+                             f"{self._said(done.stderr)}")
         return done
+
+    def _said(self, stderr: str) -> str:
+        """git's last line of complaint, without a token the remote URL may carry."""
+        line = (stderr.strip().splitlines() or ["?"])[-1]
+        for secret in {self._url or "", self.remote} - {""}:
+            line = line.replace(secret, _without_userinfo(secret))
+        return line
 
     @property
     def url(self) -> str:
@@ -136,6 +152,12 @@ class GitBackend(Backend):
             if not self.repo.is_dir():
                 self.repo.parent.mkdir(parents=True, exist_ok=True)
                 self._git("init", "--quiet", "--bare", str(self.repo), cwd=self.root)
+                # how the checkout reaches its remote (CI: actions/checkout's auth header)
+                found = self._git("config", "--local", "--get-regexp", r"^(http|credential)\.",
+                                  cwd=self.root, check=False).stdout
+                for line in found.splitlines():
+                    name, _, value = line.partition(" ")
+                    self._git("config", "--add", name, value)
         return self._url
 
     def _fetch(self) -> str | None:
@@ -190,7 +212,7 @@ class GitBackend(Backend):
         if "rejected" in done.stderr or "fetch first" in done.stderr or "non-fast" in done.stderr:
             return False
         raise StateError(f"git push failed for the state {self.where}: "
-                         f"{(done.stderr.strip().splitlines() or ['?'])[-1]}")
+                         f"{self._said(done.stderr)}")
 
     def _update(self, change: Any, message: str) -> Any:
         """Apply ``change(tip) -> (files, result)`` and push; a push that lost a race fetches
