@@ -1,4 +1,4 @@
-"""Every body form the client must accept (protocol-notes "client must also accept"), from bytes."""
+"""Every body form the client must accept (docs/protocol.md, "Answers"), from bytes."""
 
 from __future__ import annotations
 
