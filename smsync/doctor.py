@@ -12,13 +12,20 @@ else), and a finding that could not be settled says why instead of guessing.
 
 from __future__ import annotations
 
+import secrets
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from smsync.endpoint import HasCredentials, open_client, public_endpoint
-from smsync.gateway.dialect import PROBE_SIZES, Dialect, probe_dialect
+from smsync.gateway.dialect import (
+    PROBE_NAME,
+    PROBE_SIZES,
+    Dialect,
+    probe_dialect,
+    probe_writes,
+)
 
 #: The sandbox's defaults (SandboxConfig): a flag is printed for every settled value, and the
 #: finding says when it differs from what smsync's sandbox assumes.
@@ -51,6 +58,7 @@ class Diagnosis:
             "max_page_size": d.max_page_size, "list_form": d.list_form,
             "separator": d.separator, "birth_form": d.birth_form,
             "error_suffix": d.error_suffix, "md5_charset": d.md5_charset,
+            "add_success": d.add_success,
         }
         return {k: v for k, v in values.items() if v is not None}
 
@@ -72,10 +80,22 @@ class Diagnosis:
         return "\n".join(lines)
 
 
-def diagnose(creds: HasCredentials, *, base_dir: Path | None = None) -> Diagnosis:
-    """Probe the gateway ``creds`` name; raises InvalidCredentials, TransportError, ..."""
+def scratch_group() -> str:
+    """A group name no one uses: the write probe's, created and removed."""
+    return f"smsync-doctor-{secrets.token_hex(4)}"
+
+
+def diagnose(
+    creds: HasCredentials, *, base_dir: Path | None = None, write_probe: bool = False,
+) -> Diagnosis:
+    """Probe the gateway ``creds`` name; raises InvalidCredentials, TransportError, ...
+
+    ``write_probe`` (explicit consent only): also create a scratch group with one contact,
+    see how writes are answered, and remove both."""
     with open_client(creds, base_dir=base_dir, retries=0) as client:
         dialect = probe_dialect(client)
+        if write_probe:
+            probe_writes(client, dialect, scratch_group())
         diagnosis = Diagnosis(public_endpoint(client.endpoint), client.username, dialect)
     diagnosis.findings = findings(dialect)
     return diagnosis
@@ -144,6 +164,19 @@ def findings(d: Dialect) -> list[Finding]:
         seen = _unsettled(d, "search")
     out.append(Finding("name search", seen,
                        "smsync searches by whole numbers only (never near the cap)"))
+    if d.add_success is not None:
+        out.append(Finding(
+            "add answers", {"comma": "1701,<new id>", "bare": "a bare 1701"}[d.add_success],
+            "with a bare 1701, the new id is found by a lookup"))
+        trip = d.name_round_trip
+        out.append(Finding(
+            "stored names",
+            "kept exactly" if trip == PROBE_NAME else f"{PROBE_NAME!r} listed as {trip!r}",
+            "—" if trip == PROBE_NAME else "use names the gateway keeps (plan would edit "
+            "them on every run)"))
+        out.append(Finding(
+            "group delete with members", d.group_delete_with_members or "not settled",
+            "smsync deletes the members first"))
     out.append(Finding(
         "MD5 charset", d.md5_charset or _unsettled(d, "md5_charset"),
         "set md5_charset when it is not utf-8" if d.md5_charset else "—"))
@@ -179,4 +212,6 @@ def to_json(diagnosis: Diagnosis) -> dict[str, Any]:
         "sandbox": diagnosis.sandbox_switches(),
         "unsettled": dict(d.unsettled),
         "search": {"match": d.search_match, "limit": d.search_limit},
+        "writes": {"add_success": d.add_success, "name_round_trip": d.name_round_trip,
+                   "group_delete_with_members": d.group_delete_with_members},
     }

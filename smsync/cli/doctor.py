@@ -14,9 +14,12 @@ from smsync.cli.options import gateway_options, manager, project_argument
 @project_argument
 @gateway_options
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON object.")
+@click.option("--write-probe", is_flag=True,
+              help="Also check writes: create a scratch group smsync-doctor-<random> with one "
+              "contact, and remove both. Changes the phonebook for a moment; sends nothing.")
 def doctor_cmd(
     project_dir: Path, endpoint: str | None, username: str | None, password_file: Path | None,
-    credentials_file: Path | None, as_json: bool,
+    credentials_file: Path | None, as_json: bool, write_probe: bool,
 ) -> None:
     """Check how a gateway speaks the protocol, before the first plan. Read-only.
 
@@ -29,12 +32,13 @@ def doctor_cmd(
     Examples:
       smsync doctor --endpoint http://send.example.co.id:8080 --username me
       smsync doctor myphonebook --json
+      smsync doctor --write-probe      # consent to a scratch group, created and removed
     """
     from smsync.doctor import diagnose, render_text, to_json
 
     m = manager(project_dir, endpoint=endpoint, username=username,
                 password_file=password_file, credentials_file=credentials_file)
-    diagnosis = diagnose(m.credentials(), base_dir=m.project.root)
+    diagnosis = diagnose(m.credentials(), base_dir=m.project.root, write_probe=write_probe)
     if as_json:
         click.echo(json.dumps(to_json(diagnosis), indent=2, ensure_ascii=False))
     else:

@@ -10,6 +10,7 @@ None, with the reason in ``Dialect.unsettled``, never a guess.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from decimal import Decimal
 
 from smsync.gateway import wire
 from smsync.gateway.client import CREDITS_PATHS, PATHS, UNDERSCORE_PATHS, Client, RawAnswer
-from smsync.gateway.errors import InvalidCredentials
+from smsync.gateway.errors import GatewayError, InvalidCredentials
 
 #: Page sizes asked, growing, to find the largest page the gateway serves.
 PROBE_SIZES = (10, 25, 50, 100, 200, 500, 1000)
@@ -51,6 +52,10 @@ class Dialect:
     search_limit: int | None = None  # rows a search answers at most
     search_match: str | None = None  # substring | prefix
     contacts_seen: int = 0
+    # --write-probe only (explicit consent): answers to writes in a scratch group
+    add_success: str | None = None  # comma | bare
+    name_round_trip: str | None = None  # the probe name as the gateway listed it back
+    group_delete_with_members: str | None = None  # refused | allowed
     unsettled: dict[str, str] = field(default_factory=dict)  # switch -> why it is unknown
 
 
@@ -240,3 +245,41 @@ def _find_cap(served: Callable[[int, int], int], d: Dialect) -> None:
                 f"no cap up to {rows} rows: the phonebook holds only {rows} contacts")
         return
     d.unsettled["max_page_size"] = f"no cap up to {PROBE_SIZES[-1]} rows"
+
+
+#: The contact the write probe stores for a moment: spaces, Greek and CJK letters (a euro sign
+#: cannot be sent at all: it is the field separator on cp1252 servers).
+PROBE_NAME = "Doctor Probe Ωμέγα 名前"
+#: Its number: a national-form number in a block no operator hands out; never messaged.
+PROBE_MOBILE = "081299999999"
+
+
+def probe_writes(client: Client, d: Dialect, scratch: str) -> None:
+    """With consent only: create the group ``scratch``, add one contact, read it back, try to
+    delete the group while it has a member, then remove both (whatever failed before)."""
+    group_id = client.add_group(scratch)
+    d.add_success = "comma" if group_id is not None else "bare"
+    if group_id is None:
+        found = [g for g in client.find_group(scratch) if g.name == scratch]
+        group_id = found[0].id if found else None
+    contact_id: int | None = None
+    try:
+        contact_id = client.add_contact(PROBE_NAME, PROBE_MOBILE, scratch)
+        listed = client.list_contacts_by_group(scratch).items
+        if contact_id is None and listed:
+            contact_id = listed[0].id
+        if listed:
+            d.name_round_trip = listed[0].name
+        if group_id is not None:
+            try:
+                client.delete_group(group_id)
+                d.group_delete_with_members = "allowed"
+                group_id = None
+            except GatewayError:
+                d.group_delete_with_members = "refused"
+    finally:
+        if contact_id is not None:
+            with contextlib.suppress(GatewayError):  # gone with its group
+                client.delete_contact(contact_id)
+        if group_id is not None:
+            client.delete_group(group_id)

@@ -152,3 +152,31 @@ def test_a_project_planned_with_the_printed_settings_converges(
     again = project.plan()
     assert again.exit_code == 0, again.output  # no changes left
 
+
+
+@pytest.mark.parametrize("add_success", ["comma", "bare"])
+def test_write_probe_reads_the_add_answer_and_leaves_nothing_behind(
+        make_sandbox: MakeSandbox, add_success: str) -> None:
+    server = make_sandbox(add_success=add_success)
+    seed(server, 3)
+    before = server.store.snapshot()
+    found = diagnose(Creds(server.url), write_probe=True)
+    assert found.sandbox_switches()["add_success"] == add_success
+    assert found.dialect.name_round_trip == "Doctor Probe Ωμέγα 名前"
+    assert found.dialect.group_delete_with_members == "refused"  # the sandbox answers 1705
+    after = server.store.snapshot()
+    assert (after["groups"], after["contacts"]) == (before["groups"], before["contacts"])
+    assert after["messages"] == []
+
+
+def test_without_write_probe_the_write_answers_are_not_settled(
+        make_sandbox: MakeSandbox, tmp_path: Any) -> None:
+    server = make_sandbox()
+    seed(server, 3)
+    result = run(str(tmp_path), "--endpoint", server.url, "--username", USERNAME, "--json")
+    assert json.loads(result.output)["writes"]["add_success"] is None
+    result = run(str(tmp_path), "--endpoint", server.url, "--username", USERNAME,
+                 "--write-probe")
+    assert result.exit_code == 0, result.output
+    assert "add answers                1701,<new id>" in result.output
+    assert "--add-success comma" in result.output
