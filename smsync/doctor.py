@@ -12,6 +12,8 @@ else), and a finding that could not be settled says why instead of guessing.
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 import shlex
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from smsync.endpoint import HasCredentials, open_client, public_endpoint
+from smsync.gateway.client import Exchange
 from smsync.gateway.dialect import (
     PROBE_NAME,
     PROBE_SIZES,
@@ -26,6 +29,7 @@ from smsync.gateway.dialect import (
     probe_dialect,
     probe_writes,
 )
+from smsync.outfile import check_writable, write_atomically
 
 #: The sandbox's defaults (SandboxConfig): a flag is printed for every settled value, and the
 #: finding says when it differs from what smsync's sandbox assumes.
@@ -80,6 +84,47 @@ class Diagnosis:
         return "\n".join(lines)
 
 
+#: Parameters that carry a secret (or a digest of one): never written to a transcript.
+SECRET_PARAMS = frozenset({"auth", "password", "newpasw", "newpass", "newpassword"})
+# A phone number as it may appear in a parameter or a body: an Indonesian mobile (08…, 628…,
+# +628…) or any run of 9 or more digits. Birth dates (8 digits) and ids stay readable.
+_NUMBER = re.compile(r"(?<!\d)(?:(?:\+?62|0)8\d{6,}|\+?\d{9,})(?!\d)")
+TRANSCRIPT_VERSION = 1
+
+
+def mask_numbers(text: str) -> str:
+    """``081234567890`` -> ``0812******90``: enough to tell numbers apart, not to dial one."""
+    return _NUMBER.sub(lambda m: m[0][:4] + "*" * (len(m[0]) - 6) + m[0][-2:], text)
+
+
+def redact(exchange: Exchange) -> dict[str, Any]:
+    """One exchange as a transcript keeps it: no secret parameter, every number masked."""
+    return {
+        "method": exchange.method,
+        "path": exchange.path,
+        "params": {k: mask_numbers(v) for k, v in exchange.params.items()
+                   if k.lower() not in SECRET_PARAMS},
+        "status": exchange.status,
+        "body": mask_numbers(exchange.body),
+    }
+
+
+class Recorder:
+    """Collects the redacted exchanges of a run (``--record FILE``)."""
+
+    def __init__(self) -> None:
+        self.exchanges: list[dict[str, Any]] = []
+
+    def __call__(self, exchange: Exchange) -> None:
+        self.exchanges.append(redact(exchange))
+
+    def text(self, endpoint: str, username: str) -> str:
+        return json.dumps({
+            "version": TRANSCRIPT_VERSION, "endpoint": public_endpoint(endpoint),
+            "username": username, "exchanges": self.exchanges,
+        }, indent=2, ensure_ascii=False) + "\n"
+
+
 def scratch_group() -> str:
     """A group name no one uses: the write probe's, created and removed."""
     return f"smsync-doctor-{secrets.token_hex(4)}"
@@ -87,16 +132,25 @@ def scratch_group() -> str:
 
 def diagnose(
     creds: HasCredentials, *, base_dir: Path | None = None, write_probe: bool = False,
+    record: Path | None = None,
 ) -> Diagnosis:
     """Probe the gateway ``creds`` name; raises InvalidCredentials, TransportError, ...
 
     ``write_probe`` (explicit consent only): also create a scratch group with one contact,
-    see how writes are answered, and remove both."""
-    with open_client(creds, base_dir=base_dir, retries=0) as client:
-        dialect = probe_dialect(client)
-        if write_probe:
-            probe_writes(client, dialect, scratch_group())
-        diagnosis = Diagnosis(public_endpoint(client.endpoint), client.username, dialect)
+    see how writes are answered, and remove both. ``record``: write a redacted transcript of
+    every exchange there (also when a probe fails: that is when it is wanted)."""
+    if record is not None:
+        check_writable(record)
+    recorder = Recorder()
+    try:
+        with open_client(creds, base_dir=base_dir, retries=0, on_exchange=recorder) as client:
+            dialect = probe_dialect(client)
+            if write_probe:
+                probe_writes(client, dialect, scratch_group())
+            diagnosis = Diagnosis(public_endpoint(client.endpoint), client.username, dialect)
+    finally:
+        if record is not None:
+            write_atomically(record, recorder.text(creds.endpoint, creds.username))
     diagnosis.findings = findings(dialect)
     return diagnosis
 

@@ -17,9 +17,13 @@ from smsync.cli.options import gateway_options, manager, project_argument
 @click.option("--write-probe", is_flag=True,
               help="Also check writes: create a scratch group smsync-doctor-<random> with one "
               "contact, and remove both. Changes the phonebook for a moment; sends nothing.")
+@click.option("--record", "record", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE",
+              help="Write a redacted transcript of every request and answer (no password, no "
+              "auth, numbers masked) to attach to a bug report.")
 def doctor_cmd(
     project_dir: Path, endpoint: str | None, username: str | None, password_file: Path | None,
-    credentials_file: Path | None, as_json: bool, write_probe: bool,
+    credentials_file: Path | None, as_json: bool, write_probe: bool, record: Path | None,
 ) -> None:
     """Check how a gateway speaks the protocol, before the first plan. Read-only.
 
@@ -38,7 +42,8 @@ def doctor_cmd(
 
     m = manager(project_dir, endpoint=endpoint, username=username,
                 password_file=password_file, credentials_file=credentials_file)
-    diagnosis = diagnose(m.credentials(), base_dir=m.project.root, write_probe=write_probe)
+    diagnosis = diagnose(m.credentials(), base_dir=m.project.root, write_probe=write_probe,
+                         record=record)
     if as_json:
         click.echo(json.dumps(to_json(diagnosis), indent=2, ensure_ascii=False))
     else:

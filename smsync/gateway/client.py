@@ -223,7 +223,14 @@ class Client:
     of an answer (default 8 MiB). ``allow_plaintext_password`` enables
     the reference's simple forms (Send.aspx, ~proxy/send.php and their WhatsApp twins), which
     put the password itself on the URL, where proxies, server logs and browser histories keep
-    it: unsafe, off by default.
+    it: unsafe, off by default; they go to ``proxy_endpoint`` (default: ``endpoint``), since
+    ``~proxy/*.php`` lives on port 80 of some hosts.
+
+    Dialects (docs/protocol.md): an endpoint ending in ``/web2sms/api`` is the same endpoint;
+    the lookups' path spelling and the balance path are learned on a 404; spellings that
+    differ are all sent. ``gsm7_as_type0`` sends any GSM-7 text as type 0 (by default only
+    ASCII); ``md5_charset`` is the encoding of the auth MD5 input (``utf-8`` or ``cp1252``).
+    ``on_exchange`` is called with every answered request (an :class:`Exchange`).
     """
 
     def __init__(
@@ -243,6 +250,7 @@ class Client:
         proxy_endpoint: str | None = None,
         gsm7_as_type0: bool = False,
         md5_charset: str = "utf-8",
+        on_exchange: Callable[[Exchange], None] | None = None,
     ) -> None:
         try:
             parts = urlsplit(endpoint)
@@ -270,6 +278,9 @@ class Client:
         self._endpoint = _API_SUFFIX.sub("", endpoint.rstrip("/"))
         self._proxy_endpoint = (proxy_endpoint or self._endpoint).rstrip("/")
         self._gsm7_as_type0 = gsm7_as_type0
+        # An event hook (as httpx's): observe every answered request without wrapping the
+        # client (smsync doctor --record).
+        self._on_exchange = on_exchange
         self._md5_charset = md5_charset
         # Learned spellings: "camel" or "underscore" for the lookups, the balance's path.
         self._lookups: str | None = None
@@ -464,9 +475,12 @@ class Client:
                 stream=True,
             )
             try:
-                return resp.status_code, resp.reason or "", bounded.read_capped(
-                    resp, self._max_body
-                )
+                raw = bounded.read_capped(resp, self._max_body)
+                if self._on_exchange is not None:
+                    self._on_exchange(Exchange(
+                        method, urlsplit(url).path.lstrip("/"), dict(params), resp.status_code,
+                        wire.decode_body(raw)))
+                return resp.status_code, resp.reason or "", raw
             except bounded.TooLarge as exc:
                 announced = f" ({exc.size} bytes announced)" if exc.size is not None else ""
                 raise ResponseTooLarge(
@@ -746,6 +760,18 @@ class Client:
         """Report.aspx: the delivery state of ``msgid`` (SENT while pending). 1713 unknown."""
         body = self._get("Report", {"msgid": msgid}, Kind.READ)
         return DeliveryStatus(msgid=msgid, state=wire.parse_report("Report", body))
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its answer, as an ``on_exchange`` hook sees it. ``params`` are exactly
+    what was sent: secrets included, so a hook that keeps them must redact them."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    status: int
+    body: str
 
 
 @dataclass(frozen=True)

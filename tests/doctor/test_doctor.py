@@ -180,3 +180,37 @@ def test_without_write_probe_the_write_answers_are_not_settled(
     assert result.exit_code == 0, result.output
     assert "add answers                1701,<new id>" in result.output
     assert "--add-success comma" in result.output
+
+
+def test_record_writes_a_redacted_transcript(
+        make_sandbox: MakeSandbox, tmp_path: Any) -> None:
+    server = make_sandbox(paths="underscore")
+    seed(server, 12)
+    transcript = tmp_path / "doctor.json"
+    result = run(str(tmp_path), "--endpoint", server.url, "--username", USERNAME,
+                 "--record", str(transcript))
+    assert result.exit_code == 0, result.output
+    text = transcript.read_text(encoding="utf-8")
+    data = json.loads(text)
+    assert data["version"] == 1 and data["endpoint"] == server.url
+    exchanges = data["exchanges"]
+    assert any(e["path"].endswith("phbk_getList.aspx") and e["status"] == 200
+               for e in exchanges)
+    assert any(e["status"] == 404 for e in exchanges)  # the camelCase spelling, refused
+    assert all("auth" not in e["params"] for e in exchanges)
+    assert PASSWORD not in text
+    for i in range(12):
+        assert number(i) not in text  # every number masked...
+    assert number(0)[:4] + "******" in text  # ...recognisably
+
+
+def test_record_is_written_when_the_credentials_are_refused(
+        make_sandbox: MakeSandbox, tmp_path: Any) -> None:
+    server = make_sandbox()
+    transcript = tmp_path / "doctor.json"
+    result = CliRunner().invoke(
+        cli, ["doctor", str(tmp_path), "--endpoint", server.url, "--username", USERNAME,
+              "--record", str(transcript)], env={"SMSYNC_PASSWORD": "wrong-secret"})
+    assert result.exit_code == 1
+    text = transcript.read_text(encoding="utf-8")
+    assert "1702" in text and "wrong-secret" not in text
