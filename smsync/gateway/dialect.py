@@ -218,7 +218,7 @@ def _search(client: Client, d: Dialect, records: list[list[str]]) -> None:
     counts = [len(_ids(client, d, "phbkFindName", {"name": ch})) for ch in "ae"]
     most = max(counts)
     listed = len(_ids(client, d, "phbkGetList", {"page": "1", "size": str(most + 1)}))
-    if listed > most:
+    if most and listed > most:
         d.search_limit = most
     else:
         d.unsettled["search_limit"] = f"no search found more than {most} rows to cut"
