@@ -51,6 +51,11 @@ def masked_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class PostgresBackend(Backend):
     KIND = "postgresql"
     LOCK_SCOPE = "shared"
@@ -86,13 +91,22 @@ class PostgresBackend(Backend):
     def _run(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         import psycopg
 
-        try:
-            cur = self.conn.execute(sql, args)
-            return list(cur.fetchall()) if cur.description else []
-        except psycopg.Error as exc:
-            self._drop()
-            raise StateError(f"the state database {self.where} failed: "
-                             f"{str(exc).strip().splitlines()[0]}") from None
+        for attempt in (1, 2):
+            try:
+                cur = self.conn.execute(sql, args)
+                return list(cur.fetchall()) if cur.description else []
+            except psycopg.OperationalError as exc:
+                # the server restarted or the connection dropped: every statement here is
+                # a read or an idempotent write, so one more try on a new connection is safe
+                self._drop()
+                if attempt == 2:
+                    raise StateError(f"the state database {self.where} failed: "
+                                     f"{_first_line(exc)}") from None
+            except psycopg.Error as exc:
+                self._drop()
+                raise StateError(f"the state database {self.where} failed: "
+                                 f"{_first_line(exc)}") from None
+        raise AssertionError("unreachable")
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
@@ -117,22 +131,32 @@ class PostgresBackend(Backend):
         from psycopg.types.json import Jsonb
 
         self._ensure()
-        try:
-            with self.conn.transaction():
-                for rec in records:
-                    key = json.dumps(list(rec.key))
-                    if rec.row is None:
-                        self.conn.execute("DELETE FROM smsync_state WHERE tbl=%s AND key=%s",
-                                          (rec.table, key))
-                    else:
-                        self.conn.execute(
-                            "INSERT INTO smsync_state (tbl, key, row) VALUES (%s, %s, %s) "
-                            "ON CONFLICT (tbl, key) DO UPDATE SET row=excluded.row, "
-                            "updated_at=now()", (rec.table, key, Jsonb(rec.row)))
-        except psycopg.Error as exc:
-            self._drop()
-            raise StateError(f"the state database {self.where} did not store the write: "
-                             f"{str(exc).strip().splitlines()[0]}") from None
+        for attempt in (1, 2):
+            try:
+                with self.conn.transaction():
+                    for rec in records:
+                        key = json.dumps(list(rec.key))
+                        if rec.row is None:
+                            self.conn.execute(
+                                "DELETE FROM smsync_state WHERE tbl=%s AND key=%s",
+                                (rec.table, key))
+                        else:
+                            self.conn.execute(
+                                "INSERT INTO smsync_state (tbl, key, row) VALUES (%s, %s, %s) "
+                                "ON CONFLICT (tbl, key) DO UPDATE SET row=excluded.row, "
+                                "updated_at=now()", (rec.table, key, Jsonb(rec.row)))
+                return
+            except psycopg.OperationalError as exc:
+                # row images: writing them again is harmless, so a dropped connection (a
+                # restarted server) gets one more try on a new one
+                self._drop()
+                if attempt == 2:
+                    raise StateError(f"the state database {self.where} did not store the "
+                                     f"write: {_first_line(exc)}") from None
+            except psycopg.Error as exc:
+                self._drop()
+                raise StateError(f"the state database {self.where} did not store the write: "
+                                 f"{_first_line(exc)}") from None
 
     # ---- the lock: an advisory lock held by a connection of its own ----------------------
 

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ class PostgresServer:
             self.server.cleanup()
 
 
-def start_postgres() -> Iterator[PostgresServer | str]:
+def start_postgres() -> Generator[PostgresServer | str, None, None]:
     """A started server, or the reason it cannot start here."""
     # Not under pytest's tmp_path: its parents are private to the user, and run as root,
     # pgserver runs the server as another user, who must reach the data directory.
