@@ -107,6 +107,20 @@ class Finding:
         return cls(Rule(data["rule"]), str(data["message"]), data.get("broadcast"))
 
 
+class Judged:
+    """What the rules found in a part of a plan (the phonebook's, a broadcast's)."""
+
+    findings: list[Finding]
+
+    @property
+    def unsafe(self) -> bool:
+        return bool(self.findings)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [f.message for f in self.findings]
+
+
 class ShareLimits(Protocol):
     @property
     def max_delete_share(self) -> float: ...

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from smsync.gateway.limits import MAX_TRXID
 from smsync.numbers import mask, to_national
-from smsync.safety import Finding, Rule
+from smsync.safety import Finding, Judged, Rule
 
 RecipientState = Literal["to_send", "sent", "suppressed", "pending_unknown"]
 AudienceKind = Literal["group", "contacts"]
@@ -89,7 +89,7 @@ class Limits:
 
 
 @dataclass
-class BroadcastPlan:
+class BroadcastPlan(Judged):
     name: str
     where: str  # file:line of the broadcast in the spec
     channel: str  # "sms" | "whatsapp"
@@ -106,14 +106,6 @@ class BroadcastPlan:
     warnings: list[str] = field(default_factory=list)  # worth showing, not blocking
     #: group sends: member rows whose number cannot be read (never checked against suppression)
     unreadable: int = 0
-
-    @property
-    def unsafe(self) -> bool:
-        return bool(self.findings)
-
-    @property
-    def reasons(self) -> list[str]:
-        return [f.message for f in self.findings]
 
     def finding(self, rule: Rule, message: str) -> None:
         self.findings.append(Finding(rule, message, self.name))

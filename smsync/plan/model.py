@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from smsync.broadcast.model import BroadcastPlan
-from smsync.safety import Finding, findings
+from smsync.safety import Finding, Judged, findings
 
 PLAN_FORMAT_VERSION = 1
 
@@ -158,7 +158,7 @@ class ReadStats:
 
 
 @dataclass
-class PhonebookSafety:
+class PhonebookSafety(Judged):
     """The phonebook's side of :mod:`smsync.safety`: the counts its rules judged, and what
     they found."""
 
@@ -167,14 +167,6 @@ class PhonebookSafety:
     existing_managed: int = 0
     deletes: int = 0
     updates: int = 0
-
-    @property
-    def unsafe(self) -> bool:
-        return bool(self.findings)
-
-    @property
-    def reasons(self) -> list[str]:
-        return [f.message for f in self.findings]
 
     def to_json(self) -> dict[str, Any]:
         return {

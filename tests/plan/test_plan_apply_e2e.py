@@ -193,9 +193,9 @@ def test_hand_edited_plan_cannot_delete_what_the_spec_protects(
     delete["before"].update(name="Bos", mobile=bos["mobile"], number="+6281230000001")
     out.write_text(json.dumps(data))
     result = project.run("apply", str(out), "--project", str(project.root), "--auto-approve")
-    # planning again finds a delete of #2 (Wakil), not of Bos: the file is refused whole
+    # planning again finds a delete of Wakil, not of Bos: the file is refused whole
     assert result.exit_code == 4, result.output
-    assert "only in the saved plan: actions › delete_contact #1" in result.output
+    assert f"only in the saved plan: actions › delete_contact #{bos['id']}" in result.output
     assert len(remote_contacts(sandbox)) == 2
 
 

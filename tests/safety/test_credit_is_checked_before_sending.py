@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from smsync.manager import GatewayOptions, Manager
 from tests.support.project import Project, contact, group
 from tests.support.sandbox import USERNAME
 
@@ -57,10 +56,7 @@ def test_credit_running_out_counts_every_message_not_sent(
     assert project.apply("--no-broadcasts").exit_code == 0
     project.write_groups(group("Office", [contact(i) for i in range(5)]),
                          group("Lain", [contact(9)]))
-    pw = project.root / "pw"
-    pw.write_text("demo-pass")
-    pw.chmod(0o600)
-    with Manager(project.root, GatewayOptions(password_file=pw)).session() as session:
+    with project.manager().session() as session:
         plan = session.plan()
         assert plan.credit.balance == "1000" and plan.credit.needed == 10
         # the balance is spent elsewhere while apply changes the phonebook, before the sends

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from smsync.broadcast import Ledger
-from smsync.manager import GatewayOptions, Manager
 from smsync.plan.planner import PlanOptions
 from tests.support.numbers import gw
 from tests.support.project import Project, contact, group
@@ -98,9 +97,7 @@ def test_group_send_is_checked_against_the_gateway_rows_right_before_sending(
     project.write_groups(group("Office", [contact(1), contact(2)]), group("Lain", [contact(4)]))
     assert project.apply().exit_code == 0
     write_group_broadcast(project, "Office", suppress=("+" + gw(3),))
-    (tmp_path / "pw").write_text("demo-pass")
-    (tmp_path / "pw").chmod(0o600)
-    manager = Manager(project.root, GatewayOptions(password_file=tmp_path / "pw"))
+    manager = project.manager()
     project.write_groups(group("Office", [contact(1), contact(2)]),
                          group("Lain", [contact(4), contact(5)]))
     with manager.session() as session:

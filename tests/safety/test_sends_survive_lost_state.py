@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from smsync.broadcast import Ledger
-from smsync.manager import GatewayOptions, Manager
 from tests.support.numbers import gw
 from tests.support.project import Project, contact, group
 from tests.support.sandbox import USERNAME
@@ -68,10 +67,7 @@ def test_message_retried_after_a_refusal_is_not_sent_again_when_the_ledger_is_lo
     assert project.apply().exit_code == 0
     write_contacts_broadcast(project)
     project.write_groups(group("Office", [contact(1)]), group("Lain", [contact(2)]))
-    pw = project.root / "pw"
-    pw.write_text("demo-pass")
-    pw.chmod(0o600)
-    with Manager(project.root, GatewayOptions(password_file=pw)).session() as session:
+    with project.manager().session() as session:
         # the credit runs out after the plan checked it: the send is refused with 1708
         first = session.apply(session.plan(),
                               on_done=lambda _: sandbox.store.set_credit(USERNAME, 0))
@@ -97,10 +93,7 @@ def test_repeated_trxid_answered_with_an_error_is_outcome_unknown_until_resent_e
     assert project.apply().exit_code == 0
     write_contacts_broadcast(project)
     project.write_groups(group("Office", [contact(1)]), group("Lain", [contact(2)]))
-    pw = project.root / "pw"
-    pw.write_text("demo-pass")
-    pw.chmod(0o600)
-    with Manager(project.root, GatewayOptions(password_file=pw)).session() as session:
+    with project.manager().session() as session:
         session.apply(session.plan(), on_done=lambda _: srv.store.set_credit(USERNAME, 0))
     srv.store.set_credit(USERNAME, 100)
 

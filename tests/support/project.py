@@ -24,6 +24,7 @@ from smsync.broadcast.send import GroupCheck, group_check
 from smsync.cli import cli
 from smsync.gateway import Client
 from smsync.gateway.models import Contact
+from smsync.manager import GatewayOptions, Manager
 from smsync.plan.fetch import list_group
 from smsync.spec import load_desired_state, load_project
 from smsync.spec import project as spec_project
@@ -106,6 +107,13 @@ class Project(ProjectDir):
 
     def apply(self, *args: str) -> Result:
         return self.run("apply", str(self.root), "--auto-approve", *args)
+
+    def manager(self) -> Manager:
+        """The library's Manager for this project (the password from a chmod 600 file)."""
+        secret = self.root / ".password"
+        secret.write_text(PASSWORD)
+        secret.chmod(0o600)
+        return Manager(self.root, GatewayOptions(password_file=secret))
 
 
 def group(name: str, contacts: Iterable[ContactDoc] = (), **extra: Any) -> dict[str, Any]:
