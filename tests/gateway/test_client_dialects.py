@@ -9,14 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smsync.gateway import (
+    ERRORS_BY_CODE,
     Client,
+    GatewayError,
     InsufficientCredit,
     InvalidCredentials,
     InvalidGroupName,
     UnableToProcess,
 )
+from smsync.gateway.wire import leading_code, raise_for_code
 from smsync.sandbox import SandboxServer
 from tests.support.sandbox import PASSWORD, USERNAME, messages, seed_group
 from tests.support.scripted_server import ScriptedServer
@@ -190,3 +195,24 @@ def test_md5_charset_is_a_setting(make_sandbox: MakeSandbox) -> None:
 def test_an_unknown_md5_charset_is_refused() -> None:
     with pytest.raises(ValueError, match="md5_charset"):
         Client("http://127.0.0.1:1", USERNAME, PASSWORD, md5_charset="ebcdic")
+
+
+# ---- the code rule, over any body ---------------------------------------------------------------
+
+
+@given(st.sampled_from(sorted(ERRORS_BY_CODE)),
+       st.text().filter(lambda t: not t[:1] or t[0] not in "0123456789.\x80\x81\u20ac"))
+def test_any_error_code_is_its_error_whatever_follows(code: str, tail: str) -> None:
+    body = code + tail
+    if body.strip()[:4] != code:  # leading whitespace in the tail cannot move the code
+        return
+    assert leading_code(body) == code
+    with pytest.raises(GatewayError) as info:
+        raise_for_code("test", body)
+    assert info.value.code == code
+
+
+@given(st.integers(min_value=0, max_value=99), st.text(alphabet="\x80\x81\u20ac0123456789."))
+def test_digits_or_a_separator_after_four_digits_are_not_a_code(n: int, tail: str) -> None:
+    body = f"17{n:02d}" + (tail or "5")
+    assert leading_code(body) is None
