@@ -107,8 +107,10 @@ def plan_cmd(
 )
 @click.option(
     "--resend-unknown", is_flag=True,
-    help="Send again group broadcasts whose earlier send has an unknown outcome (the run was "
-    "killed while the gateway was answering). Without it they are reported, not re-sent.",
+    help="Send again what has an unknown outcome, once you have checked it did not go out: "
+    "group sends whose run was killed while the gateway answered, and per-contact messages "
+    "(with a new trxid) whose trxid a gateway answered with an error. Without it they are "
+    "reported, not re-sent.",
 )
 @click.option(
     "--rate", type=click.FloatRange(min=0.1), default=None, metavar="N",
