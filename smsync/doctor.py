@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from smsync.endpoint import HasCredentials, open_client, public_endpoint
+from smsync.endpoint import HasCredentials, is_sandbox, open_client, public_endpoint
 from smsync.gateway.client import Exchange
 from smsync.gateway.dialect import (
     PROBE_NAME,
@@ -147,7 +147,9 @@ def diagnose(
             dialect = probe_dialect(client)
             if write_probe:
                 probe_writes(client, dialect, scratch_group())
-            diagnosis = Diagnosis(public_endpoint(client.endpoint), client.username, dialect)
+            # The endpoint as the user wrote it (a sandbox:// one, not its loopback port).
+            shown = creds.endpoint if is_sandbox(creds.endpoint) else client.endpoint
+            diagnosis = Diagnosis(public_endpoint(shown), client.username, dialect)
     finally:
         if record is not None:
             write_atomically(record, recorder.text(creds.endpoint, creds.username))

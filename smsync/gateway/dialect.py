@@ -242,7 +242,8 @@ def _find_cap(served: Callable[[int, int], int], d: Dialect) -> None:
         else:
             d.contacts_seen = rows
             d.unsettled["max_page_size"] = (
-                f"no cap up to {rows} rows: the phonebook holds only {rows} contacts")
+                f"no cap up to {rows} rows: the phonebook holds only {rows} contacts" if rows
+                else "the phonebook is empty")
         return
     d.unsettled["max_page_size"] = f"no cap up to {PROBE_SIZES[-1]} rows"
 

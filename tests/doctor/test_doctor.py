@@ -214,3 +214,10 @@ def test_record_is_written_when_the_credentials_are_refused(
     assert result.exit_code == 1
     text = transcript.read_text(encoding="utf-8")
     assert "1702" in text and "wrong-secret" not in text
+
+
+def test_a_sandbox_endpoint_is_shown_as_written(tmp_path: Any) -> None:
+    endpoint = f"sandbox://{tmp_path / 'sb.sqlite'}"
+    found = diagnose(Creds(endpoint, USERNAME, "sandbox"))
+    assert found.endpoint == endpoint and f"endpoint: {endpoint}\n" in found.gateway_settings()
+    assert found.dialect.unsettled["max_page_size"] == "the phonebook is empty"
