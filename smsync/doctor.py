@@ -27,6 +27,7 @@ from smsync.gateway.dialect import (
     PROBE_SIZES,
     Dialect,
     probe_dialect,
+    probe_trxid,
     probe_writes,
 )
 from smsync.outfile import check_writable, write_atomically
@@ -62,14 +63,19 @@ class Diagnosis:
             "max_page_size": d.max_page_size, "list_form": d.list_form,
             "separator": d.separator, "birth_form": d.birth_form,
             "error_suffix": d.error_suffix, "md5_charset": d.md5_charset,
-            "add_success": d.add_success,
+            "add_success": d.add_success, "send_success": d.send_success,
+            "trxid_remembers_failures": d.trxid_remembers_failures,
         }
         return {k: v for k, v in values.items() if v is not None}
 
     def sandbox_flags(self) -> str:
         flags = ["smsync", "sandbox", "serve"]
         for name, value in self.sandbox_switches().items():
-            flags += [f"--{name.replace('_', '-')}", str(value)]
+            flag = f"--{name.replace('_', '-')}"
+            if isinstance(value, bool):  # an on/off flag: named only when on
+                flags += [flag] if value else []
+            else:
+                flags += [flag, str(value)]
         return " ".join(shlex.quote(f) for f in flags)
 
     def gateway_settings(self) -> str:
@@ -132,13 +138,14 @@ def scratch_group() -> str:
 
 def diagnose(
     creds: HasCredentials, *, base_dir: Path | None = None, write_probe: bool = False,
-    record: Path | None = None,
+    record: Path | None = None, sms_to: str | None = None,
 ) -> Diagnosis:
     """Probe the gateway ``creds`` name; raises InvalidCredentials, TransportError, ...
 
     ``write_probe`` (explicit consent only): also create a scratch group with one contact,
     see how writes are answered, and remove both. ``record``: write a redacted transcript of
-    every exchange there (also when a probe fails: that is when it is wanted)."""
+    every exchange there (also when a probe fails: that is when it is wanted). ``sms_to``
+    (consent, confirmed by the caller): send ONE SMS there to see what a trxid binds."""
     if record is not None:
         check_writable(record)
     recorder = Recorder()
@@ -147,6 +154,8 @@ def diagnose(
             dialect = probe_dialect(client)
             if write_probe:
                 probe_writes(client, dialect, scratch_group())
+            if sms_to is not None:
+                probe_trxid(client, dialect, sms_to, scratch_group())
             # The endpoint as the user wrote it (a sandbox:// one, not its loopback port).
             shown = creds.endpoint if is_sandbox(creds.endpoint) else client.endpoint
             diagnosis = Diagnosis(public_endpoint(shown), client.username, dialect)
@@ -233,6 +242,24 @@ def findings(d: Dialect) -> list[Finding]:
         out.append(Finding(
             "group delete with members", d.group_delete_with_members or "not settled",
             "smsync deletes the members first"))
+    if d.trxid_remembers_failures is not None:
+        out.append(Finding(
+            "trxid after a failure",
+            "bound: a repeat answers the failure again" if d.trxid_remembers_failures
+            else "free: a repeat after a failure sends",
+            "an error answered to a used trxid is an unknown outcome, never a failure"))
+    if d.send_success is not None:
+        out.append(Finding(
+            "send answers",
+            {"comma": "1701,<msgid>", "concat": "1701<msgid>", "colon": "1701:<msgid>",
+             "pipe": "1701|<msgid>", "bare": "a bare 1701"}[d.send_success],
+            "read in any form"))
+        out.append(Finding(
+            "repeated trxid",
+            "the first answer again, nothing sent" if d.trxid_repeat_same
+            else "a different answer: check the gateway sent nothing twice",
+            "smsync retries sends with their trxid" if d.trxid_repeat_same
+            else "report this: smsync's retries rely on it"))
     out.append(Finding(
         "MD5 charset", d.md5_charset or _unsettled(d, "md5_charset"),
         "set md5_charset when it is not utf-8" if d.md5_charset else "—"))
@@ -269,5 +296,8 @@ def to_json(diagnosis: Diagnosis) -> dict[str, Any]:
         "unsettled": dict(d.unsettled),
         "search": {"match": d.search_match, "limit": d.search_limit},
         "writes": {"add_success": d.add_success, "name_round_trip": d.name_round_trip,
-                   "group_delete_with_members": d.group_delete_with_members},
+                   "group_delete_with_members": d.group_delete_with_members,
+                   "send_success": d.send_success,
+                   "trxid_remembers_failures": d.trxid_remembers_failures,
+                   "trxid_repeat_same": d.trxid_repeat_same},
     }

@@ -56,6 +56,10 @@ class Dialect:
     add_success: str | None = None  # comma | bare
     name_round_trip: str | None = None  # the probe name as the gateway listed it back
     group_delete_with_members: str | None = None  # refused | allowed
+    # --sms-to only (one real SMS, confirmed first): what a trxid binds
+    send_success: str | None = None  # comma | concat | colon | pipe | bare
+    trxid_remembers_failures: bool | None = None
+    trxid_repeat_same: bool | None = None  # a repeat answered the first send's exact body
     unsettled: dict[str, str] = field(default_factory=dict)  # switch -> why it is unknown
 
 
@@ -284,3 +288,36 @@ def probe_writes(client: Client, d: Dialect, scratch: str) -> None:
                 client.delete_contact(contact_id)
         if group_id is not None:
             client.delete_group(group_id)
+
+
+#: What a probe SMS says, so that whoever gets it knows what it is.
+PROBE_SMS = "smsync doctor: a test message, please ignore"
+#: A mobile no gateway accepts: the first send of the trxid probe must fail, sending nothing.
+INVALID_MOBILE = "0"
+_SEND_FORMS = {",": "comma", ":": "colon", "|": "pipe"}
+
+
+def send_success_form(body: str) -> str:
+    """The ``send_success`` switch a success body shows (``1701,<id>`` -> ``comma``)."""
+    text = body.strip()
+    if text == wire.SUCCESS:
+        return "bare"
+    return _SEND_FORMS.get(text[4:5], "concat")
+
+
+def probe_trxid(client: Client, d: Dialect, mobile: str, trxid: str) -> None:
+    """Sends at most ONE SMS (to ``mobile``, the user's own, confirmed by the caller): first
+    ``trxid`` with an invalid number (nothing can be sent), then with ``mobile``, then again.
+    Settles whether a failed send binds its trxid, the success form, and whether a repeat
+    answers the first success's exact body (and sends nothing)."""
+    with contextlib.suppress(GatewayError):  # 1707 (invalid number) expected
+        client.send_sms(INVALID_MOBILE, PROBE_SMS, trxid=trxid)
+    try:
+        first = client.send_sms(mobile, PROBE_SMS, trxid=trxid)
+    except GatewayError:
+        d.trxid_remembers_failures = True  # the failure answered again: nothing was sent
+        return
+    d.trxid_remembers_failures = False
+    d.send_success = send_success_form(first.raw)
+    again = client.send_sms(mobile, PROBE_SMS, trxid=trxid)
+    d.trxid_repeat_same = again.raw.strip() == first.raw.strip()

@@ -221,3 +221,37 @@ def test_a_sandbox_endpoint_is_shown_as_written(tmp_path: Any) -> None:
     found = diagnose(Creds(endpoint, USERNAME, "sandbox"))
     assert found.endpoint == endpoint and f"endpoint: {endpoint}\n" in found.gateway_settings()
     assert found.dialect.unsettled["max_page_size"] == "the phonebook is empty"
+
+
+@pytest.mark.parametrize(("remembers", "send_success"), [
+    (False, "comma"), (False, "concat"), (False, "pipe"), (False, "bare"), (True, "colon")])
+def test_sms_probe_reads_what_a_trxid_binds(
+        make_sandbox: MakeSandbox, tmp_path: Any, remembers: bool, send_success: str) -> None:
+    server = make_sandbox(trxid_remembers_failures=remembers, send_success=send_success)
+    seed(server, 3)
+    result = CliRunner().invoke(
+        cli, ["doctor", str(tmp_path), "--endpoint", server.url, "--username", USERNAME,
+              "--sms-to", number(7), "--json"],
+        env={"SMSYNC_PASSWORD": PASSWORD}, input="y\n")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output[result.output.index("{"):])
+    switches = data["sandbox"]
+    assert switches["trxid_remembers_failures"] is remembers
+    sent = server.store.snapshot()["messages"]
+    if remembers:
+        assert sent == [] and "send_success" not in switches
+    else:
+        assert switches["send_success"] == send_success
+        assert data["writes"]["trxid_repeat_same"] is True
+        assert [m["mobile"] for m in sent] == [number(7)]  # one SMS, whatever was repeated
+
+
+def test_sms_probe_asks_first_and_sends_nothing_when_refused(
+        make_sandbox: MakeSandbox, tmp_path: Any) -> None:
+    server = make_sandbox()
+    result = CliRunner().invoke(
+        cli, ["doctor", str(tmp_path), "--endpoint", server.url, "--username", USERNAME,
+              "--sms-to", number(7)], env={"SMSYNC_PASSWORD": PASSWORD}, input="n\n")
+    assert result.exit_code == 1 and number(7) in result.output
+    assert server.store.snapshot()["messages"] == []
+    assert server.stats()["requests"] == 0
