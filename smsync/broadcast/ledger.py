@@ -158,9 +158,10 @@ class Ledger:
                 raise BroadcastError(str(exc)) from None
 
     @contextmanager
-    def _write(self) -> Iterator[Touched]:
-        """One transaction, stored by the backend before it returns."""
-        with self._access(), self._store.write() as touched:
+    def _write(self, *, durable: bool = True) -> Iterator[Touched]:
+        """One transaction, stored by the backend before it returns (``durable=False``: a
+        write whose loss is safe, which a costly backend may batch: Backend.append)."""
+        with self._access(), self._store.write(durable=durable) as touched:
             yield touched
 
     def close(self) -> None:
@@ -286,7 +287,10 @@ class Ledger:
 
     def record_sent(self, broadcast: str, number: str, msgid: str | None) -> None:
         now = _now()
-        with self._write() as touched:
+        # Lost, a per-contact row stays pending and is sent again with the same trxid, which
+        # the gateway answers with the first send's result: safe to batch. A group send has
+        # no trxid: its outcome is stored at once.
+        with self._write(durable=number.startswith(GROUP_ROW_PREFIX)) as touched:
             touched.add("sends", broadcast, number)
             self._db.execute(
                 "UPDATE sends SET state=?, msgid=?, error=NULL, sent_at=?, updated_at=? "
@@ -315,7 +319,7 @@ class Ledger:
         if not state.is_final:
             return
         placeholders = ",".join("?" * len(ACCEPTED_STATES))
-        with self._write() as touched:
+        with self._write(durable=False) as touched:  # a report asked again if lost
             touched.add("sends", broadcast, number)
             self._db.execute(
                 f"UPDATE sends SET state=?, updated_at=? WHERE broadcast=? AND number=? "
@@ -333,7 +337,7 @@ class Ledger:
             return True
         if not state.is_final:
             return False
-        with self._write() as touched:
+        with self._write(durable=False) as touched:
             in_flight = self._db.execute(
                 "SELECT 1 FROM sends WHERE state=? LIMIT 1", (PENDING,)).fetchone()
             held = self._db.execute("SELECT COUNT(*) FROM early_reports").fetchone()[0]
@@ -349,7 +353,7 @@ class Ledger:
         """Set the state of the accepted row(s) with ``msgid``; the number of rows updated
         (0: unknown msgid)."""
         placeholders = ",".join("?" * len(ACCEPTED_STATES))
-        with self._write() as touched:
+        with self._write(durable=False) as touched:
             for key in self._db.execute(
                     "SELECT broadcast, number FROM sends WHERE msgid=?", (msgid,)).fetchall():
                 touched.add("sends", *key)

@@ -4,9 +4,10 @@ smsync remembers between runs what it sent (the broadcast ledger), what it was t
 delete (protection memory) and the gateway account all of it belongs to. That state is a set of
 rows in a few tables (:mod:`smsync.state.schema`); a backend stores them and hands them back:
 
-- ``read()``: every row, as :class:`Record` s (the latest image of each key);
+- ``read()``: the row images, as :class:`Record` s, in the order written;
 - ``append(records)``: new row images, **durable before it returns** (a send's *pending* row
-  must outlive a killed process before the request leaves);
+  must outlive a killed process before the request leaves); ``durable=False`` marks records
+  whose loss is safe, which a costly backend may batch;
 - ``lock(account, timeout)`` / ``unlock(lock_id)``: one apply at a time per gateway account.
 
 A record is a whole row image (or a deletion), never a delta: replaying records in order and
@@ -124,11 +125,15 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def read(self) -> Iterator[Record]:
-        """Every row, the latest image of each key."""
+        """Every row image, in the order written: replayed, the last image of each key is
+        the state (a journal may hold older ones too)."""
 
     @abc.abstractmethod
-    def append(self, records: Sequence[Record]) -> None:
-        """Store ``records`` durably before returning."""
+    def append(self, records: Sequence[Record], *, durable: bool = True) -> None:
+        """Store ``records`` durably before returning. ``durable=False``: a record whose loss
+        is safe (an outcome after the send: lost, the row stays *pending*, an unknown outcome
+        that is never sent twice); a backend whose writes are costly (git) may hold it until
+        the next durable write or ``close``."""
 
     @abc.abstractmethod
     def try_lock(self, info: LockInfo) -> LockInfo | None:

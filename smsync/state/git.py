@@ -102,6 +102,8 @@ class GitBackend(Backend):
         self._url: str | None = None
         self._tip: str | None = None  # the branch's commit as last fetched or pushed
         self._fetched = False
+        self._journal: tuple[str | None, str] = (None, "")  # (commit, its journal), cached
+        self._held = ""  # lines of writes whose loss is safe, pushed with the next one
 
     @property
     def where(self) -> str:
@@ -251,14 +253,31 @@ class GitBackend(Backend):
         row = None if rec.row is None else {k: c.open_value(v) for k, v in rec.row.items()}
         return Record(rec.table, tuple(c.open_value(k) for k in rec.key), row)
 
-    def append(self, records: Sequence[Record]) -> None:
-        lines = "".join(json.dumps(self._seal(r).to_json(), sort_keys=True) + "\n"
-                        for r in records)
+    def append(self, records: Sequence[Record], *, durable: bool = True) -> None:
+        self._held += "".join(json.dumps(self._seal(r).to_json(), sort_keys=True) + "\n"
+                              for r in records)
+        if durable:
+            self.flush()
+
+    def flush(self) -> None:
+        """Push the lines held back (see Backend.append)."""
+        lines = self._held
+        if not lines:
+            return
 
         def change(tip: str | None) -> tuple[dict[str, str | None], None]:
-            return {JOURNAL: (self._file(tip, JOURNAL) or "") + lines}, None
+            cached_tip, text = self._journal
+            if tip is None or tip != cached_tip:
+                text = self._file(tip, JOURNAL) or ""
+            self._journal = (None, text + lines)  # the commit is known once pushed
+            return {JOURNAL: text + lines}, None
 
-        self._update(change, f"smsync: {len(records)} record(s)")
+        self._update(change, f"smsync: {lines.count(chr(10))} record(s)")
+        self._journal = (self._tip, self._journal[1])
+        self._held = ""
+
+    def close(self) -> None:
+        self.flush()
 
     @staticmethod
     def _lock_path(account: str) -> str:

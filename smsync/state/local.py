@@ -95,7 +95,7 @@ class LocalBackend(Backend):
         except sqlite3.Error as exc:
             raise StateError(problem(self.where, exc)) from None
 
-    def append(self, records: Sequence[Record]) -> None:
+    def append(self, records: Sequence[Record], *, durable: bool = True) -> None:
         from smsync.state.store import Store
 
         store = Store(self)

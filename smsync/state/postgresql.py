@@ -126,7 +126,7 @@ class PostgresBackend(Backend):
         for tbl, key, row in self._run("SELECT tbl, key, row FROM smsync_state ORDER BY tbl, key"):
             yield Record(tbl, tuple(json.loads(key)), row)
 
-    def append(self, records: Sequence[Record]) -> None:
+    def append(self, records: Sequence[Record], *, durable: bool = True) -> None:
         import psycopg
         from psycopg.types.json import Jsonb
 

@@ -121,15 +121,17 @@ class Store:
         return Record(table, key, row)
 
     @contextmanager
-    def write(self) -> Iterator[Touched]:
+    def write(self, *, durable: bool = True) -> Iterator[Touched]:
         """A transaction: the caller names every key it touches; their new images reach the
-        backend before the transaction commits (a failed append rolls it back)."""
+        backend before the transaction commits (a failed append rolls it back).
+        ``durable=False``: see :meth:`Backend.append`."""
         touched = Touched()
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield touched
             if not self.in_place and touched.keys:
-                self.backend.append([self._image(t, k) for t, k in touched.keys])
+                self.backend.append([self._image(t, k) for t, k in touched.keys],
+                                    durable=durable)
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
