@@ -96,6 +96,8 @@ SECRET_PARAMS = frozenset({"auth", "password", "newpasw", "newpass", "newpasswor
 # +628…) or any run of 9 or more digits. Birth dates (8 digits) and ids stay readable.
 _NUMBER = re.compile(r"(?<!\d)(?:(?:\+?62|0)8\d{6,}|\+?\d{9,})(?!\d)")
 TRANSCRIPT_VERSION = 1
+#: `smsync doctor --json`: keys may be added; a changed meaning changes the version.
+DOCTOR_JSON_VERSION = 1
 
 
 def mask_numbers(text: str) -> str:
@@ -288,6 +290,7 @@ def _indent(text: str) -> str:
 def to_json(diagnosis: Diagnosis) -> dict[str, Any]:
     d = diagnosis.dialect
     return {
+        "version": DOCTOR_JSON_VERSION,
         "endpoint": diagnosis.endpoint,
         "username": diagnosis.username,
         "balance": str(d.balance) if d.balance is not None else None,

@@ -119,6 +119,7 @@ def test_doctor_command_prints_findings_settings_and_flags(
     data = json.loads(run(str(tmp_path), "--endpoint", server.url, "--username", USERNAME,
                           "--json").output)
     assert data["sandbox"]["max_page_size"] == 25 and data["balance"] == "1000"
+    assert data["version"] == 1
 
 
 def test_doctor_with_a_wrong_password_is_one_clear_line(
