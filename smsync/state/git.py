@@ -11,11 +11,12 @@ row is on the remote before the request leaves). Concurrent writers are serialis
 push itself: a rejected push fetches the branch, puts the new lines after the remote's journal
 (records are whole row images, so appending is always a valid merge) and pushes again.
 
-No phone number enters git history: a number (a value starting with ``+``) is stored as
-``k1:`` + a keyed, deterministic encryption of it (SIV with HMAC-SHA256 under
-``SMSYNC_STATE_KEY``, a CI secret): equal numbers give equal tokens, and only the key turns a
-token back into the number (plan shows who already got a message). Broadcast and group names,
-states, msgids and trxids are stored as they are.
+No phone number enters git history: a number (a value starting with ``+``), and a message body
+kept for audit (``SMSYNC_LEDGER_KEEP_BODIES``), is stored as ``k1:`` + a keyed, deterministic
+encryption of it (SIV with HMAC-SHA256 under ``SMSYNC_STATE_KEY``, a CI secret): equal numbers
+give equal tokens, and only the key turns a token back into the number (plan shows who already
+got a message). Broadcast and group names, states, msgids, trxids, body hashes and lock owners
+are stored as they are.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from urllib.parse import urlsplit, urlunsplit
 from smsync.state.backend import Backend, LockInfo, Record, StateError
 
 KEY_ENV = "SMSYNC_STATE_KEY"
+#: Fields stored only as tokens whatever they hold: a kept message body names its recipient.
+SEALED_FIELDS = frozenset({"body"})
 JOURNAL = "journal.jsonl"
 #: Pushes tried before a write gives up (each rejected one re-fetches and merges).
 PUSH_TRIES = 30
@@ -58,27 +61,33 @@ class NumberCipher:
     def _mac(self, label: bytes, data: bytes) -> bytes:
         return hmac.new(self._key, label + data, hashlib.sha256).digest()
 
+    def _stream(self, tag: bytes, size: int) -> bytes:
+        blocks = (self._mac(b"stream" + i.to_bytes(4, "big"), tag)
+                  for i in range((size + 31) // 32))
+        return b"".join(blocks)[:size]
+
     def seal(self, text: str) -> str:
         data = text.encode("utf-8")
-        if len(data) > 32:
-            raise StateError("a number longer than 32 bytes cannot be stored in git state")
         tag = self._mac(b"tag", data)[:16]
-        stream = self._mac(b"stream", tag)
-        sealed = bytes(a ^ b for a, b in zip(data, stream, strict=False))
+        stream = self._stream(tag, len(data))
+        sealed = bytes(a ^ b for a, b in zip(data, stream, strict=True))
         return _TOKEN + base64.urlsafe_b64encode(tag + sealed).decode("ascii").rstrip("=")
 
     def open(self, token: str) -> str:
         raw = base64.urlsafe_b64decode(token[len(_TOKEN):] + "=" * (-len(token) % 4))
         tag, sealed = raw[:16], raw[16:]
-        stream = self._mac(b"stream", tag)
-        data = bytes(a ^ b for a, b in zip(sealed, stream, strict=False))
+        stream = self._stream(tag, len(sealed))
+        data = bytes(a ^ b for a, b in zip(sealed, stream, strict=True))
         if not hmac.compare_digest(self._mac(b"tag", data)[:16], tag):
             raise StateError(f"the git state was written with another {KEY_ENV}: use the key "
                              "it was written with")
         return data.decode("utf-8")
 
-    def seal_value(self, value: Any) -> Any:
-        return self.seal(value) if isinstance(value, str) and value.startswith("+") else value
+    def seal_value(self, value: Any, *, always: bool = False) -> Any:
+        """A number (``+…``), or any text when ``always``, as a token; the rest as it is."""
+        if isinstance(value, str) and (always or value.startswith("+")):
+            return self.seal(value)
+        return value
 
     def open_value(self, value: Any) -> Any:
         return self.open(value) if isinstance(value, str) and value.startswith(_TOKEN) else value
@@ -182,7 +191,7 @@ class GitBackend(Backend):
 
     def _commit(self, tip: str | None, files: dict[str, str | None], message: str) -> str:
         """A commit on ``tip`` with ``files`` written (None: removed)."""
-        index = self.repo / f"index-{os.getpid()}"
+        index = self.repo / f"index-{os.getpid()}-{id(self)}"
         env = {"GIT_INDEX_FILE": str(index), "GIT_AUTHOR_NAME": "smsync",
                "GIT_AUTHOR_EMAIL": "smsync@localhost", "GIT_COMMITTER_NAME": "smsync",
                "GIT_COMMITTER_EMAIL": "smsync@localhost"}
@@ -245,7 +254,8 @@ class GitBackend(Backend):
 
     def _seal(self, rec: Record) -> Record:
         c = self.cipher
-        row = None if rec.row is None else {k: c.seal_value(v) for k, v in rec.row.items()}
+        row = None if rec.row is None else {
+            k: c.seal_value(v, always=k in SEALED_FIELDS) for k, v in rec.row.items()}
         return Record(rec.table, tuple(c.seal_value(k) for k in rec.key), row)
 
     def _open(self, rec: Record) -> Record:

@@ -69,17 +69,19 @@ def test_pr_plan_and_apply_jobs_in_two_clones_send_each_message_once(
     assert len(messages(sandbox)) == 4
 
 
-def test_no_phone_number_enters_git_history(
+def test_no_phone_number_nor_kept_body_enters_git_history(
         remote: Path, project: Project, sandbox: Any) -> None:
-    project.write_groups()  # (the fixture's groups are rewritten below, as committed)
-    broadcast_project(project, "git:smsync-state")
-    assert project.apply().exit_code == 0
+    result = project.run(
+        "apply", str(project.root), "--auto-approve", env={"SMSYNC_LEDGER_KEEP_BODIES": "1"})
+    assert result.exit_code == 0, result.output
     assert len(messages(sandbox)) == 4
     history = subprocess.run(["git", "log", "-p", "smsync-state"], cwd=remote, check=True,
                              capture_output=True, text=True).stdout
     assert "journal.jsonl" in history and "rapat" in history
     for digits in ("6281230000001", "081230000001", "81230000002"):
         assert digits not in history
+    assert '"body": "k1:' in history
+    assert "Rapat jam" not in history and "Kantor libur" not in history
 
 
 def test_state_read_with_another_key_is_one_clear_error(
