@@ -37,17 +37,23 @@ def _is_special(path: Path) -> bool:
         return False
 
 
-def check_writable(path: Path) -> None:
+def check_writable(path: Path, *, replaces: str | None = None) -> None:
     """Raise OutFileError unless ``write_atomically(path, ...)`` can succeed (space aside).
 
     Creates and removes a probe file next to the target, because permission bits tell nothing
-    for root, read-only mounts or /sys: only trying does.
+    for root, read-only mounts or /sys: only trying does. ``replaces``: text an existing file
+    must start with to be overwritten (an earlier output of the same kind), so that a mistyped
+    path cannot destroy another file — the ledger, a spec file, ``smsync.yaml``.
     """
     if _is_special(path):
         return
     target = _target(path)
     if target.is_dir():
         raise OutFileError(f"cannot write {path}: it is a directory")
+    if replaces is not None and target.is_file() and not _starts_with(target, replaces):
+        raise OutFileError(
+            f"cannot write {path}: it exists and is not an earlier output of this command "
+            "(refusing to overwrite it; remove it first if it really should go)")
     parent = target.parent
     if not parent.exists():
         raise OutFileError(f"cannot write {path}: directory {parent} does not exist")
@@ -62,6 +68,15 @@ def check_writable(path: Path) -> None:
         probe.unlink()
     except OSError as exc:
         raise OutFileError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _starts_with(path: Path, head: str) -> bool:
+    try:
+        with path.open("rb") as f:
+            start = f.read(4096).decode("utf-8", errors="replace").lstrip()
+    except OSError:
+        return False
+    return start.startswith(head) or not start
 
 
 def write_atomically(path: Path, text: str) -> None:

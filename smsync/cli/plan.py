@@ -70,7 +70,8 @@ def plan_cmd(
     from smsync.plan.render import RENDERERS, Style
 
     if out_file is not None:
-        check_writable(out_file)  # before reading the whole remote, not after
+        # before reading the whole remote, not after; and only over an earlier plan file
+        check_writable(out_file, replaces='{\n  "version"')
     m = manager(project_dir, endpoint=endpoint, username=username, password_file=password_file,
                 credentials_file=credentials_file)
     options = PlanOptions(targets=list(targets), excludes=list(excludes), concurrency=concurrency)

@@ -32,17 +32,28 @@ class PlanOptions:
     strategy: str | None = None  # force "list-all" or "by-group"
 
 
-def _matches(name: str, patterns: list[str]) -> bool:
-    folded = group_key(name)
-    return any(fnmatch.fnmatchcase(folded, group_key(p)) for p in patterns)
+def _matches(name: str, pattern: str) -> bool:
+    """A pattern names a group exactly (any case), or is a glob: ``Sales [old]`` is the group
+    of that name when one is declared, not a character class."""
+    folded, wanted = group_key(name), group_key(pattern)
+    return folded == wanted or fnmatch.fnmatchcase(folded, wanted)
 
 
 def select_groups(
     groups: list[GroupSpec], targets: list[str], excludes: list[str]
 ) -> list[GroupSpec]:
-    """The declared groups this plan manages after ``--target`` / ``--exclude``."""
-    selected = [g for g in groups if not targets or _matches(g.name, targets)]
-    return [g for g in selected if not _matches(g.name, excludes)]
+    """The declared groups this plan manages after ``--target`` / ``--exclude``.
+
+    A pattern that matches no declared group is an error, not a silent no-op: a typo in
+    ``--target`` would otherwise plan "no changes", and one in ``--exclude`` would leave in the
+    plan a group the user meant to keep out of it."""
+    unmatched = [p for p in (*targets, *excludes) if not any(_matches(g.name, p) for g in groups)]
+    if unmatched:
+        raise SmsyncError(
+            f"--target/--exclude {', '.join(repr(p) for p in unmatched)} matches no group the "
+            "spec declares (patterns are names or globs, compared case-insensitively)")
+    selected = [g for g in groups if not targets or any(_matches(g.name, p) for p in targets)]
+    return [g for g in selected if not any(_matches(g.name, p) for p in excludes)]
 
 
 def assess_safety(result: DiffResult, limits: ShareLimits) -> PhonebookSafety:

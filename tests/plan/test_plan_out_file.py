@@ -81,7 +81,7 @@ def test_unwritable_out_path_is_refused_before_any_request(
 def test_existing_plan_file_is_replaced_whole(project: Project, out_dir: Path) -> None:
     project.write_groups(group("Office", [contact(1)]))
     out = out_dir / "plan.json"
-    out.write_text("old plan, longer than nothing " * 100)
+    out.write_text('{\n  "version": 1, "old": "' + "longer than nothing " * 100 + '"}\n')
     out.chmod(0o640)
     assert project.plan("--out", str(out)).exit_code == 2
     assert json.loads(out.read_text())["actions"]
@@ -101,7 +101,7 @@ def test_failed_write_leaves_the_previous_plan_intact(
 ) -> None:
     project.write_groups(group("Office", [contact(i) for i in range(20)]))
     out = out_dir / "plan.json"
-    out.write_text('{"old": "plan"}\n')
+    out.write_text('{\n  "version": 1, "old": "plan"}\n')
     env = {**os.environ, "PYTHONPATH": str(REPO), "SMSYNC_PASSWORD": PASSWORD, "CI": "1",
            "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.run(
@@ -113,5 +113,5 @@ def test_failed_write_leaves_the_previous_plan_intact(
     assert "Traceback" not in proc.stderr
     [line] = proc.stderr.strip().splitlines()
     assert line.startswith("Error: ") and str(out) in line, line
-    assert out.read_text() == '{"old": "plan"}\n'
+    assert out.read_text() == '{\n  "version": 1, "old": "plan"}\n'
     assert [p.name for p in out_dir.iterdir()] == ["plan.json"]

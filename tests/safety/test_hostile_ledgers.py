@@ -92,3 +92,26 @@ def test_ledger_held_by_another_program_is_one_clear_error(
     assert result.exit_code == 1, result.output
     assert "is busy" in result.output, result.output
     assert sandbox.store.snapshot()["messages"] == []
+
+
+@pytest.mark.parametrize("victim", [".smsync/ledger.sqlite", "smsync.yaml", "groups/groups.yaml"])
+def test_plan_out_never_overwrites_a_file_that_is_not_a_plan(
+        project: Project, sandbox: Any, victim: str) -> None:
+    project.write_groups(group("Office", [contact(1)]))
+    folder = project.root / "broadcasts"
+    folder.mkdir()
+    (folder / "b.yaml").write_text(
+        "kind: Broadcast\nname: libur\naudience: {group: Office}\ntemplate: Kantor libur.\n")
+    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"])
+    assert project.apply().exit_code == 0
+    target = project.root / victim
+    before = target.read_bytes()
+
+    result = project.run("plan", str(project.root), "--out", str(target))
+
+    assert result.exit_code == 1, result.output
+    assert "not an earlier output" in result.output
+    assert target.read_bytes() == before
+    again = project.run("plan", str(project.root), "--out", str(project.root / "p.json"))
+    assert again.exit_code == 0 and project.run(
+        "plan", str(project.root), "--out", str(project.root / "p.json")).exit_code == 0
