@@ -75,6 +75,7 @@ class Rule(enum.StrEnum):
     UNREADABLE_IN_GROUP = "unreadable_in_group"
     CREDIT = "credit"
     REMEMBERED_PROTECTION = "remembered_protection"
+    AMBIGUOUS_GROUP = "ambiguous_group"
 
     @property
     def forcible(self) -> bool:
@@ -178,6 +179,31 @@ def remembered_protection_findings(
             f"with its flag: refused even with --force. Take two steps: first drop "
             f"`protect: true` (keep the {item}) and apply; then remove it and apply"))
     return out
+
+
+class _ListedGroup(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def extra(self) -> tuple[str, ...]: ...
+
+
+def ambiguous_group_findings(groups: Iterable[_ListedGroup], managed: Iterable[str]
+                             ) -> list[Finding]:
+    """Managed groups whose record the gateway printed with extra fields after the name: a
+    name holding the field separator (a gateway printing values raw) reads as a shorter name,
+    possibly a declared one, so which group it is cannot be told — nothing of it is touched."""
+    keys = {group_key(n) for n in managed}
+    return [
+        Finding(
+            Rule.AMBIGUOUS_GROUP,
+            f"the gateway lists group #{g.id} as {g.name!r} followed by extra fields; its name "
+            "may hold a field separator, so smsync cannot tell whether it is the declared group: "
+            "rename it on the gateway (or check the dialect with `smsync doctor`)")
+        for g in groups if g.extra and group_key(g.name) in keys
+    ]
 
 
 def credit_finding(balance: Decimal | None, needed: int) -> Finding | None:

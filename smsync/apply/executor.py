@@ -121,6 +121,8 @@ class Executor:
         ``page_size``: the gateway's real maximum page size, when known (for listings)."""
         self.client = client
         self.page_size = page_size
+        self._member_ids: dict[str, frozenset[int]] = {}
+        self._members_lock = threading.Lock()
         self.managed = managed
         self.declared = declared
         self.concurrency = max(1, concurrency)
@@ -273,6 +275,26 @@ class Executor:
                 f"refused: #{cid} is not the row the plan saw (the gateway holds it in group "
                 f"{row.group}, not {before.group}, or under another number); nothing written "
                 "to it: run plan again")
+        # The group field of a record is text the gateway prints, possibly raw (a name holding
+        # a separator reads as another, shorter name). Membership is asked of the gateway
+        # itself instead: it lists the group by name, matching names its own way.
+        if cid not in self._members(before.group):
+            raise RowMismatch(
+                f"refused: the gateway does not list #{cid} in group {before.group}; nothing "
+                "written to it: run plan again")
+
+    def _members(self, group: str) -> frozenset[int]:
+        """Ids the gateway lists in ``group`` (read once per run, to an empty page)."""
+        key = group_key(group)
+        with self._members_lock:
+            if key not in self._member_ids:
+                rows = read_listing(
+                    lambda page, size: self._read(
+                        lambda: self.client.list_contacts_by_group(group, page=page, size=size)),
+                    PageSizer(self.page_size or DEFAULT_PAGE_SIZE, trusted=False),
+                    what=f"group {group}", exhaustive=True)
+                self._member_ids[key] = frozenset(c.id for c in rows)
+            return self._member_ids[key]
 
     def _verify_group(self, gid: int, name: str, action: Action) -> None:
         if group_key(name) not in self._managed:

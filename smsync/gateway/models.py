@@ -33,6 +33,9 @@ class Contact:
 class Group:
     id: int
     name: str
+    #: non-empty fields the record held after the name: a name that contained the field
+    #: separator (a gateway printing values raw) reads as a shorter name plus these
+    extra: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

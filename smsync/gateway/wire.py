@@ -290,10 +290,13 @@ def parse_contact(fields: list[str]) -> Contact:
 
 
 def parse_group(fields: list[str]) -> Group:
-    """A group record ``id, name`` (extra trailing fields ignored)."""
+    """A group record ``id, name``. Extra trailing fields are kept (``Group.extra``) when not
+    empty: a dialect may add some, but a name holding the field separator looks the same, and
+    the plan refuses to manage a group it cannot tell apart."""
     if len(fields) < 2:
         raise ValueError(f"a group record has at least 2 fields, not {len(fields)}")
-    return Group(id=_parse_id(fields[0]), name=fields[1])
+    extra = tuple(f for f in fields[2:] if f.strip())
+    return Group(id=_parse_id(fields[0]), name=fields[1], extra=extra)
 
 
 def encode_contact(contact: Contact) -> list[str]:

@@ -17,7 +17,7 @@ from smsync.plan.fetch import ListingShifted, fetch_details, read_remote
 from smsync.plan.model import Op, PhonebookSafety, Plan
 from smsync.plan.remote import RemoteState
 from smsync.plan.search import find_elsewhere
-from smsync.safety import ShareLimits, phonebook_findings
+from smsync.safety import ShareLimits, ambiguous_group_findings, phonebook_findings
 from smsync.spec.model import GroupSpec
 
 MAX_DETAIL_ROUNDS = 4
@@ -93,11 +93,13 @@ def make_plan(
     managed = select_groups(groups, options.targets, options.excludes)
     others = [g for g in groups if g not in managed]
     remote, result = read_and_diff(client, managed, region=region, options=options, others=others)
+    judged = assess_safety(result, safety)
+    judged.findings.extend(ambiguous_group_findings(remote.groups, (g.name for g in groups)))
     return Plan(
         actions=result.actions,
         fingerprint=remote.fingerprint(),
         read=remote.read,
-        safety=assess_safety(result, safety),
+        safety=judged,
         scope={
             "target": list(options.targets),
             "exclude": list(options.excludes),

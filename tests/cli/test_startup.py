@@ -52,7 +52,7 @@ def test_every_listed_command_loads_and_shows_its_help(name: str) -> None:
 @pytest.mark.skipif(not hasattr(click.exceptions, "NoSuchCommand"),
                     reason="click before 8.4 suggests no command names")
 def test_mistyped_command_suggests_the_close_one_and_exits_1() -> None:
-    result = CliRunner().invoke(cli, ["stat"])
+    result = CliRunner().invoke(cli, ["sttaus"])
 
     assert result.exit_code == 1
-    assert "No such command 'stat'. Did you mean 'status'?" in result.output
+    assert "No such command 'sttaus'. Did you mean 'status'?" in result.output
