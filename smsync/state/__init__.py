@@ -41,6 +41,10 @@ def parse_state_url(url: str) -> tuple[str, str]:
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql", url
     kind, sep, rest = url.partition(":")
+    if kind == "local" and rest == ":memory:":
+        # A state that vanishes at exit would send every group broadcast again on every run.
+        raise StateError("state 'local::memory:' is not durable: smsync must remember what it "
+                         "sent; name a file (local:PATH)")
     if sep and kind in ("local", "git") and rest:
         return kind, rest
     shown = url.split("://", 1)[0][:20]
@@ -56,8 +60,7 @@ def open_backend(url: str, root: Path) -> Backend:
         from smsync.state.local import LocalBackend
 
         path = Path(rest)
-        return LocalBackend(rest if rest == ":memory:" else path if path.is_absolute()
-                            else root / path)
+        return LocalBackend(path if path.is_absolute() else root / path)
     if kind == "postgresql":
         from smsync.state.postgresql import PostgresBackend
 

@@ -97,3 +97,14 @@ def test_state_migrate_copies_verifies_and_switches(
     assert runner.plan().exit_code == 0
     assert runner.apply().exit_code == 0
     assert len(messages(sandbox)) == 4
+
+
+def test_a_state_that_vanishes_at_exit_is_refused(project: Project, sandbox: Any) -> None:
+    # local::memory: would forget every send at exit: each apply would send group
+    # broadcasts again
+    broadcast_project(project, "local:.smsync/ledger.sqlite")
+    result = project.run("apply", str(project.root), "--auto-approve",
+                         env={"SMSYNC_STATE": "local::memory:"})
+    assert result.exit_code == 1, result.output
+    assert "not durable" in result.output
+    assert sandbox.store.snapshot()["messages"] == []
