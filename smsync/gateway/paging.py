@@ -98,6 +98,7 @@ def read_listing(
     ``bad``: receives the records that could not be read (they count as served rows, so an
     unreadable record never makes a page look short, i.e. the last)."""
     requests = requests or Counter()
+    repeated: list[int] = []
     for attempt in range(MAX_REREADS + 1):
         if attempt and rereads is not None:
             rereads.add()
@@ -112,6 +113,7 @@ def read_listing(
             ids = [row.id for row in page.items]
             if seen.intersection(ids) or len(set(ids)) != len(ids):
                 shifted = True
+                repeated = sorted(seen.intersection(ids) | {i for i in ids if ids.count(i) > 1})
                 break
             seen.update(ids)
             rows.extend(page.items)
@@ -134,6 +136,7 @@ def read_listing(
                 probe_ids = [row.id for row in probe.items]
                 if seen.intersection(probe_ids):
                     shifted = True
+                    repeated = sorted(seen.intersection(probe_ids))
                     break
                 seen.update(probe_ids)
                 rows.extend(probe.items)
@@ -146,7 +149,10 @@ def read_listing(
             if bad is not None:
                 bad.extend(unreadable)
             return rows
+    shown = ", ".join(f"#{i}" for i in repeated[:5])
     raise ListingShifted(
-        f"the remote {what} kept changing while it was read ({MAX_REREADS + 1} attempts); "
-        "try again when no one else is editing the phonebook"
+        f"the remote {what} kept repeating rows ({shown}) over {MAX_REREADS + 1} reads: either "
+        "someone is editing the phonebook (try again later), or a stored value holds a record "
+        "separator that makes it look like another row (a gateway printing values raw; see "
+        "`smsync doctor`)"
     )

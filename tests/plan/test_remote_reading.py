@@ -136,7 +136,7 @@ def test_repeated_rows_trigger_a_reread_then_a_clear_error() -> None:
         rows = {1: [Group(1, "a"), Group(2, "b")], 2: [Group(2, "b"), Group(3, "c")]}
         return Page(rows.get(page, []), page, size)
 
-    with pytest.raises(ListingShifted, match="kept changing"):
+    with pytest.raises(ListingShifted, match="kept repeating rows"):
         read_listing(shifting, PageSizer(2, trusted=True), what="group list")
     assert calls.count(1) == 4  # read, then three rereads
 
