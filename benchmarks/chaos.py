@@ -94,8 +94,11 @@ def run_crash(broadcast: bool, trials: int, base: Path) -> Row:
         seed = 50_000 + 1000 * int(broadcast) + k
         srv = start_sandbox(latency_ms=4, latency_jitter_ms=8, seed=seed)
         try:
-            row.add(crash_trial(srv, base / f"{row.scenario}-{k}", random.Random(seed),
-                                broadcast=broadcast))
+            row.add(
+                crash_trial(
+                    srv, base / f"{row.scenario}-{k}", random.Random(seed), broadcast=broadcast
+                )
+            )
         finally:
             srv.stop()
     row.seconds = time.monotonic() - start
@@ -103,20 +106,28 @@ def run_crash(broadcast: bool, trials: int, base: Path) -> Row:
 
 
 def table(rows: list[Row]) -> str:
-    head = ("| scenario | trials | faults injected | re-runs to converge (max) | duplicates "
-            "| lost messages | wrongful deletes | state errors | time |")
+    head = (
+        "| scenario | trials | faults injected | re-runs to converge (max) | duplicates "
+        "| lost messages | wrongful deletes | state errors | time |"
+    )
     lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r.scenario} | {r.trials} | {r.faults} | {r.reruns_max} | "
-                     f"{r.duplicates} | {r.lost} | {r.wrongful_deletes} | {r.state_errors} | "
-                     f"{r.seconds:.0f} s |")
+        lines.append(
+            f"| {r.scenario} | {r.trials} | {r.faults} | {r.reruns_max} | "
+            f"{r.duplicates} | {r.lost} | {r.wrongful_deletes} | {r.state_errors} | "
+            f"{r.seconds:.0f} s |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--trials", type=int, default=30,
-                        help="chaos trials per fault rate (crash: 2/3 of this) [30]")
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=30,
+        help="chaos trials per fault rate (crash: 2/3 of this) [30]",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     crash_trials = max(1, args.trials * 2 // 3)

@@ -161,8 +161,11 @@ def count_duplicates(db_path: str) -> dict[str, int]:
         (total,) = db.execute("SELECT COUNT(*) FROM messages").fetchone()
     finally:
         db.close()
-    return {"same_trxid": int(same_trxid), "same_mobile_text": int(same_text),
-            "messages": int(total)}
+    return {
+        "same_trxid": int(same_trxid),
+        "same_mobile_text": int(same_text),
+        "messages": int(total),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,7 +173,10 @@ def count_duplicates(db_path: str) -> dict[str, int]:
 
 
 def write_project(
-    root: Path, url: str, page_size: int, groups: dict[str, list[tuple[str, str]]],
+    root: Path,
+    url: str,
+    page_size: int,
+    groups: dict[str, list[tuple[str, str]]],
     extra_docs: str = "",
 ) -> None:
     (root / "groups").mkdir(parents=True)
@@ -284,18 +290,24 @@ def floor_fetch(
     sequence("groupGetList", groups, {})
     if strategy == "list-all":
         sequence("phbkGetList", contacts, {})
-        described = (f"groupGetList pages 1..{len(_pages(groups, page))}, then phbkGetList "
-                     f"pages 1..{len(_pages(contacts, page))} one after the other")
+        described = (
+            f"groupGetList pages 1..{len(_pages(groups, page))}, then phbkGetList "
+            f"pages 1..{len(_pages(contacts, page))} one after the other"
+        )
     else:
         per_group = contacts // groups
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            list(pool.map(
-                lambda g: sequence("phbkGetListbyGroup", per_group, {"group": group_name(g)}),
-                range(groups),
-            ))
-        described = (f"groupGetList pages 1..{len(_pages(groups, page))}, then for each of "
-                     f"{groups} groups phbkGetListbyGroup pages 1..{len(_pages(per_group, page))}"
-                     f" in sequence, {concurrency} groups at a time")
+            list(
+                pool.map(
+                    lambda g: sequence("phbkGetListbyGroup", per_group, {"group": group_name(g)}),
+                    range(groups),
+                )
+            )
+        described = (
+            f"groupGetList pages 1..{len(_pages(groups, page))}, then for each of "
+            f"{groups} groups phbkGetListbyGroup pages 1..{len(_pages(per_group, page))}"
+            f" in sequence, {concurrency} groups at a time"
+        )
     return {"wall_s": time.perf_counter() - t, "requests": count[0], "pages": described}
 
 
@@ -308,8 +320,14 @@ def bench_plan(
     with sandbox(spec) as box:
         write_project(root, box.url, args.max_page_size, plan_spec(n, groups))
         result = run_plan_child(root, args.concurrency, strategy)
-        floor = floor_fetch(box.url, strategy=result["strategy"], contacts=n, groups=groups,
-                            page=args.max_page_size, concurrency=args.concurrency)
+        floor = floor_fetch(
+            box.url,
+            strategy=result["strategy"],
+            contacts=n,
+            groups=groups,
+            page=args.max_page_size,
+            concurrency=args.concurrency,
+        )
     result["floor_wall_s"] = floor["wall_s"]
     result["floor_requests"] = floor["requests"]
     result["floor_pages"] = floor["pages"]
@@ -345,14 +363,26 @@ def sequential_writes(url: str, plan: Any) -> tuple[float, int]:
         op = a.op.value
         if op == "add_contact":
             r = a.after
-            q = {"username": USER, "name": r.name, "mobile": r.mobile, "group": r.group,
-                 "auth": md5(r.mobile + PASSWORD)}
+            q = {
+                "username": USER,
+                "name": r.name,
+                "mobile": r.mobile,
+                "group": r.group,
+                "auth": md5(r.mobile + PASSWORD),
+            }
             resp = requests.get(f"{base}/phbkAdd.aspx", params=q, timeout=30)
         elif op in ("edit_contact", "move_contact"):
             r = a.after
-            q = {"id": str(a.id), "username": USER, "name": r.name, "mobile": r.mobile,
-                 "group": r.group, "address": r.address or "", "desc": r.desc or "",
-                 "auth": md5(str(a.id) + PASSWORD)}
+            q = {
+                "id": str(a.id),
+                "username": USER,
+                "name": r.name,
+                "mobile": r.mobile,
+                "group": r.group,
+                "address": r.address or "",
+                "desc": r.desc or "",
+                "auth": md5(str(a.id) + PASSWORD),
+            }
             resp = requests.get(f"{base}/phbkEdit.aspx", params=q, timeout=30)
         elif op == "delete_contact":
             q = {"id": str(a.id), "username": USER, "auth": md5(str(a.id) + PASSWORD)}
@@ -371,10 +401,18 @@ def bench_apply(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
     remote, groups, changes = args.apply_remote, args.apply_groups, args.apply_changes
     c = args.concurrency
-    out: dict[str, Any] = {"apply_changes": changes, "apply_remote_contacts": remote,
-                           "apply_concurrency": c}
-    spec = SandboxSpec(str(tmp / "apply.sqlite"), args.latency_ms, args.max_page_size,
-                       contacts=remote, groups=groups)
+    out: dict[str, Any] = {
+        "apply_changes": changes,
+        "apply_remote_contacts": remote,
+        "apply_concurrency": c,
+    }
+    spec = SandboxSpec(
+        str(tmp / "apply.sqlite"),
+        args.latency_ms,
+        args.max_page_size,
+        contacts=remote,
+        groups=groups,
+    )
     root = tmp / "apply"
     with sandbox(spec) as box:
         write_project(root, box.url, args.max_page_size, apply_spec(remote, groups, changes))
@@ -393,8 +431,13 @@ def bench_apply(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             out["apply_converged"] = not again.has_changes
     out["apply_actions_per_s"] = changes / out["apply_wall_s"]
 
-    spec_seq = SandboxSpec(str(tmp / "apply-seq.sqlite"), args.latency_ms, args.max_page_size,
-                           contacts=remote, groups=groups)
+    spec_seq = SandboxSpec(
+        str(tmp / "apply-seq.sqlite"),
+        args.latency_ms,
+        args.max_page_size,
+        contacts=remote,
+        groups=groups,
+    )
     with sandbox(spec_seq) as box:
         wall, n = sequential_writes(box.url, plan)
     out["apply_seq_wall_s"] = wall
@@ -429,8 +472,14 @@ def sequential_sends(url: str, n: int) -> tuple[float, int]:
     t = time.perf_counter()
     for i in range(n):
         m = mobile(i)
-        q = {"username": USER, "mobile": m, "message": render(f"Kontak {i:06d}"),
-             "auth": md5(USER + PASSWORD + m), "trxid": f"seq-{i}", "type": "0"}
+        q = {
+            "username": USER,
+            "mobile": m,
+            "message": render(f"Kontak {i:06d}"),
+            "auth": md5(USER + PASSWORD + m),
+            "trxid": f"seq-{i}",
+            "type": "0",
+        }
         resp = requests.get(base, params=q, timeout=30)
         if not resp.text.startswith("1701"):
             raise RuntimeError(f"sequential send failed: {resp.text[:40]}")
@@ -453,11 +502,11 @@ def bench_broadcast(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         write_project(root, box.url, args.max_page_size, spec, broadcast_doc(groups, n))
         manager = Manager(root)
         project = manager.project
-        with manager.session(pool_size=max(c, 4)) as session, \
-                Ledger(project.ledger_path) as ledger:
+        with manager.session(pool_size=max(c, 4)) as session, Ledger(project.ledger_path) as ledger:
             t = time.perf_counter()
-            plans = plan_broadcasts(manager.desired(), project, ledger=ledger,
-                                    suppression=frozenset())
+            plans = plan_broadcasts(
+                manager.desired(), project, ledger=ledger, suppression=frozenset()
+            )
             before = box.requests()
             t_send = time.perf_counter()
             report = send_broadcasts(session.client, plans, ledger, concurrency=c)
@@ -468,9 +517,12 @@ def bench_broadcast(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             out["broadcast_sent"] = report.sent
             out["broadcast_failed"] = report.failed + report.unknown
             # A second run must send nothing: the ledger knows every message went out.
-            again = send_broadcasts(session.client, plan_broadcasts(
-                manager.desired(), project, ledger=ledger, suppression=frozenset()),
-                ledger, concurrency=c)
+            again = send_broadcasts(
+                session.client,
+                plan_broadcasts(manager.desired(), project, ledger=ledger, suppression=frozenset()),
+                ledger,
+                concurrency=c,
+            )
             out["broadcast_rerun_sent"] = again.sent
     dups = count_duplicates(db)
     out["duplicates"] = dups["same_trxid"] + dups["same_mobile_text"]
@@ -478,8 +530,9 @@ def bench_broadcast(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     out["broadcast_msgs_per_s"] = n / out["broadcast_wall_s"]
 
     sample = n if args.full_sequential else min(n, args.sequential_sample)
-    with sandbox(SandboxSpec(str(tmp / "broadcast-seq.sqlite"), args.latency_ms,
-                             args.max_page_size)) as box:
+    with sandbox(
+        SandboxSpec(str(tmp / "broadcast-seq.sqlite"), args.latency_ms, args.max_page_size)
+    ) as box:
         wall, sent = sequential_sends(box.url, sample)
     out["broadcast_seq_sample"] = sent
     out["broadcast_seq_msgs_per_s"] = sent / wall
@@ -521,22 +574,38 @@ def bench_capacity(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     m = mobile(0)
     kinds = {
-        "read": f"/{API}/creditsleft.aspx?" + urlencode(
-            {"username": USER, "auth": md5(USER + PASSWORD)}),
-        "send": f"/{API}/sendSMS.aspx?" + urlencode(
-            {"username": USER, "mobile": m, "message": "Halo", "auth": md5(USER + PASSWORD + m),
-             "type": "0"}) + "&trxid=cap-{i}",
-        "list": f"/{API}/phbkGetList.aspx?" + urlencode(
-            {"username": USER, "auth": md5(USER + PASSWORD), "page": "1",
-             "size": str(args.max_page_size)}),
+        "read": f"/{API}/creditsleft.aspx?"
+        + urlencode({"username": USER, "auth": md5(USER + PASSWORD)}),
+        "send": f"/{API}/sendSMS.aspx?"
+        + urlencode(
+            {
+                "username": USER,
+                "mobile": m,
+                "message": "Halo",
+                "auth": md5(USER + PASSWORD + m),
+                "type": "0",
+            }
+        )
+        + "&trxid=cap-{i}",
+        "list": f"/{API}/phbkGetList.aspx?"
+        + urlencode(
+            {
+                "username": USER,
+                "auth": md5(USER + PASSWORD),
+                "page": "1",
+                "size": str(args.max_page_size),
+            }
+        ),
     }
-    spec = SandboxSpec(str(tmp / "capacity.sqlite"), 0, args.max_page_size,
-                       contacts=args.max_page_size, groups=1)
+    spec = SandboxSpec(
+        str(tmp / "capacity.sqlite"), 0, args.max_page_size, contacts=args.max_page_size, groups=1
+    )
     with sandbox(spec) as box, ProcessPoolExecutor(max_workers=2, mp_context=SPAWN) as pool:
         for kind, pq in kinds.items():
             t = time.perf_counter()
-            futures = [pool.submit(_load_worker, box.url, pq, args.capacity_seconds, 4)
-                       for _ in range(2)]
+            futures = [
+                pool.submit(_load_worker, box.url, pq, args.capacity_seconds, 4) for _ in range(2)
+            ]
             total = sum(f.result() for f in futures)
             out[f"sandbox_rps_{kind}"] = total / (time.perf_counter() - t)
     out["sandbox_rps"] = min(out["sandbox_rps_read"], out["sandbox_rps_send"])
@@ -553,14 +622,20 @@ def sizes(args: argparse.Namespace) -> dict[str, int]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     res: dict[str, Any] = {
-        "quick": args.quick, "latency_ms": args.latency_ms, "max_page_size": args.max_page_size,
-        "concurrency": args.concurrency, "cpus": os.cpu_count(),
+        "quick": args.quick,
+        "latency_ms": args.latency_ms,
+        "max_page_size": args.max_page_size,
+        "concurrency": args.concurrency,
+        "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
     }
     with tempfile.TemporaryDirectory(prefix="smsync-bench-") as t:
         tmp = Path(t)
-        log = (lambda msg: print(msg, file=sys.stderr, flush=True)) if args.verbose else (
-            lambda msg: None)
+        log = (
+            (lambda msg: print(msg, file=sys.stderr, flush=True))
+            if args.verbose
+            else (lambda msg: None)
+        )
         log("capacity ...")
         res.update(bench_capacity(args, tmp))
         for label, n in sizes(args).items():
@@ -595,50 +670,77 @@ def table(res: dict[str, Any]) -> str:
         rows.append((what, value, target))
 
     lat, page, c = res["latency_ms"], res["max_page_size"], res["concurrency"]
-    add("setup", f"latency {lat} ms/request, max page {page}, concurrency {c}, "
-        f"{res['cpus']} CPUs, Python {res['python']}")
-    add("sandbox capacity (no latency)",
+    add(
+        "setup",
+        f"latency {lat} ms/request, max page {page}, concurrency {c}, "
+        f"{res['cpus']} CPUs, Python {res['python']}",
+    )
+    add(
+        "sandbox capacity (no latency)",
         f"{res['sandbox_rps_read']:.0f} req/s read, {res['sandbox_rps_send']:.0f} req/s "
-        f"sendSMS, {res['sandbox_rps_list']:.0f} req/s {page}-row page", "not the bottleneck")
+        f"sendSMS, {res['sandbox_rps_list']:.0f} req/s {page}-row page",
+        "not the bottleneck",
+    )
     for label in ("10k", "100k"):
         r = res[f"plan_{label}"]
         n = r["contacts"]
-        add(f"plan {n:,} contacts: wall",
-            f"{r['wall_s']:.2f} s (spec load {r['spec_load_s']:.2f} s apart)")
-        add("  requests / strategy minimum",
-            f"{r['requests']} / {r['min_requests']} ({r['strategy']})", "<= minimum")
-        add("  floor (same pages, plain requests)",
-            f"{r['floor_wall_s']:.2f} s, {r['floor_requests']} requests: {r['floor_pages']}")
+        add(
+            f"plan {n:,} contacts: wall",
+            f"{r['wall_s']:.2f} s (spec load {r['spec_load_s']:.2f} s apart)",
+        )
+        add(
+            "  requests / strategy minimum",
+            f"{r['requests']} / {r['min_requests']} ({r['strategy']})",
+            "<= minimum",
+        )
+        add(
+            "  floor (same pages, plain requests)",
+            f"{r['floor_wall_s']:.2f} s, {r['floor_requests']} requests: {r['floor_pages']}",
+        )
         add("  plan / floor", f"{r['plan_floor_ratio']:.2f}x", "<= 1.3x")
         add("  diff CPU", f"{r['diff_cpu_s']:.3f} s", "< 1 s (100k)")
-        add("  peak RSS (plan process)",
+        add(
+            "  peak RSS (plan process)",
             f"{r['peak_rss_mb']:.0f} MB (interpreter + imports {r['rss_after_import_mb']:.0f} MB)",
-            "< 300 MB (100k)")
+            "< 300 MB (100k)",
+        )
     for key in sorted(k for k in res if k.startswith("plan_100k_")):
         r = res[key]
-        add(f"plan 100k, strategy forced to {r['strategy']}",
+        add(
+            f"plan 100k, strategy forced to {r['strategy']}",
             f"{r['wall_s']:.2f} s, {r['requests']} requests (min {r['min_requests']}), floor "
-            f"{r['floor_wall_s']:.2f} s, ratio {r['plan_floor_ratio']:.2f}x")
-    add(f"apply {res['apply_changes']:,} changes (c={res['apply_concurrency']})",
+            f"{r['floor_wall_s']:.2f} s, ratio {r['plan_floor_ratio']:.2f}x",
+        )
+    add(
+        f"apply {res['apply_changes']:,} changes (c={res['apply_concurrency']})",
         f"{res['apply_wall_s']:.2f} s, {res['apply_requests']} requests (incl. freshness "
-        f"re-read), {res['apply_actions_per_s']:.0f} actions/s")
-    add("  sequential requests.get client",
-        f"{res['apply_seq_wall_s']:.2f} s, {res['apply_seq_actions_per_s']:.0f} actions/s")
+        f"re-read), {res['apply_actions_per_s']:.0f} actions/s",
+    )
+    add(
+        "  sequential requests.get client",
+        f"{res['apply_seq_wall_s']:.2f} s, {res['apply_seq_actions_per_s']:.0f} actions/s",
+    )
     add("  speed-up", f"{res['apply_speedup']:.1f}x", ">= 10x")
-    add(f"broadcast {res['broadcast_messages']:,} messages (c={res['broadcast_concurrency']})",
+    add(
+        f"broadcast {res['broadcast_messages']:,} messages (c={res['broadcast_concurrency']})",
         f"{res['broadcast_wall_s']:.2f} s incl. planning, {res['broadcast_requests']} requests, "
-        f"{res['broadcast_msgs_per_s']:.0f} msg/s")
-    add("  sequential requests.get client",
+        f"{res['broadcast_msgs_per_s']:.0f} msg/s",
+    )
+    add(
+        "  sequential requests.get client",
         f"{res['broadcast_seq_msgs_per_s']:.0f} msg/s (timed on {res['broadcast_seq_sample']:,}"
-        f" messages; {res['broadcast_seq_wall_s_est']:.0f} s for all)")
+        f" messages; {res['broadcast_seq_wall_s_est']:.0f} s for all)",
+    )
     add("  speed-up", f"{res['broadcast_speedup']:.1f}x", ">= 10x")
     add("  second run sends", str(res["broadcast_rerun_sent"]), "0")
     add("duplicates in the sandbox's messages", str(res["duplicates"]), "0")
     add("failed actions (apply + broadcast)", str(res["failed_actions"]), "0")
     w1 = max(len(r[0]) for r in rows)
     w2 = max(len(r[1]) for r in rows)
-    lines = [f"| {'measure':<{w1}} | {'result':<{w2}} | target |",
-             f"|{'-' * (w1 + 2)}|{'-' * (w2 + 2)}|--------|"]
+    lines = [
+        f"| {'measure':<{w1}} | {'result':<{w2}} | target |",
+        f"|{'-' * (w1 + 2)}|{'-' * (w2 + 2)}|--------|",
+    ]
     lines += [f"| {a:<{w1}} | {b:<{w2}} | {t} |" for a, b, t in rows]
     return "\n".join(lines)
 
@@ -652,19 +754,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--plan-groups", type=int, default=100)
     ap.add_argument("--sequential-sample", type=int, default=1000)
-    ap.add_argument("--full-sequential", action="store_true",
-                    help="time the sequential broadcast client on every message")
-    ap.add_argument("--compare-strategies", nargs="*", default=[],
-                    choices=["list-all", "by-group"],
-                    help="also plan 100k with the strategy forced")
+    ap.add_argument(
+        "--full-sequential",
+        action="store_true",
+        help="time the sequential broadcast client on every message",
+    )
+    ap.add_argument(
+        "--compare-strategies",
+        nargs="*",
+        default=[],
+        choices=["list-all", "by-group"],
+        help="also plan 100k with the strategy forced",
+    )
     ap.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
     args = ap.parse_args(argv)
-    big = {"plan_small": 10_000, "plan_large": 100_000, "apply_changes": 1000,
-           "apply_remote": 2000, "apply_groups": 20, "broadcast": 10_000,
-           "broadcast_groups": 10, "capacity_seconds": 2.0}
-    quick = {"plan_small": 500, "plan_large": 2000, "apply_changes": 100,
-             "apply_remote": 200, "apply_groups": 4, "broadcast": 200,
-             "broadcast_groups": 2, "capacity_seconds": 0.5}
+    big = {
+        "plan_small": 10_000,
+        "plan_large": 100_000,
+        "apply_changes": 1000,
+        "apply_remote": 2000,
+        "apply_groups": 20,
+        "broadcast": 10_000,
+        "broadcast_groups": 10,
+        "capacity_seconds": 2.0,
+    }
+    quick = {
+        "plan_small": 500,
+        "plan_large": 2000,
+        "apply_changes": 100,
+        "apply_remote": 200,
+        "apply_groups": 4,
+        "broadcast": 200,
+        "broadcast_groups": 2,
+        "capacity_seconds": 0.5,
+    }
     for key, value in (quick if args.quick else big).items():
         setattr(args, key, value)
     if args.quick:

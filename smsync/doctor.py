@@ -35,8 +35,14 @@ from smsync.outfile import check_writable, write_atomically
 #: The sandbox's defaults (SandboxConfig): a flag is printed for every settled value, and the
 #: finding says when it differs from what smsync's sandbox assumes.
 SANDBOX_DEFAULTS: dict[str, Any] = {
-    "credits_path": "both", "paths": "both", "number_param": "both", "max_page_size": 100,
-    "list_form": "full", "separator": "unicode", "birth_form": "yyyymmdd", "error_suffix": "",
+    "credits_path": "both",
+    "paths": "both",
+    "number_param": "both",
+    "max_page_size": 100,
+    "list_form": "full",
+    "separator": "unicode",
+    "birth_form": "yyyymmdd",
+    "error_suffix": "",
     "md5_charset": "utf-8",
 }
 
@@ -59,11 +65,17 @@ class Diagnosis:
         """The settled answers as SandboxConfig fields (unsettled ones are left out)."""
         d = self.dialect
         values = {
-            "credits_path": d.credits_path, "paths": d.paths, "number_param": d.number_param,
-            "max_page_size": d.max_page_size, "list_form": d.list_form,
-            "separator": d.separator, "birth_form": d.birth_form,
-            "error_suffix": d.error_suffix, "md5_charset": d.md5_charset,
-            "add_success": d.add_success, "send_success": d.send_success,
+            "credits_path": d.credits_path,
+            "paths": d.paths,
+            "number_param": d.number_param,
+            "max_page_size": d.max_page_size,
+            "list_form": d.list_form,
+            "separator": d.separator,
+            "birth_form": d.birth_form,
+            "error_suffix": d.error_suffix,
+            "md5_charset": d.md5_charset,
+            "add_success": d.add_success,
+            "send_success": d.send_success,
             "trxid_remembers_failures": d.trxid_remembers_failures,
         }
         return {k: v for k, v in values.items() if v is not None}
@@ -82,11 +94,15 @@ class Diagnosis:
         lines = ["gateway:", f"  endpoint: {self.endpoint}", f"  username: {self.username}"]
         d = self.dialect
         if d.max_page_size is not None:
-            lines.append(f"  page_size: {d.max_page_size}   # the largest page it serves: "
-                         "no probing for a cap")
+            lines.append(
+                f"  page_size: {d.max_page_size}   # the largest page it serves: "
+                "no probing for a cap"
+            )
         if d.md5_charset is not None and d.md5_charset != "utf-8":
-            lines.append(f"  # md5_charset: {d.md5_charset}   (a Client option: "
-                         "Client(..., md5_charset=...))")
+            lines.append(
+                f"  # md5_charset: {d.md5_charset}   (a Client option: "
+                "Client(..., md5_charset=...))"
+            )
         return "\n".join(lines)
 
 
@@ -110,8 +126,9 @@ def redact(exchange: Exchange) -> dict[str, Any]:
     return {
         "method": exchange.method,
         "path": exchange.path,
-        "params": {k: mask_numbers(v) for k, v in exchange.params.items()
-                   if k.lower() not in SECRET_PARAMS},
+        "params": {
+            k: mask_numbers(v) for k, v in exchange.params.items() if k.lower() not in SECRET_PARAMS
+        },
         "status": exchange.status,
         "body": mask_numbers(exchange.body),
     }
@@ -127,10 +144,19 @@ class Recorder:
         self.exchanges.append(redact(exchange))
 
     def text(self, endpoint: str, username: str) -> str:
-        return json.dumps({
-            "version": TRANSCRIPT_VERSION, "endpoint": public_endpoint(endpoint),
-            "username": username, "exchanges": self.exchanges,
-        }, indent=2, ensure_ascii=False) + "\n"
+        return (
+            json.dumps(
+                {
+                    "version": TRANSCRIPT_VERSION,
+                    "endpoint": public_endpoint(endpoint),
+                    "username": username,
+                    "exchanges": self.exchanges,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
 
 
 def scratch_group() -> str:
@@ -139,8 +165,12 @@ def scratch_group() -> str:
 
 
 def diagnose(
-    creds: HasCredentials, *, base_dir: Path | None = None, write_probe: bool = False,
-    record: Path | None = None, sms_to: str | None = None,
+    creds: HasCredentials,
+    *,
+    base_dir: Path | None = None,
+    write_probe: bool = False,
+    record: Path | None = None,
+    sms_to: str | None = None,
 ) -> Diagnosis:
     """Probe the gateway ``creds`` name; raises InvalidCredentials, TransportError, ...
 
@@ -175,96 +205,173 @@ def _unsettled(d: Dialect, key: str) -> str:
 def findings(d: Dialect) -> list[Finding]:
     """The table rows, one per question (a pure function of the answers)."""
     out = [Finding("credentials", f"accepted; balance {d.balance}", "—")]
-    out.append(Finding(
-        "balance path",
-        {"both": "web2sms/api/creditsleft.aspx and web2sms/creditsleft.aspx",
-         "api": "web2sms/api/creditsleft.aspx only",
-         "root": "web2sms/creditsleft.aspx only"}.get(d.credits_path or "", _unsettled(
-             d, "credits_path")),
-        "the client tries both and keeps the one that answers"))
-    out.append(Finding(
-        "error answers",
-        "a bare code" if d.error_suffix == "" else (
-            f"a code followed by {d.error_suffix[:30]!r}" if d.error_suffix is not None
-            else "not settled: a wrong auth was not answered 1702"),
-        "the code is the first four characters, whatever follows"))
-    out.append(Finding(
-        "lookup paths",
-        {"both": "phbkGetList and phbk_getList", "camel": "phbkGetList only",
-         "underscore": "phbk_getList only"}.get(d.paths or "", _unsettled(d, "paths")),
-        "the client falls back to the other spelling on 404 and keeps it"))
-    out.append(Finding(
-        "phone search parameter",
-        {"both": "no and number", "no": "no only", "number": "number only"}.get(
-            d.number_param or "", _unsettled(d, "number_param")),
-        "the client sends both"))
+    out.append(
+        Finding(
+            "balance path",
+            {
+                "both": "web2sms/api/creditsleft.aspx and web2sms/creditsleft.aspx",
+                "api": "web2sms/api/creditsleft.aspx only",
+                "root": "web2sms/creditsleft.aspx only",
+            }.get(d.credits_path or "", _unsettled(d, "credits_path")),
+            "the client tries both and keeps the one that answers",
+        )
+    )
+    out.append(
+        Finding(
+            "error answers",
+            "a bare code"
+            if d.error_suffix == ""
+            else (
+                f"a code followed by {d.error_suffix[:30]!r}"
+                if d.error_suffix is not None
+                else "not settled: a wrong auth was not answered 1702"
+            ),
+            "the code is the first four characters, whatever follows",
+        )
+    )
+    out.append(
+        Finding(
+            "lookup paths",
+            {
+                "both": "phbkGetList and phbk_getList",
+                "camel": "phbkGetList only",
+                "underscore": "phbk_getList only",
+            }.get(d.paths or "", _unsettled(d, "paths")),
+            "the client falls back to the other spelling on 404 and keeps it",
+        )
+    )
+    out.append(
+        Finding(
+            "phone search parameter",
+            {"both": "no and number", "no": "no only", "number": "number only"}.get(
+                d.number_param or "", _unsettled(d, "number_param")
+            ),
+            "the client sends both",
+        )
+    )
     if d.max_page_size is not None:
-        cap = (f"at most {d.max_page_size} rows a page", "set gateway.page_size "
-               f"{d.max_page_size} (below)")
+        cap = (
+            f"at most {d.max_page_size} rows a page",
+            f"set gateway.page_size {d.max_page_size} (below)",
+        )
     else:
         cap = (_unsettled(d, "max_page_size"), "paging probes for a cap as it reads")
     out.append(Finding("page size", *cap))
-    out.append(Finding(
-        "list records",
-        {"full": "7 fields (id, name, mobile, group, address, birth, desc)",
-         "short": "4 fields (id, name, mobile, group)"}.get(d.list_form or "", _unsettled(
-             d, "list_form")),
-        "details come from phbkGetCompleteData when needed" if d.list_form == "short"
-        else "—"))
-    out.append(Finding(
-        "separators",
-        {"unicode": "U+0080 / U+0081 in UTF-8", "cp1252": "U+20AC (€) / U+0081 in UTF-8",
-         "bytes": "raw bytes 0x80 / 0x81 (not UTF-8)"}.get(d.separator or "", _unsettled(
-             d, "separator")),
-        "read as they come"))
-    out.append(Finding(
-        "birth dates",
-        {"yyyymmdd": "YYYYMMDD", "dmy": "dd Mon yyyy", "iso": "YYYY-MM-DD",
-         "slash": "dd/mm/yyyy"}.get(d.birth_form or "", _unsettled(d, "birth_form")),
-        "read in any of the four forms"))
+    out.append(
+        Finding(
+            "list records",
+            {
+                "full": "7 fields (id, name, mobile, group, address, birth, desc)",
+                "short": "4 fields (id, name, mobile, group)",
+            }.get(d.list_form or "", _unsettled(d, "list_form")),
+            "details come from phbkGetCompleteData when needed" if d.list_form == "short" else "—",
+        )
+    )
+    out.append(
+        Finding(
+            "separators",
+            {
+                "unicode": "U+0080 / U+0081 in UTF-8",
+                "cp1252": "U+20AC (€) / U+0081 in UTF-8",
+                "bytes": "raw bytes 0x80 / 0x81 (not UTF-8)",
+            }.get(d.separator or "", _unsettled(d, "separator")),
+            "read as they come",
+        )
+    )
+    out.append(
+        Finding(
+            "birth dates",
+            {
+                "yyyymmdd": "YYYYMMDD",
+                "dmy": "dd Mon yyyy",
+                "iso": "YYYY-MM-DD",
+                "slash": "dd/mm/yyyy",
+            }.get(d.birth_form or "", _unsettled(d, "birth_form")),
+            "read in any of the four forms",
+        )
+    )
     if d.search_match or d.search_limit:
-        seen = ", ".join(filter(None, [
-            f"{d.search_match} match" if d.search_match else "",
-            f"at most {d.search_limit} rows" if d.search_limit else "",
-        ]))
+        seen = ", ".join(
+            filter(
+                None,
+                [
+                    f"{d.search_match} match" if d.search_match else "",
+                    f"at most {d.search_limit} rows" if d.search_limit else "",
+                ],
+            )
+        )
     else:
         seen = _unsettled(d, "search")
-    out.append(Finding("name search", seen,
-                       "smsync searches by whole numbers only (never near the cap)"))
+    out.append(
+        Finding("name search", seen, "smsync searches by whole numbers only (never near the cap)")
+    )
     if d.add_success is not None:
-        out.append(Finding(
-            "add answers", {"comma": "1701,<new id>", "bare": "a bare 1701"}[d.add_success],
-            "with a bare 1701, the new id is found by a lookup"))
+        out.append(
+            Finding(
+                "add answers",
+                {"comma": "1701,<new id>", "bare": "a bare 1701"}[d.add_success],
+                "with a bare 1701, the new id is found by a lookup",
+            )
+        )
         trip = d.name_round_trip
-        out.append(Finding(
-            "stored names",
-            "kept exactly" if trip == PROBE_NAME else f"{PROBE_NAME!r} listed as {trip!r}",
-            "—" if trip == PROBE_NAME else "use names the gateway keeps (plan would edit "
-            "them on every run)"))
-        out.append(Finding(
-            "group delete with members", d.group_delete_with_members or "not settled",
-            "smsync deletes the members first"))
+        out.append(
+            Finding(
+                "stored names",
+                "kept exactly" if trip == PROBE_NAME else f"{PROBE_NAME!r} listed as {trip!r}",
+                "—"
+                if trip == PROBE_NAME
+                else "use names the gateway keeps (plan would edit them on every run)",
+            )
+        )
+        out.append(
+            Finding(
+                "group delete with members",
+                d.group_delete_with_members or "not settled",
+                "smsync deletes the members first",
+            )
+        )
     if d.trxid_remembers_failures is not None:
-        out.append(Finding(
-            "trxid after a failure",
-            "bound: a repeat answers the failure again" if d.trxid_remembers_failures
-            else "free: a repeat after a failure sends",
-            "an error answered to a used trxid is an unknown outcome, never a failure"))
+        out.append(
+            Finding(
+                "trxid after a failure",
+                "bound: a repeat answers the failure again"
+                if d.trxid_remembers_failures
+                else "free: a repeat after a failure sends",
+                "an error answered to a used trxid is an unknown outcome, never a failure",
+            )
+        )
     if d.send_success is not None:
-        out.append(Finding(
-            "send answers",
-            {"comma": "1701,<msgid>", "concat": "1701<msgid>", "colon": "1701:<msgid>",
-             "pipe": "1701|<msgid>", "bare": "a bare 1701"}[d.send_success],
-            "read in any form"))
-        out.append(Finding(
-            "repeated trxid",
-            "the first answer again, nothing sent" if d.trxid_repeat_same
-            else "a different answer: check the gateway sent nothing twice",
-            "smsync retries sends with their trxid" if d.trxid_repeat_same
-            else "report this: smsync's retries rely on it"))
-    out.append(Finding(
-        "MD5 charset", d.md5_charset or _unsettled(d, "md5_charset"),
-        "set md5_charset when it is not utf-8" if d.md5_charset else "—"))
+        out.append(
+            Finding(
+                "send answers",
+                {
+                    "comma": "1701,<msgid>",
+                    "concat": "1701<msgid>",
+                    "colon": "1701:<msgid>",
+                    "pipe": "1701|<msgid>",
+                    "bare": "a bare 1701",
+                }[d.send_success],
+                "read in any form",
+            )
+        )
+        out.append(
+            Finding(
+                "repeated trxid",
+                "the first answer again, nothing sent"
+                if d.trxid_repeat_same
+                else "a different answer: check the gateway sent nothing twice",
+                "smsync retries sends with their trxid"
+                if d.trxid_repeat_same
+                else "report this: smsync's retries rely on it",
+            )
+        )
+    out.append(
+        Finding(
+            "MD5 charset",
+            d.md5_charset or _unsettled(d, "md5_charset"),
+            "set md5_charset when it is not utf-8" if d.md5_charset else "—",
+        )
+    )
     return out
 
 
@@ -272,9 +379,7 @@ def render_text(diagnosis: Diagnosis) -> str:
     rows = [("check", "what the gateway does", "what smsync does")]
     rows += [(f.check, f.seen, f.action) for f in diagnosis.findings]
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
-    table = "\n".join(
-        f"  {r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]}".rstrip() for r in rows
-    )
+    table = "\n".join(f"  {r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]}".rstrip() for r in rows)
     return (
         f"smsync doctor: {diagnosis.username} at {diagnosis.endpoint} (read-only; page sizes "
         f"probed up to {PROBE_SIZES[-1]})\n\n{table}\n\n"
@@ -298,9 +403,12 @@ def to_json(diagnosis: Diagnosis) -> dict[str, Any]:
         "sandbox": diagnosis.sandbox_switches(),
         "unsettled": dict(d.unsettled),
         "search": {"match": d.search_match, "limit": d.search_limit},
-        "writes": {"add_success": d.add_success, "name_round_trip": d.name_round_trip,
-                   "group_delete_with_members": d.group_delete_with_members,
-                   "send_success": d.send_success,
-                   "trxid_remembers_failures": d.trxid_remembers_failures,
-                   "trxid_repeat_same": d.trxid_repeat_same},
+        "writes": {
+            "add_success": d.add_success,
+            "name_round_trip": d.name_round_trip,
+            "group_delete_with_members": d.group_delete_with_members,
+            "send_success": d.send_success,
+            "trxid_remembers_failures": d.trxid_remembers_failures,
+            "trxid_repeat_same": d.trxid_repeat_same,
+        },
     }

@@ -44,7 +44,7 @@ def is_sandbox(endpoint: str) -> bool:
 
 
 def sandbox_db_path(endpoint: str, base_dir: Path | None = None) -> Path:
-    raw = endpoint[len(SANDBOX_SCHEME):]
+    raw = endpoint[len(SANDBOX_SCHEME) :]
     path = Path(raw).expanduser()
     if not path.is_absolute():
         path = (base_dir or Path.cwd()) / path

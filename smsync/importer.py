@@ -96,8 +96,10 @@ def import_phonebook(
     out = options.out_dir
     nearest = next((p for p in (out, *out.parents) if p.exists()), None)
     if nearest is not None and not nearest.is_dir():
-        raise SmsyncError(f"cannot write spec files into {out}: "
-                          f"{'it' if nearest == out else nearest} is not a directory")
+        raise SmsyncError(
+            f"cannot write spec files into {out}: "
+            f"{'it' if nearest == out else nearest} is not a directory"
+        )
     counted = cast(Client, _CountingClient(client, progress or (lambda _p, _n: None)))
     result = ImportResult()
     wanted = options.groups
@@ -114,15 +116,18 @@ def import_phonebook(
             fetch_details(counted, state, short)
 
     rows_by_group = {
-        g.name: _dedupe(state.contacts.get(group_key(g.name), []), g.name, project.region,
-                        result.warnings)
+        g.name: _dedupe(
+            state.contacts.get(group_key(g.name), []), g.name, project.region, result.warnings
+        )
         for g in chosen
     }
     targets = _targets(chosen, options, {n: len(r) for n, r in rows_by_group.items()})
     existing = [p for pair in targets.values() for p in pair if p is not None and p.exists()]
     if existing and not options.force:
-        raise SmsyncError("refusing to overwrite existing file(s) (use --force): "
-                          + ", ".join(str(p) for p in existing))
+        raise SmsyncError(
+            "refusing to overwrite existing file(s) (use --force): "
+            + ", ".join(str(p) for p in existing)
+        )
     try:
         options.out_dir.mkdir(parents=True, exist_ok=True)
         for g in chosen:
@@ -131,16 +136,18 @@ def import_phonebook(
             if csv_path is not None:
                 csv_path.write_text(render_csv(rows), encoding="utf-8", newline="")
                 result.files.append(csv_path)
-            yaml_path.write_text(render_group(g.name, rows, csv_path.name if csv_path else None),
-                                 encoding="utf-8")
+            yaml_path.write_text(
+                render_group(g.name, rows, csv_path.name if csv_path else None), encoding="utf-8"
+            )
             result.files.append(yaml_path)
             result.groups += 1
             result.contacts += len(rows)
     except OSError as e:
         # e.g. a parent of --out is a file, or a target is a directory or not writable.
         where = f" ({e.filename})" if e.filename and Path(e.filename) != out else ""
-        raise SmsyncError(f"cannot write spec files into {out}: "
-                          f"{e.strerror or type(e).__name__}{where}") from None
+        raise SmsyncError(
+            f"cannot write spec files into {out}: {e.strerror or type(e).__name__}{where}"
+        ) from None
     _check_written(project, result)
     return result
 
@@ -155,8 +162,9 @@ def _select(remote: list[Group], wanted: list[str]) -> list[Group]:
     return [by_key[w.casefold()] for w in dict.fromkeys(wanted)]
 
 
-def _targets(groups: list[Group], options: ImportOptions,
-             sizes: dict[str, int]) -> dict[str, tuple[Path, Path | None]]:
+def _targets(
+    groups: list[Group], options: ImportOptions, sizes: dict[str, int]
+) -> dict[str, tuple[Path, Path | None]]:
     """group name -> (YAML path, CSV path or None). The same slug for two names ("Sales",
     "sales!") gets a numeric suffix."""
     used: set[str] = set()
@@ -168,8 +176,10 @@ def _targets(groups: list[Group], options: ImportOptions,
             name, n = f"{base}-{n}", n + 1
         used.add(name)
         big = sizes.get(g.name, 0) > options.csv_threshold
-        out[g.name] = (options.out_dir / f"{name}.yaml",
-                       options.out_dir / f"{name}.csv" if big else None)
+        out[g.name] = (
+            options.out_dir / f"{name}.yaml",
+            options.out_dir / f"{name}.csv" if big else None,
+        )
     return out
 
 
@@ -180,16 +190,20 @@ def _dedupe(rows: list[Contact], group: str, region: str, warnings: list[str]) -
     for c in sorted(rows, key=lambda c: c.id):
         key = try_normalize(c.mobile, region) or "raw:" + re.sub(r"\D", "", c.mobile)
         if key in seen:
-            warnings.append(f"group '{group}': contact id {c.id} has the same number as id "
-                            f"{seen[key].id}; only id {seen[key].id} was written (plan will "
-                            "propose deleting the duplicate)")
+            warnings.append(
+                f"group '{group}': contact id {c.id} has the same number as id "
+                f"{seen[key].id}; only id {seen[key].id} was written (plan will "
+                "propose deleting the duplicate)"
+            )
             continue
         seen[key] = c
         try:
             normalize(c.mobile, region)
         except InvalidNumberError as e:
-            warnings.append(f"group '{group}': contact id {c.id}: {e}; written as is, "
-                            "fix or remove it before plan")
+            warnings.append(
+                f"group '{group}': contact id {c.id}: {e}; written as is, "
+                "fix or remove it before plan"
+            )
     return list(seen.values())
 
 
@@ -220,8 +234,9 @@ class _IndentedDumper(yaml.SafeDumper):
 
 
 _IndentedDumper.add_representer(
-    _Quoted, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", str(value),
-                                                           style="'"))
+    _Quoted,
+    lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style="'"),
+)
 
 
 def render_group(name: str, rows: list[Contact], csv_name: str | None) -> str:
@@ -232,8 +247,14 @@ def render_group(name: str, rows: list[Contact], csv_name: str | None) -> str:
         doc["contacts"] = [_contact_dict(c) for c in rows]
     n = len(rows)
     header = f"# Imported from the gateway by `smsync import` ({n} contact{'s' * (n != 1)}).\n"
-    body = yaml.dump(doc, Dumper=_IndentedDumper, sort_keys=False, allow_unicode=True,
-                     width=100, default_flow_style=False)
+    body = yaml.dump(
+        doc,
+        Dumper=_IndentedDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
+    )
     return header + body
 
 
@@ -247,8 +268,13 @@ def render_csv(rows: list[Contact]) -> str:
     for c in rows:
         d = _contact_dict(c)
         birth = d.get("birth")
-        cells = [d["name"], d["mobile"], d.get("address", ""),
-                 birth.isoformat() if birth is not None else "", d.get("desc", "")]
+        cells = [
+            d["name"],
+            d["mobile"],
+            d.get("address", ""),
+            birth.isoformat() if birth is not None else "",
+            d.get("desc", ""),
+        ]
         w.writerow([escape_cell(str(v)) for v in cells])
     return buf.getvalue()
 
@@ -261,7 +287,8 @@ def _check_written(project: Project, result: ImportResult) -> None:
     if outside:
         result.warnings.append(
             f"{len(outside)} written file(s) are not matched by the project's spec files "
-            f"(e.g. {outside[0]}); adjust `spec:` in smsync.yaml or use --out")
+            f"(e.g. {outside[0]}); adjust `spec:` in smsync.yaml or use --out"
+        )
     try:
         load_desired_state(project, yaml_files)
     except SpecErrors as e:
@@ -279,8 +306,14 @@ def rich_progress(enabled: bool) -> Iterator[Progress]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  MofNCompleteColumn(), console=Console(stderr=True), transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
         listing = bar.add_task("reading contacts", total=None)
         details: list[Any] = []
 

@@ -137,10 +137,8 @@ class Manager:
             ledger.bind_gateway(gateway_identity(creds), claim=False)
             stats = RefreshStats()
             with open_client(creds, base_dir=self.project.root, pool_size=concurrency) as client:
-                counts = refresh_status(client, ledger, names, concurrency=concurrency,
-                                        stats=stats)
+                counts = refresh_status(client, ledger, names, concurrency=concurrency, stats=stats)
             return Status(counts, refreshed=stats)
-
 
     # ---- the state (`smsync state ...`) --------------------------------------------------
 
@@ -152,12 +150,16 @@ class Manager:
             store = Store(backend, read_only=True)
             gateway = store.db.execute("SELECT value FROM meta WHERE key='gateway'").fetchone()
             sends = store.db.execute(
-                "SELECT broadcast, number, kind, state, msgid FROM sends "
-                "ORDER BY broadcast, number").fetchall()
-            return StateView(backend.where, backend.LOCK_SCOPE,
-                             None if gateway is None else str(gateway[0]), sends,
-                             sorted(remembered(store).values(), key=lambda p: p.key),
-                             backend.locks())
+                "SELECT broadcast, number, kind, state, msgid FROM sends ORDER BY broadcast, number"
+            ).fetchall()
+            return StateView(
+                backend.where,
+                backend.LOCK_SCOPE,
+                None if gateway is None else str(gateway[0]),
+                sends,
+                sorted(remembered(store).values(), key=lambda p: p.key),
+                backend.locks(),
+            )
 
     def state_unlock(self, lock_id: str) -> str:
         """Break the lock ``lock_id`` (a dead run's); what was unlocked."""
@@ -172,8 +174,9 @@ class Manager:
                 raise SmsyncError(f"no state at {backend.where}: nothing to forget")
             with Ledger(backend) as ledger:
                 if broadcast not in ledger.broadcasts():
-                    raise SmsyncError(f"broadcast '{broadcast}' is not in the state "
-                                      f"{backend.where}")
+                    raise SmsyncError(
+                        f"broadcast '{broadcast}' is not in the state {backend.where}"
+                    )
                 return ledger.forget(broadcast)
 
     def state_migrate(self, to: str) -> int:
@@ -190,8 +193,10 @@ class Manager:
                 target.append(records)
             copied = sorted(Store(target, read_only=True).records(), key=_record_key)
             if [r.to_json() for r in copied] != [r.to_json() for r in records]:
-                raise StateError(f"the copy in {target.where} differs from {source.where}: "
-                                 "the setting was not switched")
+                raise StateError(
+                    f"the copy in {target.where} differs from {source.where}: "
+                    "the setting was not switched"
+                )
         return len(records)
 
 
@@ -254,7 +259,8 @@ class Session:
         )
         plan.resend_unknown = resend_unknown
         plan.safety.findings.extend(
-            remembered_protection_findings(plan, self._remembered_protection()))
+            remembered_protection_findings(plan, self._remembered_protection())
+        )
         chosen = [b for b in desired.broadcasts if broadcasts is None or b.name in broadcasts]
         # Declared groups outside this plan's --target/--exclude scope keep their current
         # members on the gateway: a group send reaches whoever is there, so its recipients
@@ -271,7 +277,8 @@ class Session:
                     ledger=ledger,
                     remote_members=self._group_members,
                     live_groups=frozenset(
-                        group_key(g.name) for g in desired.groups
+                        group_key(g.name)
+                        for g in desired.groups
                         if group_key(g.name) not in applied
                     ),
                     resend_unknown=resend_unknown,
@@ -288,8 +295,9 @@ class Session:
         """The balance against the segments the due sends need (asked only when there are
         sends: one request)."""
         # WhatsApp with SMS fallback: the worst case, every message falling back to SMS
-        needed = sum(max(b.totals.segments, b.totals.fallback_segments_max)
-                     for b in plan.broadcasts if b.due)
+        needed = sum(
+            max(b.totals.segments, b.totals.fallback_segments_max) for b in plan.broadcasts if b.due
+        )
         if not needed:
             return CreditCheck()
         try:
@@ -298,8 +306,7 @@ class Session:
             # Not every gateway answers creditsleft; an unknown balance refuses nothing.
             return CreditCheck(needed=needed, unknown=f"the gateway did not answer it ({exc})")
         found = credit_finding(balance, needed)
-        return CreditCheck(needed=needed, balance=f"{balance:f}",
-                           findings=[found] if found else [])
+        return CreditCheck(needed=needed, balance=f"{balance:f}", findings=[found] if found else [])
 
     def _remembered_protection(self) -> set[tuple[str, str, str]]:
         with self.manager.state() as backend:
@@ -312,7 +319,8 @@ class Session:
         """Protection memory after an apply of ``plan``'s scope (see smsync.state.protection)."""
         desired = self.manager.desired()
         scope = select_groups(
-            desired.groups, plan.scope.get("target", []), plan.scope.get("exclude", []))
+            desired.groups, plan.scope.get("target", []), plan.scope.get("exclude", [])
+        )
         flagged: list[Protected] = []
         unflagged: list[Protected] = []
         for g in scope:
@@ -321,7 +329,8 @@ class Session:
                 (flagged if g.protect else unflagged).append(Protected(GROUP, key, "", g.name))
             for c in g.contacts:
                 (flagged if c.protect or g.protect else unflagged).append(
-                    Protected(CONTACT, key, c.mobile, g.name))
+                    Protected(CONTACT, key, c.mobile, g.name)
+                )
         with self.manager.state() as backend:
             remember(Store(backend), flagged, unflagged, forget=ok)
 
@@ -347,8 +356,10 @@ class Session:
         names = [b.name for b in plan.broadcasts]
         gone = sorted(set(names) - {b.name for b in self.manager.desired().broadcasts})
         if gone:
-            raise StalePlan(f"the plan sends broadcast(s) {', '.join(gone)}, which the spec no "
-                            "longer declares; nothing was written: run plan again")
+            raise StalePlan(
+                f"the plan sends broadcast(s) {', '.join(gone)}, which the spec no "
+                "longer declares; nothing was written: run plan again"
+            )
         try:
             return self.plan(options, broadcasts=names, resend_unknown=resend_unknown)
         except ListingShifted as exc:
@@ -379,22 +390,32 @@ class Session:
         if saved:
             check_in_project(self.project)
         self.check_applicable(plan, force=force)
-        with self.manager.state() as state, apply_lock(
-                state, gateway_identity(self.credentials), timeout=lock_timeout):
+        with (
+            self.manager.state() as state,
+            apply_lock(state, gateway_identity(self.credentials), timeout=lock_timeout),
+        ):
             now = self.replan(plan, concurrency=concurrency, resend_unknown=resend_unknown)
             check_same_plan(plan, now)
             raise_if_unsafe(findings(now), force=force)
-            return self._execute(now, force=force, concurrency=concurrency, rate=rate,
-                                 resend_unknown=resend_unknown, on_done=on_done,
-                                 on_sent=on_sent)
+            return self._execute(
+                now,
+                force=force,
+                concurrency=concurrency,
+                rate=rate,
+                resend_unknown=resend_unknown,
+                on_done=on_done,
+                on_sent=on_sent,
+            )
 
     def settle(self, plan: Plan, *, lock_timeout: float = 0.0) -> None:
         """Apply a plan with nothing to write: only the state learns that the spec is
         applied (protection memory: a flag dropped from an item kept)."""
         if plan.has_changes or plan.unsafe:
             return
-        with self.manager.state() as state, apply_lock(
-                state, gateway_identity(self.credentials), timeout=lock_timeout):
+        with (
+            self.manager.state() as state,
+            apply_lock(state, gateway_identity(self.credentials), timeout=lock_timeout),
+        ):
             self._remember_protection(plan, ok=True)
 
     def _execute(
@@ -410,7 +431,8 @@ class Session:
     ) -> ApplyOutcome:
         desired = self.manager.desired()
         managed = select_groups(
-            desired.groups, plan.scope.get("target", []), plan.scope.get("exclude", []))
+            desired.groups, plan.scope.get("target", []), plan.scope.get("exclude", [])
+        )
         executor = Executor(
             self.client,
             concurrency=concurrency,
@@ -431,8 +453,9 @@ class Session:
                 "broadcasts not sent because phonebook changes failed; run apply again"
             )
             return outcome
-        check = group_check(self._group_members, load_suppression(self.project),
-                            self.project.region)
+        check = group_check(
+            self._group_members, load_suppression(self.project), self.project.region
+        )
         with self._ledger() as ledger:
             outcome.broadcasts = send_broadcasts(
                 self.client,

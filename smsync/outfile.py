@@ -53,7 +53,8 @@ def check_writable(path: Path, *, replaces: str | None = None) -> None:
     if replaces is not None and target.is_file() and not _starts_with(target, replaces):
         raise OutFileError(
             f"cannot write {path}: it exists and is not an earlier output of this command "
-            "(refusing to overwrite it; remove it first if it really should go)")
+            "(refusing to overwrite it; remove it first if it really should go)"
+        )
     parent = target.parent
     if not parent.exists():
         raise OutFileError(f"cannot write {path}: directory {parent} does not exist")

@@ -83,10 +83,16 @@ class Rule(enum.StrEnum):
         return self in _FORCIBLE
 
 
-_FORCIBLE = frozenset({
-    Rule.DELETE_SHARE, Rule.UPDATE_SHARE, Rule.MAX_RECIPIENTS, Rule.MAX_SEGMENTS_PER_MESSAGE,
-    Rule.MAX_TOTAL_SEGMENTS, Rule.ALREADY_CONTACTED,
-})
+_FORCIBLE = frozenset(
+    {
+        Rule.DELETE_SHARE,
+        Rule.UPDATE_SHARE,
+        Rule.MAX_RECIPIENTS,
+        Rule.MAX_SEGMENTS_PER_MESSAGE,
+        Rule.MAX_TOTAL_SEGMENTS,
+        Rule.ALREADY_CONTACTED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -131,30 +137,38 @@ class ShareLimits(Protocol):
     def min_existing(self) -> int: ...
 
 
-def phonebook_findings(*, deletes: int, updates: int, protected: int, existing: int,
-                       limits: ShareLimits) -> list[Finding]:
+def phonebook_findings(
+    *, deletes: int, updates: int, protected: int, existing: int, limits: ShareLimits
+) -> list[Finding]:
     """octoDNS-style guard: a plan that deletes or updates too much of what exists."""
     out = []
     if protected:
-        out.append(Finding(
-            Rule.PROTECTED_DELETE,
-            f"{protected} delete(s) of protected groups or contacts: refused even with --force "
-            "until the spec drops `protect: true`"))
+        out.append(
+            Finding(
+                Rule.PROTECTED_DELETE,
+                f"{protected} delete(s) of protected groups or contacts: refused even with --force "
+                "until the spec drops `protect: true`",
+            )
+        )
     if existing >= limits.min_existing and existing > 0:
         for rule, what, count, limit in (
             (Rule.DELETE_SHARE, "delete", deletes, limits.max_delete_share),
             (Rule.UPDATE_SHARE, "update", updates, limits.max_update_share),
         ):
             if count / existing > limit:
-                out.append(Finding(
-                    rule,
-                    f"would {what} {count} of {existing} existing managed contacts "
-                    f"({count / existing:.0%} > {limit:.0%}): apply needs --force"))
+                out.append(
+                    Finding(
+                        rule,
+                        f"would {what} {count} of {existing} existing managed contacts "
+                        f"({count / existing:.0%} > {limit:.0%}): apply needs --force",
+                    )
+                )
     return out
 
 
 def remembered_protection_findings(
-        plan: Plan, remembered: Collection[tuple[str, str, str]]) -> list[Finding]:
+    plan: Plan, remembered: Collection[tuple[str, str, str]]
+) -> list[Finding]:
     """Deletes of items the state remembers as applied with ``protect: true``: the item and
     its flag removed in one change. ``remembered``: keys ``("group", group key, "")`` and
     ``("contact", group key, E.164 number)`` (:mod:`smsync.state.protection`)."""
@@ -173,11 +187,14 @@ def remembered_protection_findings(
                 continue
             what = f"contact {mask(to_national(a.before.number))} in group '{a.before.group}'"
             item = "contact"
-        out.append(Finding(
-            Rule.REMEMBERED_PROTECTION,
-            f"{what} was applied with `protect: true`, and this change removes it together "
-            f"with its flag: refused even with --force. Take two steps: first drop "
-            f"`protect: true` (keep the {item}) and apply; then remove it and apply"))
+        out.append(
+            Finding(
+                Rule.REMEMBERED_PROTECTION,
+                f"{what} was applied with `protect: true`, and this change removes it together "
+                f"with its flag: refused even with --force. Take two steps: first drop "
+                f"`protect: true` (keep the {item}) and apply; then remove it and apply",
+            )
+        )
     return out
 
 
@@ -190,8 +207,9 @@ class _ListedGroup(Protocol):
     def extra(self) -> tuple[str, ...]: ...
 
 
-def ambiguous_group_findings(groups: Iterable[_ListedGroup], managed: Iterable[str]
-                             ) -> list[Finding]:
+def ambiguous_group_findings(
+    groups: Iterable[_ListedGroup], managed: Iterable[str]
+) -> list[Finding]:
     """Managed groups whose record the gateway printed with extra fields after the name: a
     name holding the field separator (a gateway printing values raw) reads as a shorter name,
     possibly a declared one, so which group it is cannot be told — nothing of it is touched."""
@@ -201,8 +219,10 @@ def ambiguous_group_findings(groups: Iterable[_ListedGroup], managed: Iterable[s
             Rule.AMBIGUOUS_GROUP,
             f"the gateway lists group #{g.id} as {g.name!r} followed by extra fields; its name "
             "may hold a field separator, so smsync cannot tell whether it is the declared group: "
-            "rename it on the gateway (or check the dialect with `smsync doctor`)")
-        for g in groups if g.extra and group_key(g.name) in keys
+            "rename it on the gateway (or check the dialect with `smsync doctor`)",
+        )
+        for g in groups
+        if g.extra and group_key(g.name) in keys
     ]
 
 
@@ -213,7 +233,8 @@ def credit_finding(balance: Decimal | None, needed: int) -> Finding | None:
     return Finding(
         Rule.CREDIT,
         f"the sends need {needed} segments but the account's balance is {balance:f}: top up "
-        "first (refused even with --force: the gateway would stop at 1708 part-way)")
+        "first (refused even with --force: the gateway would stop at 1708 part-way)",
+    )
 
 
 def findings(plan: Plan) -> list[Finding]:
@@ -230,12 +251,13 @@ def raise_if_unsafe(found: Iterable[Finding], *, force: bool) -> None:
     found = list(found)
     never = [f for f in found if not f.rule.forcible]
     if never:
-        raise UnsafePlan(
-            "refused (even with --force): " + "; ".join(str(f) for f in never))
+        raise UnsafePlan("refused (even with --force): " + "; ".join(str(f) for f in never))
     if found and not force:
         raise UnsafePlan(
-            "the plan is unsafe (" + "; ".join(str(f) for f in found)
-            + "); re-run with --force to apply it")
+            "the plan is unsafe ("
+            + "; ".join(str(f) for f in found)
+            + "); re-run with --force to apply it"
+        )
 
 
 # --- group sends: the gateway's own rows ------------------------------------------------------
@@ -245,41 +267,53 @@ def group_send_findings(b: BroadcastPlan, unreadable: int) -> list[Finding]:
     """What makes a planned group send unsendable, from the rows it will reach."""
     out: list[Finding] = []
     if unreadable:
-        out.append(Finding(
-            Rule.UNREADABLE_IN_GROUP,
-            f"group '{b.group}' has {unreadable} member row(s) whose number cannot be read: a "
-            "group send would message them without a suppression check; fix or remove those "
-            "rows, or send per contact (audience.contacts)", b.name))
+        out.append(
+            Finding(
+                Rule.UNREADABLE_IN_GROUP,
+                f"group '{b.group}' has {unreadable} member row(s) whose number cannot be read: a "
+                "group send would message them without a suppression check; fix or remove those "
+                "rows, or send per contact (audience.contacts)",
+                b.name,
+            )
+        )
     suppressed = [r for r in b.recipients if r.state == "suppressed"]
     if suppressed:
         from smsync.numbers import mask, to_national
 
         shown = ", ".join(mask(to_national(r.number)) for r in suppressed[:5])
         more = f" and {len(suppressed) - 5} more" if len(suppressed) > 5 else ""
-        out.append(Finding(
-            Rule.SUPPRESSED_IN_GROUP,
-            f"group '{b.group}' has {len(suppressed)} suppressed member(s) ({shown}{more}); a "
-            "group send reaches every member, so it cannot skip them: use audience.contacts "
-            "with groups: [...] instead", b.name))
+        out.append(
+            Finding(
+                Rule.SUPPRESSED_IN_GROUP,
+                f"group '{b.group}' has {len(suppressed)} suppressed member(s) ({shown}{more}); a "
+                "group send reaches every member, so it cannot skip them: use audience.contacts "
+                "with groups: [...] instead",
+                b.name,
+            )
+        )
     return out
 
 
-def check_group_rows(group: str, numbers: Sequence[str | None], planned: Sequence[str],
-                     suppression: frozenset[str]) -> str | None:
+def check_group_rows(
+    group: str, numbers: Sequence[str | None], planned: Sequence[str], suppression: frozenset[str]
+) -> str | None:
     """Why a group send must not go out now (None: it may), judged from the group's rows as
     the gateway holds them right before the send: ``numbers`` (E.164, None when unreadable)
     against the plan's recipients ``planned`` and the suppression list."""
     unreadable = sum(1 for n in numbers if n is None)
     if unreadable:
-        return (f"group '{group}' now has {unreadable} row(s) whose number cannot be read; "
-                "not sent")
+        return f"group '{group}' now has {unreadable} row(s) whose number cannot be read; not sent"
     suppressed = sum(1 for n in numbers if n in suppression)
     if suppressed:
-        return (f"group '{group}' now has {suppressed} suppressed member(s); a group send "
-                "cannot skip them; not sent")
+        return (
+            f"group '{group}' now has {suppressed} suppressed member(s); a group send "
+            "cannot skip them; not sent"
+        )
     if Counter(numbers) != Counter(planned):
-        return (f"group '{group}' changed since the plan (its rows now are not the "
-                f"{len(planned)} planned; {len(numbers)} now); not sent: run plan again")
+        return (
+            f"group '{group}' changed since the plan (its rows now are not the "
+            f"{len(planned)} planned; {len(numbers)} now); not sent: run plan again"
+        )
     return None
 
 
@@ -299,14 +333,16 @@ def check_in_project(project: _Project) -> None:
         raise SmsyncError(
             f"no smsync.yaml in {project.root}: a saved plan is applied within its project "
             "(its spec, suppression list and ledger); run from the project directory or pass "
-            "--project DIR")
+            "--project DIR"
+        )
 
 
 def check_target(plan: Plan, endpoint: str, username: str) -> None:
     if (plan.endpoint, plan.username) != (endpoint, username):
         raise StalePlan(
             f"this plan was made for {plan.username}@{plan.endpoint}, not for "
-            f"{username}@{endpoint}; nothing was written")
+            f"{username}@{endpoint}; nothing was written"
+        )
 
 
 def check_same_plan(saved: Plan, now: Plan, *, limit: int = 12) -> None:
@@ -322,7 +358,9 @@ def check_same_plan(saved: Plan, now: Plan, *, limit: int = 12) -> None:
     raise StalePlan(
         "the spec or the gateway changed since this plan was made: it is not what apply "
         "would do now; nothing was written. Differences (saved plan → plan now):\n  "
-        + "\n  ".join(shown) + "\nRun plan again and review it.")
+        + "\n  ".join(shown)
+        + "\nRun plan again and review it."
+    )
 
 
 def approval(plan: Plan) -> dict[str, Any]:
@@ -330,20 +368,28 @@ def approval(plan: Plan) -> dict[str, Any]:
     (recipient, state, message, trxid). Reasons, counts and timestamps are left out."""
     actions: dict[str, Any] = {}
     for a in plan.actions:
-        _put(actions, _action_key(a), {
-            "op": a.op.value, "id": a.id, "group": a.group,
-            "before": asdict(a.before) if a.before else None,
-            "after": asdict(a.after) if a.after else None,
-        })
+        _put(
+            actions,
+            _action_key(a),
+            {
+                "op": a.op.value,
+                "id": a.id,
+                "group": a.group,
+                "before": asdict(a.before) if a.before else None,
+                "after": asdict(a.after) if a.after else None,
+            },
+        )
     broadcasts: dict[str, Any] = {}
     for b in plan.broadcasts:
         recipients: dict[str, Any] = {}
         for r in b.recipients:
-            _put(recipients, r.number, {"state": r.state, "message": r.message,
-                                        "trxid": r.trxid})
+            _put(recipients, r.number, {"state": r.state, "message": r.message, "trxid": r.trxid})
         broadcasts[b.name] = {
-            "channel": b.channel, "fallback": b.fallback, "kind": b.kind,
-            "group": group_key(b.group) if b.group else None, "due": b.due,
+            "channel": b.channel,
+            "fallback": b.fallback,
+            "kind": b.kind,
+            "group": group_key(b.group) if b.group else None,
+            "due": b.due,
             "recipients": recipients,
         }
     return {"actions": actions, "broadcasts": broadcasts}

@@ -19,10 +19,13 @@ _CONTROL_CODE_POINTS = [
     *range(0x00, 0x20),  # C0, tab and newline included: a value is never a line break
     0x7F,  # DEL
     *range(0x80, 0xA0),  # C1 (0x9B is a one-byte CSI on many terminals)
-    0x2028, 0x2029,  # line and paragraph separators
+    0x2028,
+    0x2029,  # line and paragraph separators
     *range(0x202A, 0x202F),  # bidi embeddings and overrides (LRE, RLE, PDF, LRO, RLO)
     *range(0x2066, 0x206A),  # bidi isolates (LRI, RLI, FSI, PDI)
-    0x200E, 0x200F, 0x061C,  # bidi marks (LRM, RLM, ALM)
+    0x200E,
+    0x200F,
+    0x061C,  # bidi marks (LRM, RLM, ALM)
 ]
 
 

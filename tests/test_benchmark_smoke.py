@@ -29,7 +29,10 @@ REQUIRED = (
 def test_quick_benchmark_runs_and_reports_every_key() -> None:
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--quick", "--json"],
-        capture_output=True, text=True, timeout=280, check=False,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout)

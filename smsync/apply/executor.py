@@ -149,28 +149,33 @@ class Executor:
                 if o.status is not ActionStatus.DONE and o.action.before is not None:
                     failed_groups.add(group_key(o.action.before.group))
             held = [
-                a for a in actions
+                a
+                for a in actions
                 if a.op is Op.DELETE_GROUP and group_key(a.group) in failed_groups
             ]
             for action in held:
-                outcome = ActionOutcome(action, ActionStatus.SKIPPED,
-                                        "not deleted: changes to its members failed")
+                outcome = ActionOutcome(
+                    action, ActionStatus.SKIPPED, "not deleted: changes to its members failed"
+                )
                 result.outcomes.append(outcome)
                 if self.on_done:
                     self.on_done(outcome)
             # A contact is never added (or moved) into a group that could not be created: the
             # gateway would refuse it (1711), or file it under a group spelled otherwise.
             not_created = {
-                group_key(o.action.group) for o in result.outcomes
+                group_key(o.action.group)
+                for o in result.outcomes
                 if o.action.op is Op.ADD_GROUP and o.status is not ActionStatus.DONE
             }
             orphans = [
-                a for a in actions
+                a
+                for a in actions
                 if a.op in (Op.ADD_CONTACT, Op.MOVE_CONTACT) and group_key(a.group) in not_created
             ]
             for action in orphans:
-                outcome = ActionOutcome(action, ActionStatus.SKIPPED,
-                                  "not attempted: its group could not be created")
+                outcome = ActionOutcome(
+                    action, ActionStatus.SKIPPED, "not attempted: its group could not be created"
+                )
                 result.outcomes.append(outcome)
                 if self.on_done:
                     self.on_done(outcome)
@@ -200,8 +205,9 @@ class Executor:
         except SmsyncError as exc:
             return ActionOutcome(action, ActionStatus.FAILED, str(exc))
         except Exception as exc:  # a bug must not lose the other actions' outcomes
-            return ActionOutcome(action, ActionStatus.FAILED,
-                                 f"internal error: {type(exc).__name__}: {exc}")
+            return ActionOutcome(
+                action, ActionStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}"
+            )
 
     def _call(self, fn: Callable[[], T]) -> T:
         self.limiter.wait()
@@ -266,22 +272,26 @@ class Executor:
         if before is None:
             raise RowMismatch(f"refused: the plan holds no record of #{cid}")
         if group_key(before.group) not in allowed:
-            raise RowMismatch(f"refused: #{cid} is in group {before.group}, which this plan "
-                              "does not manage")
+            raise RowMismatch(
+                f"refused: #{cid} is in group {before.group}, which this plan does not manage"
+            )
         row = self._read(lambda: self.client.get_contact(cid))
         if group_key(row.group) != group_key(before.group) or (
-                number_key(row.mobile, self.region) != before.number):
+            number_key(row.mobile, self.region) != before.number
+        ):
             raise RowMismatch(
                 f"refused: #{cid} is not the row the plan saw (the gateway holds it in group "
                 f"{row.group}, not {before.group}, or under another number); nothing written "
-                "to it: run plan again")
+                "to it: run plan again"
+            )
         # The group field of a record is text the gateway prints, possibly raw (a name holding
         # a separator reads as another, shorter name). Membership is asked of the gateway
         # itself instead: it lists the group by name, matching names its own way.
         if cid not in self._members(before.group):
             raise RowMismatch(
                 f"refused: the gateway does not list #{cid} in group {before.group}; nothing "
-                "written to it: run plan again")
+                "written to it: run plan again"
+            )
 
     def _members(self, group: str) -> frozenset[int]:
         """Ids the gateway lists in ``group`` (read once per run, to an empty page)."""
@@ -290,9 +300,12 @@ class Executor:
             if key not in self._member_ids:
                 rows = read_listing(
                     lambda page, size: self._read(
-                        lambda: self.client.list_contacts_by_group(group, page=page, size=size)),
+                        lambda: self.client.list_contacts_by_group(group, page=page, size=size)
+                    ),
                     PageSizer(self.page_size or DEFAULT_PAGE_SIZE, trusted=False),
-                    what=f"group {group}", exhaustive=True)
+                    what=f"group {group}",
+                    exhaustive=True,
+                )
                 self._member_ids[key] = frozenset(c.id for c in rows)
             return self._member_ids[key]
 
@@ -300,8 +313,10 @@ class Executor:
         if group_key(name) not in self._managed:
             raise RowMismatch(f"refused: group {name} is not managed by this plan")
         if not any(g.id == gid for g in self._find_group(name)):
-            raise RowMismatch(f"refused: the gateway has no group {name} with id #{gid}; "
-                              "nothing written: run plan again")
+            raise RowMismatch(
+                f"refused: the gateway has no group {name} with id #{gid}; "
+                "nothing written: run plan again"
+            )
 
     def _repeatable(self, fn: Callable[[], object]) -> str:
         """An idempotent write: send again while the answer is lost."""
@@ -363,14 +378,16 @@ class Executor:
             return exact
         # A saturated search ("Marketing" among "Marketing 1".."Marketing 12"): list them all.
         listed = self._listing(
-            lambda page, size: self.client.list_groups(page=page, size=size), "group list")
+            lambda page, size: self.client.list_groups(page=page, size=size), "group list"
+        )
         return [g for g in listed if group_key(g.name) == key]
 
     def _listing(self, fetch: Callable[[int, int], Page[R]], what: str) -> list[R]:
         """A whole listing, through the one paging routine (each page a repeatable read)."""
         sizer = PageSizer(self.page_size or DEFAULT_PAGE_SIZE, trusted=self.page_size is not None)
-        return read_listing(lambda page, size: self._read(lambda: fetch(page, size)), sizer,
-                            what=what)
+        return read_listing(
+            lambda page, size: self._read(lambda: fetch(page, size)), sizer, what=what
+        )
 
     def _add_contact(self, a: Record) -> str:
         for attempt in range(ATTEMPTS):
@@ -403,7 +420,8 @@ class Executor:
         # A saturated search may hide the row: list the group instead.
         rows = self._listing(
             lambda page, size: self.client.list_contacts_by_group(a.group, page=page, size=size),
-            f"group {a.group}")
+            f"group {a.group}",
+        )
         return any(self._same(c, a) for c in rows)
 
     def _same(self, c: Contact, a: Record) -> bool:

@@ -33,16 +33,24 @@ class Member:
         return to_gateway(self.number)
 
 
-def _fields(name: str, number: str, group: str, address: str | None, birth: date | None,
-            desc: str | None) -> dict[str, str]:
+def _fields(
+    name: str, number: str, group: str, address: str | None, birth: date | None, desc: str | None
+) -> dict[str, str]:
     # ``mobile`` is the national form (0812…): what a message text would show to a reader.
-    return {"name": name, "mobile": to_national(number), "address": address or "",
-            "birth": birth.isoformat() if birth else "", "desc": desc or "", "group": group}
+    return {
+        "name": name,
+        "mobile": to_national(number),
+        "address": address or "",
+        "birth": birth.isoformat() if birth else "",
+        "desc": desc or "",
+        "group": group,
+    }
 
 
 def from_spec(c: ContactSpec, group: str) -> Member:
-    return Member(c.mobile, c.name, group,
-                  _fields(c.name, c.mobile, group, c.address, c.birth, c.desc))
+    return Member(
+        c.mobile, c.name, group, _fields(c.name, c.mobile, group, c.address, c.birth, c.desc)
+    )
 
 
 @dataclass
@@ -75,13 +83,16 @@ class Resolver:
             if spec.state == "absent":
                 raise BroadcastError(
                     f"{b.where}: broadcast '{b.name}': audience group '{group}' is declared "
-                    f"'state: absent' (at {spec.where})", broadcast=b.name)
+                    f"'state: absent' (at {spec.where})",
+                    broadcast=b.name,
+                )
             return [from_spec(c, spec.name) for c in spec.contacts]
         members, unreadable = self._read(b, group)
         for cid in unreadable:
             self.warnings.append(
                 f"broadcast '{b.name}': gateway contact id {cid} in group '{group}' "
-                "has an unreadable number; left out")
+                "has an unreadable number; left out"
+            )
         return list(members)
 
     def _read(self, b: BroadcastSpec, group: str) -> tuple[list[Member], list[int]]:
@@ -90,7 +101,9 @@ class Resolver:
             if self.remote_members is None:
                 raise BroadcastError(
                     f"{b.where}: broadcast '{b.name}': group '{group}' is not declared in the "
-                    "spec, and its members on the gateway were not read", broadcast=b.name)
+                    "spec, and its members on the gateway were not read",
+                    broadcast=b.name,
+                )
             members: list[Member] = []
             unreadable: list[int] = []
             for c in self.remote_members(group):
@@ -98,8 +111,14 @@ class Resolver:
                 if number is None:
                     unreadable.append(c.id)
                     continue
-                members.append(Member(number, c.name, c.group, _fields(
-                    c.name, number, c.group, c.address, c.birth, c.desc)))
+                members.append(
+                    Member(
+                        number,
+                        c.name,
+                        c.group,
+                        _fields(c.name, number, c.group, c.address, c.birth, c.desc),
+                    )
+                )
             self._remote[key] = (members, unreadable)
         return self._remote[key]
 
@@ -110,12 +129,17 @@ class Resolver:
         assert sel is not None
         members: list[Member] = []
         if sel.groups or sel.where:
-            groups = list(sel.groups) or [g.name for g in self.desired.groups
-                                          if g.state == "present"]
+            groups = list(sel.groups) or [
+                g.name for g in self.desired.groups if g.state == "present"
+            ]
             for g in groups:
                 members.extend(m for m in self.group_members(b, g) if self._matches(m, sel.where))
-        known = {m.number: m for g in self.desired.groups if g.state == "present"
-                 for m in (from_spec(c, g.name) for c in g.contacts)}
+        known = {
+            m.number: m
+            for g in self.desired.groups
+            if g.state == "present"
+            for m in (from_spec(c, g.name) for c in g.contacts)
+        }
         for n in sel.numbers:
             members.append(known.get(n) or Member(n, "", "", _fields("", n, "", None, None, None)))
         return _dedupe(members)

@@ -40,15 +40,21 @@ def check_token(token: str) -> str:
         raise BroadcastError(
             f"the delivery-report token must be at least {MIN_TOKEN_CHARS} characters of "
             "A-Z a-z 0-9 . _ ~ - (e.g. from: python -c 'import secrets; "
-            "print(secrets.token_urlsafe(24))')")
+            "print(secrets.token_urlsafe(24))')"
+        )
     return token
 
 
 class DlrServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], ledger: Ledger, token: str,
-                 log: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        ledger: Ledger,
+        token: str,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
         self.ledger = ledger
         self.token = check_token(token).encode("ascii")
         self.log = log
@@ -93,7 +99,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         if self.server.log is not None:
             path = urlsplit(self.path).path
-            shown = "/<token>" + path[path.find("/", 1):] if path.count("/") > 1 else "/…"
+            shown = "/<token>" + path[path.find("/", 1) :] if path.count("/") > 1 else "/…"
             self.server.log(f"{self.command} {shown[:80]} -> {status} {text}")
 
     def do_GET(self) -> None:
@@ -141,8 +147,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(200, "OK")
 
 
-def make_dlr_server(ledger: Ledger, token: str, host: str = "127.0.0.1", port: int = 0,
-                    log: Callable[[str], None] | None = None) -> DlrServer:
+def make_dlr_server(
+    ledger: Ledger,
+    token: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    log: Callable[[str], None] | None = None,
+) -> DlrServer:
     """A bound (not yet serving) server; call ``serve_forever()`` (in a thread for tests)."""
     try:
         return DlrServer((host, port), ledger, token, log)
@@ -150,9 +161,15 @@ def make_dlr_server(ledger: Ledger, token: str, host: str = "127.0.0.1", port: i
         raise BroadcastError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
 
 
-def serve_dlr(ledger_path: Path, token: str, host: str = "127.0.0.1", port: int = 8090,
-              *, on_ready: Callable[[DlrServer], None] | None = None,
-              log: Callable[[str], None] | None = None) -> int:
+def serve_dlr(
+    ledger_path: Path,
+    token: str,
+    host: str = "127.0.0.1",
+    port: int = 8090,
+    *,
+    on_ready: Callable[[DlrServer], None] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> int:
     """Serve until interrupted (Ctrl-C); the number of delivery reports recorded."""
     with Ledger(ledger_path) as ledger:
         server = make_dlr_server(ledger, token, host, port, log)

@@ -61,7 +61,6 @@ BUSY_TIMEOUT_S = 30.0
 MAX_EARLY_REPORTS = 10_000
 
 
-
 def body_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
@@ -118,8 +117,13 @@ class Ledger:
 
     ``Ledger(path)`` is the local backend's file (``":memory:"``: a throw-away one)."""
 
-    def __init__(self, state: Backend | Path | str, *, keep_bodies: bool | None = None,
-                 read_only: bool = False) -> None:
+    def __init__(
+        self,
+        state: Backend | Path | str,
+        *,
+        keep_bodies: bool | None = None,
+        read_only: bool = False,
+    ) -> None:
         if not isinstance(state, Backend):
             # read at call time: tests shorten it
             state = LocalBackend(state, busy_timeout=BUSY_TIMEOUT_S)
@@ -127,8 +131,11 @@ class Ledger:
         #: the local file (the per-machine send lock sits beside it); ":memory:" otherwise
         self.path = state.path if isinstance(state, LocalBackend) else Path(":memory:")
         if keep_bodies is None:
-            keep_bodies = os.environ.get(KEEP_BODIES_ENV, "").strip().lower() in ("1", "true",
-                                                                                  "yes")
+            keep_bodies = os.environ.get(KEEP_BODIES_ENV, "").strip().lower() in (
+                "1",
+                "true",
+                "yes",
+            )
         self.keep_bodies = keep_bodies
         try:
             self._store = Store(state, read_only=read_only)
@@ -173,8 +180,12 @@ class Ledger:
     def __enter__(self) -> Ledger:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def __repr__(self) -> str:
@@ -195,8 +206,9 @@ class Ledger:
         if row is None:
             if claim:
                 with self._write() as touched:
-                    self._db.execute("INSERT INTO meta (key, value) VALUES ('gateway', ?)",
-                                     (identity,))
+                    self._db.execute(
+                        "INSERT INTO meta (key, value) VALUES ('gateway', ?)", (identity,)
+                    )
                     touched.add("meta", "gateway")
             return
         if row[0] != identity:
@@ -235,15 +247,17 @@ class Ledger:
         return other if other is not None and _conclusiveness(other) > 0 else None
 
     def get(self, broadcast: str, number: str) -> LedgerRow | None:
-        rows = self._rows(f"SELECT {_COLUMNS} FROM sends WHERE broadcast=? AND number=?",
-                          (broadcast, number))
+        rows = self._rows(
+            f"SELECT {_COLUMNS} FROM sends WHERE broadcast=? AND number=?", (broadcast, number)
+        )
         return rows[0] if rows else None
 
     def rows(self, broadcast: str | None = None) -> list[LedgerRow]:
         if broadcast is None:
             return self._rows(f"SELECT {_COLUMNS} FROM sends ORDER BY broadcast, number")
-        return self._rows(f"SELECT {_COLUMNS} FROM sends WHERE broadcast=? ORDER BY number",
-                          (broadcast,))
+        return self._rows(
+            f"SELECT {_COLUMNS} FROM sends WHERE broadcast=? ORDER BY number", (broadcast,)
+        )
 
     def by_msgid(self, msgid: str) -> list[LedgerRow]:
         return self._rows(f"SELECT {_COLUMNS} FROM sends WHERE msgid=?", (msgid,))
@@ -258,14 +272,26 @@ class Ledger:
         with self._access():
             cur = self._db.execute(
                 "SELECT state, SUM(recipients) FROM sends WHERE broadcast=? GROUP BY state",
-                (broadcast,))
+                (broadcast,),
+            )
             return Counter({state: int(n) for state, n in cur.fetchall()})
 
     # ---- writes (each one committed before returning) ------------------------------------
 
-    def record_pending(self, *, broadcast: str, number: str, kind: str, channel: str,
-                       trxid: str | None, attempt: int, body: str, segments: int,
-                       recipients: int = 1, fallback_from: str | None = None) -> None:
+    def record_pending(
+        self,
+        *,
+        broadcast: str,
+        number: str,
+        kind: str,
+        channel: str,
+        trxid: str | None,
+        attempt: int,
+        body: str,
+        segments: int,
+        recipients: int = 1,
+        fallback_from: str | None = None,
+    ) -> None:
         """Insert or reset the row as pending (call this BEFORE sending)."""
         now = _now()
         with self._write() as touched:
@@ -281,9 +307,24 @@ class Ledger:
                 "msgid=NULL, error=NULL, body_sha256=excluded.body_sha256, "
                 "body_len=excluded.body_len, segments=excluded.segments, body=excluded.body, "
                 "recipients=excluded.recipients, updated_at=excluded.updated_at",
-                (broadcast, number, kind, channel, fallback_from, trxid, attempt, PENDING,
-                 body_hash(body), len(body), segments, body if self.keep_bodies else None,
-                 recipients, now, now))
+                (
+                    broadcast,
+                    number,
+                    kind,
+                    channel,
+                    fallback_from,
+                    trxid,
+                    attempt,
+                    PENDING,
+                    body_hash(body),
+                    len(body),
+                    segments,
+                    body if self.keep_bodies else None,
+                    recipients,
+                    now,
+                    now,
+                ),
+            )
 
     def record_sent(self, broadcast: str, number: str, msgid: str | None) -> None:
         now = _now()
@@ -295,15 +336,18 @@ class Ledger:
             self._db.execute(
                 "UPDATE sends SET state=?, msgid=?, error=NULL, sent_at=?, updated_at=? "
                 "WHERE broadcast=? AND number=?",
-                (DeliveryState.SENT.value, msgid, now, now, broadcast, number))
+                (DeliveryState.SENT.value, msgid, now, now, broadcast, number),
+            )
             if msgid is None:
                 return
             early = self._db.execute(
-                "SELECT state FROM early_reports WHERE msgid=?", (msgid,)).fetchone()
+                "SELECT state FROM early_reports WHERE msgid=?", (msgid,)
+            ).fetchone()
             if early is not None:
                 self._db.execute(
                     "UPDATE sends SET state=?, updated_at=? WHERE broadcast=? AND number=?",
-                    (early[0], now, broadcast, number))
+                    (early[0], now, broadcast, number),
+                )
                 self._db.execute("DELETE FROM early_reports WHERE msgid=?", (msgid,))
                 touched.add("early_reports", msgid)
 
@@ -312,7 +356,8 @@ class Ledger:
             touched.add("sends", broadcast, number)
             self._db.execute(
                 "UPDATE sends SET state=?, error=?, updated_at=? WHERE broadcast=? AND number=?",
-                (FAILED, code, _now(), broadcast, number))
+                (FAILED, code, _now(), broadcast, number),
+            )
 
     def update_state(self, broadcast: str, number: str, state: DeliveryState) -> None:
         """A newer delivery state (Report.aspx) of an accepted row; SENT changes nothing."""
@@ -324,7 +369,8 @@ class Ledger:
             self._db.execute(
                 f"UPDATE sends SET state=?, updated_at=? WHERE broadcast=? AND number=? "
                 f"AND state IN ({placeholders})",
-                (state.value, _now(), broadcast, number, *sorted(ACCEPTED_STATES)))
+                (state.value, _now(), broadcast, number, *sorted(ACCEPTED_STATES)),
+            )
 
     def receive_delivery_report(self, msgid: str, state: DeliveryState) -> bool:
         """Record a delivery report; False when its msgid is unknown.
@@ -339,13 +385,15 @@ class Ledger:
             return False
         with self._write(durable=False) as touched:
             in_flight = self._db.execute(
-                "SELECT 1 FROM sends WHERE state=? LIMIT 1", (PENDING,)).fetchone()
+                "SELECT 1 FROM sends WHERE state=? LIMIT 1", (PENDING,)
+            ).fetchone()
             held = self._db.execute("SELECT COUNT(*) FROM early_reports").fetchone()[0]
             if in_flight is None or held >= MAX_EARLY_REPORTS:
                 return False
             self._db.execute(
-                "INSERT OR REPLACE INTO early_reports (msgid, state, received_at) "
-                "VALUES (?,?,?)", (msgid, state.value, _now()))
+                "INSERT OR REPLACE INTO early_reports (msgid, state, received_at) VALUES (?,?,?)",
+                (msgid, state.value, _now()),
+            )
             touched.add("early_reports", msgid)
             return True
 
@@ -355,12 +403,14 @@ class Ledger:
         placeholders = ",".join("?" * len(ACCEPTED_STATES))
         with self._write(durable=False) as touched:
             for key in self._db.execute(
-                    "SELECT broadcast, number FROM sends WHERE msgid=?", (msgid,)).fetchall():
+                "SELECT broadcast, number FROM sends WHERE msgid=?", (msgid,)
+            ).fetchall():
                 touched.add("sends", *key)
             cur = self._db.execute(
                 f"UPDATE sends SET state=?, updated_at=? WHERE msgid=? "
                 f"AND state IN ({placeholders})",
-                (state.value, _now(), msgid, *sorted(ACCEPTED_STATES)))
+                (state.value, _now(), msgid, *sorted(ACCEPTED_STATES)),
+            )
             return cur.rowcount
 
     def forget(self, broadcast: str) -> int:
@@ -368,7 +418,8 @@ class Ledger:
         again); the number of rows deleted."""
         with self._write() as touched:
             keys = self._db.execute(
-                "SELECT broadcast, number FROM sends WHERE broadcast=?", (broadcast,)).fetchall()
+                "SELECT broadcast, number FROM sends WHERE broadcast=?", (broadcast,)
+            ).fetchall()
             for key in keys:
                 touched.add("sends", *key)
             self._db.execute("DELETE FROM sends WHERE broadcast=?", (broadcast,))

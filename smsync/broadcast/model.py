@@ -22,8 +22,9 @@ AudienceKind = Literal["group", "contacts"]
 SAMPLE_COUNT = 3
 
 
-def make_trxid(broadcast: str, number: str, message: str, *, channel: str = "sms",
-               attempt: int = 0) -> str:
+def make_trxid(
+    broadcast: str, number: str, message: str, *, channel: str = "sms", attempt: int = 0
+) -> str:
     """The deterministic client trxid of one per-contact send: ``sm`` + 48 hex digits.
 
     Derived from (broadcast name, E.164 number, rendered message) only, so the same message to
@@ -113,7 +114,8 @@ class BroadcastPlan(Judged):
     @property
     def samples(self) -> list[Recipient]:
         chosen = [r for r in self.recipients if r.state == "to_send"] or [
-            r for r in self.recipients if r.state != "suppressed"]
+            r for r in self.recipients if r.state != "suppressed"
+        ]
         return chosen[:SAMPLE_COUNT]
 
     @property
@@ -141,8 +143,13 @@ class BroadcastPlan(Judged):
             "totals": asdict(self.totals),
             "encoding": dict(self.encoding),
             "samples": [
-                {"to": masked(r.number), "name": r.name, "message": r.message,
-                 "encoding": r.encoding, "segments": r.segments}
+                {
+                    "to": masked(r.number),
+                    "name": r.name,
+                    "message": r.message,
+                    "encoding": r.encoding,
+                    "segments": r.segments,
+                }
                 for r in self.samples
             ],
             "recipients": [r.to_json() for r in self.recipients],
@@ -152,12 +159,19 @@ class BroadcastPlan(Judged):
     def from_json(cls, data: dict[str, Any]) -> BroadcastPlan:
         nb = data.get("not_before")
         return cls(
-            name=data["name"], where=data["where"], channel=data["channel"],
-            fallback=data.get("fallback"), kind=data["kind"], group=data.get("group"),
-            not_before=datetime.fromisoformat(nb) if nb else None, due=bool(data["due"]),
+            name=data["name"],
+            where=data["where"],
+            channel=data["channel"],
+            fallback=data.get("fallback"),
+            kind=data["kind"],
+            group=data.get("group"),
+            not_before=datetime.fromisoformat(nb) if nb else None,
+            due=bool(data["due"]),
             limits=Limits(**data["limits"]),
             recipients=[Recipient.from_json(r) for r in data.get("recipients", [])],
-            totals=Totals(**data["totals"]), encoding=dict(data.get("encoding", {})),
+            totals=Totals(**data["totals"]),
+            encoding=dict(data.get("encoding", {})),
             findings=[Finding.from_json(f) for f in data.get("findings", [])],
-            warnings=list(data.get("warnings", [])), unreadable=int(data.get("unreadable", 0)),
+            warnings=list(data.get("warnings", [])),
+            unreadable=int(data.get("unreadable", 0)),
         )

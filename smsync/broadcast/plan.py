@@ -99,13 +99,22 @@ def _fail(b: BroadcastSpec, message: str, recipient: str | None = None) -> Broad
     return BroadcastError(f"{b.where}: broadcast '{b.name}'{who}: {message}", broadcast=b.name)
 
 
-def _plan_one(b: BroadcastSpec, project: Project, ledger: Ledger, now: datetime,
-              resolver: Resolver, suppression: frozenset[str],
-              resend_unknown: bool) -> BroadcastPlan:
+def _plan_one(
+    b: BroadcastSpec,
+    project: Project,
+    ledger: Ledger,
+    now: datetime,
+    resolver: Resolver,
+    suppression: frozenset[str],
+    resend_unknown: bool,
+) -> BroadcastPlan:
     clash = sorted(set(b.vars) & set(CONTACT_FIELDS))
     if clash:
-        raise _fail(b, f"vars {', '.join(clash)}: these names are contact fields "
-                       f"({', '.join(CONTACT_FIELDS)}); rename the variables")
+        raise _fail(
+            b,
+            f"vars {', '.join(clash)}: these names are contact fields "
+            f"({', '.join(CONTACT_FIELDS)}); rename the variables",
+        )
     try:
         template = compile_template(b.template)
     except TemplateProblem as e:
@@ -118,62 +127,109 @@ def _plan_one(b: BroadcastSpec, project: Project, ledger: Ledger, now: datetime,
     )
     kind: AudienceKind = "group" if b.audience.group is not None else "contacts"
     plan = BroadcastPlan(
-        name=b.name, where=str(b.where), channel=b.channel, fallback=b.fallback, kind=kind,
-        group=b.audience.group, not_before=b.not_before,
-        due=b.not_before is None or now >= b.not_before, limits=limits,
+        name=b.name,
+        where=str(b.where),
+        channel=b.channel,
+        fallback=b.fallback,
+        kind=kind,
+        group=b.audience.group,
+        not_before=b.not_before,
+        due=b.not_before is None or now >= b.not_before,
+        limits=limits,
     )
     if kind == "group":
         assert b.audience.group is not None
         members, plan.unreadable = resolver.group_rows(b, b.audience.group)
         contacted = sum(1 for r in ledger.rows(b.name) if r.kind == "contact" and r.accepted)
-        _plan_group(plan, b, template, members, ledger.group_row(b.name, b.audience.group),
-                    contacted, suppression)
+        _plan_group(
+            plan,
+            b,
+            template,
+            members,
+            ledger.group_row(b.name, b.audience.group),
+            contacted,
+            suppression,
+        )
     else:
         rows = {r.number: r for r in ledger.rows(b.name)}
-        _plan_contacts(plan, b, template, resolver.resolve(b), rows, suppression,
-                       resend_unknown)
+        _plan_contacts(plan, b, template, resolver.resolve(b), rows, suppression, resend_unknown)
     _totals_and_safety(plan)
     return plan
 
 
-def _render_for(b: BroadcastSpec, template: CompiledTemplate, context: dict[str, Any],
-                recipient: str | None) -> str:
+def _render_for(
+    b: BroadcastSpec, template: CompiledTemplate, context: dict[str, Any], recipient: str | None
+) -> str:
     try:
         text = render(template, context)
     except TemplateProblem as e:
         hint = ""
-        if recipient is None and e.reason.startswith("undefined variable") and any(
-                f"'{f}'" in e.reason for f in CONTACT_FIELDS):
-            hint = (" (a group send is one message for every member: it can use the "
-                    "broadcast's vars, not contact fields; use audience.contacts for "
-                    "per-contact messages)")
+        if (
+            recipient is None
+            and e.reason.startswith("undefined variable")
+            and any(f"'{f}'" in e.reason for f in CONTACT_FIELDS)
+        ):
+            hint = (
+                " (a group send is one message for every member: it can use the "
+                "broadcast's vars, not contact fields; use audience.contacts for "
+                "per-contact messages)"
+            )
         raise _fail(b, f"template: {e}{hint}", recipient) from None
     if not text.strip():
         raise _fail(b, "the message renders empty", recipient)
     if len(text) > MAX_MESSAGE_CHARS:  # render() stops early; this is the exact check
-        raise _fail(b, f"the message is {len(text)} characters, over the gateway's "
-                       f"{MAX_MESSAGE_CHARS}", recipient)
+        raise _fail(
+            b,
+            f"the message is {len(text)} characters, over the gateway's {MAX_MESSAGE_CHARS}",
+            recipient,
+        )
     return text
 
 
-def _recipient(b: BroadcastSpec, m: Member, message: str, state: RecipientState,
-               trxid: str | None, resume: bool = False, attempt: int = 0) -> Recipient:
+def _recipient(
+    b: BroadcastSpec,
+    m: Member,
+    message: str,
+    state: RecipientState,
+    trxid: str | None,
+    resume: bool = False,
+    attempt: int = 0,
+) -> Recipient:
     if state == "suppressed":
         return Recipient(m.number, m.mobile, m.name, m.group, "", "", 0, 0, None, state)
     info = count_segments(message)
     segments = 1 if b.channel == "whatsapp" else info.segments
-    return Recipient(m.number, m.mobile, m.name, m.group, message, ENCODING_NAMES[info.encoding],
-                     segments, info.segments, trxid, state, resume, attempt)
+    return Recipient(
+        m.number,
+        m.mobile,
+        m.name,
+        m.group,
+        message,
+        ENCODING_NAMES[info.encoding],
+        segments,
+        info.segments,
+        trxid,
+        state,
+        resume,
+        attempt,
+    )
 
 
-def _plan_contacts(plan: BroadcastPlan, b: BroadcastSpec, template: CompiledTemplate,
-                   members: list[Member], rows: dict[str, LedgerRow],
-                   suppression: frozenset[str], resend_unknown: bool) -> None:
+def _plan_contacts(
+    plan: BroadcastPlan,
+    b: BroadcastSpec,
+    template: CompiledTemplate,
+    members: list[Member],
+    rows: dict[str, LedgerRow],
+    suppression: frozenset[str],
+    resend_unknown: bool,
+) -> None:
     group_row = next((r for r in rows.values() if r.kind == "group"), None)
     if group_row is not None and group_row.state != FAILED:
         plan.warnings.append(
             f"this broadcast was already sent as a group send ({group_row.number}); "
-            "nobody is messaged again")
+            "nobody is messaged again"
+        )
     for m in members:
         if m.number in suppression:
             plan.recipients.append(_recipient(b, m, "", "suppressed", None))
@@ -187,8 +243,9 @@ def _plan_contacts(plan: BroadcastPlan, b: BroadcastSpec, template: CompiledTemp
             plan.recipients.append(_recipient(b, m, message, "sent", row.trxid))
         elif row is not None and row.state == PENDING and not resend_unknown:
             # Outcome unknown: sent again with the SAME trxid (the gateway deduplicates).
-            plan.recipients.append(_recipient(b, m, message, "to_send", row.trxid, resume=True,
-                                              attempt=row.attempt))
+            plan.recipients.append(
+                _recipient(b, m, message, "to_send", row.trxid, resume=True, attempt=row.attempt)
+            )
         else:
             # Never sent, refused, or (explicitly) to be resent: the trxid is derived, not
             # remembered, so a lost ledger cannot turn a retry into a second message.
@@ -199,26 +256,37 @@ def _plan_contacts(plan: BroadcastPlan, b: BroadcastSpec, template: CompiledTemp
             plan.recipients.append(_recipient(b, m, message, "to_send", trxid, attempt=attempt))
 
 
-def _plan_group(plan: BroadcastPlan, b: BroadcastSpec, template: CompiledTemplate,
-                members: list[Member], row: LedgerRow | None, contacted: int,
-                suppression: frozenset[str]) -> None:
+def _plan_group(
+    plan: BroadcastPlan,
+    b: BroadcastSpec,
+    template: CompiledTemplate,
+    members: list[Member],
+    row: LedgerRow | None,
+    contacted: int,
+    suppression: frozenset[str],
+) -> None:
     """One recipient per member ROW: the gateway messages each row of the group, so a number
     listed twice is messaged twice and counted twice."""
     message = _render_for(b, template, dict(b.vars), None)
     if len(message) > MAX_GROUP_MESSAGE_CHARS:
-        raise _fail(b, f"a group send (SendSMSGroup) takes at most {MAX_GROUP_MESSAGE_CHARS} "
-                       f"characters; the message has {len(message)} (use audience.contacts "
-                       "for longer messages)")
+        raise _fail(
+            b,
+            f"a group send (SendSMSGroup) takes at most {MAX_GROUP_MESSAGE_CHARS} "
+            f"characters; the message has {len(message)} (use audience.contacts "
+            "for longer messages)",
+        )
     if count_segments(message).encoding != SmsEncoding.GSM7:
         plan.warnings.append(
             "the message is not GSM-7 text; SendSMSGroup has no unicode type in the gateway "
-            "reference, so phones may show it garbled (audience.contacts sends it as unicode)")
+            "reference, so phones may show it garbled (audience.contacts sends it as unicode)"
+        )
     sent_to = row.number.removeprefix(GROUP_ROW_PREFIX) if row is not None else ""
     if row is not None and group_key(sent_to) != group_key(b.audience.group or ""):
         plan.warnings.append(
             f"this broadcast already went out as a group send to '{sent_to}'; its audience is "
             "now another group, and nobody is messaged again (give the broadcast a new name to "
-            "send it to that group)")
+            "send it to that group)"
+        )
     if row is not None and row.accepted:
         state: RecipientState = "sent"
     elif row is not None and row.state == PENDING:
@@ -226,12 +294,14 @@ def _plan_group(plan: BroadcastPlan, b: BroadcastSpec, template: CompiledTemplat
         plan.warnings.append(
             "a previous group send's outcome is unknown (the run stopped before the gateway "
             "answered); it is NOT sent again automatically: check the recipients' phones or "
-            "the gateway, then resend explicitly (resend_unknown) if it did not go out")
+            "the gateway, then resend explicitly (resend_unknown) if it did not go out"
+        )
     else:
         state = "to_send"
     for m in members:
-        plan.recipients.append(_recipient(
-            b, m, message, "suppressed" if m.number in suppression else state, None))
+        plan.recipients.append(
+            _recipient(b, m, message, "suppressed" if m.number in suppression else state, None)
+        )
     if state != "to_send":
         return
     plan.findings.extend(group_send_findings(plan, plan.unreadable))
@@ -239,7 +309,8 @@ def _plan_group(plan: BroadcastPlan, b: BroadcastSpec, template: CompiledTemplat
         plan.finding(
             Rule.ALREADY_CONTACTED,
             f"{contacted} recipient(s) already got this broadcast by per-contact sends; "
-            "a group send would message them again")
+            "a group send would message them again",
+        )
 
 
 def _totals_and_safety(plan: BroadcastPlan) -> None:
@@ -258,8 +329,9 @@ def _totals_and_safety(plan: BroadcastPlan) -> None:
     lim = plan.limits
     reached = t.recipients - t.suppressed
     if reached > lim.max_recipients:
-        plan.finding(Rule.MAX_RECIPIENTS,
-                     f"{reached} recipients, over max_recipients {lim.max_recipients}")
+        plan.finding(
+            Rule.MAX_RECIPIENTS, f"{reached} recipients, over max_recipients {lim.max_recipients}"
+        )
     if plan.channel == "sms" or plan.fallback == "sms":
         worst = max(sending, key=lambda r: r.sms_segments, default=None)
         if worst is not None and worst.sms_segments > lim.max_segments_per_message:
@@ -269,8 +341,10 @@ def _totals_and_safety(plan: BroadcastPlan) -> None:
                 Rule.MAX_SEGMENTS_PER_MESSAGE,
                 f"the {what} to {masked(worst.number)} is {worst.sms_segments} SMS segments, "
                 f"over max_segments_per_message {lim.max_segments_per_message} "
-                f"({over} message(s) over)")
+                f"({over} message(s) over)",
+            )
     if t.segments > lim.max_total_segments:
         plan.finding(
             Rule.MAX_TOTAL_SEGMENTS,
-            f"{t.segments} segments in total, over max_total_segments {lim.max_total_segments}")
+            f"{t.segments} segments in total, over max_total_segments {lim.max_total_segments}",
+        )

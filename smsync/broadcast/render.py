@@ -71,6 +71,7 @@ class TemplateProblem(Exception):
 
 # -- The work budget ----------------------------------------------------------------------------
 
+
 class _TooMuchWork(Exception):
     """The budget ran out: the template was stopped, not refused by the sandbox."""
 
@@ -250,8 +251,13 @@ def _length(value: Any) -> int:
 def _check_power(base: Any, exponent: Any) -> None:
     # 10 ** 64 ** 64 ** 64 cannot even be computed: estimate the bits first. (Float powers
     # overflow by themselves, quickly.)
-    if isinstance(base, int) and isinstance(exponent, int) and exponent > 1 and abs(base) > 1 and (
-            exponent >= MAX_INT_BITS or math.log2(abs(base)) * exponent >= MAX_INT_BITS):
+    if (
+        isinstance(base, int)
+        and isinstance(exponent, int)
+        and exponent > 1
+        and abs(base) > 1
+        and (exponent >= MAX_INT_BITS or math.log2(abs(base)) * exponent >= MAX_INT_BITS)
+    ):
         raise SecurityError(_TOO_BIG_NUMBER)
 
 
@@ -264,13 +270,18 @@ def _check_product(left: Any, right: Any) -> None:
         return
     # Repeating a string/list builds it in memory before anything can check it.
     for seq, times in ((left, right), (right, left)):
-        if isinstance(seq, str | bytes | list | tuple) and isinstance(times, int) and times > 1 \
-                and _printed_size(seq) * times > MAX_VALUE_CHARS:
+        if (
+            isinstance(seq, str | bytes | list | tuple)
+            and isinstance(times, int)
+            and times > 1
+            and _printed_size(seq) * times > MAX_VALUE_CHARS
+        ):
             raise SecurityError(_TOO_BIG_VALUE)
 
 
 # Estimates of the printed size of results that can be far bigger than their arguments, each with
 # the signature of the filter or string method it guards.
+
 
 def _replaced_size(s: Any, old: Any, new: Any, count: Any = None) -> int:
     text, old, new = str(s), str(old), str(new)
@@ -290,8 +301,13 @@ def _indented_size(s: Any, width: Any = 4, first: Any = False, blank: Any = Fals
     return len(text) + (text.count("\n") + 1) * max(pad, 0)
 
 
-def _wrapped_size(s: Any, width: Any = 79, break_long_words: Any = True, wrapstring: Any = None,
-                  break_on_hyphens: Any = True) -> int:
+def _wrapped_size(
+    s: Any,
+    width: Any = 79,
+    break_long_words: Any = True,
+    wrapstring: Any = None,
+    break_on_hyphens: Any = True,
+) -> int:
     # A wrapped line is at least half as long as the width (a word that does not fit starts the
     # next one), and existing line breaks stay.
     text = str(s)
@@ -311,8 +327,14 @@ def _formatted_size(fmt: Any, *args: Any, **kwargs: Any) -> int:
     return len(text) + (text.count("%") + text.count("{")) * _printed_size(*args, *kwargs.values())
 
 
-def _urlized_size(value: Any, trim_url_limit: Any = None, nofollow: Any = False,
-                  target: Any = None, rel: Any = None, extra_schemes: Any = None) -> int:
+def _urlized_size(
+    value: Any,
+    trim_url_limit: Any = None,
+    nofollow: Any = False,
+    target: Any = None,
+    rel: Any = None,
+    extra_schemes: Any = None,
+) -> int:
     text = str(value)
     per_link = len(str(target or "")) + len(str(rel or ""))
     return 3 * len(text) + (len(text.split()) + 1) * per_link
@@ -337,8 +359,9 @@ _STR_METHOD_SIZES: dict[str, Callable[..., int]] = {
 _REFUSED_STR_METHODS = frozenset({"expandtabs", "translate"})
 
 
-def _check_size(size_of: Callable[..., int], args: Iterable[Any],
-                kwargs: Mapping[str, Any]) -> None:
+def _check_size(
+    size_of: Callable[..., int], args: Iterable[Any], kwargs: Mapping[str, Any]
+) -> None:
     try:
         size = size_of(*args, **kwargs)
     except (TypeError, ValueError, OverflowError):
@@ -357,8 +380,9 @@ def _sized(items: Any) -> Any:
 _HUGE_PRINTF = re.compile(r"%[^a-zA-Z%]*\d{5,}")
 _HUGE_FORMAT = re.compile(r"\{[^{}]*\d{5,}[^{}]*\}")
 _MAX_INT_ARG = 10_000
-_INT_ARG_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "format", "batch",
-                              "slice"})
+_INT_ARG_FILTERS = frozenset(
+    {"center", "indent", "wordwrap", "truncate", "format", "batch", "slice"}
+)
 
 
 def _check_int_args(what: str, args: Iterable[Any], kwargs: Mapping[str, Any]) -> None:
@@ -379,13 +403,17 @@ def _guarded(name: str, fn: Callable[..., Any], is_filter: bool) -> Callable[...
         # Filters loop over their value in C: pay for reading it too.
         _spend(1 + _length(args[at]) // _CHARS_PER_STEP if len(args) > at else 1)
         if int_args:
-            _check_int_args(f"filter {name}", args[at + 1:], kwargs)
-            if name == "format" and len(args) > at and isinstance(args[at], str) and (
-                    _HUGE_PRINTF.search(args[at]) or "*" in args[at]):
+            _check_int_args(f"filter {name}", args[at + 1 :], kwargs)
+            if (
+                name == "format"
+                and len(args) > at
+                and isinstance(args[at], str)
+                and (_HUGE_PRINTF.search(args[at]) or "*" in args[at])
+            ):
                 raise SecurityError("filter format: width too large for a text message")
         if size_of is not None and len(args) > at:
             if name == "join":
-                args = (*args[:at], _sized(args[at]), *args[at + 1:])
+                args = (*args[:at], _sized(args[at]), *args[at + 1 :])
             _check_size(size_of, args[at:], kwargs)
         return _checked(fn(*args, **kwargs))
 
@@ -398,13 +426,17 @@ def _guarded(name: str, fn: Callable[..., Any], is_filter: bool) -> Callable[...
 def _bounded_lipsum(*args: Any, **kwargs: Any) -> Any:
     params = dict(zip(("n", "html", "min", "max"), args, strict=False)) | kwargs
     paragraphs, words = params.get("n", 5), params.get("max", 100)
-    if isinstance(paragraphs, int) and isinstance(words, int) \
-            and paragraphs * words > _MAX_LIPSUM_WORDS:
+    if (
+        isinstance(paragraphs, int)
+        and isinstance(words, int)
+        and paragraphs * words > _MAX_LIPSUM_WORDS
+    ):
         raise SecurityError("lipsum: too many words for a text message")
     return generate_lorem_ipsum(*args, **kwargs)
 
 
 # -- The environment --------------------------------------------------------------------------
+
 
 class _MeteredCodeGenerator(CodeGenerator):
     """Routes through the environment the steps that plain Jinja runs without any hook: each loop
@@ -427,8 +459,7 @@ class _MeteredCodeGenerator(CodeGenerator):
         self.write(")")
         return result
 
-    def _checked(self, visit: Callable[[Any, Frame], None], node: nodes.Node,
-                 frame: Frame) -> None:
+    def _checked(self, visit: Callable[[Any, Frame], None], node: nodes.Node, frame: Frame) -> None:
         self.write("environment.checked(")
         visit(node, frame)
         self.write(")")
@@ -497,14 +528,14 @@ class _Env(ImmutableSandboxedEnvironment):
             _check_product(left, right)
         elif operator == "%" and isinstance(left, str):
             star_args = right if isinstance(right, tuple) else (right,)
-            if _HUGE_PRINTF.search(left) or ("*" in left and any(
-                    isinstance(a, int) and abs(a) > _MAX_INT_ARG for a in star_args)):
+            if _HUGE_PRINTF.search(left) or (
+                "*" in left and any(isinstance(a, int) and abs(a) > _MAX_INT_ARG for a in star_args)
+            ):
                 raise SecurityError("% formatting: width too large for a text message")
             _check_size(_formatted_size, (left, right), {})
         return _checked(self.binop_table[operator](left, right))
 
-    def call(__self, __context: Context, __obj: Any, *args: Any,
-             **kwargs: Any) -> Any:
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         # Jinja hands out str.format wrapped (functools.update_wrapper): look through it.
         target = getattr(__obj, "__wrapped__", __obj)
         owner = getattr(target, "__self__", None)
@@ -513,11 +544,16 @@ class _Env(ImmutableSandboxedEnvironment):
         if isinstance(owner, str | bytes | list | tuple):
             name = getattr(target, "__name__", "method")
             _check_int_args(f"{type(owner).__name__}.{name}", args, kwargs)
-            if name in ("format", "format_map") and isinstance(owner, str) and (
-                    _HUGE_FORMAT.search(owner) or "{:*" in owner):
+            if (
+                name in ("format", "format_map")
+                and isinstance(owner, str)
+                and (_HUGE_FORMAT.search(owner) or "{:*" in owner)
+            ):
                 raise SecurityError("str.format: width too large for a text message")
-            if name in _REFUSED_STR_METHODS or (name in ("format", "format_map") and any(
-                    isinstance(a, int) and abs(a) > _MAX_INT_ARG for a in kwargs.values())):
+            if name in _REFUSED_STR_METHODS or (
+                name in ("format", "format_map")
+                and any(isinstance(a, int) and abs(a) > _MAX_INT_ARG for a in kwargs.values())
+            ):
                 raise SecurityError(f"str.{name} is not allowed in a message template")
             size_of = _STR_METHOD_SIZES.get(name) if isinstance(owner, str) else None
             if size_of is not None:
@@ -561,8 +597,9 @@ def compile_template(source: str) -> CompiledTemplate:
         _metering.meter = outer
 
 
-def render(template: CompiledTemplate, context: Mapping[str, Any],
-           limit: int = MAX_MESSAGE_CHARS) -> str:
+def render(
+    template: CompiledTemplate, context: Mapping[str, Any], limit: int = MAX_MESSAGE_CHARS
+) -> str:
     """The rendered text; TemplateProblem when it fails, passes ``limit`` characters or runs out
     of its budget of work."""
     parts: list[str] = []
@@ -577,14 +614,17 @@ def render(template: CompiledTemplate, context: Mapping[str, Any],
     except TemplateProblem:
         raise
     except _TooMuchWork as e:
-        raise TemplateProblem(f"the template takes too long to render ({e})",
-                              _template_line()) from None
+        raise TemplateProblem(
+            f"the template takes too long to render ({e})", _template_line()
+        ) from None
     except jinja2.UndefinedError as e:
-        raise TemplateProblem(f"undefined variable: {_one_line(str(e.message))}",
-                              _template_line()) from None
+        raise TemplateProblem(
+            f"undefined variable: {_one_line(str(e.message))}", _template_line()
+        ) from None
     except SecurityError as e:
-        raise TemplateProblem(f"refused by the template sandbox: {_one_line(str(e))}",
-                              _template_line()) from None
+        raise TemplateProblem(
+            f"refused by the template sandbox: {_one_line(str(e))}", _template_line()
+        ) from None
     except jinja2.TemplateError as e:
         raise TemplateProblem(_describe(e), _template_line()) from None
     except RecursionError:

@@ -50,8 +50,9 @@ WA_PROBE_SENDS = 3
 GroupCheck = Callable[[BroadcastPlan], str | None]
 
 
-def group_check(members: Callable[[str], list[Contact]], suppression: frozenset[str],
-                region: str) -> GroupCheck:
+def group_check(
+    members: Callable[[str], list[Contact]], suppression: frozenset[str], region: str
+) -> GroupCheck:
     """The check every group send passes right before SendSMSGroup: the group's rows as the
     gateway holds them now (``members(group)``) must be exactly the rows the plan counted, none
     suppressed and none unreadable — SendSMSGroup messages whoever is in the group then."""
@@ -63,8 +64,7 @@ def group_check(members: Callable[[str], list[Contact]], suppression: frozenset[
         except GatewayError as e:
             return f"the members of group '{group}' could not be read to check them ({e})"
         numbers = [try_normalize(c.mobile, region) for c in rows]
-        return check_group_rows(group, numbers, [r.number for r in plan.recipients],
-                                suppression)
+        return check_group_rows(group, numbers, [r.number for r in plan.recipients], suppression)
 
     return check
 
@@ -129,9 +129,14 @@ class SendReport:
         return not self.stopped_reason and not self.failed and not self.unknown
 
     def to_json(self) -> dict[str, Any]:
-        return {"sent": self.sent, "already_sent": self.already_sent, "failed": self.failed,
-                "unknown": self.unknown, "stopped_reason": self.stopped_reason,
-                "broadcasts": [asdict(r) for r in self.results]}
+        return {
+            "sent": self.sent,
+            "already_sent": self.already_sent,
+            "failed": self.failed,
+            "unknown": self.unknown,
+            "stopped_reason": self.stopped_reason,
+            "broadcasts": [asdict(r) for r in self.results],
+        }
 
 
 def send_broadcasts(
@@ -163,8 +168,9 @@ def send_broadcasts(
         raise ValueError("rate must be positive")
     raise_if_unsafe([f for p in plans for f in p.findings], force=force)
     now = now or datetime.now(UTC)
-    run = _Run(client, ledger, concurrency, RateLimiter(rate), resend_unknown, on_progress,
-               check_group)
+    run = _Run(
+        client, ledger, concurrency, RateLimiter(rate), resend_unknown, on_progress, check_group
+    )
     report = SendReport()
     with _LedgerLock(ledger):
         for plan in plans:
@@ -186,9 +192,11 @@ def send_broadcasts(
                 report.stopped_reason = result.stopped_reason
     if report.stopped_reason:
         missed = sum(r.not_attempted for r in report.results) + sum(
-            1 for r in report.results for f in r.failed if f.code == InsufficientCredit.code)
-        report.stopped_reason += (f"; {missed} message(s) not sent in all broadcasts "
-                                  "(run apply again to continue)")
+            1 for r in report.results for f in r.failed if f.code == InsufficientCredit.code
+        )
+        report.stopped_reason += (
+            f"; {missed} message(s) not sent in all broadcasts (run apply again to continue)"
+        )
     return report
 
 
@@ -196,8 +204,9 @@ class _LedgerLock:
     """Hold ``<ledger>.lock`` for the run; a second concurrent run is refused, not queued."""
 
     def __init__(self, ledger: Ledger) -> None:
-        self._lock = None if str(ledger.path) == ":memory:" else FileLock(
-            str(ledger.path) + ".lock")
+        self._lock = (
+            None if str(ledger.path) == ":memory:" else FileLock(str(ledger.path) + ".lock")
+        )
 
     def __enter__(self) -> None:
         if self._lock is None:
@@ -207,7 +216,8 @@ class _LedgerLock:
         except Timeout:
             raise BroadcastError(
                 f"another smsync run is sending broadcasts from {self._lock.lock_file}; "
-                "wait for it to finish") from None
+                "wait for it to finish"
+            ) from None
 
     def __exit__(self, *exc: object) -> None:
         if self._lock is not None:
@@ -228,8 +238,16 @@ class _Run:
     wa_answers: list[bool] = field(default_factory=list)  # first answers: was it 1751?
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _progress(self, plan: BroadcastPlan, result: BroadcastResult, to: str, outcome: Outcome,
-                  code: str | None, done: list[int], total: int) -> None:
+    def _progress(
+        self,
+        plan: BroadcastPlan,
+        result: BroadcastResult,
+        to: str,
+        outcome: Outcome,
+        code: str | None,
+        done: list[int],
+        total: int,
+    ) -> None:
         with self._lock:
             if outcome in ("sent", "fallback"):
                 result.sent += 1
@@ -261,21 +279,32 @@ class _Run:
         if row is not None and row.state == PENDING and not self.resend_unknown:
             result.skipped_reason = (
                 "outcome of an earlier group send is unknown; not sent again (resend it "
-                "explicitly once you know it did not go out)")
+                "explicitly once you know it did not go out)"
+            )
             result.unknown = len(members)
             return
         if not any(r.state in ("to_send", "pending_unknown") for r in members):
             result.already_sent = len(members)
             return
-        refusal = ("no check of the group's members right before sending was given"
-                   if self.check_group is None else self.check_group(plan))
+        refusal = (
+            "no check of the group's members right before sending was given"
+            if self.check_group is None
+            else self.check_group(plan)
+        )
         if refusal:
             result.failed.append(Failure(group, "refused", refusal))
             return
         self.ledger.record_pending(
-            broadcast=plan.name, number=key, kind="group", channel="sms", trxid=None,
-            attempt=(row.attempt + 1) if row is not None else 0, body=message,
-            segments=members[0].sms_segments, recipients=len(members))
+            broadcast=plan.name,
+            number=key,
+            kind="group",
+            channel="sms",
+            trxid=None,
+            attempt=(row.attempt + 1) if row is not None else 0,
+            body=message,
+            segments=members[0].sms_segments,
+            recipients=len(members),
+        )
         self.limiter.wait()
         done = [0]
         try:
@@ -308,8 +337,9 @@ class _Run:
         if not todo:
             return
         done = [0]
-        with ThreadPoolExecutor(max_workers=self.concurrency,
-                                thread_name_prefix="smsync-send") as pool:
+        with ThreadPoolExecutor(
+            max_workers=self.concurrency, thread_name_prefix="smsync-send"
+        ) as pool:
             futures = [pool.submit(self._one, plan, result, r, done, len(todo)) for r in todo]
             errors = [f.exception() for f in futures]
         for err in errors:
@@ -318,11 +348,18 @@ class _Run:
         if self.stop.is_set() and result.stopped_reason is None:
             result.stopped_reason = "stopped"
         if result.stopped_reason:
-            result.stopped_reason += (f": broadcast '{plan.name}' sent {result.sent} of "
-                                      f"{len(todo)} messages")
+            result.stopped_reason += (
+                f": broadcast '{plan.name}' sent {result.sent} of {len(todo)} messages"
+            )
 
-    def _one(self, plan: BroadcastPlan, result: BroadcastResult, r: Recipient, done: list[int],
-             total: int) -> None:
+    def _one(
+        self,
+        plan: BroadcastPlan,
+        result: BroadcastResult,
+        r: Recipient,
+        done: list[int],
+        total: int,
+    ) -> None:
         to = masked(r.number)
         if self.stop.is_set() or (plan.channel == "whatsapp" and self.wa_stop.is_set()):
             if self.wa_stop.is_set() and result.stopped_reason is None:
@@ -330,7 +367,8 @@ class _Run:
                     result.stopped_reason = (
                         f"WhatsApp stopped: the first {WA_PROBE_SENDS} WhatsApp sends all "
                         "answered 1751 (NotActiveWA); the account may have no WhatsApp "
-                        "(ask the provider, or send by SMS)")
+                        "(ask the provider, or send by SMS)"
+                    )
             self._progress(plan, result, to, "not_attempted", None, done, total)
             return
         outcome, code, msg = self._deliver(plan, r)
@@ -361,10 +399,15 @@ class _Run:
             trxid = r.trxid or make_trxid(name, r.number, r.message, attempt=attempt)
             self._pending(plan, r, channel, trxid, attempt, None)
         outcome, code, msg = self._attempt(plan, r, channel, trxid, trxid in seen)
-        if (code == WhatsAppNotActive.code and channel == "whatsapp" and plan.fallback == "sms"
-                and fallback_from is None):
-            fb_trxid = make_trxid(name, r.number, r.message, channel=FALLBACK_CHANNEL,
-                                  attempt=attempt)
+        if (
+            code == WhatsAppNotActive.code
+            and channel == "whatsapp"
+            and plan.fallback == "sms"
+            and fallback_from is None
+        ):
+            fb_trxid = make_trxid(
+                name, r.number, r.message, channel=FALLBACK_CHANNEL, attempt=attempt
+            )
             self._pending(plan, r, "sms", fb_trxid, attempt, "whatsapp")
             outcome, code, msg = self._attempt(plan, r, "sms", fb_trxid, fb_trxid in seen)
             if outcome == "sent":
@@ -373,15 +416,30 @@ class _Run:
             outcome = "fallback"
         return outcome, code, msg
 
-    def _pending(self, plan: BroadcastPlan, r: Recipient, channel: str, trxid: str,
-                 attempt: int, fallback_from: str | None) -> None:
+    def _pending(
+        self,
+        plan: BroadcastPlan,
+        r: Recipient,
+        channel: str,
+        trxid: str,
+        attempt: int,
+        fallback_from: str | None,
+    ) -> None:
         self.ledger.record_pending(
-            broadcast=plan.name, number=r.number, kind="contact", channel=channel, trxid=trxid,
-            attempt=attempt, body=r.message,
-            segments=1 if channel == "whatsapp" else r.sms_segments, fallback_from=fallback_from)
+            broadcast=plan.name,
+            number=r.number,
+            kind="contact",
+            channel=channel,
+            trxid=trxid,
+            attempt=attempt,
+            body=r.message,
+            segments=1 if channel == "whatsapp" else r.sms_segments,
+            fallback_from=fallback_from,
+        )
 
-    def _attempt(self, plan: BroadcastPlan, r: Recipient, channel: str, trxid: str,
-                 repeated: bool) -> tuple[Outcome, str | None, str]:
+    def _attempt(
+        self, plan: BroadcastPlan, r: Recipient, channel: str, trxid: str, repeated: bool
+    ) -> tuple[Outcome, str | None, str]:
         self.limiter.wait()
         try:
             res: SendResult
@@ -406,14 +464,18 @@ class _Run:
             if repeated:
                 # A gateway that remembers failed trxids answers the first attempt's error
                 # again, whatever happened since: the row stays pending (outcome unknown).
-                return "unknown", e.code, (
-                    f"{e} (answered to a trxid already used: outcome unknown; if the recipient "
-                    "did not get it, resend with --resend-unknown)")
+                return (
+                    "unknown",
+                    e.code,
+                    (
+                        f"{e} (answered to a trxid already used: outcome unknown; if the recipient "
+                        "did not get it, resend with --resend-unknown)"
+                    ),
+                )
             self.ledger.record_failed(plan.name, r.number, e.code)
             return "failed", e.code, str(e)
         self.ledger.record_sent(plan.name, r.number, res.msgid)
         return "sent", None, ""
-
 
     def _wa_answer(self, *, not_active: bool) -> None:
         with self._lock:

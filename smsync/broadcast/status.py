@@ -45,8 +45,12 @@ def refresh_status(
     wanted = names or ledger.broadcasts()
     # Group sends are left out: their msgid is a batch id, and members' own msgids are unknown
     # to smsync (their delivery can only be seen at the gateway).
-    rows = [r for name in wanted for r in ledger.rows(name)
-            if r.msgid and r.kind == "contact" and r.state == DeliveryState.SENT.value]
+    rows = [
+        r
+        for name in wanted
+        for r in ledger.rows(name)
+        if r.msgid and r.kind == "contact" and r.state == DeliveryState.SENT.value
+    ]
 
     lock = threading.Lock()
 
@@ -65,7 +69,8 @@ def refresh_status(
 
     stats.queried = len(rows)
     if rows:
-        with ThreadPoolExecutor(max_workers=concurrency,
-                                thread_name_prefix="smsync-report") as pool:
+        with ThreadPoolExecutor(
+            max_workers=concurrency, thread_name_prefix="smsync-report"
+        ) as pool:
             list(pool.map(one, rows))
     return ledger_status(ledger, wanted)

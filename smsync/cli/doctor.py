@@ -14,21 +14,38 @@ from smsync.cli.options import gateway_options, manager, project_argument
 @project_argument
 @gateway_options
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON object.")
-@click.option("--write-probe", is_flag=True,
-              help="Also check writes: create a scratch group smsync-doctor-<random> with one "
-              "contact, and remove both. Changes the phonebook for a moment; sends nothing.")
-@click.option("--record", "record", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE",
-              help="Write a redacted transcript of every request and answer (no password, no "
-              "auth, numbers masked) to attach to a bug report.")
-@click.option("--sms-to", metavar="NUMBER",
-              help="Also send ONE SMS to this number (yours; shown and confirmed first) to see "
-              "what a repeated trxid answers. Costs one credit.")
+@click.option(
+    "--write-probe",
+    is_flag=True,
+    help="Also check writes: create a scratch group smsync-doctor-<random> with one "
+    "contact, and remove both. Changes the phonebook for a moment; sends nothing.",
+)
+@click.option(
+    "--record",
+    "record",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write a redacted transcript of every request and answer (no password, no "
+    "auth, numbers masked) to attach to a bug report.",
+)
+@click.option(
+    "--sms-to",
+    metavar="NUMBER",
+    help="Also send ONE SMS to this number (yours; shown and confirmed first) to see "
+    "what a repeated trxid answers. Costs one credit.",
+)
 @click.option("--yes", is_flag=True, help="Do not ask before sending the --sms-to message.")
 def doctor_cmd(
-    project_dir: Path, endpoint: str | None, username: str | None, password_file: Path | None,
-    credentials_file: Path | None, as_json: bool, write_probe: bool, record: Path | None,
-    sms_to: str | None, yes: bool,
+    project_dir: Path,
+    endpoint: str | None,
+    username: str | None,
+    password_file: Path | None,
+    credentials_file: Path | None,
+    as_json: bool,
+    write_probe: bool,
+    record: Path | None,
+    sms_to: str | None,
+    yes: bool,
 ) -> None:
     """Check how a gateway speaks the protocol, before the first plan. Read-only.
 
@@ -49,11 +66,23 @@ def doctor_cmd(
     if sms_to is not None and not yes:
         click.confirm(
             f"Send one SMS to {sms_to} saying {PROBE_SMS!r}? It costs one credit.",
-            abort=True, err=True)
-    m = manager(project_dir, endpoint=endpoint, username=username,
-                password_file=password_file, credentials_file=credentials_file)
-    diagnosis = diagnose(m.credentials(), base_dir=m.project.root, write_probe=write_probe,
-                         record=record, sms_to=sms_to)
+            abort=True,
+            err=True,
+        )
+    m = manager(
+        project_dir,
+        endpoint=endpoint,
+        username=username,
+        password_file=password_file,
+        credentials_file=credentials_file,
+    )
+    diagnosis = diagnose(
+        m.credentials(),
+        base_dir=m.project.root,
+        write_probe=write_probe,
+        record=record,
+        sms_to=sms_to,
+    )
     if as_json:
         click.echo(json.dumps(to_json(diagnosis), indent=2, ensure_ascii=False))
     else:

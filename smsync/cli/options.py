@@ -45,16 +45,25 @@ def gateway_options(fn: F) -> F:
 
 
 def manager(
-    project_dir: Path, *, endpoint: str | None, username: str | None,
-    password_file: Path | None, credentials_file: Path | None,
+    project_dir: Path,
+    *,
+    endpoint: str | None,
+    username: str | None,
+    password_file: Path | None,
+    credentials_file: Path | None,
 ) -> Manager:
     """The Manager of ``project_dir``, reaching the gateway as the gateway options say."""
     from smsync.manager import GatewayOptions, Manager
 
-    return Manager(project_dir, GatewayOptions(
-        endpoint=endpoint, username=username, password_file=password_file,
-        credentials_file=credentials_file,
-    ))
+    return Manager(
+        project_dir,
+        GatewayOptions(
+            endpoint=endpoint,
+            username=username,
+            password_file=password_file,
+            credentials_file=credentials_file,
+        ),
+    )
 
 
 def project_argument(fn: F) -> F:
@@ -69,26 +78,41 @@ def project_argument(fn: F) -> F:
 def plan_options(fn: F) -> F:
     """What to plan, for plan and apply: groups, broadcasts, concurrency, PII."""
     fn = click.option(
-        "--no-broadcasts", is_flag=True, help="Leave broadcasts out (phonebook changes only).",
+        "--no-broadcasts",
+        is_flag=True,
+        help="Leave broadcasts out (phonebook changes only).",
     )(fn)
     fn = click.option(
-        "--broadcast", "broadcast_names", multiple=True, metavar="NAME",
+        "--broadcast",
+        "broadcast_names",
+        multiple=True,
+        metavar="NAME",
         help="Plan only this broadcast (repeatable; default: every broadcast in the spec).",
     )(fn)
     fn = click.option(
-        "--concurrency", default=4, show_default=True, type=click.IntRange(1, 64),
+        "--concurrency",
+        default=4,
+        show_default=True,
+        type=click.IntRange(1, 64),
         help="Requests in flight at once.",
     )(fn)
     fn = click.option(
-        "--exclude", "excludes", multiple=True, metavar="GROUP",
+        "--exclude",
+        "excludes",
+        multiple=True,
+        metavar="GROUP",
         help="Leave groups matching this glob out of the plan (repeatable).",
     )(fn)
     fn = click.option(
-        "--target", "targets", multiple=True, metavar="GROUP",
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="GROUP",
         help="Plan only groups matching this glob, e.g. 'Sales*' (repeatable).",
     )(fn)
     fn = click.option(
-        "--show-pii", is_flag=True,
+        "--show-pii",
+        is_flag=True,
         help="Show names and numbers in full (masked by default when output is not a terminal, "
         "when CI is set, and in Markdown).",
     )(fn)

@@ -30,23 +30,41 @@ if TYPE_CHECKING:
 @gateway_options
 @plan_options
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
-    show_default=True, help="json: the documented schema schemas/plan.schema.json; markdown: "
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="json: the documented schema schemas/plan.schema.json; markdown: "
     "for a pull-request comment.",
 )
 @click.option(
-    "--out", "out_file", type=click.Path(path_type=Path), metavar="FILE",
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
     help="Also write the plan to FILE, for `smsync apply FILE` (no secrets in it).",
 )
 @click.option(
-    "--detailed-exitcode", is_flag=True,
+    "--detailed-exitcode",
+    is_flag=True,
     help="Exit 0: no changes, 2: changes, 3: unsafe (apply would refuse it), 1: any error.",
 )
 def plan_cmd(
-    project_dir: Path, endpoint: str | None, username: str | None, password_file: Path | None,
-    credentials_file: Path | None, targets: tuple[str, ...], excludes: tuple[str, ...],
-    concurrency: int, show_pii: bool, broadcast_names: tuple[str, ...], no_broadcasts: bool,
-    fmt: str, out_file: Path | None, detailed_exitcode: bool,
+    project_dir: Path,
+    endpoint: str | None,
+    username: str | None,
+    password_file: Path | None,
+    credentials_file: Path | None,
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
+    concurrency: int,
+    show_pii: bool,
+    broadcast_names: tuple[str, ...],
+    no_broadcasts: bool,
+    fmt: str,
+    out_file: Path | None,
+    detailed_exitcode: bool,
 ) -> None:
     """Show what apply would change on the gateway to make it match the spec.
 
@@ -72,8 +90,13 @@ def plan_cmd(
     if out_file is not None:
         # before reading the whole remote, not after; and only over an earlier plan file
         check_writable(out_file, replaces='{\n  "version"')
-    m = manager(project_dir, endpoint=endpoint, username=username, password_file=password_file,
-                credentials_file=credentials_file)
+    m = manager(
+        project_dir,
+        endpoint=endpoint,
+        username=username,
+        password_file=password_file,
+        credentials_file=credentials_file,
+    )
     options = PlanOptions(targets=list(targets), excludes=list(excludes), concurrency=concurrency)
     with m.session(pool_size=max(concurrency, 4)) as session:
         selection = broadcast_selection(broadcast_names, no_broadcasts)
@@ -95,39 +118,61 @@ def plan_cmd(
 @click.command("apply")
 @click.argument("path", required=False, default=".", type=click.Path(exists=True, path_type=Path))
 @click.option(
-    "--project", "project_opt", type=click.Path(exists=True, file_okay=False, path_type=Path),
+    "--project",
+    "project_opt",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Project directory when PATH is a plan file (default: the current directory).",
 )
 @gateway_options
 @plan_options
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
-    "--force", is_flag=True,
+    "--force",
+    is_flag=True,
     help="Apply a plan over a safety threshold (delete/update shares, broadcast caps). "
     "Never overrides `protect: true` or the suppression list.",
 )
 @click.option(
-    "--resend-unknown", is_flag=True,
+    "--resend-unknown",
+    is_flag=True,
     help="Send again what has an unknown outcome, once you have checked it did not go out: "
     "group sends whose run was killed while the gateway answered, and per-contact messages "
     "(with a new trxid) whose trxid a gateway answered with an error. Without it they are "
     "reported, not re-sent.",
 )
 @click.option(
-    "--rate", type=click.FloatRange(min=0.1), default=None, metavar="N",
+    "--rate",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    metavar="N",
     help="At most N write requests per second.",
 )
 @click.option(
-    "--lock-timeout", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
     help="Wait up to SECONDS for another apply of the same gateway account to finish "
     "(default: refuse at once, naming the holder).",
 )
 def apply_cmd(
-    path: Path, project_opt: Path | None, endpoint: str | None, username: str | None,
-    password_file: Path | None, credentials_file: Path | None, targets: tuple[str, ...],
-    excludes: tuple[str, ...], concurrency: int, show_pii: bool, broadcast_names: tuple[str, ...],
-    no_broadcasts: bool, auto_approve: bool, force: bool, resend_unknown: bool,
-    rate: float | None, lock_timeout: float,
+    path: Path,
+    project_opt: Path | None,
+    endpoint: str | None,
+    username: str | None,
+    password_file: Path | None,
+    credentials_file: Path | None,
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
+    concurrency: int,
+    show_pii: bool,
+    broadcast_names: tuple[str, ...],
+    no_broadcasts: bool,
+    auto_approve: bool,
+    force: bool,
+    resend_unknown: bool,
+    rate: float | None,
+    lock_timeout: float,
 ) -> None:
     """Make the gateway match the spec (PATH: a project directory or a `plan --out` file).
 
@@ -156,8 +201,13 @@ def apply_cmd(
             "--target/--exclude/--broadcast/--no-broadcasts cannot change a saved plan; "
             "plan again instead"
         )
-    m = manager(project_dir, endpoint=endpoint, username=username, password_file=password_file,
-                credentials_file=credentials_file)
+    m = manager(
+        project_dir,
+        endpoint=endpoint,
+        username=username,
+        password_file=password_file,
+        credentials_file=credentials_file,
+    )
     style = Style(show_pii=show_pii_default(show_pii), color=sys.stdout.isatty())
     with m.session(pool_size=max(concurrency, 4)) as session:
         if plan_file is not None:
@@ -167,7 +217,8 @@ def apply_cmd(
                 targets=list(targets), excludes=list(excludes), concurrency=concurrency
             )
             plan = session.plan(
-                options, broadcasts=broadcast_selection(broadcast_names, no_broadcasts),
+                options,
+                broadcasts=broadcast_selection(broadcast_names, no_broadcasts),
                 resend_unknown=resend_unknown,
             )
         click.echo(render_text(plan, style))
@@ -189,10 +240,15 @@ def apply_cmd(
         try:
             with apply_progress(len(plan.actions) + plan.sends) as advance:
                 outcome = session.apply(
-                    plan, force=force, concurrency=concurrency, rate=rate,
-                    resend_unknown=resend_unknown, saved=plan_file is not None,
+                    plan,
+                    force=force,
+                    concurrency=concurrency,
+                    rate=rate,
+                    resend_unknown=resend_unknown,
+                    saved=plan_file is not None,
                     lock_timeout=lock_timeout,
-                    on_done=lambda _: advance(), on_sent=lambda _: advance(),
+                    on_done=lambda _: advance(),
+                    on_sent=lambda _: advance(),
                 )
         except Refused as exc:
             raise refusal(exc) from None

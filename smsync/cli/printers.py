@@ -28,9 +28,11 @@ if TYPE_CHECKING:
 def print_import_result(result: ImportResult, out_dir: Path) -> None:
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
-    click.echo(f"imported {result.groups} group{'s' * (result.groups != 1)}, "
-               f"{result.contacts} contact{'s' * (result.contacts != 1)} into "
-               f"{len(result.files)} file{'s' * (len(result.files) != 1)} under {out_dir}")
+    click.echo(
+        f"imported {result.groups} group{'s' * (result.groups != 1)}, "
+        f"{result.contacts} contact{'s' * (result.contacts != 1)} into "
+        f"{len(result.files)} file{'s' * (len(result.files) != 1)} under {out_dir}"
+    )
 
 
 def print_apply_outcome(outcome: ApplyOutcome, style: Style) -> None:
@@ -54,9 +56,11 @@ def print_apply_summary(result: ApplyResult) -> None:
     done, failed, skipped = result.count("done"), result.count("failed"), result.count("skipped")
     click.echo(f"Apply finished: {done} done, {failed} failed, {skipped} skipped.")
     for op, per in result.summary().items():
-        click.echo(escape_controls(
-            f"  {op}: {per['done']} done, {per['failed']} failed, {per['skipped']} skipped"
-        ))
+        click.echo(
+            escape_controls(
+                f"  {op}: {per['done']} done, {per['failed']} failed, {per['skipped']} skipped"
+            )
+        )
 
 
 def print_send_report(report: SendReport) -> None:
@@ -87,8 +91,12 @@ def apply_progress(total: int) -> AbstractContextManager[Callable[[], None]]:
     @contextmanager
     def bar() -> Iterator[Callable[[], None]]:
         with Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-            TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
         ) as progress:
             task = progress.add_task("applying", total=total)
             yield lambda: progress.advance(task)
@@ -110,12 +118,15 @@ def print_status(status: Status, *, as_json: bool) -> None:
         return
     states = [s for s in STATE_ORDER if any(c.get(s) for c in counts.values())] or ["SENT"]
     width = max(len("broadcast"), *(len(n) for n in counts))
-    click.echo(f"{'broadcast':<{width}}  " + "  ".join(f"{s:>9}" for s in states)
-               + f"  {'total':>7}")
+    click.echo(
+        f"{'broadcast':<{width}}  " + "  ".join(f"{s:>9}" for s in states) + f"  {'total':>7}"
+    )
     for name, c in counts.items():
-        click.echo(f"{name:<{width}}  " + "  ".join(f"{c.get(s, 0):>9}" for s in states)
-                   + f"  {sum(c.values()):>7}")
+        click.echo(
+            f"{name:<{width}}  "
+            + "  ".join(f"{c.get(s, 0):>9}" for s in states)
+            + f"  {sum(c.values()):>7}"
+        )
     if refreshed is not None:
         note = f" ({refreshed.errors} could not be read)" if refreshed.errors else ""
-        click.echo(f"Refreshed {refreshed.queried} message(s) through Report.aspx{note}.",
-                   err=True)
+        click.echo(f"Refreshed {refreshed.queried} message(s) through Report.aspx{note}.", err=True)

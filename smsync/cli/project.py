@@ -12,8 +12,9 @@ from smsync.cli.printers import print_import_result
 
 
 @click.command("init")
-@click.argument("directory", required=False, default=".",
-                type=click.Path(file_okay=False, path_type=Path))
+@click.argument(
+    "directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
+)
 def init_cmd(directory: Path) -> None:
     """Write a commented smsync.yaml and an example group, ready for the sandbox."""
     from smsync.errors import SmsyncError
@@ -52,20 +53,44 @@ def validate_cmd(path: Path) -> None:
 @click.command("import")
 @project_argument
 @gateway_options
-@click.option("--out", "out_dir", type=click.Path(path_type=Path),
-              help="Where to write the spec files (default: PROJECT_DIR/groups).")
-@click.option("--group", "groups", multiple=True, metavar="NAME",
-              help="Import only this group (repeatable; default: every group).")
-@click.option("--csv-threshold", type=click.IntRange(min=0), default=200, show_default=True,
-              help="Groups with more contacts than this get a contacts_file CSV.")
-@click.option("--no-details", is_flag=True,
-              help="Do not fetch address/birth/desc when the gateway lists only short "
-              "records (faster; those fields are then left unmanaged).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Where to write the spec files (default: PROJECT_DIR/groups).",
+)
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    metavar="NAME",
+    help="Import only this group (repeatable; default: every group).",
+)
+@click.option(
+    "--csv-threshold",
+    type=click.IntRange(min=0),
+    default=200,
+    show_default=True,
+    help="Groups with more contacts than this get a contacts_file CSV.",
+)
+@click.option(
+    "--no-details",
+    is_flag=True,
+    help="Do not fetch address/birth/desc when the gateway lists only short "
+    "records (faster; those fields are then left unmanaged).",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 def import_cmd(
-    project_dir: Path, endpoint: str | None, username: str | None, password_file: Path | None,
-    credentials_file: Path | None, out_dir: Path | None, groups: tuple[str, ...],
-    csv_threshold: int, no_details: bool, force: bool,
+    project_dir: Path,
+    endpoint: str | None,
+    username: str | None,
+    password_file: Path | None,
+    credentials_file: Path | None,
+    out_dir: Path | None,
+    groups: tuple[str, ...],
+    csv_threshold: int,
+    no_details: bool,
+    force: bool,
 ) -> None:
     """Write spec files (one per group) from the remote phonebook.
 
@@ -74,10 +99,20 @@ def import_cmd(
     """
     from smsync.importer import ImportOptions, rich_progress
 
-    m = manager(project_dir, endpoint=endpoint, username=username, password_file=password_file,
-                credentials_file=credentials_file)
-    options = ImportOptions(out_dir=out_dir or m.project.root / "groups", groups=list(groups),
-                            csv_threshold=csv_threshold, force=force, details=not no_details)
+    m = manager(
+        project_dir,
+        endpoint=endpoint,
+        username=username,
+        password_file=password_file,
+        credentials_file=credentials_file,
+    )
+    options = ImportOptions(
+        out_dir=out_dir or m.project.root / "groups",
+        groups=list(groups),
+        csv_threshold=csv_threshold,
+        force=force,
+        details=not no_details,
+    )
     with rich_progress(sys.stderr.isatty()) as progress:
         result = m.import_phonebook(options, progress)
     print_import_result(result, options.out_dir)

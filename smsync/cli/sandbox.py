@@ -39,85 +39,228 @@ def _sandbox_account(
 
 @sandbox_group.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
-              help="Port (0: any free port; the URL printed says which).")
-@click.option("--db", "db_path", default=":memory:", show_default=True, metavar="PATH",
-              help="SQLite file; state persists across restarts.")
-@click.option("--account", "accounts", multiple=True, callback=_sandbox_account,
-              metavar="USER:PASSWORD[:CREDIT]",
-              help="Create or update a test account at start (repeatable; new accounts get "
-              "1000 credits unless CREDIT is given).")
-@click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0),
-              help="Delay every response by N ms.")
-@click.option("--latency-jitter-ms", default=0, show_default=True, type=click.IntRange(0),
-              help="Plus a random 0..N ms.")
-@click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
-              help="Share of API requests that fail (see --fault-kind).")
-@click.option("--fault-kind", "fault_kinds", multiple=True,
-              type=click.Choice(["1703", "drop", "drop-after", "403"]),
-              help="1703: answer 1703, apply nothing; drop: close the connection, apply "
-              "nothing; drop-after: apply, then close without answering; 403: answer HTTP 403 "
-              "Forbidden, apply nothing. Default: 1703, drop and drop-after.")
-@click.option("--fault-path", "fault_paths", multiple=True, metavar="ENDPOINT",
-              help="Inject faults only into this endpoint, e.g. sendsmsgroup (repeatable; "
-              "default: all).")
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free port; the URL printed says which).",
+)
+@click.option(
+    "--db",
+    "db_path",
+    default=":memory:",
+    show_default=True,
+    metavar="PATH",
+    help="SQLite file; state persists across restarts.",
+)
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    callback=_sandbox_account,
+    metavar="USER:PASSWORD[:CREDIT]",
+    help="Create or update a test account at start (repeatable; new accounts get "
+    "1000 credits unless CREDIT is given).",
+)
+@click.option(
+    "--latency-ms",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Delay every response by N ms.",
+)
+@click.option(
+    "--latency-jitter-ms",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Plus a random 0..N ms.",
+)
+@click.option(
+    "--fault-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of API requests that fail (see --fault-kind).",
+)
+@click.option(
+    "--fault-kind",
+    "fault_kinds",
+    multiple=True,
+    type=click.Choice(["1703", "drop", "drop-after", "403"]),
+    help="1703: answer 1703, apply nothing; drop: close the connection, apply "
+    "nothing; drop-after: apply, then close without answering; 403: answer HTTP 403 "
+    "Forbidden, apply nothing. Default: 1703, drop and drop-after.",
+)
+@click.option(
+    "--fault-path",
+    "fault_paths",
+    multiple=True,
+    metavar="ENDPOINT",
+    help="Inject faults only into this endpoint, e.g. sendsmsgroup (repeatable; default: all).",
+)
 @click.option("--seed", type=int, default=None, help="RNG seed for reproducible faults/jitter.")
-@click.option("--max-page-size", default=100, show_default=True, type=click.IntRange(1),
-              help="Larger `size` values are clamped to this.")
-@click.option("--dlr-url", default=None, metavar="URL",
-              help="Delivery-report URL for accounts created now, with %id and %s, e.g. "
-              "'http://127.0.0.1:9000/dlr?msgid=%id&status=%s'.")
-@click.option("--dlr-delay-ms", default=50, show_default=True, type=click.IntRange(0),
-              help="Time until a SENT message reaches its final state.")
-@click.option("--no-wa", "no_wa", multiple=True, metavar="PREFIX",
-              help="Numbers starting with PREFIX (628... form) have no WhatsApp: 1751.")
-@click.option("--undeliverable", multiple=True, metavar="PREFIX",
-              help="Messages to numbers starting with PREFIX (628... form) end UNDELIVRD.")
-@click.option("--list-form", type=click.Choice(["full", "short"]), default="full",
-              show_default=True, help="Contact records in lists: 7 fields or id,name,mobile,group.")
-@click.option("--separator", type=click.Choice(["unicode", "cp1252", "bytes"]),
-              default="unicode", show_default=True,
-              help="Field/record separators: U+0080/U+0081, U+20AC/U+0081, raw bytes.")
-@click.option("--send-success", type=click.Choice(["comma", "concat", "colon", "pipe", "bare"]),
-              default="comma", show_default=True,
-              help="Send success body: 1701,ID / 1701ID / 1701:ID / 1701|ID / 1701.")
-@click.option("--add-success", type=click.Choice(["comma", "bare"]), default="comma",
-              show_default=True, help="phbkAdd/groupAdd success body: 1701,ID or 1701.")
-@click.option("--birth-form", type=click.Choice(["yyyymmdd", "dmy", "iso", "slash"]),
-              default="yyyymmdd", show_default=True,
-              help="Birth date in records: 19450817 / 17 Aug 1945 / 1945-08-17 / 17/08/1945.")
-@click.option("--raw-fields", is_flag=True,
-              help="List stored values raw: a separator inside a value is printed as it is.")
-@click.option("--trxid-remembers-failures", is_flag=True,
-              help="A failed send (e.g. 1708) binds its trxid: repeats get the failure again.")
-@click.option("--paths", type=click.Choice(["both", "camel", "underscore"]), default="both",
-              show_default=True,
-              help="Phonebook lookups answer at phbkGetList, phbk_getList, or both spellings.")
-@click.option("--number-param", type=click.Choice(["both", "no", "number"]), default="both",
-              show_default=True, help="phbkFindPhNumber reads `no`, `number`, or either.")
-@click.option("--credits-path", type=click.Choice(["both", "api", "root"]), default="both",
-              show_default=True,
-              help="creditsleft.aspx answers under web2sms/api/, web2sms/, or both.")
-@click.option("--error-suffix", default="", metavar="TEXT",
-              help="Text after every error code, e.g. '<br>' (a code followed by markup).")
-@click.option("--md5-charset", type=click.Choice(["utf-8", "cp1252"]), default="utf-8",
-              show_default=True, help="Bytes the auth MD5 is computed over.")
-@click.option("--proxy-port", type=click.IntRange(0, 65535), default=None,
-              help="Serve ~proxy/*.php only on this second port (0: any free port).")
-@click.option("--dialect", "dialect_file", type=click.Path(dir_okay=False, exists=True),
-              default=None, metavar="FILE",
-              help="JSON object of dialect switches (what `smsync doctor --json` prints under "
-              "\"sandbox\"); flags given here override it.")
+@click.option(
+    "--max-page-size",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Larger `size` values are clamped to this.",
+)
+@click.option(
+    "--dlr-url",
+    default=None,
+    metavar="URL",
+    help="Delivery-report URL for accounts created now, with %id and %s, e.g. "
+    "'http://127.0.0.1:9000/dlr?msgid=%id&status=%s'.",
+)
+@click.option(
+    "--dlr-delay-ms",
+    default=50,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Time until a SENT message reaches its final state.",
+)
+@click.option(
+    "--no-wa",
+    "no_wa",
+    multiple=True,
+    metavar="PREFIX",
+    help="Numbers starting with PREFIX (628... form) have no WhatsApp: 1751.",
+)
+@click.option(
+    "--undeliverable",
+    multiple=True,
+    metavar="PREFIX",
+    help="Messages to numbers starting with PREFIX (628... form) end UNDELIVRD.",
+)
+@click.option(
+    "--list-form",
+    type=click.Choice(["full", "short"]),
+    default="full",
+    show_default=True,
+    help="Contact records in lists: 7 fields or id,name,mobile,group.",
+)
+@click.option(
+    "--separator",
+    type=click.Choice(["unicode", "cp1252", "bytes"]),
+    default="unicode",
+    show_default=True,
+    help="Field/record separators: U+0080/U+0081, U+20AC/U+0081, raw bytes.",
+)
+@click.option(
+    "--send-success",
+    type=click.Choice(["comma", "concat", "colon", "pipe", "bare"]),
+    default="comma",
+    show_default=True,
+    help="Send success body: 1701,ID / 1701ID / 1701:ID / 1701|ID / 1701.",
+)
+@click.option(
+    "--add-success",
+    type=click.Choice(["comma", "bare"]),
+    default="comma",
+    show_default=True,
+    help="phbkAdd/groupAdd success body: 1701,ID or 1701.",
+)
+@click.option(
+    "--birth-form",
+    type=click.Choice(["yyyymmdd", "dmy", "iso", "slash"]),
+    default="yyyymmdd",
+    show_default=True,
+    help="Birth date in records: 19450817 / 17 Aug 1945 / 1945-08-17 / 17/08/1945.",
+)
+@click.option(
+    "--raw-fields",
+    is_flag=True,
+    help="List stored values raw: a separator inside a value is printed as it is.",
+)
+@click.option(
+    "--trxid-remembers-failures",
+    is_flag=True,
+    help="A failed send (e.g. 1708) binds its trxid: repeats get the failure again.",
+)
+@click.option(
+    "--paths",
+    type=click.Choice(["both", "camel", "underscore"]),
+    default="both",
+    show_default=True,
+    help="Phonebook lookups answer at phbkGetList, phbk_getList, or both spellings.",
+)
+@click.option(
+    "--number-param",
+    type=click.Choice(["both", "no", "number"]),
+    default="both",
+    show_default=True,
+    help="phbkFindPhNumber reads `no`, `number`, or either.",
+)
+@click.option(
+    "--credits-path",
+    type=click.Choice(["both", "api", "root"]),
+    default="both",
+    show_default=True,
+    help="creditsleft.aspx answers under web2sms/api/, web2sms/, or both.",
+)
+@click.option(
+    "--error-suffix",
+    default="",
+    metavar="TEXT",
+    help="Text after every error code, e.g. '<br>' (a code followed by markup).",
+)
+@click.option(
+    "--md5-charset",
+    type=click.Choice(["utf-8", "cp1252"]),
+    default="utf-8",
+    show_default=True,
+    help="Bytes the auth MD5 is computed over.",
+)
+@click.option(
+    "--proxy-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve ~proxy/*.php only on this second port (0: any free port).",
+)
+@click.option(
+    "--dialect",
+    "dialect_file",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    metavar="FILE",
+    help="JSON object of dialect switches (what `smsync doctor --json` prints under "
+    '"sandbox"); flags given here override it.',
+)
 @click.pass_context
 def sandbox_serve_cmd(
     ctx: click.Context,
-    host: str, port: int, db_path: str, accounts: list[AccountSpec], latency_ms: int,
-    latency_jitter_ms: int, fault_rate: float, fault_kinds: tuple[str, ...],
-    fault_paths: tuple[str, ...], seed: int | None, max_page_size: int, dlr_url: str | None,
-    dlr_delay_ms: int, no_wa: tuple[str, ...], undeliverable: tuple[str, ...], list_form: str,
-    separator: str, send_success: str, add_success: str, birth_form: str, raw_fields: bool,
-    trxid_remembers_failures: bool, paths: str, number_param: str, credits_path: str,
-    error_suffix: str, md5_charset: str, proxy_port: int | None, dialect_file: str | None,
+    host: str,
+    port: int,
+    db_path: str,
+    accounts: list[AccountSpec],
+    latency_ms: int,
+    latency_jitter_ms: int,
+    fault_rate: float,
+    fault_kinds: tuple[str, ...],
+    fault_paths: tuple[str, ...],
+    seed: int | None,
+    max_page_size: int,
+    dlr_url: str | None,
+    dlr_delay_ms: int,
+    no_wa: tuple[str, ...],
+    undeliverable: tuple[str, ...],
+    list_form: str,
+    separator: str,
+    send_success: str,
+    add_success: str,
+    birth_form: str,
+    raw_fields: bool,
+    trxid_remembers_failures: bool,
+    paths: str,
+    number_param: str,
+    credits_path: str,
+    error_suffix: str,
+    md5_charset: str,
+    proxy_port: int | None,
+    dialect_file: str | None,
 ) -> None:
     """Serve the web2sms protocol locally until Ctrl-C.
 
@@ -139,21 +282,44 @@ def sandbox_serve_cmd(
 
     try:
         dialect = load_dialect(dialect_file) if dialect_file else {}
-        given = {"paths": paths, "number_param": number_param, "credits_path": credits_path,
-                 "error_suffix": error_suffix, "md5_charset": md5_charset,
-                 "max_page_size": max_page_size, "list_form": list_form,
-                 "separator": separator, "birth_form": birth_form,
-                 "send_success": send_success, "add_success": add_success}
+        given = {
+            "paths": paths,
+            "number_param": number_param,
+            "credits_path": credits_path,
+            "error_suffix": error_suffix,
+            "md5_charset": md5_charset,
+            "max_page_size": max_page_size,
+            "list_form": list_form,
+            "separator": separator,
+            "birth_form": birth_form,
+            "send_success": send_success,
+            "add_success": add_success,
+        }
         source = click.core.ParameterSource.COMMANDLINE
-        dialect.update({k: v for k, v in given.items()
-                        if ctx.get_parameter_source(k) == source or k not in dialect})
+        dialect.update(
+            {
+                k: v
+                for k, v in given.items()
+                if ctx.get_parameter_source(k) == source or k not in dialect
+            }
+        )
         config = SandboxConfig(
-            db_path=db_path, host=host, port=port, latency_ms=latency_ms,
-            latency_jitter_ms=latency_jitter_ms, fault_rate=fault_rate,
-            fault_kinds=fault_kinds or DEFAULT_FAULT_KINDS, fault_paths=fault_paths, seed=seed,
-            dlr_url=dlr_url, dlr_delay_ms=dlr_delay_ms, no_wa_prefixes=no_wa,
-            undeliverable_prefixes=undeliverable, raw_fields=raw_fields,
-            trxid_remembers_failures=trxid_remembers_failures, proxy_port=proxy_port,
+            db_path=db_path,
+            host=host,
+            port=port,
+            latency_ms=latency_ms,
+            latency_jitter_ms=latency_jitter_ms,
+            fault_rate=fault_rate,
+            fault_kinds=fault_kinds or DEFAULT_FAULT_KINDS,
+            fault_paths=fault_paths,
+            seed=seed,
+            dlr_url=dlr_url,
+            dlr_delay_ms=dlr_delay_ms,
+            no_wa_prefixes=no_wa,
+            undeliverable_prefixes=undeliverable,
+            raw_fields=raw_fields,
+            trxid_remembers_failures=trxid_remembers_failures,
+            proxy_port=proxy_port,
             **dialect,
         )
         serve_until_interrupted(config, accounts, click.echo)
@@ -164,10 +330,19 @@ def sandbox_serve_cmd(
 
 
 @sandbox_group.command("show")
-@click.option("--db", "db_path", required=True, metavar="PATH",
-              help="The sandbox SQLite file (opened read-only; fine while a server runs).")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the stable JSON object documented in smsync.sandbox (no passwords).")
+@click.option(
+    "--db",
+    "db_path",
+    required=True,
+    metavar="PATH",
+    help="The sandbox SQLite file (opened read-only; fine while a server runs).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the stable JSON object documented in smsync.sandbox (no passwords).",
+)
 def sandbox_show_cmd(db_path: str, as_json: bool) -> None:
     """Show what a sandbox gateway holds: accounts and credit, groups, contacts, messages.
 

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 
 
 def _manager(project_dir: Path) -> Manager:
-    return manager(project_dir, endpoint=None, username=None, password_file=None,
-                   credentials_file=None)
+    return manager(
+        project_dir, endpoint=None, username=None, password_file=None, credentials_file=None
+    )
 
 
 @click.group("state")
@@ -63,9 +64,14 @@ def show_cmd(project_dir: Path, show_pii: bool) -> None:
 
 @state_group.command("unlock")
 @click.argument("lock_id")
-@click.option("--project", "project_dir", default=".", show_default=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="The project directory.")
+@click.option(
+    "--project",
+    "project_dir",
+    default=".",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The project directory.",
+)
 def unlock_cmd(lock_id: str, project_dir: Path) -> None:
     """Break the apply lock LOCK_ID that a dead run left (the refusal names it)."""
     click.echo(_manager(project_dir).state_unlock(lock_id))
@@ -73,9 +79,14 @@ def unlock_cmd(lock_id: str, project_dir: Path) -> None:
 
 @state_group.command("forget")
 @click.argument("broadcast")
-@click.option("--project", "project_dir", default=".", show_default=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="The project directory.")
+@click.option(
+    "--project",
+    "project_dir",
+    default=".",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The project directory.",
+)
 def forget_cmd(broadcast: str, project_dir: Path) -> None:
     """Forget what was sent for BROADCAST: the next apply sends it to everyone again."""
     n = _manager(project_dir).state_forget(broadcast)
@@ -84,8 +95,13 @@ def forget_cmd(broadcast: str, project_dir: Path) -> None:
 
 @state_group.command("migrate")
 @project_argument
-@click.option("--to", "to", required=True, metavar="URL",
-              help="The new state: local:PATH, git:BRANCH or postgresql://USER@HOST/DB.")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    metavar="URL",
+    help="The new state: local:PATH, git:BRANCH or postgresql://USER@HOST/DB.",
+)
 def migrate_cmd(project_dir: Path, to: str) -> None:
     """Copy the state to URL, verify the copy, and switch smsync.yaml's `state:` to it."""
     import os
@@ -96,12 +112,13 @@ def migrate_cmd(project_dir: Path, to: str) -> None:
     n = m.state_migrate(to)
     new = m.state(to).where
     if os.environ.get(STATE_ENV):
-        click.echo(f"copied and verified {n} row(s) to {new}; {STATE_ENV} chooses the state "
-                   f"here: set it to the new URL (smsync.yaml was not changed)")
+        click.echo(
+            f"copied and verified {n} row(s) to {new}; {STATE_ENV} chooses the state "
+            f"here: set it to the new URL (smsync.yaml was not changed)"
+        )
         return
     # never a password in smsync.yaml (it is in git): the masked URL, the password from
     # PGPASSWORD or ~/.pgpass
     cfg = switch_state_setting(m.project, new)
     hint = "" if new == to else " (without the password: give it in PGPASSWORD)"
-    click.echo(f"copied and verified {n} row(s) to {new}; {cfg.name} now says state: "
-               f"{new}{hint}")
+    click.echo(f"copied and verified {n} row(s) to {new}; {cfg.name} now says state: {new}{hint}")

@@ -20,15 +20,29 @@ if TYPE_CHECKING:
 @project_argument
 @click.argument("broadcast", required=False)
 @gateway_options
-@click.option("--no-refresh", is_flag=True,
-              help="Show the ledger's counts as they are, without asking the gateway.")
-@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="Report.aspx requests in flight at once.")
+@click.option(
+    "--no-refresh",
+    is_flag=True,
+    help="Show the ledger's counts as they are, without asking the gateway.",
+)
+@click.option(
+    "--concurrency",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Report.aspx requests in flight at once.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 def status_cmd(
-    project_dir: Path, broadcast: str | None, endpoint: str | None, username: str | None,
-    password_file: Path | None, credentials_file: Path | None, no_refresh: bool,
-    concurrency: int, as_json: bool,
+    project_dir: Path,
+    broadcast: str | None,
+    endpoint: str | None,
+    username: str | None,
+    password_file: Path | None,
+    credentials_file: Path | None,
+    no_refresh: bool,
+    concurrency: int,
+    as_json: bool,
 ) -> None:
     """Delivery status of sent broadcasts, by state.
 
@@ -44,7 +58,10 @@ def status_cmd(
       smsync status --no-refresh --json    # offline, machine-readable
     """
     status = manager(
-        project_dir, endpoint=endpoint, username=username, password_file=password_file,
+        project_dir,
+        endpoint=endpoint,
+        username=username,
+        password_file=password_file,
         credentials_file=credentials_file,
     ).status(broadcast, refresh=not no_refresh, concurrency=concurrency)
     print_status(status, as_json=as_json)
@@ -57,19 +74,33 @@ def dlr_group() -> None:
 
 @dlr_group.command("serve")
 @project_argument
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (loopback by default; put a TLS proxy in front for "
-              "the internet).")
-@click.option("--port", default=8090, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on (0: any free port).")
-@click.option("--token", envvar="SMSYNC_DLR_TOKEN", metavar="TOKEN",
-              help="Shared secret, the first path segment of the URL (default: "
-              "$SMSYNC_DLR_TOKEN). Prefer --token-file or the variable: options show in `ps`.")
-@click.option("--token-file", type=click.Path(path_type=Path),
-              help="Read the token from this file.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (loopback by default; put a TLS proxy in front for the internet).",
+)
+@click.option(
+    "--port",
+    default=8090,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port).",
+)
+@click.option(
+    "--token",
+    envvar="SMSYNC_DLR_TOKEN",
+    metavar="TOKEN",
+    help="Shared secret, the first path segment of the URL (default: "
+    "$SMSYNC_DLR_TOKEN). Prefer --token-file or the variable: options show in `ps`.",
+)
+@click.option(
+    "--token-file", type=click.Path(path_type=Path), help="Read the token from this file."
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
-def dlr_serve_cmd(project_dir: Path, host: str, port: int, token: str | None,
-                  token_file: Path | None, quiet: bool) -> None:
+def dlr_serve_cmd(
+    project_dir: Path, host: str, port: int, token: str | None, token_file: Path | None, quiet: bool
+) -> None:
     """Serve the delivery-report URL and record reports in the ledger until Ctrl-C.
 
     Configure the account's delivery-report URL at the gateway as
@@ -86,8 +117,9 @@ def dlr_serve_cmd(project_dir: Path, host: str, port: int, token: str | None,
 
     if token_file is not None:
         try:
-            token = read_text_file(token_file, max_bytes=MAX_SECRET_FILE_BYTES,
-                                   encoding="utf-8").strip()
+            token = read_text_file(
+                token_file, max_bytes=MAX_SECRET_FILE_BYTES, encoding="utf-8"
+            ).strip()
         except LocalFileError as e:
             raise UserError(f"token file {e}") from None
     if not token:

@@ -109,7 +109,10 @@ class _DeadlineReader(io.RawIOBase):
 
 class _BoundedResponse(http.client.HTTPResponse):
     def __init__(
-        self, sock: socket.socket, debuglevel: int = 0, method: str | None = None,
+        self,
+        sock: socket.socket,
+        debuglevel: int = 0,
+        method: str | None = None,
         url: str | None = None,
     ) -> None:
         super().__init__(sock, debuglevel, method, url)

@@ -300,8 +300,16 @@ class Client:
         self._session.headers.update({"User-Agent": "smsync", "Accept": "text/plain, */*"})
         # total=0 and read=False: no urllib3 retry of anything (read=False re-raises read
         # errors as they are instead of wrapping them in MaxRetryError).
-        no_retry = Retry(total=0, connect=0, read=False, redirect=0, status=0, other=0,
-                         raise_on_redirect=False, raise_on_status=False)
+        no_retry = Retry(
+            total=0,
+            connect=0,
+            read=False,
+            redirect=0,
+            status=0,
+            other=0,
+            raise_on_redirect=False,
+            raise_on_status=False,
+        )
         adapter = bounded.BoundedAdapter(
             pool_connections=2, pool_maxsize=pool_size, max_retries=no_retry
         )
@@ -325,7 +333,9 @@ class Client:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.close()
@@ -431,7 +441,8 @@ class Client:
                 if kind is Kind.WRITE and not never_sent:
                     error = DeadlineExceeded if timed_out else TransportError
                     raise error(
-                        method, f"{problem}; the request may have been applied",
+                        method,
+                        f"{problem}; the request may have been applied",
                         maybe_applied=True,
                     ) from None
                 continue
@@ -461,31 +472,40 @@ class Client:
                 continue
             return body
         raise (DeadlineExceeded if timed_out else TransportError)(
-            method, f"{problem} (after {attempts} attempt{'s' if attempts > 1 else ''})",
+            method,
+            f"{problem} (after {attempts} attempt{'s' if attempts > 1 else ''})",
             maybe_applied=reached_any,
         )
 
-    def _exchange(
-        self, method: str, url: str, params: Mapping[str, str]
-    ) -> tuple[int, str, bytes]:
+    def _exchange(self, method: str, url: str, params: Mapping[str, str]) -> tuple[int, str, bytes]:
         """One attempt: ``(status, reason, body)``, within the deadline and the size cap."""
         with bounded.deadline(time.monotonic() + self._deadline):
             resp = self._session.get(
-                url, params=params, timeout=self._request_timeout, allow_redirects=False,
+                url,
+                params=params,
+                timeout=self._request_timeout,
+                allow_redirects=False,
                 stream=True,
             )
             try:
                 raw = bounded.read_capped(resp, self._max_body)
                 if self._on_exchange is not None:
-                    self._on_exchange(Exchange(
-                        method, urlsplit(url).path.lstrip("/"), dict(params), resp.status_code,
-                        wire.decode_body(raw)))
+                    self._on_exchange(
+                        Exchange(
+                            method,
+                            urlsplit(url).path.lstrip("/"),
+                            dict(params),
+                            resp.status_code,
+                            wire.decode_body(raw),
+                        )
+                    )
                 return resp.status_code, resp.reason or "", raw
             except bounded.TooLarge as exc:
                 announced = f" ({exc.size} bytes announced)" if exc.size is not None else ""
                 raise ResponseTooLarge(
-                    method, f"answer of more than {exc.cap} bytes{announced} refused; no "
-                    "gateway answer is that large"
+                    method,
+                    f"answer of more than {exc.cap} bytes{announced} refused; no "
+                    "gateway answer is that large",
                 ) from None
             finally:
                 resp.close()  # an unread rest closes the connection instead of reusing it
@@ -544,8 +564,12 @@ class Client:
                 "allow_plaintext_password=True to use it"
             )
         creds = self._creds
-        params = {"username": creds.username, "mobile": mobile, "message": message,
-                  "password": creds.password}
+        params = {
+            "username": creds.username,
+            "mobile": mobile,
+            "message": message,
+            "password": creds.password,
+        }
         return wire.parse_send(method, self._get(method, params, Kind.WRITE, PATHS[path_key]))
 
     def send_simple(self, mobile: str, message: str) -> SendResult:
@@ -568,7 +592,11 @@ class Client:
 
     @staticmethod
     def _contact_params(
-        name: str, mobile: str, group: str, address: str | None, birth: str | None,
+        name: str,
+        mobile: str,
+        group: str,
+        address: str | None,
+        birth: str | None,
         desc: str | None,
     ) -> dict[str, str]:
         params = {"name": name, "mobile": mobile, "group": group}
@@ -579,24 +607,46 @@ class Client:
         return params
 
     def add_contact(
-        self, name: str, mobile: str, group: str, *, address: str | None = None,
-        birth: date | None = None, desc: str | None = None,
+        self,
+        name: str,
+        mobile: str,
+        group: str,
+        *,
+        address: str | None = None,
+        birth: date | None = None,
+        desc: str | None = None,
     ) -> int | None:
         """phbkAdd.aspx; the new contact id, or None when the gateway answered a bare 1701."""
         creds = self._creds
-        params = {"username": creds.username, **self._contact_params(
-            name, mobile, group, address, wire.format_birth_add(birth) if birth else None, desc)}
+        params = {
+            "username": creds.username,
+            **self._contact_params(
+                name, mobile, group, address, wire.format_birth_add(birth) if birth else None, desc
+            ),
+        }
         params["auth"] = self._auth("phbkAdd", params, creds)
         return wire.parse_add("phbkAdd", self._get("phbkAdd", params, Kind.WRITE))
 
     def edit_contact(
-        self, id: int, name: str, mobile: str, group: str, *, address: str | None = None,
-        birth: date | None = None, desc: str | None = None,
+        self,
+        id: int,
+        name: str,
+        mobile: str,
+        group: str,
+        *,
+        address: str | None = None,
+        birth: date | None = None,
+        desc: str | None = None,
     ) -> None:
         """phbkEdit.aspx (birth sent as ``dd Mon yyyy``)."""
         creds = self._creds
-        params = {"id": _id(id), "username": creds.username, **self._contact_params(
-            name, mobile, group, address, wire.format_birth_edit(birth) if birth else None, desc)}
+        params = {
+            "id": _id(id),
+            "username": creds.username,
+            **self._contact_params(
+                name, mobile, group, address, wire.format_birth_edit(birth) if birth else None, desc
+            ),
+        }
         params["auth"] = self._auth("phbkEdit", params, creds)
         wire.parse_ok("phbkEdit", self._get("phbkEdit", params, Kind.WRITE))
 
@@ -619,17 +669,25 @@ class Client:
         return wire.parse_list(method, self._get(method, params, Kind.READ), parse)
 
     def _page(
-        self, method: str, params: dict[str, str], parse: Callable[[list[str]], T],
-        page: int, size: int,
+        self,
+        method: str,
+        params: dict[str, str],
+        parse: Callable[[list[str]], T],
+        page: int,
+        size: int,
     ) -> Page[T]:
         creds = self._creds
         params = {**params, "username": creds.username}
         params["auth"] = self._auth(method, params, creds)
         items, bad = wire.parse_page(method, self._get(method, params, Kind.READ), parse)
         for record in bad:
-            log.debug("%s page %d: record %s unreadable: %s", method, page,
-                        record.id if record.id is not None else f"#{record.position + 1}",
-                        record.reason)
+            log.debug(
+                "%s page %d: record %s unreadable: %s",
+                method,
+                page,
+                record.id if record.id is not None else f"#{record.position + 1}",
+                record.reason,
+            )
         return Page(items=items, page=page, size=size, bad=tuple(bad))
 
     def list_contacts(self, page: int = 1, size: int = 10) -> Page[Contact]:
@@ -730,7 +788,12 @@ class Client:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def probe(
-        self, method: str, params: Mapping[str, str], *, path: str, wrong_auth: bool = False,
+        self,
+        method: str,
+        params: Mapping[str, str],
+        *,
+        path: str,
+        wrong_auth: bool = False,
         md5_charset: str | None = None,
     ) -> RawAnswer:
         """One read at ``path`` (a spelling under the endpoint) as it is: no retry, no
@@ -742,8 +805,9 @@ class Client:
         creds = self._creds
         full = {**params, "username": creds.username}
         charset = md5_charset or self._md5_charset
-        full["auth"] = "0" * 32 if wrong_auth else compute_auth(
-            method, creds, full, charset=charset)
+        full["auth"] = (
+            "0" * 32 if wrong_auth else compute_auth(method, creds, full, charset=charset)
+        )
         refuse_unsafe(method, full)
         with self._lock:
             self._requests += 1
@@ -784,10 +848,18 @@ class RawAnswer:
 
 
 # What a probe may ask: reads only (a probe is never a write, whatever its parameters say).
-_PROBE_METHODS = frozenset({
-    "phbkGetList", "phbkGetListbyGroup", "phbkGetCompleteData", "phbkFindName",
-    "phbkFindPhNumber", "groupGetList", "groupFind", "creditsleft",
-})
+_PROBE_METHODS = frozenset(
+    {
+        "phbkGetList",
+        "phbkGetListbyGroup",
+        "phbkGetCompleteData",
+        "phbkFindName",
+        "phbkFindPhNumber",
+        "groupGetList",
+        "groupFind",
+        "creditsleft",
+    }
+)
 
 
 def _id(value: int) -> str:

@@ -85,14 +85,16 @@ def _answers(answer: RawAnswer) -> bool:
 
 def _credits(client: Client, d: Dialect) -> None:
     served = [
-        path for path in CREDITS_PATHS
+        path
+        for path in CREDITS_PATHS
         if _answers(client.probe("creditsleft", {}, path=path, wrong_auth=True))
     ]
     if not served:
         d.unsettled["credits_path"] = "creditsleft.aspx answers at neither path"
         return
-    d.credits_path = "both" if len(served) == 2 else ("api" if served[0] == CREDITS_PATHS[0]
-                                                       else "root")
+    d.credits_path = (
+        "both" if len(served) == 2 else ("api" if served[0] == CREDITS_PATHS[0] else "root")
+    )
     path = served[0]
     wrong = client.probe("creditsleft", {}, path=path, wrong_auth=True).body
     if wire.leading_code(wrong) == InvalidCredentials.code:
@@ -130,14 +132,16 @@ def _path(d: Dialect, method: str) -> str:
 
 def _first_page(client: Client, d: Dialect) -> list[list[str]]:
     """Records of the phonebook's first page; settles the separator and the record form."""
-    answer = client.probe("phbkGetList", {"page": "1", "size": "10"},
-                          path=_path(d, "phbkGetList"))
+    answer = client.probe("phbkGetList", {"page": "1", "size": "10"}, path=_path(d, "phbkGetList"))
     text = answer.body
     code = wire.leading_code(text)
     listed = wire.FIELD_SEP in text or wire.FIELD_SEP_CP1252 in text
     if code == wire.NOT_FOUND or not listed:
-        why = ("the phonebook is empty" if code == wire.NOT_FOUND
-               else f"phbkGetList answered {text.strip()[:20]!r}, not a listing")
+        why = (
+            "the phonebook is empty"
+            if code == wire.NOT_FOUND
+            else f"phbkGetList answered {text.strip()[:20]!r}, not a listing"
+        )
         for name in ("separator", "list_form", "birth_form", "number_param", "search"):
             d.unsettled[name] = why
         return []
@@ -166,10 +170,16 @@ def _birth(client: Client, d: Dialect, records: list[list[str]]) -> None:
     births = [r[5] for r in records if len(r) >= 7 and r[5].strip()]
     if not births and d.list_form == "short":
         for record in records[:5]:  # complete data: the full record of a few rows
-            answer = client.probe("phbkGetCompleteData", {"id": record[0].strip()},
-                                  path=_path(d, "phbkGetCompleteData"))
-            full = wire.split_records(answer.body) if wire.FIELD_SEP in answer.body or (
-                wire.FIELD_SEP_CP1252 in answer.body) else []
+            answer = client.probe(
+                "phbkGetCompleteData",
+                {"id": record[0].strip()},
+                path=_path(d, "phbkGetCompleteData"),
+            )
+            full = (
+                wire.split_records(answer.body)
+                if wire.FIELD_SEP in answer.body or (wire.FIELD_SEP_CP1252 in answer.body)
+                else []
+            )
             births += [r[5] for r in full if len(r) >= 7 and r[5].strip()]
             if births:
                 break
@@ -179,8 +189,11 @@ def _birth(client: Client, d: Dialect, records: list[list[str]]) -> None:
             if form.fullmatch(text):
                 d.birth_form = name
                 return
-    d.unsettled["birth_form"] = ("no contact of the first page has a birth date"
-                                 if not births else f"unknown form {births[0][:20]!r}")
+    d.unsettled["birth_form"] = (
+        "no contact of the first page has a birth date"
+        if not births
+        else f"unknown form {births[0][:20]!r}"
+    )
 
 
 def _ids(client: Client, d: Dialect, method: str, params: dict[str, str]) -> list[str]:
@@ -246,8 +259,10 @@ def _find_cap(served: Callable[[int, int], int], d: Dialect) -> None:
         else:
             d.contacts_seen = rows
             d.unsettled["max_page_size"] = (
-                f"no cap up to {rows} rows: the phonebook holds only {rows} contacts" if rows
-                else "the phonebook is empty")
+                f"no cap up to {rows} rows: the phonebook holds only {rows} contacts"
+                if rows
+                else "the phonebook is empty"
+            )
         return
     d.unsettled["max_page_size"] = f"no cap up to {PROBE_SIZES[-1]} rows"
 

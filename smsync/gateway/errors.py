@@ -157,10 +157,25 @@ def _one_line(text: str, limit: int) -> str:
 ERRORS_BY_CODE: dict[str, type[GatewayError]] = {
     cls.code: cls
     for cls in (
-        InvalidCredentials, InternalServerError, DataNotFound, ProcessFailed, InvalidMessage,
-        InvalidNumber, InsufficientCredit, GroupEmpty, InvalidGroupName, InvalidGroupId,
-        InvalidMsgId, InvalidPhonebookName, InvalidPhonebookId, UserNameExists, InvalidSenderId,
-        InternalErrorContactAdmin, InvalidClientUserName, InvalidCreditValue, WhatsAppNotActive,
+        InvalidCredentials,
+        InternalServerError,
+        DataNotFound,
+        ProcessFailed,
+        InvalidMessage,
+        InvalidNumber,
+        InsufficientCredit,
+        GroupEmpty,
+        InvalidGroupName,
+        InvalidGroupId,
+        InvalidMsgId,
+        InvalidPhonebookName,
+        InvalidPhonebookId,
+        UserNameExists,
+        InvalidSenderId,
+        InternalErrorContactAdmin,
+        InvalidClientUserName,
+        InvalidCreditValue,
+        WhatsAppNotActive,
     )
 }
 

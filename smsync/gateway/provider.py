@@ -36,12 +36,25 @@ class Phonebook(PhonebookReader, Protocol):
     def edit_group(self, id: int, name: str) -> None: ...
     def delete_group(self, id: int) -> None: ...
     def add_contact(
-        self, name: str, mobile: str, group: str, *, address: str | None = None,
-        birth: date | None = None, desc: str | None = None,
+        self,
+        name: str,
+        mobile: str,
+        group: str,
+        *,
+        address: str | None = None,
+        birth: date | None = None,
+        desc: str | None = None,
     ) -> int | None: ...
     def edit_contact(
-        self, id: int, name: str, mobile: str, group: str, *, address: str | None = None,
-        birth: date | None = None, desc: str | None = None,
+        self,
+        id: int,
+        name: str,
+        mobile: str,
+        group: str,
+        *,
+        address: str | None = None,
+        birth: date | None = None,
+        desc: str | None = None,
     ) -> None: ...
     def delete_contact(self, id: int) -> None: ...
 

@@ -62,9 +62,8 @@ def is_gateway_answer(body: str) -> bool:
     text = body.strip()
     code = text[:4]
     return (
-        (len(code) == 4 and code.startswith("17") and code.isdigit() and code.isascii())
-        or text.lower().startswith(_UNABLE)
-    )
+        len(code) == 4 and code.startswith("17") and code.isdigit() and code.isascii()
+    ) or text.lower().startswith(_UNABLE)
 
 
 def leading_code(body: str) -> str | None:
@@ -159,7 +158,7 @@ def parse_report(method: str, body: str) -> DeliveryState:
     text = body.strip()
     prefix = _LIST_PREFIX.match(text)
     if prefix:
-        text = text[prefix.end():].strip()
+        text = text[prefix.end() :].strip()
     raise_for_code(method, text)
     try:
         return DeliveryState(text.upper())
@@ -207,7 +206,7 @@ def parse_page(
         return [], []
     prefix = _LIST_PREFIX.match(text)
     if prefix or stripped == SUCCESS:
-        text = text[prefix.end():] if prefix else ""
+        text = text[prefix.end() :] if prefix else ""
         if not text.strip():  # "1701," and nothing after it: success with no rows
             return [], []
     elif FIELD_SEP not in text and FIELD_SEP_CP1252 not in text:
@@ -246,7 +245,13 @@ def _parse_id(value: str) -> int:
 
 
 def _contact(
-    id: int, name: str, mobile: str, group: str, address: str, birth: date | None, desc: str,
+    id: int,
+    name: str,
+    mobile: str,
+    group: str,
+    address: str,
+    birth: date | None,
+    desc: str,
     complete: bool,
 ) -> Contact:
     # Contact is a frozen dataclass, whose __init__ sets each field through
@@ -254,7 +259,13 @@ def _contact(
     # parses 100k records. The result is an ordinary, equal Contact.
     contact = _new(Contact)
     contact.__dict__.update(
-        id=id, name=name, mobile=mobile, group=group, address=address, birth=birth, desc=desc,
+        id=id,
+        name=name,
+        mobile=mobile,
+        group=group,
+        address=address,
+        birth=birth,
+        desc=desc,
         complete=complete,
     )
     return contact
@@ -283,8 +294,14 @@ def parse_contact(fields: list[str]) -> Contact:
         )
     if n >= 7 and not any(fields[7:]):
         return _contact(
-            _parse_id(fields[0]), fields[1], fields[2].strip(), fields[3], fields[4],
-            parse_birth(fields[5]), fields[6], True,
+            _parse_id(fields[0]),
+            fields[1],
+            fields[2].strip(),
+            fields[3],
+            fields[4],
+            parse_birth(fields[5]),
+            fields[6],
+            True,
         )
     raise ValueError(f"a contact record has 7 (or 4) fields, not {n}")
 
@@ -302,8 +319,13 @@ def parse_group(fields: list[str]) -> Group:
 def encode_contact(contact: Contact) -> list[str]:
     """The full-form record fields of ``contact`` (birth as YYYYMMDD), for tests and fixtures."""
     return [
-        str(contact.id), contact.name, contact.mobile, contact.group, contact.address,
-        format_birth_add(contact.birth) if contact.birth else "", contact.desc,
+        str(contact.id),
+        contact.name,
+        contact.mobile,
+        contact.group,
+        contact.address,
+        format_birth_add(contact.birth) if contact.birth else "",
+        contact.desc,
     ]
 
 
@@ -311,8 +333,18 @@ def encode_contact(contact: Contact) -> list[str]:
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_NAMES = (
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 )
 _MONTH_NUMBER = {
     **{m.lower(): i for i, m in enumerate(_MONTHS, start=1)},
@@ -370,4 +402,3 @@ def format_birth_edit(value: date) -> str:
     English month abbreviations independent of the locale (strftime's %b is locale-dependent).
     """
     return f"{value.day:02d} {_MONTHS[value.month - 1]} {value.year:04d}"
-

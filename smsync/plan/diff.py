@@ -181,8 +181,10 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
     # -- index remote rows of managed groups by (group, number) --------------------------
     result.existing_managed = sum(len(members) for members in remote.contacts.values())
     rows: dict[tuple[str, str], list[Contact]]
-    if remote.index is not None and remote.index_key is not None and (
-        remote.index_key == number_keys(groups, region)
+    if (
+        remote.index is not None
+        and remote.index_key is not None
+        and (remote.index_key == number_keys(groups, region))
     ):
         rows = remote.index  # built while the pages arrived
     else:

@@ -54,11 +54,15 @@ class _Counters:
 
 
 def _read_sequence(
-    fetch: Callable[[int, int], Page[R]], sizer: PageSizer, counters: _Counters, what: str,
+    fetch: Callable[[int, int], Page[R]],
+    sizer: PageSizer,
+    counters: _Counters,
+    what: str,
     bad: list[BadRecord] | None = None,
 ) -> list[R]:
-    return read_listing(fetch, sizer, what=what, requests=counters.requests,
-                        rereads=counters.rereads, bad=bad)
+    return read_listing(
+        fetch, sizer, what=what, requests=counters.requests, rereads=counters.rereads, bad=bad
+    )
 
 
 def read_groups(client: PhonebookReader, sizer: PageSizer, counters: _Counters) -> list[Group]:
@@ -98,8 +102,13 @@ def read_remote(
     """
     with _no_gc_pauses():
         return _read_remote(
-            client, list(managed_groups), page_size=page_size, concurrency=concurrency,
-            strategy=strategy, expected_rows=expected_rows, number_key=number_key,
+            client,
+            list(managed_groups),
+            page_size=page_size,
+            concurrency=concurrency,
+            strategy=strategy,
+            expected_rows=expected_rows,
+            number_key=number_key,
         )
 
 
@@ -121,7 +130,10 @@ def _read_remote(
     counters = _Counters()
     groups = read_groups(client, group_sizer, counters)
     chosen, reason = choose_strategy(
-        groups, managed, expected_rows=expected_rows, page_size=requested,
+        groups,
+        managed,
+        expected_rows=expected_rows,
+        page_size=requested,
         concurrency=concurrency,
     )
     if strategy is not None and strategy != chosen and chosen is not Strategy.NONE:
@@ -226,15 +238,22 @@ def _read_remote(
 
 
 def list_group(
-    client: PhonebookReader, name: str, *, page_size: int | None = None,
-    requests: Counter | None = None, exhaustive: bool = False,
+    client: PhonebookReader,
+    name: str,
+    *,
+    page_size: int | None = None,
+    requests: Counter | None = None,
+    exhaustive: bool = False,
 ) -> list[Contact]:
     """Every member of one remote group (audiences the spec does not declare; moves).
     ``exhaustive``: read to an empty page (see :func:`read_listing`)."""
     sizer = PageSizer(page_size or DEFAULT_PAGE_SIZE, trusted=page_size is not None)
     return read_listing(
         lambda page, size: client.list_contacts_by_group(name, page=page, size=size),
-        sizer, what=f"listing of group {name!r}", requests=requests, exhaustive=exhaustive,
+        sizer,
+        what=f"listing of group {name!r}",
+        requests=requests,
+        exhaustive=exhaustive,
     )
 
 
@@ -259,7 +278,3 @@ def fetch_details(
     state.read.min_requests += len(wanted)
     state.read.details_fetched += len(wanted)
     state.read.detail_ids = sorted(set(state.read.detail_ids) | set(wanted))
-
-
-
-

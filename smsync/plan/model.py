@@ -241,7 +241,8 @@ class Plan:
         when they are to be resent)."""
         return sum(
             b.totals.to_send + (b.totals.pending_unknown if self.resend_unknown else 0)
-            for b in self.broadcasts if b.due
+            for b in self.broadcasts
+            if b.due
         )
 
     @property

@@ -51,7 +51,8 @@ def select_groups(
     if unmatched:
         raise SmsyncError(
             f"--target/--exclude {', '.join(repr(p) for p in unmatched)} matches no group the "
-            "spec declares (patterns are names or globs, compared case-insensitively)")
+            "spec declares (patterns are names or globs, compared case-insensitively)"
+        )
     selected = [g for g in groups if not targets or any(_matches(g.name, p) for p in targets)]
     return [g for g in selected if not any(_matches(g.name, p) for p in excludes)]
 
@@ -69,7 +70,10 @@ def assess_safety(result: DiffResult, limits: ShareLimits) -> PhonebookSafety:
     existing = result.existing_managed
     return PhonebookSafety(
         findings=phonebook_findings(
-            deletes=deletes, updates=updates, protected=protected, existing=existing,
+            deletes=deletes,
+            updates=updates,
+            protected=protected,
+            existing=existing,
             limits=limits,
         ),
         existing_managed=existing,

@@ -23,9 +23,9 @@ def group_digest(members: list[Contact]) -> str:
     return digest.hexdigest()
 
 
-def group_index(key: str, members: list[Contact], number_key: NumberKey) -> dict[
-    tuple[str, str], list[Contact]
-]:
+def group_index(
+    key: str, members: list[Contact], number_key: NumberKey
+) -> dict[tuple[str, str], list[Contact]]:
     index: dict[tuple[str, str], list[Contact]] = {}
     for c in members:
         index.setdefault((key, number_key(c.mobile)), []).append(c)

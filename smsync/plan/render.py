@@ -130,10 +130,7 @@ def broadcast_samples(b: BroadcastPlan, style: Style) -> list[str]:
                 if value:
                     message = message.replace(value, mask_name(value))
         to = r.group if b.kind == "group" else style.number(numbers.to_national(r.number))
-        lines.append(
-            f"→ {to}: {quoted(message)} "
-            f"({r.encoding}, {_n(r.segments, 'segment')})"
-        )
+        lines.append(f"→ {to}: {quoted(message)} ({r.encoding}, {_n(r.segments, 'segment')})")
     return lines
 
 

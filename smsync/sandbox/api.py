@@ -35,10 +35,15 @@ def parse_params(query: str, body: str = "") -> Params:
 
 
 # The phonebook lookups one public client spells with an underscore (phbk_getList, ...).
-UNDERSCORE_LOOKUPS = frozenset({
-    "phbkgetlist", "phbkgetlistbygroup", "phbkgetcompletedata", "phbkfindname",
-    "phbkfindphnumber",
-})
+UNDERSCORE_LOOKUPS = frozenset(
+    {
+        "phbkgetlist",
+        "phbkgetlistbygroup",
+        "phbkgetcompletedata",
+        "phbkfindname",
+        "phbkfindphnumber",
+    }
+)
 
 
 def route(path: str, paths: str = "both", credits_path: str = "both") -> str | None:
@@ -58,7 +63,7 @@ def route(path: str, paths: str = "both", credits_path: str = "both") -> str | N
     prefix = "/web2sms/api/"
     if not path.startswith(prefix) or not path.endswith(".aspx"):
         return None
-    raw = path[len(prefix):-len(".aspx")]
+    raw = path[len(prefix) : -len(".aspx")]
     name = p.endpoint_name(raw)
     if name == "creditsleft" and credits_path == "root":
         return None
@@ -226,8 +231,11 @@ class Api:
         else:
             segments = count_segments(text, ucs2=msg_type == 3)
         body, pending = self.store.send(
-            account, channel, [Outgoing(mobile, text, msg_type, segments)],
-            delay_s=self.cfg.dlr_delay_ms / 1000, trxid=trxid or None,
+            account,
+            channel,
+            [Outgoing(mobile, text, msg_type, segments)],
+            delay_s=self.cfg.dlr_delay_ms / 1000,
+            trxid=trxid or None,
             success_body=lambda msgid: p.send_success_body(msgid, self.cfg.send_success),
         )
         self.scheduler.schedule(pending)
@@ -235,9 +243,7 @@ class Api:
 
     def _send_group(self, params: Params) -> str:
         account = self._auth_user(params)
-        text, msg_type = self._message_text(
-            params, ("msg", "message"), p.MAX_GROUP_MESSAGE_CHARS
-        )
+        text, msg_type = self._message_text(params, ("msg", "message"), p.MAX_GROUP_MESSAGE_CHARS)
         group = params.get("group", "").strip()
         members = self.store.group_members(account, group) if group else None
         if members is None:
@@ -246,8 +252,11 @@ class Api:
             raise p.ApiError(p.GROUP_EMPTY)
         segments = count_segments(text, ucs2=msg_type == 3)
         body, pending = self.store.send(
-            account, "sms", [Outgoing(m, text, msg_type, segments) for m in members],
-            delay_s=self.cfg.dlr_delay_ms / 1000, group_name=group,
+            account,
+            "sms",
+            [Outgoing(m, text, msg_type, segments) for m in members],
+            delay_s=self.cfg.dlr_delay_ms / 1000,
+            group_name=group,
             success_body=lambda batch: p.send_success_body(batch, self.cfg.send_success),
         )
         self.scheduler.schedule(pending)
@@ -287,8 +296,14 @@ class Api:
         birth = params.get("birth")
         self._check_birth(birth)
         new_id = self.store.add_contact(
-            account, name=name, mobile=mobile, group=group, address=params.get("address", ""),
-            birth=birth or None, desc=params.get("desc", ""), create_group=False,
+            account,
+            name=name,
+            mobile=mobile,
+            group=group,
+            address=params.get("address", ""),
+            birth=birth or None,
+            desc=params.get("desc", ""),
+            create_group=False,
         )
         return p.add_success_body(new_id, self.cfg.add_success)
 
@@ -307,11 +322,14 @@ class Api:
         birth = params.get("birth")
         self._check_birth(birth)
         self.store.edit_contact(
-            account, contact_id,
+            account,
+            contact_id,
             name=None if name is None else name.strip(),
             mobile=None if mobile is None else mobile.strip(),
             group=None if group is None else group.strip(),
-            address=params.get("address"), birth=birth, desc=params.get("desc"),
+            address=params.get("address"),
+            birth=birth,
+            desc=params.get("desc"),
         )
         return p.OK
 

@@ -114,11 +114,23 @@ class SandboxConfig:
 
 
 #: The switches a dialect file may set: how a gateway answers, not how the sandbox runs.
-DIALECT_KEYS = frozenset({
-    "paths", "number_param", "credits_path", "error_suffix", "md5_charset", "max_page_size",
-    "list_form", "separator", "birth_form", "send_success", "add_success", "raw_fields",
-    "trxid_remembers_failures",
-})
+DIALECT_KEYS = frozenset(
+    {
+        "paths",
+        "number_param",
+        "credits_path",
+        "error_suffix",
+        "md5_charset",
+        "max_page_size",
+        "list_form",
+        "separator",
+        "birth_form",
+        "send_success",
+        "add_success",
+        "raw_fields",
+        "trxid_remembers_failures",
+    }
+)
 
 
 def load_dialect(path: str) -> dict[str, Any]:
@@ -136,10 +148,14 @@ def load_dialect(path: str) -> dict[str, Any]:
     unknown = sorted(set(data) - DIALECT_KEYS)
     if unknown:
         raise ConfigError(
-            f"{path}: {unknown[0]!r} is not a dialect switch ({', '.join(sorted(DIALECT_KEYS))})")
+            f"{path}: {unknown[0]!r} is not a dialect switch ({', '.join(sorted(DIALECT_KEYS))})"
+        )
     for key, value in data.items():
-        want: type = {"max_page_size": int, "raw_fields": bool,
-                      "trxid_remembers_failures": bool}.get(key, str)
+        want: type = {
+            "max_page_size": int,
+            "raw_fields": bool,
+            "trxid_remembers_failures": bool,
+        }.get(key, str)
         if type(value) is not want:
             noun = {int: "an integer", bool: "true or false"}.get(want, "a string")
             raise ConfigError(f"{path}: {key}: {value!r} is not {noun}")

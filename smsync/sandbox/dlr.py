@@ -70,9 +70,7 @@ class DlrWorker:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._stopping and (
-                    not self._heap or self._heap[0][0] > time.time()
-                ):
+                while not self._stopping and (not self._heap or self._heap[0][0] > time.time()):
                     timeout = self._heap[0][0] - time.time() if self._heap else None
                     self._cond.wait(timeout)
                 if self._stopping:

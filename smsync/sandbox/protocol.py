@@ -40,12 +40,30 @@ RECORD_SEP = "\u0081"
 CP1252_FIELD_SEP = "\u20ac"  # what VB's Chr(128) yields under cp1252; cp1252 has no 0x81
 
 # Endpoint names: the request path's file name, lower-cased, without ".aspx".
-ENDPOINTS = frozenset({
-    "sendsms", "send", "sendsmsgroup", "sendwa", "phbkadd", "phbkedit", "phbkdelete",
-    "phbkgetlist", "phbkgetlistbygroup", "phbkgetcompletedata", "phbkfindname",
-    "phbkfindphnumber", "groupadd", "groupedit", "groupdelete", "groupgetlist", "groupfind",
-    "changepassword", "report", "creditsleft",
-})
+ENDPOINTS = frozenset(
+    {
+        "sendsms",
+        "send",
+        "sendsmsgroup",
+        "sendwa",
+        "phbkadd",
+        "phbkedit",
+        "phbkdelete",
+        "phbkgetlist",
+        "phbkgetlistbygroup",
+        "phbkgetcompletedata",
+        "phbkfindname",
+        "phbkfindphnumber",
+        "groupadd",
+        "groupedit",
+        "groupdelete",
+        "groupgetlist",
+        "groupfind",
+        "changepassword",
+        "report",
+        "creditsleft",
+    }
+)
 # Every name a request can be routed to: the API's, plus the two ~proxy/*.php forms.
 ROUTED_NAMES = ENDPOINTS | {"proxysend", "proxysendwa"}
 
@@ -54,7 +72,7 @@ def endpoint_name(name: str) -> str:
     """``phbk_getList`` / ``SendSMSGroup`` -> ``phbkgetlist`` / ``sendsmsgroup``: paths are
     case-insensitive, and one client library spells the phonebook lookups with an underscore."""
     name = name.strip().lower()
-    return "phbk" + name[len("phbk_"):] if name.startswith("phbk_") else name
+    return "phbk" + name[len("phbk_") :] if name.startswith("phbk_") else name
 
 
 _MOBILE_RE = re.compile(r"\+?[0-9]{8,15}")

@@ -45,9 +45,7 @@ def serve_until_interrupted(
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = {
-        sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
-    }
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     srv = SandboxServer(config)
     try:
         for account in accounts:

@@ -149,8 +149,10 @@ class _Handler(BaseHTTPRequestHandler):
         split = urllib.parse.urlsplit(self.path)
         cfg = sandbox.config
         endpoint = route(split.path, cfg.paths, cfg.credits_path)
-        if cfg.proxy_port is not None and endpoint is not None and (
-            (endpoint in _PROXY_NAMES) != self.server.proxy
+        if (
+            cfg.proxy_port is not None
+            and endpoint is not None
+            and ((endpoint in _PROXY_NAMES) != self.server.proxy)
         ):
             endpoint = None  # like a host whose ~proxy/*.php live on another port
         if endpoint is None:
@@ -210,13 +212,17 @@ class SandboxServer:
         if self.config.proxy_port is not None:
             self._proxyd = _HttpServer((self.config.host, self.config.proxy_port), self, proxy=True)
             threading.Thread(
-                target=self._proxyd.serve_forever, kwargs={"poll_interval": 0.1},
-                name="sandbox-proxy", daemon=True,
+                target=self._proxyd.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name="sandbox-proxy",
+                daemon=True,
             ).start()
         self.dlr.start()
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-            name="sandbox-http", daemon=True,
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="sandbox-http",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -240,7 +246,9 @@ class SandboxServer:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.stop()

@@ -29,23 +29,70 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
 
 
 def print_snapshot(snap: dict[str, Any], console: Console) -> None:
-    console.print(_table(
-        "Accounts", ["username", "credit", "dlr_url"],
-        [[a["username"], a["credit"], a["dlr_url"]] for a in snap["accounts"]],
-    ))
-    console.print(_table(
-        "Groups", ["id", "account", "name"],
-        [[g["id"], g["account"], g["name"]] for g in snap["groups"]],
-    ))
-    console.print(_table(
-        "Contacts", ["id", "account", "name", "mobile", "group", "address", "birth", "desc"],
-        [[c["id"], c["account"], c["name"], c["mobile"], c["group"], c["address"], c["birth"],
-          c["desc"]] for c in snap["contacts"]],
-    ))
-    console.print(_table(
-        "Messages",
-        ["id", "msgid", "account", "trxid", "channel", "mobile", "type", "segments", "status",
-         "batch", "created"],
-        [[m["id"], m["msgid"], m["account"], m["trxid"], m["channel"], m["mobile"], m["type"],
-          m["segments"], m["status"], m["batch_id"], m["created"]] for m in snap["messages"]],
-    ))
+    console.print(
+        _table(
+            "Accounts",
+            ["username", "credit", "dlr_url"],
+            [[a["username"], a["credit"], a["dlr_url"]] for a in snap["accounts"]],
+        )
+    )
+    console.print(
+        _table(
+            "Groups",
+            ["id", "account", "name"],
+            [[g["id"], g["account"], g["name"]] for g in snap["groups"]],
+        )
+    )
+    console.print(
+        _table(
+            "Contacts",
+            ["id", "account", "name", "mobile", "group", "address", "birth", "desc"],
+            [
+                [
+                    c["id"],
+                    c["account"],
+                    c["name"],
+                    c["mobile"],
+                    c["group"],
+                    c["address"],
+                    c["birth"],
+                    c["desc"],
+                ]
+                for c in snap["contacts"]
+            ],
+        )
+    )
+    console.print(
+        _table(
+            "Messages",
+            [
+                "id",
+                "msgid",
+                "account",
+                "trxid",
+                "channel",
+                "mobile",
+                "type",
+                "segments",
+                "status",
+                "batch",
+                "created",
+            ],
+            [
+                [
+                    m["id"],
+                    m["msgid"],
+                    m["account"],
+                    m["trxid"],
+                    m["channel"],
+                    m["mobile"],
+                    m["type"],
+                    m["segments"],
+                    m["status"],
+                    m["batch_id"],
+                    m["created"],
+                ]
+                for m in snap["messages"]
+            ],
+        )
+    )

@@ -112,7 +112,10 @@ class Store:
     """The sandbox's state. All methods are thread-safe."""
 
     def __init__(
-        self, path: str = ":memory:", *, default_dlr_url: str | None = None,
+        self,
+        path: str = ":memory:",
+        *,
+        default_dlr_url: str | None = None,
         readonly: bool = False,
     ) -> None:
         self.path = path
@@ -164,7 +167,10 @@ class Store:
     # --- accounts -------------------------------------------------------------------------
 
     def upsert_account(
-        self, username: str, password: str, credit: int | None = None,
+        self,
+        username: str,
+        password: str,
+        credit: int | None = None,
         dlr_url: str | None = None,
     ) -> None:
         """Create the account, or update its password (and credit / dlr_url when given).
@@ -176,9 +182,12 @@ class Store:
             if row is None:
                 db.execute(
                     "INSERT INTO accounts VALUES (?, ?, ?, ?)",
-                    (username, password,
-                     DEFAULT_CREDIT if credit is None else credit,
-                     dlr_url if dlr_url is not None else self.default_dlr_url),
+                    (
+                        username,
+                        password,
+                        DEFAULT_CREDIT if credit is None else credit,
+                        dlr_url if dlr_url is not None else self.default_dlr_url,
+                    ),
                 )
                 return
             db.execute("UPDATE accounts SET password = ? WHERE username = ?", (password, username))
@@ -190,7 +199,10 @@ class Store:
                 )
 
     def ensure_account(
-        self, username: str, password: str, credit: int = DEFAULT_CREDIT,
+        self,
+        username: str,
+        password: str,
+        credit: int = DEFAULT_CREDIT,
         dlr_url: str | None = None,
     ) -> None:
         """Create the account with ``credit`` if it does not exist; otherwise only make sure the
@@ -295,8 +307,16 @@ class Store:
         return Contact(int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6])
 
     def add_contact(
-        self, account: str, name: str, mobile: str, group: str, address: str = "",
-        birth: str | dt.date | None = None, desc: str = "", *, create_group: bool = True,
+        self,
+        account: str,
+        name: str,
+        mobile: str,
+        group: str,
+        address: str = "",
+        birth: str | dt.date | None = None,
+        desc: str = "",
+        *,
+        create_group: bool = True,
     ) -> int:
         """New contact id. Direct callers get a missing group created (``create_group``); the
         HTTP API passes False and gets ApiError(1711) instead, like the real gateway."""
@@ -306,10 +326,13 @@ class Store:
             if group_id is None:
                 if not create_group or not group.strip():
                     raise p.ApiError(p.BAD_GROUP_NAME)
-                group_id = int(db.execute(
-                    "INSERT INTO groups(account, name, name_key) VALUES (?, ?, ?)",
-                    (account, group.strip(), _key(group.strip())),
-                ).lastrowid or 0)
+                group_id = int(
+                    db.execute(
+                        "INSERT INTO groups(account, name, name_key) VALUES (?, ?, ?)",
+                        (account, group.strip(), _key(group.strip())),
+                    ).lastrowid
+                    or 0
+                )
             cur = db.execute(
                 "INSERT INTO contacts(account, name, name_key, mobile, group_id, address, birth,"
                 " description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -330,10 +353,13 @@ class Store:
                 for name, mobile, group in rows:
                     key = _key(group)
                     if key not in groups:
-                        groups[key] = int(db.execute(
-                            "INSERT INTO groups(account, name, name_key) VALUES (?, ?, ?)",
-                            (account, group, key),
-                        ).lastrowid or 0)
+                        groups[key] = int(
+                            db.execute(
+                                "INSERT INTO groups(account, name, name_key) VALUES (?, ?, ?)",
+                                (account, group, key),
+                            ).lastrowid
+                            or 0
+                        )
                     yield account, name, _key(name), mobile, groups[key]
 
             # Materialise first: a cursor cannot insert groups while executemany iterates.
@@ -345,9 +371,16 @@ class Store:
             )
 
     def edit_contact(
-        self, account: str, contact_id: int, *, name: str | None = None,
-        mobile: str | None = None, group: str | None = None, address: str | None = None,
-        birth: str | None = None, desc: str | None = None,
+        self,
+        account: str,
+        contact_id: int,
+        *,
+        name: str | None = None,
+        mobile: str | None = None,
+        group: str | None = None,
+        address: str | None = None,
+        birth: str | None = None,
+        desc: str | None = None,
     ) -> None:
         """Change the given fields (None = keep). 1722 unknown id, 1711 unknown group."""
         birth_iso = _birth_iso(birth) if birth is not None else None
@@ -406,13 +439,17 @@ class Store:
                 " WHERE account = ? AND name_key = ?) ORDER BY id LIMIT ? OFFSET ?"
             )
             args = (account, _key(group), size, (page - 1) * size)
-        rows = self._query(
-            self._CONTACT_SELECT + f"WHERE c.id IN ({ids}) ORDER BY c.id", args
-        )
+        rows = self._query(self._CONTACT_SELECT + f"WHERE c.id IN ({ids}) ORDER BY c.id", args)
         return [self._contact(r) for r in rows]
 
-    def find_contacts(self, account: str, *, name: str | None = None,
-                      mobile: str | None = None, limit: int = p.SEARCH_LIMIT) -> list[Contact]:
+    def find_contacts(
+        self,
+        account: str,
+        *,
+        name: str | None = None,
+        mobile: str | None = None,
+        limit: int = p.SEARCH_LIMIT,
+    ) -> list[Contact]:
         """Partial, case-insensitive match on the name or on the mobile as stored."""
         column, text = ("c.name_key", _key(name)) if name is not None else ("c.mobile", mobile)
         rows = self._query(
@@ -436,8 +473,14 @@ class Store:
     # --- messages -------------------------------------------------------------------------
 
     def send(
-        self, account: str, channel: str, items: list[Outgoing], *, delay_s: float,
-        success_body: Callable[[str], str], trxid: str | None = None,
+        self,
+        account: str,
+        channel: str,
+        items: list[Outgoing],
+        *,
+        delay_s: float,
+        success_body: Callable[[str], str],
+        trxid: str | None = None,
         group_name: str | None = None,
     ) -> tuple[str, list[Pending]]:
         """Accept messages atomically: all or nothing, charged only on success.
@@ -463,17 +506,34 @@ class Store:
             due = time.time() + delay_s
             batch_id = None
             if group_name is not None:
-                batch_id = str(db.execute(
-                    "INSERT INTO batches(account, group_name, created) VALUES (?, ?, ?)",
-                    (account, group_name, created),
-                ).lastrowid)
+                batch_id = str(
+                    db.execute(
+                        "INSERT INTO batches(account, group_name, created) VALUES (?, ?, ?)",
+                        (account, group_name, created),
+                    ).lastrowid
+                )
             (last,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()
             rows = []
             pending = []
             for i, m in enumerate(items, start=int(last) + 1):
                 msgid = str(MSGID_BASE + i)
-                rows.append((i, msgid, account, trxid or None, channel, m.mobile, m.type,
-                             m.text, m.segments, "SENT", batch_id, created, due))
+                rows.append(
+                    (
+                        i,
+                        msgid,
+                        account,
+                        trxid or None,
+                        channel,
+                        m.mobile,
+                        m.type,
+                        m.text,
+                        m.segments,
+                        "SENT",
+                        batch_id,
+                        created,
+                        due,
+                    )
+                )
                 pending.append(Pending(msgid, m.mobile, due))
             db.executemany(
                 "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
@@ -504,7 +564,8 @@ class Store:
         with self._tx() as db:
             row = db.execute(
                 "SELECT a.dlr_url FROM messages m JOIN accounts a ON a.username = m.account "
-                "WHERE m.msgid = ?", (msgid,),
+                "WHERE m.msgid = ?",
+                (msgid,),
             ).fetchone()
             if row is None:
                 return None
@@ -533,8 +594,16 @@ class Store:
                 for r in db.execute("SELECT id, account, name FROM groups ORDER BY id")
             ]
             contacts = [
-                {"id": r[0], "account": r[1], "name": r[2], "mobile": r[3], "group": r[4],
-                 "address": r[5], "birth": r[6], "desc": r[7]}
+                {
+                    "id": r[0],
+                    "account": r[1],
+                    "name": r[2],
+                    "mobile": r[3],
+                    "group": r[4],
+                    "address": r[5],
+                    "birth": r[6],
+                    "desc": r[7],
+                }
                 for r in db.execute(
                     "SELECT c.id, c.account, c.name, c.mobile, g.name, c.address, c.birth,"
                     " c.description FROM contacts c JOIN groups g ON g.id = c.group_id"
@@ -542,9 +611,20 @@ class Store:
                 )
             ]
             messages = [
-                {"id": r[0], "msgid": r[1], "account": r[2], "trxid": r[3], "channel": r[4],
-                 "mobile": r[5], "type": r[6], "text": r[7], "segments": r[8],
-                 "status": r[9], "batch_id": r[10], "created": r[11]}
+                {
+                    "id": r[0],
+                    "msgid": r[1],
+                    "account": r[2],
+                    "trxid": r[3],
+                    "channel": r[4],
+                    "mobile": r[5],
+                    "type": r[6],
+                    "text": r[7],
+                    "segments": r[8],
+                    "status": r[9],
+                    "batch_id": r[10],
+                    "created": r[11],
+                }
                 for r in db.execute(
                     "SELECT id, msgid, account, trxid, channel, mobile, type, text, segments,"
                     " status, batch_id, created FROM messages ORDER BY id"

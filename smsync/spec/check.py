@@ -31,8 +31,10 @@ class CheckResult:
             groups += f" ({absent} absent)"
         n_b = len(s.broadcasts)
         n_f = len(s.files)
-        return (f"ok: {groups}, {s.contact_count} contact{'s' if s.contact_count != 1 else ''}, "
-                f"{n_b} broadcast{'s' if n_b != 1 else ''} in {n_f} file{'s' if n_f != 1 else ''}")
+        return (
+            f"ok: {groups}, {s.contact_count} contact{'s' if s.contact_count != 1 else ''}, "
+            f"{n_b} broadcast{'s' if n_b != 1 else ''} in {n_f} file{'s' if n_f != 1 else ''}"
+        )
 
 
 def find_project_root(start: Path) -> Path:

@@ -60,15 +60,27 @@ def discover_spec_files(project: Project) -> list[Path]:
     if project.spec_globs:
         for pattern in project.spec_globs:
             if not pattern or Path(pattern).is_absolute():  # pathlib would raise on these
-                raise SpecErrors([SpecProblem(
-                    Location(_shown(root / PROJECT_FILE), 1), "spec",
-                    f"pattern {pattern!r} must be a non-empty path relative to the project")])
+                raise SpecErrors(
+                    [
+                        SpecProblem(
+                            Location(_shown(root / PROJECT_FILE), 1),
+                            "spec",
+                            f"pattern {pattern!r} must be a non-empty path relative to the project",
+                        )
+                    ]
+                )
             matched = [p for p in root.glob(pattern) if p.is_file()]
             if not matched:
                 # A typo in a glob must not make a project look empty (and valid).
-                raise SpecErrors([SpecProblem(
-                    Location(_shown(root / PROJECT_FILE), 1), "spec",
-                    f"pattern {pattern!r} matches no file under {_shown(root)}")])
+                raise SpecErrors(
+                    [
+                        SpecProblem(
+                            Location(_shown(root / PROJECT_FILE), 1),
+                            "spec",
+                            f"pattern {pattern!r} matches no file under {_shown(root)}",
+                        )
+                    ]
+                )
             found.update(matched)
     else:
         unreadable: list[OSError] = []
@@ -82,11 +94,16 @@ def discover_spec_files(project: Project) -> list[Path]:
                     if path.is_file():
                         found.add(path)
         if unreadable:
-            raise SpecErrors([
-                SpecProblem(Location(_shown(Path(e.filename or root))), "",
-                            f"cannot read this directory ({e.strerror})")
-                for e in unreadable
-            ])
+            raise SpecErrors(
+                [
+                    SpecProblem(
+                        Location(_shown(Path(e.filename or root))),
+                        "",
+                        f"cannot read this directory ({e.strerror})",
+                    )
+                    for e in unreadable
+                ]
+            )
     found.discard(root / PROJECT_FILE)
     return sorted(found)
 
@@ -195,19 +212,32 @@ class _Builder:
             return
         state = d.get("state", "present")
         protect = d.get("protect", False) is True
-        g = GroupSpec(name=name, state=state if state in ("present", "absent") else "present",
-                      protect=protect, where=doc.locate(("name",)))
+        g = GroupSpec(
+            name=name,
+            state=state if state in ("present", "absent") else "present",
+            protect=protect,
+            where=doc.locate(("name",)),
+        )
         if g.state == "absent":
             for key in ("contacts", "contacts_file"):
                 if key in d:
-                    self.err(doc.locate_key((), key), key,
-                             "a group with 'state: absent' cannot list contacts")
+                    self.err(
+                        doc.locate_key((), key),
+                        key,
+                        "a group with 'state: absent' cannot list contacts",
+                    )
             if protect:
-                self.err(doc.locate_key((), "protect"), "protect",
-                         "a protected group cannot be 'state: absent'")
+                self.err(
+                    doc.locate_key((), "protect"),
+                    "protect",
+                    "a protected group cannot be 'state: absent'",
+                )
         if "contacts" in d and "contacts_file" in d:
-            self.err(doc.locate_key((), "contacts_file"), "contacts_file",
-                     "use either 'contacts' or 'contacts_file', not both")
+            self.err(
+                doc.locate_key((), "contacts_file"),
+                "contacts_file",
+                "use either 'contacts' or 'contacts_file', not both",
+            )
         seen: dict[str, Location] = {}
         contacts = d.get("contacts")
         if isinstance(contacts, list):
@@ -217,19 +247,26 @@ class _Builder:
                     self._add_unique(g, spec, seen, ("contacts", i), doc)
         cf = d.get("contacts_file")
         if isinstance(cf, str) and cf:
-            csv_path = (path.parent / cf)
+            csv_path = path.parent / cf
             g.contacts_file = csv_path
             self._csv_contacts(g, csv_path, doc.locate(("contacts_file",)), seen)
         self.groups.append(g)
 
-    def _add_unique(self, g: GroupSpec, spec: ContactSpec, seen: dict[str, Location],
-                    path: JsonPath | None, doc: YamlDoc | None) -> None:
+    def _add_unique(
+        self,
+        g: GroupSpec,
+        spec: ContactSpec,
+        seen: dict[str, Location],
+        path: JsonPath | None,
+        doc: YamlDoc | None,
+    ) -> None:
         first = seen.get(spec.mobile)
         if first is not None:
             where = doc.locate((*path, "mobile")) if doc and path else spec.where
             fld = field_name((*path, "mobile")) if path else "mobile"
-            self.err(where, fld, f"{spec.mobile} appears twice in group '{g.name}' "
-                                 f"(first at {first})")
+            self.err(
+                where, fld, f"{spec.mobile} appears twice in group '{g.name}' (first at {first})"
+            )
             return
         seen[spec.mobile] = spec.where
         g.contacts.append(spec)
@@ -239,8 +276,11 @@ class _Builder:
             return None
         ok = True
         name, mobile = c.get("name"), c.get("mobile")
-        if not isinstance(name, str) or not isinstance(mobile, str | int) \
-                or isinstance(mobile, bool):
+        if (
+            not isinstance(name, str)
+            or not isinstance(mobile, str | int)
+            or isinstance(mobile, bool)
+        ):
             ok = False
         e164 = ""
         if ok:
@@ -256,13 +296,17 @@ class _Builder:
             if birth is None:
                 # Reported, but the contact is still returned so that the duplicate check runs;
                 # any problem makes the whole load fail, so this spec is never used.
-                self.err(doc.locate((*path, "birth")), field_name((*path, "birth")),
-                         f"'{b}' is not a date (YYYY-MM-DD)")
+                self.err(
+                    doc.locate((*path, "birth")),
+                    field_name((*path, "birth")),
+                    f"'{b}' is not a date (YYYY-MM-DD)",
+                )
         if not ok:
             return None
         address, desc = c.get("address"), c.get("desc")
         return ContactSpec(
-            name=str(name), mobile=e164,
+            name=str(name),
+            mobile=e164,
             address=address if isinstance(address, str) else None,
             birth=birth,
             desc=desc if isinstance(desc, str) else None,
@@ -270,8 +314,9 @@ class _Builder:
             where=doc.locate(path),
         )
 
-    def _csv_contacts(self, g: GroupSpec, path: Path, ref: Location,
-                      seen: dict[str, Location]) -> None:
+    def _csv_contacts(
+        self, g: GroupSpec, path: Path, ref: Location, seen: dict[str, Location]
+    ) -> None:
         shown = _shown(path)
         try:
             text = read_text_file(path, max_bytes=MAX_CSV_BYTES)
@@ -291,8 +336,11 @@ class _Builder:
         bad = False
         for h in cols:
             if h not in CSV_COLUMNS:
-                self.err(Location(shown, 1), "header",
-                         f"unknown column '{h}'; allowed: {', '.join(CSV_COLUMNS)}")
+                self.err(
+                    Location(shown, 1),
+                    "header",
+                    f"unknown column '{h}'; allowed: {', '.join(CSV_COLUMNS)}",
+                )
                 bad = True
         for req in ("name", "mobile"):
             if req not in cols:
@@ -318,8 +366,11 @@ class _Builder:
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
             if len(row) != len(cols):
-                self.err(Location(shown, start), "row",
-                         f"{len(row)} fields, but the header has {len(cols)}")
+                self.err(
+                    Location(shown, start),
+                    "row",
+                    f"{len(row)} fields, but the header has {len(cols)}",
+                )
                 continue
             spec = self._csv_row(row, idx, Location(shown, start))
             if spec is not None:
@@ -371,8 +422,15 @@ class _Builder:
             self.err(where, "protect", f"'{protect_raw}' is not true or false")
         if name is None or not e164:
             return None  # other problems are reported; the contact still joins the dup check
-        return ContactSpec(name=name, mobile=e164, address=address, birth=birth, desc=desc,
-                           protect=protect_raw in _TRUE, where=where)
+        return ContactSpec(
+            name=name,
+            mobile=e164,
+            address=address,
+            birth=birth,
+            desc=desc,
+            protect=protect_raw in _TRUE,
+            where=where,
+        )
 
     # --- broadcasts -------------------------------------------------------------------------
 
@@ -383,45 +441,62 @@ class _Builder:
         channel = d.get("channel", "sms")
         fallback = d.get("fallback")
         if fallback is not None and channel != "whatsapp":
-            self.err(doc.locate(("fallback",)), "fallback",
-                     "a fallback only makes sense with 'channel: whatsapp'")
+            self.err(
+                doc.locate(("fallback",)),
+                "fallback",
+                "a fallback only makes sense with 'channel: whatsapp'",
+            )
             ok = False
         not_before: datetime | None = None
         if "not_before" in d:
             nb = d["not_before"]
             not_before = _parse_datetime(nb) if isinstance(nb, str) else None
             if not_before is None:
-                self.err(doc.locate(("not_before",)), "not_before",
-                         f"'{nb}' is not an ISO 8601 time (e.g. 2025-01-31T09:00:00+07:00)")
+                self.err(
+                    doc.locate(("not_before",)),
+                    "not_before",
+                    f"'{nb}' is not an ISO 8601 time (e.g. 2025-01-31T09:00:00+07:00)",
+                )
                 ok = False
             elif not_before.tzinfo is None:
-                self.err(doc.locate(("not_before",)), "not_before",
-                         "needs a UTC offset (e.g. +07:00), or it would depend on the machine")
+                self.err(
+                    doc.locate(("not_before",)),
+                    "not_before",
+                    "needs a UTC offset (e.g. +07:00), or it would depend on the machine",
+                )
                 ok = False
         if isinstance(template, str):
             try:
                 jinja2.Environment().parse(template)
             except jinja2.TemplateSyntaxError as e:
-                self.err(doc.locate(("template",)), "template",
-                         f"template syntax error (template line {e.lineno}): {e.message}")
+                self.err(
+                    doc.locate(("template",)),
+                    "template",
+                    f"template syntax error (template line {e.lineno}): {e.message}",
+                )
                 ok = False
         audience = self._audience(doc, aud) if isinstance(aud, dict) else None
         if audience is None or not ok:
             return
         assert isinstance(name, str) and isinstance(template, str)
         vars_ = d.get("vars", {})
-        self.broadcasts.append(BroadcastSpec(
-            name=name, audience=audience, template=template,
-            channel="whatsapp" if channel == "whatsapp" else "sms",
-            fallback="sms" if fallback == "sms" else None,
-            not_before=not_before,
-            vars={str(k): v for k, v in vars_.items() if isinstance(v, Scalar)}
-            if isinstance(vars_, dict) else {},
-            max_recipients=_int_or_none(d.get("max_recipients")),
-            max_segments_per_message=_int_or_none(d.get("max_segments_per_message")),
-            max_total_segments=_int_or_none(d.get("max_total_segments")),
-            where=doc.locate(("name",)),
-        ))
+        self.broadcasts.append(
+            BroadcastSpec(
+                name=name,
+                audience=audience,
+                template=template,
+                channel="whatsapp" if channel == "whatsapp" else "sms",
+                fallback="sms" if fallback == "sms" else None,
+                not_before=not_before,
+                vars={str(k): v for k, v in vars_.items() if isinstance(v, Scalar)}
+                if isinstance(vars_, dict)
+                else {},
+                max_recipients=_int_or_none(d.get("max_recipients")),
+                max_segments_per_message=_int_or_none(d.get("max_segments_per_message")),
+                max_total_segments=_int_or_none(d.get("max_total_segments")),
+                where=doc.locate(("name",)),
+            )
+        )
 
     def _audience(self, doc: YamlDoc, aud: dict[str, Any]) -> Audience | None:
         if isinstance(aud.get("group"), str) and len(aud) == 1:
@@ -444,14 +519,17 @@ class _Builder:
                 ok = False
         where: dict[str, tuple[str, ...]] = {}
         raw_where = sel.get("where", {})
-        for k, v in (raw_where.items() if isinstance(raw_where, dict) else []):
+        for k, v in raw_where.items() if isinstance(raw_where, dict) else []:
             values = v if isinstance(v, list) else [v]
             where[k] = tuple(_scalar_text(x) for x in values)
         groups = sel.get("groups", [])
         if not ok or not isinstance(groups, list):
             return None
-        return Audience(contacts=ContactSelector(
-            groups=tuple(str(g) for g in groups), where=where, numbers=tuple(numbers)))
+        return Audience(
+            contacts=ContactSelector(
+                groups=tuple(str(g) for g in groups), where=where, numbers=tuple(numbers)
+            )
+        )
 
     # --- across documents -------------------------------------------------------------------
 
@@ -460,15 +538,21 @@ class _Builder:
         for g in self.groups:
             key = group_key(g.name)
             if key in seen:
-                self.err(g.where, "name", f"group '{g.name}' is declared twice "
-                                          f"(first at {seen[key].where})")
+                self.err(
+                    g.where,
+                    "name",
+                    f"group '{g.name}' is declared twice (first at {seen[key].where})",
+                )
             else:
                 seen[key] = g
         seen_b: dict[str, BroadcastSpec] = {}
         for b in self.broadcasts:
             if b.name in seen_b:
-                self.err(b.where, "name", f"broadcast '{b.name}' is declared twice "
-                                          f"(first at {seen_b[b.name].where})")
+                self.err(
+                    b.where,
+                    "name",
+                    f"broadcast '{b.name}' is declared twice (first at {seen_b[b.name].where})",
+                )
             else:
                 seen_b[b.name] = b
 

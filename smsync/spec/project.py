@@ -102,10 +102,15 @@ def load_project(root: Path) -> Project:
     project.page_size = gw.get("page_size")
     project.region = str(data.get("defaults", {}).get("region", DEFAULT_REGION)).upper()
     if project.region not in phonenumbers.SUPPORTED_REGIONS:
-        raise SpecErrors([SpecProblem(
-            Location(shown), "defaults.region",
-            f"unknown region {project.region!r}: use a two-letter country code such as ID",
-        )])
+        raise SpecErrors(
+            [
+                SpecProblem(
+                    Location(shown),
+                    "defaults.region",
+                    f"unknown region {project.region!r}: use a two-letter country code such as ID",
+                )
+            ]
+        )
     project.spec_globs = list(data.get("spec", []))
     project.safety = Safety(**data.get("safety", {}))
     if "suppression_file" in data:
@@ -114,9 +119,16 @@ def load_project(root: Path) -> Project:
         project.ledger_path = root / data["ledger"]
     if "state" in data:
         if "ledger" in data:
-            raise SpecErrors([SpecProblem(
-                doc.locate_key((), "state"), "state",
-                "set `state:` or `ledger:`, not both (`ledger: PATH` is `state: local:PATH`)")])
+            raise SpecErrors(
+                [
+                    SpecProblem(
+                        doc.locate_key((), "state"),
+                        "state",
+                        "set `state:` or `ledger:`, not both "
+                        "(`ledger: PATH` is `state: local:PATH`)",
+                    )
+                ]
+            )
         project.state = data["state"]
     return project
 
@@ -142,7 +154,7 @@ def _shown(path: Path, root: Path) -> str:
 def _absolute_endpoint(endpoint: str, base: Path) -> str:
     """``sandbox://rel/path`` -> ``sandbox:///abs/path`` (relative to ``base``)."""
     if endpoint.startswith(SANDBOX_SCHEME):
-        p = Path(endpoint[len(SANDBOX_SCHEME):])
+        p = Path(endpoint[len(SANDBOX_SCHEME) :])
         return SANDBOX_SCHEME + str(p if p.is_absolute() else (base / p).resolve())
     return endpoint
 
@@ -180,8 +192,9 @@ def resolve_credentials(
 ) -> Credentials:
     """Endpoint, username and password, from CLI options, environment, then smsync.yaml."""
     env = os.environ if env is None else env
-    ep = (_require_utf8(endpoint, "--endpoint")
-          or _require_utf8(env.get("SMSYNC_ENDPOINT"), "SMSYNC_ENDPOINT"))
+    ep = _require_utf8(endpoint, "--endpoint") or _require_utf8(
+        env.get("SMSYNC_ENDPOINT"), "SMSYNC_ENDPOINT"
+    )
     ep = _absolute_endpoint(ep, Path.cwd()) if ep else project.endpoint
     if not ep:
         raise CredentialsError(
@@ -195,9 +208,11 @@ def resolve_credentials(
             f"endpoint scheme {scheme!r} is not supported: the endpoint must start with "
             "http://, https:// or sandbox://"
         )
-    user = (_require_utf8(username, "--username")
-            or _require_utf8(env.get("SMSYNC_USERNAME"), "SMSYNC_USERNAME")
-            or project.username)
+    user = (
+        _require_utf8(username, "--username")
+        or _require_utf8(env.get("SMSYNC_USERNAME"), "SMSYNC_USERNAME")
+        or project.username
+    )
     if not user:
         raise CredentialsError(
             "no username: pass --username, set SMSYNC_USERNAME, or set gateway.username in "
@@ -341,5 +356,3 @@ def _credentials_ini(text: str) -> dict[str, str] | None:
         else:
             out.update({k: v for k, v in items.items() if k != "password"})
     return out or None
-
-

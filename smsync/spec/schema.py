@@ -24,8 +24,13 @@ PROJECT_SCHEMA = "project.schema.json"
 SPEC_SCHEMA = "spec.schema.json"
 
 _JSON_TYPES = {
-    "object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
-    "number": "a number", "boolean": "true or false", "null": "empty",
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "empty",
 }
 
 
@@ -126,12 +131,19 @@ def _problems_for(doc: YamlDoc, err: ValidationError) -> list[SpecProblem]:
         # mapping's path, with the key as the instance.
         key = str(inst)
         allowed = schema.get("enum", [])
-        return [SpecProblem(doc.locate_key(path, key), field_name((*path, key)),
-                            f"unknown field '{key}'; allowed: {', '.join(map(str, allowed))}")]
+        return [
+            SpecProblem(
+                doc.locate_key(path, key),
+                field_name((*path, key)),
+                f"unknown field '{key}'; allowed: {', '.join(map(str, allowed))}",
+            )
+        ]
     if v == "required":
         missing = [k for k in vv if not _has(inst, k)]
-        return [SpecProblem(doc.locate(path), field_name((*path, k)), "missing (required)")
-                for k in missing]
+        return [
+            SpecProblem(doc.locate(path), field_name((*path, k)), "missing (required)")
+            for k in missing
+        ]
     return [SpecProblem(doc.locate(path), field_name(path), _message(err))]
 
 
@@ -149,8 +161,13 @@ def _type_of(value: Any) -> str:
         return "boolean"
     if value is None:
         return "null"
-    for name, t in (("object", dict), ("array", list), ("string", str), ("integer", int),
-                    ("number", float)):
+    for name, t in (
+        ("object", dict),
+        ("array", list),
+        ("string", str),
+        ("integer", int),
+        ("number", float),
+    ):
         if isinstance(value, t):
             return name
     return type(value).__name__

@@ -210,8 +210,11 @@ class _Converter:
             key = knode.value
             if key in out:
                 self.problems.append(
-                    SpecProblem(mark_location(self.file, knode), key, "duplicate key "
-                                f"(first at line {_first_key_line(node, key)})")
+                    SpecProblem(
+                        mark_location(self.file, knode),
+                        key,
+                        f"duplicate key (first at line {_first_key_line(node, key)})",
+                    )
                 )
                 continue
             out[key] = self.convert(vnode, depth + 1)

@@ -43,14 +43,17 @@ def parse_state_url(url: str) -> tuple[str, str]:
     kind, sep, rest = url.partition(":")
     if kind == "local" and rest == ":memory:":
         # A state that vanishes at exit would send every group broadcast again on every run.
-        raise StateError("state 'local::memory:' is not durable: smsync must remember what it "
-                         "sent; name a file (local:PATH)")
+        raise StateError(
+            "state 'local::memory:' is not durable: smsync must remember what it "
+            "sent; name a file (local:PATH)"
+        )
     if sep and kind in ("local", "git") and rest:
         return kind, rest
     shown = url.split("://", 1)[0][:20]
     raise StateError(
         f"state {shown!r} is not a state backend: use local:PATH, git:BRANCH or "
-        "postgresql://USER@HOST/DB")
+        "postgresql://USER@HOST/DB"
+    )
 
 
 def open_backend(url: str, root: Path) -> Backend:

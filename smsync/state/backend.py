@@ -51,7 +51,8 @@ class StateLocked(StateError):
             f"held by {holder.who} since {holder.since}"
             + (f" (waited {waited:g}s)" if waited else "")
             + f"; wait for it (--lock-timeout SECONDS), or if that run is dead: "
-            f"smsync state unlock {holder.id}")
+            f"smsync state unlock {holder.id}"
+        )
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,7 @@ class LockInfo:
             id=uuid.uuid4().hex[:12],
             account=account,
             who=f"{getpass.getuser()}@{socket.gethostname()} pid {os.getpid()}"
-                + (f" ({os.environ['GITHUB_RUN_ID']})" if os.environ.get("GITHUB_RUN_ID")
-                   else ""),
+            + (f" ({os.environ['GITHUB_RUN_ID']})" if os.environ.get("GITHUB_RUN_ID") else ""),
             since=now.isoformat(timespec="seconds"),
             expires=(now + LOCK_TTL).isoformat(timespec="seconds"),
         )
@@ -165,8 +165,9 @@ class Backend(abc.ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def lock(self, account: str, timeout: float = 0.0,
-             sleep: Callable[[float], None] = time.sleep) -> LockInfo:
+    def lock(
+        self, account: str, timeout: float = 0.0, sleep: Callable[[float], None] = time.sleep
+    ) -> LockInfo:
         """Take the apply lock of ``account``, waiting up to ``timeout`` seconds; StateLocked
         naming the holder otherwise."""
         info = LockInfo.new(account)

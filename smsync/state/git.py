@@ -62,8 +62,9 @@ class NumberCipher:
         return hmac.new(self._key, label + data, hashlib.sha256).digest()
 
     def _stream(self, tag: bytes, size: int) -> bytes:
-        blocks = (self._mac(b"stream" + i.to_bytes(4, "big"), tag)
-                  for i in range((size + 31) // 32))
+        blocks = (
+            self._mac(b"stream" + i.to_bytes(4, "big"), tag) for i in range((size + 31) // 32)
+        )
         return b"".join(blocks)[:size]
 
     def seal(self, text: str) -> str:
@@ -74,13 +75,14 @@ class NumberCipher:
         return _TOKEN + base64.urlsafe_b64encode(tag + sealed).decode("ascii").rstrip("=")
 
     def open(self, token: str) -> str:
-        raw = base64.urlsafe_b64decode(token[len(_TOKEN):] + "=" * (-len(token) % 4))
+        raw = base64.urlsafe_b64decode(token[len(_TOKEN) :] + "=" * (-len(token) % 4))
         tag, sealed = raw[:16], raw[16:]
         stream = self._stream(tag, len(sealed))
         data = bytes(a ^ b for a, b in zip(sealed, stream, strict=True))
         if not hmac.compare_digest(self._mac(b"tag", data)[:16], tag):
-            raise StateError(f"the git state was written with another {KEY_ENV}: use the key "
-                             "it was written with")
+            raise StateError(
+                f"the git state was written with another {KEY_ENV}: use the key it was written with"
+            )
         return data.decode("utf-8")
 
     def seal_value(self, value: Any, *, always: bool = False) -> Any:
@@ -97,15 +99,18 @@ class GitBackend(Backend):
     KIND = "git"
     LOCK_SCOPE = "shared"
 
-    def __init__(self, root: Path, branch: str, remote: str = "origin",
-                 key: str | None = None) -> None:
+    def __init__(
+        self, root: Path, branch: str, remote: str = "origin", key: str | None = None
+    ) -> None:
         self.root = root
         self.branch = branch
         self.remote = remote
         key = key if key is not None else os.environ.get(KEY_ENV, "")
         if not key:
-            raise StateError(f"state git:{branch} needs {KEY_ENV} (a CI secret): phone numbers "
-                             "are stored in git only encrypted under it")
+            raise StateError(
+                f"state git:{branch} needs {KEY_ENV} (a CI secret): phone numbers "
+                "are stored in git only encrypted under it"
+            )
         self.cipher = NumberCipher(key)
         self.repo = root / ".smsync" / "git-state.git"
         self._url: str | None = None
@@ -121,9 +126,14 @@ class GitBackend(Backend):
 
     # ---- git plumbing --------------------------------------------------------------------
 
-    def _git(self, *args: str, cwd: Path | None = None, input: str | None = None,
-             env: dict[str, str] | None = None,
-             check: bool = True) -> subprocess.CompletedProcess[str]:
+    def _git(
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
         full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})}
         if cwd is None:
             # the private repository, whatever the caller's GIT_* variables say; index
@@ -133,13 +143,21 @@ class GitBackend(Backend):
             for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
                 full_env.pop(name, None)
         try:
-            done = subprocess.run(["git", *args], cwd=cwd or self.repo, input=input, env=full_env,
-                                  capture_output=True, text=True, timeout=120)
+            done = subprocess.run(
+                ["git", *args],
+                cwd=cwd or self.repo,
+                input=input,
+                env=full_env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise StateError(f"git failed for the state {self.where}: {exc}") from None
         if check and done.returncode != 0:
-            raise StateError(f"git {args[0]} failed for the state {self.where}: "
-                             f"{self._said(done.stderr)}")
+            raise StateError(
+                f"git {args[0]} failed for the state {self.where}: {self._said(done.stderr)}"
+            )
         return done
 
     def _said(self, stderr: str) -> str:
@@ -157,15 +175,23 @@ class GitBackend(Backend):
             else:
                 got = self._git("remote", "get-url", self.remote, cwd=self.root, check=False)
                 if got.returncode != 0:
-                    raise StateError(f"state {self.where}: {self.root} is not in a git "
-                                     f"repository with a remote '{self.remote}'")
+                    raise StateError(
+                        f"state {self.where}: {self.root} is not in a git "
+                        f"repository with a remote '{self.remote}'"
+                    )
                 self._url = got.stdout.strip()
             if not self.repo.is_dir():
                 self.repo.parent.mkdir(parents=True, exist_ok=True)
                 self._git("init", "--quiet", "--bare", str(self.repo), cwd=self.root)
                 # how the checkout reaches its remote (CI: actions/checkout's auth header)
-                found = self._git("config", "--local", "--get-regexp", r"^(http|credential)\.",
-                                  cwd=self.root, check=False).stdout
+                found = self._git(
+                    "config",
+                    "--local",
+                    "--get-regexp",
+                    r"^(http|credential)\.",
+                    cwd=self.root,
+                    check=False,
+                ).stdout
                 for line in found.splitlines():
                     name, _, value = line.partition(" ")
                     self._git("config", "--add", name, value)
@@ -192,9 +218,13 @@ class GitBackend(Backend):
     def _commit(self, tip: str | None, files: dict[str, str | None], message: str) -> str:
         """A commit on ``tip`` with ``files`` written (None: removed)."""
         index = self.repo / f"index-{os.getpid()}-{id(self)}"
-        env = {"GIT_INDEX_FILE": str(index), "GIT_AUTHOR_NAME": "smsync",
-               "GIT_AUTHOR_EMAIL": "smsync@localhost", "GIT_COMMITTER_NAME": "smsync",
-               "GIT_COMMITTER_EMAIL": "smsync@localhost"}
+        env = {
+            "GIT_INDEX_FILE": str(index),
+            "GIT_AUTHOR_NAME": "smsync",
+            "GIT_AUTHOR_EMAIL": "smsync@localhost",
+            "GIT_COMMITTER_NAME": "smsync",
+            "GIT_COMMITTER_EMAIL": "smsync@localhost",
+        }
         try:
             if tip is None:
                 self._git("read-tree", "--empty", env=env)
@@ -205,25 +235,25 @@ class GitBackend(Backend):
                     self._git("update-index", "--force-remove", path, env=env)
                 else:
                     blob = self._git("hash-object", "-w", "--stdin", input=text).stdout.strip()
-                    self._git("update-index", "--add", "--cacheinfo",
-                              f"100644,{blob},{path}", env=env)
+                    self._git(
+                        "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env
+                    )
             tree = self._git("write-tree", env=env).stdout.strip()
         finally:
             index.unlink(missing_ok=True)
         parents = ["-p", tip] if tip else []
-        return self._git("commit-tree", tree, *parents, "-m", message,
-                         env=env).stdout.strip()
+        return self._git("commit-tree", tree, *parents, "-m", message, env=env).stdout.strip()
 
     def _push(self, commit: str) -> bool:
-        done = self._git("push", "--quiet", self.url, f"{commit}:refs/heads/{self.branch}",
-                         check=False)
+        done = self._git(
+            "push", "--quiet", self.url, f"{commit}:refs/heads/{self.branch}", check=False
+        )
         if done.returncode == 0:
             self._tip = commit
             return True
         if "rejected" in done.stderr or "fetch first" in done.stderr or "non-fast" in done.stderr:
             return False
-        raise StateError(f"git push failed for the state {self.where}: "
-                         f"{self._said(done.stderr)}")
+        raise StateError(f"git push failed for the state {self.where}: {self._said(done.stderr)}")
 
     def _update(self, change: Any, message: str) -> Any:
         """Apply ``change(tip) -> (files, result)`` and push; a push that lost a race fetches
@@ -237,8 +267,10 @@ class GitBackend(Backend):
                 return result
             time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
             tip = self._fetch()
-        raise StateError(f"the state {self.where} kept changing: {PUSH_TRIES} pushes were "
-                         "rejected; nothing more was written")
+        raise StateError(
+            f"the state {self.where} kept changing: {PUSH_TRIES} pushes were "
+            "rejected; nothing more was written"
+        )
 
     # ---- the interface -------------------------------------------------------------------
 
@@ -254,8 +286,11 @@ class GitBackend(Backend):
 
     def _seal(self, rec: Record) -> Record:
         c = self.cipher
-        row = None if rec.row is None else {
-            k: c.seal_value(v, always=k in SEALED_FIELDS) for k, v in rec.row.items()}
+        row = (
+            None
+            if rec.row is None
+            else {k: c.seal_value(v, always=k in SEALED_FIELDS) for k, v in rec.row.items()}
+        )
         return Record(rec.table, tuple(c.seal_value(k) for k in rec.key), row)
 
     def _open(self, rec: Record) -> Record:
@@ -264,8 +299,9 @@ class GitBackend(Backend):
         return Record(rec.table, tuple(c.open_value(k) for k in rec.key), row)
 
     def append(self, records: Sequence[Record], *, durable: bool = True) -> None:
-        self._held += "".join(json.dumps(self._seal(r).to_json(), sort_keys=True) + "\n"
-                              for r in records)
+        self._held += "".join(
+            json.dumps(self._seal(r).to_json(), sort_keys=True) + "\n" for r in records
+        )
         if durable:
             self.flush()
 

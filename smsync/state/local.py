@@ -31,24 +31,31 @@ BUSY_TIMEOUT_S = 30.0
 def problem(where: str, exc: sqlite3.Error) -> str:
     """One clear line for an SQLite failure of the state file."""
     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-        return (f"the ledger {where} is busy: another program (another smsync run?) holds it; "
-                "nothing more was sent: run again when it is done")
-    return (f"the ledger {where} cannot be used ({exc}): it is not a smsync ledger or it is "
-            "damaged; restore it from a backup (moving it away would send again every group "
-            "broadcast it recorded)")
+        return (
+            f"the ledger {where} is busy: another program (another smsync run?) holds it; "
+            "nothing more was sent: run again when it is done"
+        )
+    return (
+        f"the ledger {where} cannot be used ({exc}): it is not a smsync ledger or it is "
+        "damaged; restore it from a backup (moving it away would send again every group "
+        "broadcast it recorded)"
+    )
 
 
 def _check_path(path: Path) -> None:
     """A ledger is a regular file (or not there yet) in a directory: SQLite on a directory,
     a device or a FIFO fails late, hangs, or loses every row (/dev/null)."""
     if path.exists() and not path.is_file():
-        raise StateError(f"the ledger {path} is not a regular file; `ledger:` (or `state:`) in "
-                         "smsync.yaml must name a file")
+        raise StateError(
+            f"the ledger {path} is not a regular file; `ledger:` (or `state:`) in "
+            "smsync.yaml must name a file"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StateError(f"cannot create the ledger's folder {path.parent}: "
-                         f"{exc.strerror or exc}") from None
+        raise StateError(
+            f"cannot create the ledger's folder {path.parent}: {exc.strerror or exc}"
+        ) from None
 
 
 class LocalBackend(Backend):
@@ -75,8 +82,12 @@ class LocalBackend(Backend):
             if not self._memory:
                 _check_path(self.path)
             try:
-                db = sqlite3.connect(str(self.path), check_same_thread=False,
-                                     isolation_level=None, timeout=self.busy_timeout)
+                db = sqlite3.connect(
+                    str(self.path),
+                    check_same_thread=False,
+                    isolation_level=None,
+                    timeout=self.busy_timeout,
+                )
                 db.execute("PRAGMA journal_mode=DELETE")  # not WAL: see the module docstring
                 db.execute("PRAGMA synchronous=FULL")
                 db.executescript(SCHEMA)
@@ -121,7 +132,8 @@ class LocalBackend(Backend):
             lock.acquire(timeout=0)
         except Timeout:
             return self._holder(lock_path) or LockInfo(
-                "unknown", info.account, "another process on this machine", "?", "?")
+                "unknown", info.account, "another process on this machine", "?", "?"
+            )
         self._held[info.id] = lock
         Path(str(lock_path) + ".json").write_text(info.to_json(), encoding="utf-8")
         return None
@@ -156,7 +168,8 @@ class LocalBackend(Backend):
         if held:
             raise StateError(
                 f"lock {lock_id} is held by a live process ({held[0].who}): a local lock ends "
-                "with its process; stop that run instead")
+                "with its process; stop that run instead"
+            )
         info = self._holder(self._lock_file(""))
         if info is None or info.id != lock_id:
             raise StateError(f"no lock {lock_id} in {self.where}")

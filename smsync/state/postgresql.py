@@ -73,14 +73,17 @@ class PostgresBackend(Backend):
         try:
             import psycopg
         except ImportError:
-            raise StateError("the postgresql state backend needs psycopg: "
-                             "pip install 'smsync[postgresql]'") from None
+            raise StateError(
+                "the postgresql state backend needs psycopg: pip install 'smsync[postgresql]'"
+            ) from None
         try:
             return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StateError(f"cannot reach the state database {self.where}: "
-                             f"{first.replace(self.url, self.where)}") from None
+            raise StateError(
+                f"cannot reach the state database {self.where}: "
+                f"{first.replace(self.url, self.where)}"
+            ) from None
 
     @property
     def conn(self) -> Any:
@@ -100,12 +103,14 @@ class PostgresBackend(Backend):
                 # a read or an idempotent write, so one more try on a new connection is safe
                 self._drop()
                 if attempt == 2:
-                    raise StateError(f"the state database {self.where} failed: "
-                                     f"{_first_line(exc)}") from None
+                    raise StateError(
+                        f"the state database {self.where} failed: {_first_line(exc)}"
+                    ) from None
             except psycopg.Error as exc:
                 self._drop()
-                raise StateError(f"the state database {self.where} failed: "
-                                 f"{_first_line(exc)}") from None
+                raise StateError(
+                    f"the state database {self.where} failed: {_first_line(exc)}"
+                ) from None
         raise AssertionError("unreachable")
 
     def _drop(self) -> None:
@@ -138,25 +143,30 @@ class PostgresBackend(Backend):
                         key = json.dumps(list(rec.key))
                         if rec.row is None:
                             self.conn.execute(
-                                "DELETE FROM smsync_state WHERE tbl=%s AND key=%s",
-                                (rec.table, key))
+                                "DELETE FROM smsync_state WHERE tbl=%s AND key=%s", (rec.table, key)
+                            )
                         else:
                             self.conn.execute(
                                 "INSERT INTO smsync_state (tbl, key, row) VALUES (%s, %s, %s) "
                                 "ON CONFLICT (tbl, key) DO UPDATE SET row=excluded.row, "
-                                "updated_at=now()", (rec.table, key, Jsonb(rec.row)))
+                                "updated_at=now()",
+                                (rec.table, key, Jsonb(rec.row)),
+                            )
                 return
             except psycopg.OperationalError as exc:
                 # row images: writing them again is harmless, so a dropped connection (a
                 # restarted server) gets one more try on a new one
                 self._drop()
                 if attempt == 2:
-                    raise StateError(f"the state database {self.where} did not store the "
-                                     f"write: {_first_line(exc)}") from None
+                    raise StateError(
+                        f"the state database {self.where} did not store the "
+                        f"write: {_first_line(exc)}"
+                    ) from None
             except psycopg.Error as exc:
                 self._drop()
-                raise StateError(f"the state database {self.where} did not store the write: "
-                                 f"{_first_line(exc)}") from None
+                raise StateError(
+                    f"the state database {self.where} did not store the write: {_first_line(exc)}"
+                ) from None
 
     # ---- the lock: an advisory lock held by a connection of its own ----------------------
 
@@ -167,22 +177,30 @@ class PostgresBackend(Backend):
         conn = self._lock_conn or self._connect()
         self._lock_conn = conn
         try:
-            got = conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))",
-                               ("smsync:" + info.account,)).fetchone()[0]
+            got = conn.execute(
+                "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", ("smsync:" + info.account,)
+            ).fetchone()[0]
             if not got:
-                row = conn.execute("SELECT id, account, who, since, expires FROM smsync_locks "
-                                   "WHERE account=%s", (info.account,)).fetchone()
-                return LockInfo(*row) if row else LockInfo(
-                    "unknown", info.account, "another session", "?", "?")
+                row = conn.execute(
+                    "SELECT id, account, who, since, expires FROM smsync_locks WHERE account=%s",
+                    (info.account,),
+                ).fetchone()
+                return (
+                    LockInfo(*row)
+                    if row
+                    else LockInfo("unknown", info.account, "another session", "?", "?")
+                )
             conn.execute(
                 "INSERT INTO smsync_locks (account, id, who, since, expires, pid) "
                 "VALUES (%s,%s,%s,%s,%s,pg_backend_pid()) ON CONFLICT (account) DO UPDATE SET "
                 "id=excluded.id, who=excluded.who, since=excluded.since, "
                 "expires=excluded.expires, pid=excluded.pid",
-                (info.account, info.id, info.who, info.since, info.expires))
+                (info.account, info.id, info.who, info.since, info.expires),
+            )
         except psycopg.Error as exc:
-            raise StateError(f"cannot lock the state database {self.where}: "
-                             f"{str(exc).strip().splitlines()[0]}") from None
+            raise StateError(
+                f"cannot lock the state database {self.where}: {str(exc).strip().splitlines()[0]}"
+            ) from None
         return None
 
     def release(self, info: LockInfo) -> None:
@@ -197,13 +215,23 @@ class PostgresBackend(Backend):
     def locks(self) -> list[LockInfo]:
         if not self.exists:
             return []
-        return [LockInfo(*row) for row in self._run(
-            "SELECT l.id, l.account, l.who, l.since, l.expires FROM smsync_locks l "
-            "JOIN pg_stat_activity a ON a.pid = l.pid ORDER BY l.account")]
+        return [
+            LockInfo(*row)
+            for row in self._run(
+                "SELECT l.id, l.account, l.who, l.since, l.expires FROM smsync_locks l "
+                "JOIN pg_stat_activity a ON a.pid = l.pid ORDER BY l.account"
+            )
+        ]
 
     def unlock(self, lock_id: str) -> LockInfo:
-        rows = self._run("SELECT id, account, who, since, expires, pid FROM smsync_locks "
-                         "WHERE id=%s", (lock_id,)) if self.exists else []
+        rows = (
+            self._run(
+                "SELECT id, account, who, since, expires, pid FROM smsync_locks WHERE id=%s",
+                (lock_id,),
+            )
+            if self.exists
+            else []
+        )
         if not rows:
             raise StateError(f"no lock {lock_id} in {self.where}")
         *fields, pid = rows[0]

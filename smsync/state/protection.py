@@ -47,8 +47,9 @@ def remembered(store: Store) -> dict[tuple[str, str, str], Protected]:
     return {(k, g, n): Protected(k, g, n, name) for k, g, n, name in rows}
 
 
-def remember(store: Store, declared: Iterable[Protected], unprotected: Iterable[Protected],
-             *, forget: bool) -> None:
+def remember(
+    store: Store, declared: Iterable[Protected], unprotected: Iterable[Protected], *, forget: bool
+) -> None:
     """After an apply: remember every ``declared`` protected item; when ``forget`` (the
     apply succeeded), forget the ``unprotected`` ones (declared without the flag)."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -62,11 +63,12 @@ def remember(store: Store, declared: Iterable[Protected], unprotected: Iterable[
             for p in add:
                 store.db.execute(
                     "INSERT OR REPLACE INTO protected (kind, grp, number, name, applied_at) "
-                    "VALUES (?,?,?,?,?)", (*p.key, p.name, now))
+                    "VALUES (?,?,?,?,?)",
+                    (*p.key, p.name, now),
+                )
                 touched.add("protected", *p.key)
             for p in drop:
-                store.db.execute(
-                    "DELETE FROM protected WHERE kind=? AND grp=? AND number=?", p.key)
+                store.db.execute("DELETE FROM protected WHERE kind=? AND grp=? AND number=?", p.key)
                 touched.add("protected", *p.key)
     except sqlite3.Error as exc:
         raise StateError(problem(store.backend.where, exc)) from None

@@ -79,8 +79,11 @@ class Store:
         self.backend = backend
         view = None if read_only and not backend.exists else backend.sqlite_view()
         self.in_place = view is not None
-        self.db = view if view is not None else sqlite3.connect(
-            ":memory:", check_same_thread=False, isolation_level=None)
+        self.db = (
+            view
+            if view is not None
+            else sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        )
         self.lock = threading.Lock()
         self.db.executescript(SCHEMA)
         if not self.in_place and backend.exists:
@@ -100,7 +103,9 @@ class Store:
             cols = list(rec.row)
             self.db.execute(
                 f"INSERT INTO {rec.table} ({', '.join(cols)}) VALUES "
-                f"({', '.join('?' * len(cols))})", [rec.row[c] for c in cols])
+                f"({', '.join('?' * len(cols))})",
+                [rec.row[c] for c in cols],
+            )
 
     def records(self) -> Iterator[Record]:
         """Every row of the view as records (for ``state migrate`` and ``show``)."""
@@ -116,8 +121,7 @@ class Store:
         cur = self.db.execute(f"SELECT * FROM {table} WHERE {where}", key)
         names = [d[0] for d in cur.description]
         found = cur.fetchone()
-        row: dict[str, Any] | None = None if found is None else dict(
-            zip(names, found, strict=True))
+        row: dict[str, Any] | None = None if found is None else dict(zip(names, found, strict=True))
         return Record(table, key, row)
 
     @contextmanager
@@ -130,8 +134,7 @@ class Store:
         try:
             yield touched
             if not self.in_place and touched.keys:
-                self.backend.append([self._image(t, k) for t, k in touched.keys],
-                                    durable=durable)
+                self.backend.append([self._image(t, k) for t, k in touched.keys], durable=durable)
         except BaseException:
             self.db.execute("ROLLBACK")
             raise

@@ -32,8 +32,9 @@ def _run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_status_refreshes_through_report(bproject: BProject,
-                                         make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_status_refreshes_through_report(
+    bproject: BProject, make_sandbox: Callable[..., SandboxServer]
+) -> None:
     srv = make_sandbox(dlr_delay_ms=0, undeliverable_prefixes=(gw(1),))
     bproject.group("Office", contacts(3))
     bproject.broadcast("hello", "hi {{ name }}", {"contacts": {"groups": ["Office"]}})
@@ -67,7 +68,8 @@ def test_status_without_ledger_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_dlr_serve_prints_template_records_and_stops_on_ctrl_c(
-        bproject: BProject, sandbox: SandboxServer, client: Client) -> None:
+    bproject: BProject, sandbox: SandboxServer, client: Client
+) -> None:
     bproject.group("Office", contacts(1))
     bproject.broadcast("hello", "hi", {"contacts": {"groups": ["Office"]}})
     with bproject.ledger() as ledger:
@@ -76,7 +78,11 @@ def test_dlr_serve_prints_template_records_and_stops_on_ctrl_c(
     env = {**os.environ, "SMSYNC_DLR_TOKEN": TOKEN, "PYTHONPATH": str(Path.cwd())}
     proc = subprocess.Popen(
         [sys.executable, "-m", "smsync", "dlr", "serve", str(bproject.root), "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -87,8 +93,9 @@ def test_dlr_serve_prints_template_records_and_stops_on_ctrl_c(
         with urllib.request.urlopen(url, timeout=5) as resp:
             assert resp.status == 200
         try:
-            urllib.request.urlopen(f"{base}/wrong-token-0123456789/dlr?msgid=1&status=DELIVRD",
-                                   timeout=5)
+            urllib.request.urlopen(
+                f"{base}/wrong-token-0123456789/dlr?msgid=1&status=DELIVRD", timeout=5
+            )
             raise AssertionError("a wrong token was accepted")
         except urllib.error.HTTPError as e:
             assert e.code == 403
@@ -106,8 +113,7 @@ def test_dlr_serve_prints_template_records_and_stops_on_ctrl_c(
 
 
 def test_dlr_serve_requires_a_token(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["dlr", "serve", str(tmp_path)],
-                                env={"SMSYNC_DLR_TOKEN": ""})
+    result = CliRunner().invoke(cli, ["dlr", "serve", str(tmp_path)], env={"SMSYNC_DLR_TOKEN": ""})
     assert result.exit_code == 1 and "a token is required" in result.stderr
     result = CliRunner().invoke(cli, ["dlr", "serve", str(tmp_path), "--token", "weak"])
     assert result.exit_code == 1 and "at least 16 characters" in result.stderr

@@ -31,8 +31,9 @@ TOKEN = "t0k3n-abcdefghijklmnop"
 
 @contextmanager
 def running(server: DlrServer) -> Iterator[DlrServer]:
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield server
@@ -42,8 +43,13 @@ def running(server: DlrServer) -> Iterator[DlrServer]:
         thread.join(5)
 
 
-def request(server: DlrServer, path: str, method: str = "GET",
-            body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, str]:
+def request(
+    server: DlrServer,
+    path: str,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, str]:
     host, port = server.server_address[:2]
     conn = http.client.HTTPConnection(str(host), int(port), timeout=5)
     try:
@@ -62,8 +68,16 @@ def wait_for(check: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 def _ledger_with_row(tmp_ledger: Ledger) -> None:
-    tmp_ledger.record_pending(broadcast="b", number="+6281230000000", kind="contact",
-                              channel="sms", trxid="sm1", attempt=0, body="hi", segments=1)
+    tmp_ledger.record_pending(
+        broadcast="b",
+        number="+6281230000000",
+        kind="contact",
+        channel="sms",
+        trxid="sm1",
+        attempt=0,
+        body="hi",
+        segments=1,
+    )
     tmp_ledger.record_sent("b", "+6281230000000", "MSG1")
 
 
@@ -83,15 +97,31 @@ def test_dlr_server_accepts_and_rejects(tmp_path: object) -> None:
             assert request(server, f"/{TOKEN}x/dlr?msgid=MSG1&status=DELIVRD")[0] == 403
             assert request(server, "/")[0] == 403
             assert request(server, ok + "&pad=" + "a" * 3000)[0] == 414
-            assert request(server, ok, "POST", b"x" * 5000,
-                           {"Content-Type": "application/x-www-form-urlencoded"})[0] == 413
+            assert (
+                request(
+                    server,
+                    ok,
+                    "POST",
+                    b"x" * 5000,
+                    {"Content-Type": "application/x-www-form-urlencoded"},
+                )[0]
+                == 413
+            )
             assert request(server, ok, "PUT")[0] == 405
             assert ledger.rows("b")[0].state == "SENT"  # no rejected request changed anything
             assert request(server, ok) == (200, "OK\n")
             assert ledger.rows("b")[0].state == "DELIVRD"
             # form-encoded POST works too
-            assert request(server, f"/{TOKEN}/dlr", "POST", b"msgid=MSG1&status=EXPIRED",
-                           {"Content-Type": "application/x-www-form-urlencoded"})[0] == 200
+            assert (
+                request(
+                    server,
+                    f"/{TOKEN}/dlr",
+                    "POST",
+                    b"msgid=MSG1&status=EXPIRED",
+                    {"Content-Type": "application/x-www-form-urlencoded"},
+                )[0]
+                == 200
+            )
             assert ledger.rows("b")[0].state == "EXPIRED"
         assert server.received == 2
     assert logged and all(TOKEN not in line for line in logged)
@@ -102,17 +132,21 @@ def test_dlr_token_must_be_strong() -> None:
         make_dlr_server(ledger, "short")
 
 
-def test_sandbox_delivery_reports_reach_the_ledger(bproject: BProject,
-                                                   make_sandbox: Callable[..., SandboxServer],
-                                                   ) -> None:
+def test_sandbox_delivery_reports_reach_the_ledger(
+    bproject: BProject,
+    make_sandbox: Callable[..., SandboxServer],
+) -> None:
     bproject.group("Office", contacts(4))
     bproject.broadcast("hello", "hi {{ name }}", {"contacts": {"groups": ["Office"]}})
     with bproject.ledger() as ledger:
         server = make_dlr_server(ledger, TOKEN)
         with running(server):
             port = server.server_address[1]
-            srv = make_sandbox(dlr_url=f"http://127.0.0.1:{port}/{TOKEN}/dlr?msgid=%id&status=%s",
-                               dlr_delay_ms=10, undeliverable_prefixes=(gw(2),))
+            srv = make_sandbox(
+                dlr_url=f"http://127.0.0.1:{port}/{TOKEN}/dlr?msgid=%id&status=%s",
+                dlr_delay_ms=10,
+                undeliverable_prefixes=(gw(2),),
+            )
             with Client(srv.url, USERNAME, PASSWORD) as client:
                 assert send_broadcasts(client, bproject.plan(ledger), ledger).sent == 4
             wait_for(lambda: ledger.counts("hello").get("SENT", 0) == 0)
@@ -120,8 +154,9 @@ def test_sandbox_delivery_reports_reach_the_ledger(bproject: BProject,
         assert srv.stats()["dlr_callbacks_ok"] == 4
 
 
-def test_refresh_status_through_report(bproject: BProject,
-                                       make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_refresh_status_through_report(
+    bproject: BProject, make_sandbox: Callable[..., SandboxServer]
+) -> None:
     srv = make_sandbox(dlr_delay_ms=30, undeliverable_prefixes=(gw(0),))
     members = contacts(3)
     bproject.group("Office", members)

@@ -10,12 +10,19 @@ from smsync.gateway.models import DeliveryState
 
 
 def pending(ledger: Ledger, number: str) -> None:
-    ledger.record_pending(broadcast="b", number=number, kind="contact", channel="sms",
-                          trxid="sm1", attempt=0, body="hi", segments=1)
+    ledger.record_pending(
+        broadcast="b",
+        number=number,
+        kind="contact",
+        channel="sms",
+        trxid="sm1",
+        attempt=0,
+        body="hi",
+        segments=1,
+    )
 
 
-def test_report_arriving_before_the_send_is_recorded_is_applied_when_it_is(
-        tmp_path: Path) -> None:
+def test_report_arriving_before_the_send_is_recorded_is_applied_when_it_is(tmp_path: Path) -> None:
     with Ledger(tmp_path / "ledger.sqlite") as ledger:
         pending(ledger, "+6281230000001")
         assert ledger.receive_delivery_report("m-1", DeliveryState.DELIVRD)

@@ -42,13 +42,19 @@ SCRIPT = textwrap.dedent("""
 N = 24
 
 
-def _run(script: Path, root: Path, url: str, kill_after: int | None,
-         srv: SandboxServer) -> str | None:
+def _run(
+    script: Path, root: Path, url: str, kill_after: int | None, srv: SandboxServer
+) -> str | None:
     """Run the sender; with ``kill_after``, SIGKILL it once the sandbox holds that many
     messages in total. Returns the DONE line of a run that finished."""
     env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
-    proc = subprocess.Popen([sys.executable, str(script), str(root), url, NOW.isoformat()],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(root), url, NOW.isoformat()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         if kill_after is None:
             out, err = proc.communicate(timeout=60)
@@ -68,15 +74,25 @@ def _run(script: Path, root: Path, url: str, kill_after: int | None,
 
 
 def test_killed_mid_broadcast_then_rerun_sends_each_message_once(
-        bproject: BProject, make_sandbox: type, tmp_path: Path) -> None:
+    bproject: BProject, make_sandbox: type, tmp_path: Path
+) -> None:
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    srv = make_sandbox(latency_ms=15, latency_jitter_ms=25, seed=seed,
-                       no_wa_prefixes=tuple(gw(i) for i in range(0, N, 3)))
+    srv = make_sandbox(
+        latency_ms=15,
+        latency_jitter_ms=25,
+        seed=seed,
+        no_wa_prefixes=tuple(gw(i) for i in range(0, N, 3)),
+    )
     bproject.group("Office", contacts(N))
     bproject.broadcast("sms", "SMS for {{ name }}", {"contacts": {"groups": ["Office"]}})
-    bproject.broadcast("wa", "WA for {{ name }}", {"contacts": {"groups": ["Office"]}},
-                       channel="whatsapp", fallback="sms")
+    bproject.broadcast(
+        "wa",
+        "WA for {{ name }}",
+        {"contacts": {"groups": ["Office"]}},
+        channel="whatsapp",
+        fallback="sms",
+    )
     bproject.write()
     script = tmp_path / "sender.py"
     script.write_text(SCRIPT)

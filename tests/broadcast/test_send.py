@@ -19,7 +19,8 @@ from tests.support.sandbox import USERNAME, messages, seed_group
 
 
 def test_per_contact_send_then_resend_sends_nothing(
-        bproject: BProject, sandbox: SandboxServer, client: Client) -> None:
+    bproject: BProject, sandbox: SandboxServer, client: Client
+) -> None:
     bproject.group("Office", contacts(5))
     bproject.broadcast("hello", "Hi {{ name }}", {"contacts": {"groups": ["Office"]}})
     events: list[SendProgress] = []
@@ -31,11 +32,13 @@ def test_per_contact_send_then_resend_sends_nothing(
         assert all(e.outcome == "sent" and "*" in e.to for e in events)
         sent = messages(sandbox)
         assert sorted((m["mobile"], m["text"]) for m in sent) == [
-            (gw(i), f"Hi Person {i}") for i in range(5)]
+            (gw(i), f"Hi Person {i}") for i in range(5)
+        ]
         assert {m["trxid"] for m in sent} == {r.trxid for r in plans[0].recipients}
         rows = ledger.rows("hello")
-        assert all(r.state == "SENT" and r.msgid and r.body is None and r.body_len > 0
-                   for r in rows)
+        assert all(
+            r.state == "SENT" and r.msgid and r.body is None and r.body_len > 0 for r in rows
+        )
 
         # Again, even with a changed template: the ledger says they all got it.
         bproject.broadcasts[0]["template"] = "Hello again {{ name }}"
@@ -50,7 +53,8 @@ def test_per_contact_send_then_resend_sends_nothing(
 
 
 def test_unicode_goes_as_type_3_with_ucs2_segments(
-        bproject: BProject, sandbox: SandboxServer, client: Client) -> None:
+    bproject: BProject, sandbox: SandboxServer, client: Client
+) -> None:
     bproject.group("Office", contacts(2))
     text = "こんにちは {{ name }} " + "é" * 70
     bproject.broadcast("jp", text, {"contacts": {"groups": ["Office"]}})
@@ -67,12 +71,14 @@ def test_unicode_goes_as_type_3_with_ucs2_segments(
 
 
 def test_group_send_is_one_call_and_not_repeated(
-        bproject: BProject, sandbox: SandboxServer, client: Client) -> None:
+    bproject: BProject, sandbox: SandboxServer, client: Client
+) -> None:
     members = contacts(4)
     bproject.group("Office", members)
     seed_group(sandbox, "Office", members)
-    bproject.broadcast("closed", "Office closed on {{ day }}", {"group": "Office"},
-                       vars={"day": "Friday"})
+    bproject.broadcast(
+        "closed", "Office closed on {{ day }}", {"group": "Office"}, vars={"day": "Friday"}
+    )
     with bproject.ledger() as ledger:
         [plan] = bproject.plan(ledger)
         assert plan.kind == "group" and plan.totals.to_send == 4 and plan.group_message
@@ -93,30 +99,41 @@ def test_group_send_is_one_call_and_not_repeated(
 
 
 def test_pending_group_send_is_not_resent_unless_asked(
-        bproject: BProject, sandbox: SandboxServer, client: Client) -> None:
+    bproject: BProject, sandbox: SandboxServer, client: Client
+) -> None:
     members = contacts(2)
     bproject.group("Office", members)
     seed_group(sandbox, "Office", members)
     bproject.broadcast("closed", "Office closed", {"group": "Office"})
     with bproject.ledger() as ledger:
         # A run that died after recording the group send as pending, before the answer.
-        ledger.record_pending(broadcast="closed", number=group_key("Office"), kind="group",
-                              channel="sms", trxid=None, attempt=0, body="Office closed",
-                              segments=1, recipients=2)
+        ledger.record_pending(
+            broadcast="closed",
+            number=group_key("Office"),
+            kind="group",
+            channel="sms",
+            trxid=None,
+            attempt=0,
+            body="Office closed",
+            segments=1,
+            recipients=2,
+        )
         [plan] = bproject.plan(ledger)
         assert plan.totals.pending_unknown == 2 and plan.totals.to_send == 0
         assert any("outcome is unknown" in w for w in plan.warnings)
         report = send_broadcasts(client, [plan], ledger)
         assert report.sent == 0 and "unknown" in (report.results[0].skipped_reason or "")
         assert messages(sandbox) == []
-        report = send_broadcasts(client, [plan], ledger, resend_unknown=True,
-                                 check_group=checked(client, bproject))
+        report = send_broadcasts(
+            client, [plan], ledger, resend_unknown=True, check_group=checked(client, bproject)
+        )
         assert report.sent == 2
     assert len(messages(sandbox)) == 2
 
 
 def test_group_send_with_suppressed_member_is_refused_even_forced(
-        bproject: BProject, sandbox: SandboxServer, client: Client) -> None:
+    bproject: BProject, sandbox: SandboxServer, client: Client
+) -> None:
     members = contacts(3)
     bproject.group("Office", members)
     seed_group(sandbox, "Office", members)
@@ -132,7 +149,8 @@ def test_group_send_with_suppressed_member_is_refused_even_forced(
 
 
 def test_suppressed_recipients_are_never_sent(
-        bproject: BProject, sandbox: SandboxServer, client: Client) -> None:
+    bproject: BProject, sandbox: SandboxServer, client: Client
+) -> None:
     bproject.group("Office", contacts(4))
     bproject.suppress(number(0), number(3))
     bproject.broadcast("news", "news", {"contacts": {"groups": ["Office"]}})
@@ -145,10 +163,16 @@ def test_suppressed_recipients_are_never_sent(
 def test_whatsapp_with_sms_fallback(bproject: BProject, make_sandbox: type) -> None:
     srv = make_sandbox(no_wa_prefixes=(gw(1), gw(3)))
     bproject.group("Office", contacts(4))
-    bproject.broadcast("wa", "Hi {{ name }}", {"contacts": {"groups": ["Office"]}},
-                       channel="whatsapp", fallback="sms")
-    bproject.broadcast("wa-only", "Yo {{ name }}", {"contacts": {"groups": ["Office"]}},
-                       channel="whatsapp")
+    bproject.broadcast(
+        "wa",
+        "Hi {{ name }}",
+        {"contacts": {"groups": ["Office"]}},
+        channel="whatsapp",
+        fallback="sms",
+    )
+    bproject.broadcast(
+        "wa-only", "Yo {{ name }}", {"contacts": {"groups": ["Office"]}}, channel="whatsapp"
+    )
     with Client(srv.url, USERNAME, "demo-pass") as client, bproject.ledger() as ledger:
         plans = bproject.plan(ledger)
         report = send_broadcasts(client, plans, ledger)
@@ -163,17 +187,27 @@ def test_whatsapp_with_sms_fallback(bproject: BProject, make_sandbox: type) -> N
         # Re-run: fallback recipients are done; the 1751s without fallback are tried again.
         report = send_broadcasts(client, bproject.plan(ledger), ledger)
         assert report.results[0].already_sent == 4 and report.results[1].sent == 0
-    by_channel = Counter((m["mobile"], m["channel"]) for m in messages(srv)
-                         if m["text"].startswith("Hi"))
-    assert by_channel == {(gw(0), "whatsapp"): 1, (gw(1), "sms"): 1, (gw(2), "whatsapp"): 1,
-                          (gw(3), "sms"): 1}
+    by_channel = Counter(
+        (m["mobile"], m["channel"]) for m in messages(srv) if m["text"].startswith("Hi")
+    )
+    assert by_channel == {
+        (gw(0), "whatsapp"): 1,
+        (gw(1), "sms"): 1,
+        (gw(2), "whatsapp"): 1,
+        (gw(3), "sms"): 1,
+    }
 
 
 def test_not_before_future_is_not_sent(
-        bproject: BProject, sandbox: SandboxServer, client: Client) -> None:
+    bproject: BProject, sandbox: SandboxServer, client: Client
+) -> None:
     bproject.group("Office", contacts(2))
-    bproject.broadcast("later", "hello", {"contacts": {"groups": ["Office"]}},
-                       not_before=(NOW + timedelta(hours=1)).isoformat())
+    bproject.broadcast(
+        "later",
+        "hello",
+        {"contacts": {"groups": ["Office"]}},
+        not_before=(NOW + timedelta(hours=1)).isoformat(),
+    )
     with bproject.ledger() as ledger:
         plans = bproject.plan(ledger)
         report = send_broadcasts(client, plans, ledger, now=NOW)
@@ -185,7 +219,8 @@ def test_not_before_future_is_not_sent(
 
 
 def test_unsafe_plan_refused_without_force(
-        bproject: BProject, sandbox: SandboxServer, client: Client) -> None:
+    bproject: BProject, sandbox: SandboxServer, client: Client
+) -> None:
     bproject.group("Office", contacts(3))
     bproject.broadcast("big", "hello", {"contacts": {"groups": ["Office"]}}, max_recipients=2)
     with bproject.ledger() as ledger:
@@ -197,7 +232,8 @@ def test_unsafe_plan_refused_without_force(
 
 
 def test_insufficient_credit_stops_cleanly_and_resumes(
-        bproject: BProject, sandbox: SandboxServer, client: Client) -> None:
+    bproject: BProject, sandbox: SandboxServer, client: Client
+) -> None:
     sandbox.store.set_credit(USERNAME, 3)
     bproject.group("Office", contacts(6))
     bproject.broadcast("a", "hello {{ name }}", {"contacts": {"groups": ["Office"]}})
@@ -219,16 +255,24 @@ def test_insufficient_credit_stops_cleanly_and_resumes(
 
 
 def test_pending_contact_row_is_resent_with_the_same_trxid(
-        bproject: BProject, sandbox: SandboxServer, client: Client) -> None:
+    bproject: BProject, sandbox: SandboxServer, client: Client
+) -> None:
     bproject.group("Office", contacts(2))
     bproject.broadcast("hello", "Hi {{ name }}", {"contacts": {"groups": ["Office"]}})
     with bproject.ledger() as ledger:
         [plan] = bproject.plan(ledger)
         r0 = plan.recipients[0]
         # The previous run recorded the row, sent, and died before recording the answer.
-        ledger.record_pending(broadcast="hello", number=r0.number, kind="contact",
-                              channel="sms", trxid=r0.trxid, attempt=0, body=r0.message,
-                              segments=1)
+        ledger.record_pending(
+            broadcast="hello",
+            number=r0.number,
+            kind="contact",
+            channel="sms",
+            trxid=r0.trxid,
+            attempt=0,
+            body=r0.message,
+            segments=1,
+        )
         assert r0.trxid is not None
         first = client.send_sms(r0.mobile, r0.message, trxid=r0.trxid)
         [plan] = bproject.plan(ledger)
@@ -241,8 +285,8 @@ def test_pending_contact_row_is_resent_with_the_same_trxid(
 
 
 def test_ledger_keeps_bodies_only_when_asked(
-        bproject: BProject, sandbox: SandboxServer, client: Client,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    bproject: BProject, sandbox: SandboxServer, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bproject.group("Office", contacts(1))
     bproject.broadcast("hello", "Hi {{ name }}", {"contacts": {"groups": ["Office"]}})
     monkeypatch.setenv("SMSYNC_LEDGER_KEEP_BODIES", "1")
@@ -260,13 +304,16 @@ def test_concurrent_runs_on_one_ledger_are_refused(bproject: BProject, client: C
     bproject.broadcast("hello", "hi", {"contacts": {"groups": ["Office"]}})
     with bproject.ledger() as ledger:
         plans = bproject.plan(ledger)
-        with FileLock(str(ledger.path) + ".lock"), pytest.raises(BroadcastError,
-                                                                 match="another smsync run"):
+        with (
+            FileLock(str(ledger.path) + ".lock"),
+            pytest.raises(BroadcastError, match="another smsync run"),
+        ):
             send_broadcasts(client, plans, ledger)
 
 
 def test_rate_cap_spaces_requests(
-        bproject: BProject, sandbox: SandboxServer, client: Client) -> None:
+    bproject: BProject, sandbox: SandboxServer, client: Client
+) -> None:
     import time
 
     bproject.group("Office", contacts(5))

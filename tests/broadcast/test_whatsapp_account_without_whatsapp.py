@@ -15,7 +15,8 @@ from tests.support.sandbox import PASSWORD, USERNAME, messages
 
 
 def test_whatsapp_stops_when_the_first_sends_all_answer_1751(
-        bproject: BProject, make_sandbox: Callable[..., SandboxServer]) -> None:
+    bproject: BProject, make_sandbox: Callable[..., SandboxServer]
+) -> None:
     srv = make_sandbox(no_wa_prefixes=("62",))  # nobody has WhatsApp: as an account without it
     bproject.group("Office", contacts(8))
     audience = {"contacts": {"groups": ["Office"]}}
@@ -34,12 +35,14 @@ def test_whatsapp_stops_when_the_first_sends_all_answer_1751(
 
 
 def test_whatsapp_goes_on_when_one_of_the_first_sends_is_delivered(
-        bproject: BProject, make_sandbox: Callable[..., SandboxServer]) -> None:
+    bproject: BProject, make_sandbox: Callable[..., SandboxServer]
+) -> None:
     # the first contact has WhatsApp, the others not: recipients without it, not the account
     srv = make_sandbox(no_wa_prefixes=tuple(f"628123{i:07d}" for i in range(1, 6)))
     bproject.group("Office", contacts(6))
-    bproject.broadcast("wa", "Hi {{ name }}", {"contacts": {"groups": ["Office"]}},
-                       channel="whatsapp")
+    bproject.broadcast(
+        "wa", "Hi {{ name }}", {"contacts": {"groups": ["Office"]}}, channel="whatsapp"
+    )
     with Client(srv.url, USERNAME, PASSWORD) as client, bproject.ledger() as ledger:
         [wa] = send_broadcasts(client, bproject.plan(ledger), ledger, concurrency=1).results
     assert (wa.sent, len(wa.failed), wa.not_attempted) == (1, 5, 0)

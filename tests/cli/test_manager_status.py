@@ -25,8 +25,7 @@ NOWHERE = GatewayOptions(endpoint="http://127.0.0.1:9", username="demo")
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var in ("SMSYNC_ENDPOINT", "SMSYNC_USERNAME", "SMSYNC_PASSWORD",
-                "SMSYNC_CREDENTIALS_FILE"):
+    for var in ("SMSYNC_ENDPOINT", "SMSYNC_USERNAME", "SMSYNC_PASSWORD", "SMSYNC_CREDENTIALS_FILE"):
         monkeypatch.delenv(var, raising=False)
     root = tmp_path / "phonebook"
     shutil.copytree(EXAMPLES, root, ignore=shutil.ignore_patterns(".smsync", "*.sh", "ci"))

@@ -12,15 +12,26 @@ from click.testing import CliRunner
 
 from smsync.cli import COMMANDS, cli
 
-HEAVY = ("requests", "urllib3", "jinja2", "rich", "yaml", "jsonschema", "deepdiff",
-         "phonenumbers", "smsync.gateway", "smsync.manager")
+HEAVY = (
+    "requests",
+    "urllib3",
+    "jinja2",
+    "rich",
+    "yaml",
+    "jsonschema",
+    "deepdiff",
+    "phonenumbers",
+    "smsync.gateway",
+    "smsync.manager",
+)
 
 
 def loaded_after(code: str) -> set[str]:
     """The modules a fresh interpreter holds after running ``code``."""
     probe = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         check=True, timeout=60).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     return set(out.split())
 
 
@@ -49,8 +60,10 @@ def test_every_listed_command_loads_and_shows_its_help(name: str) -> None:
     assert result.output.startswith(f"Usage: cli {name} ")
 
 
-@pytest.mark.skipif(not hasattr(click.exceptions, "NoSuchCommand"),
-                    reason="click before 8.4 suggests no command names")
+@pytest.mark.skipif(
+    not hasattr(click.exceptions, "NoSuchCommand"),
+    reason="click before 8.4 suggests no command names",
+)
 def test_mistyped_command_suggests_the_close_one_and_exits_1() -> None:
     result = CliRunner().invoke(cli, ["sttaus"])
 

@@ -34,8 +34,7 @@ SWITCH_VALUES: dict[str, list[Any]] = {
     "max_page_size": [25, 40, 100],
 }
 COMBINATIONS = [
-    {name: values[(i + k) % len(values)] for k, (name, values) in
-     enumerate(SWITCH_VALUES.items())}
+    {name: values[(i + k) % len(values)] for k, (name, values) in enumerate(SWITCH_VALUES.items())}
     for i in range(6)
 ]
 CONTACTS = 45  # more than a small cap, so the cap shows
@@ -51,8 +50,13 @@ class Creds:
 def seed(server: SandboxServer, count: int = CONTACTS) -> None:
     server.store.add_group(USERNAME, "Office")
     for i in range(count):
-        server.store.add_contact(USERNAME, name=f"Kontak {i}", mobile=number(i), group="Office",
-                                 birth="1990-08-17" if i % 2 == 0 else None)
+        server.store.add_contact(
+            USERNAME,
+            name=f"Kontak {i}",
+            mobile=number(i),
+            group="Office",
+            birth="1990-08-17" if i % 2 == 0 else None,
+        )
 
 
 def test_every_switch_value_is_covered() -> None:
@@ -61,10 +65,12 @@ def test_every_switch_value_is_covered() -> None:
     assert len({tuple(c.values()) for c in COMBINATIONS}) == len(COMBINATIONS)
 
 
-@pytest.mark.parametrize("switches", COMBINATIONS,
-                         ids=["-".join(str(v)[:6] for v in c.values()) for c in COMBINATIONS])
+@pytest.mark.parametrize(
+    "switches", COMBINATIONS, ids=["-".join(str(v)[:6] for v in c.values()) for c in COMBINATIONS]
+)
 def test_doctor_recovers_each_switch_exactly(
-        make_sandbox: MakeSandbox, switches: dict[str, Any]) -> None:
+    make_sandbox: MakeSandbox, switches: dict[str, Any]
+) -> None:
     server = make_sandbox(**switches)
     seed(server)
     found = diagnose(Creds(server.url)).sandbox_switches()
@@ -74,8 +80,7 @@ def test_doctor_recovers_each_switch_exactly(
     assert found == expected
 
 
-def test_doctor_reads_the_md5_charset_when_the_password_can_tell(
-        make_sandbox: MakeSandbox) -> None:
+def test_doctor_reads_the_md5_charset_when_the_password_can_tell(make_sandbox: MakeSandbox) -> None:
     server = make_sandbox(md5_charset="cp1252")
     server.store.ensure_account("ani", "pässwörd")
     found = diagnose(Creds(server.url, "ani", "pässwörd"))
@@ -91,8 +96,7 @@ def test_doctor_changes_nothing(make_sandbox: MakeSandbox) -> None:
     assert server.store.snapshot() == before
 
 
-def test_doctor_on_an_empty_phonebook_says_what_it_cannot_settle(
-        make_sandbox: MakeSandbox) -> None:
+def test_doctor_on_an_empty_phonebook_says_what_it_cannot_settle(make_sandbox: MakeSandbox) -> None:
     server = make_sandbox()
     found = diagnose(Creds(server.url))
     assert found.dialect.balance == 1000
@@ -105,29 +109,33 @@ def run(*args: str) -> Any:
 
 
 def test_doctor_command_prints_findings_settings_and_flags(
-        make_sandbox: MakeSandbox, tmp_path: Any) -> None:
+    make_sandbox: MakeSandbox, tmp_path: Any
+) -> None:
     server = make_sandbox(paths="underscore", max_page_size=25, error_suffix="<br>")
     seed(server)
-    result = run(str(tmp_path), "--endpoint", server.url + "/web2sms/api",
-                 "--username", USERNAME)
+    result = run(str(tmp_path), "--endpoint", server.url + "/web2sms/api", "--username", USERNAME)
     assert result.exit_code == 0, result.output
     out = result.output
     assert "phbk_getList only" in out and "at most 25 rows a page" in out
     assert "  page_size: 25" in out and f"endpoint: {server.url}\n" in out
     assert "--paths underscore" in out and "--error-suffix '<br>'" in out
     assert PASSWORD not in out
-    data = json.loads(run(str(tmp_path), "--endpoint", server.url, "--username", USERNAME,
-                          "--json").output)
+    data = json.loads(
+        run(str(tmp_path), "--endpoint", server.url, "--username", USERNAME, "--json").output
+    )
     assert data["sandbox"]["max_page_size"] == 25 and data["balance"] == "1000"
     assert data["version"] == 1
 
 
 def test_doctor_with_a_wrong_password_is_one_clear_line(
-        make_sandbox: MakeSandbox, tmp_path: Any) -> None:
+    make_sandbox: MakeSandbox, tmp_path: Any
+) -> None:
     server = make_sandbox()
     result = CliRunner().invoke(
-        cli, ["doctor", str(tmp_path), "--endpoint", server.url, "--username", USERNAME],
-        env={"SMSYNC_PASSWORD": "not-the-password"})
+        cli,
+        ["doctor", str(tmp_path), "--endpoint", server.url, "--username", USERNAME],
+        env={"SMSYNC_PASSWORD": "not-the-password"},
+    )
     assert result.exit_code == 1
     assert "1702" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -135,16 +143,28 @@ def test_doctor_with_a_wrong_password_is_one_clear_line(
 
 
 def test_a_project_planned_with_the_printed_settings_converges(
-        make_sandbox: MakeSandbox, make_project: Callable[[SandboxServer], Project]) -> None:
-    server = make_sandbox(paths="underscore", number_param="number", list_form="short",
-                          separator="bytes", birth_form="dmy", max_page_size=7,
-                          error_suffix="<br>")
+    make_sandbox: MakeSandbox, make_project: Callable[[SandboxServer], Project]
+) -> None:
+    server = make_sandbox(
+        paths="underscore",
+        number_param="number",
+        list_form="short",
+        separator="bytes",
+        birth_form="dmy",
+        max_page_size=7,
+        error_suffix="<br>",
+    )
     seed(server, 12)
     found = diagnose(Creds(server.url))
     assert found.dialect.max_page_size == 7
     project = make_project(server)
-    project.write_config(gateway={"endpoint": server.url, "username": USERNAME,
-                                  "page_size": found.dialect.max_page_size})
+    project.write_config(
+        gateway={
+            "endpoint": server.url,
+            "username": USERNAME,
+            "page_size": found.dialect.max_page_size,
+        }
+    )
     members = [contact(i, birth="1990-08-17") for i in range(0, 12, 2)]
     members += [contact(i) for i in range(1, 12, 2)] + [contact(20)]
     project.write_groups(group("Office", members))
@@ -154,10 +174,10 @@ def test_a_project_planned_with_the_printed_settings_converges(
     assert again.exit_code == 0, again.output  # no changes left
 
 
-
 @pytest.mark.parametrize("add_success", ["comma", "bare"])
 def test_write_probe_reads_the_add_answer_and_leaves_nothing_behind(
-        make_sandbox: MakeSandbox, add_success: str) -> None:
+    make_sandbox: MakeSandbox, add_success: str
+) -> None:
     server = make_sandbox(add_success=add_success)
     seed(server, 3)
     before = server.store.snapshot()
@@ -171,32 +191,31 @@ def test_write_probe_reads_the_add_answer_and_leaves_nothing_behind(
 
 
 def test_without_write_probe_the_write_answers_are_not_settled(
-        make_sandbox: MakeSandbox, tmp_path: Any) -> None:
+    make_sandbox: MakeSandbox, tmp_path: Any
+) -> None:
     server = make_sandbox()
     seed(server, 3)
     result = run(str(tmp_path), "--endpoint", server.url, "--username", USERNAME, "--json")
     assert json.loads(result.output)["writes"]["add_success"] is None
-    result = run(str(tmp_path), "--endpoint", server.url, "--username", USERNAME,
-                 "--write-probe")
+    result = run(str(tmp_path), "--endpoint", server.url, "--username", USERNAME, "--write-probe")
     assert result.exit_code == 0, result.output
     assert "add answers                1701,<new id>" in result.output
     assert "--add-success comma" in result.output
 
 
-def test_record_writes_a_redacted_transcript(
-        make_sandbox: MakeSandbox, tmp_path: Any) -> None:
+def test_record_writes_a_redacted_transcript(make_sandbox: MakeSandbox, tmp_path: Any) -> None:
     server = make_sandbox(paths="underscore")
     seed(server, 12)
     transcript = tmp_path / "doctor.json"
-    result = run(str(tmp_path), "--endpoint", server.url, "--username", USERNAME,
-                 "--record", str(transcript))
+    result = run(
+        str(tmp_path), "--endpoint", server.url, "--username", USERNAME, "--record", str(transcript)
+    )
     assert result.exit_code == 0, result.output
     text = transcript.read_text(encoding="utf-8")
     data = json.loads(text)
     assert data["version"] == 1 and data["endpoint"] == server.url
     exchanges = data["exchanges"]
-    assert any(e["path"].endswith("phbk_getList.aspx") and e["status"] == 200
-               for e in exchanges)
+    assert any(e["path"].endswith("phbk_getList.aspx") and e["status"] == 200 for e in exchanges)
     assert any(e["status"] == 404 for e in exchanges)  # the camelCase spelling, refused
     assert all("auth" not in e["params"] for e in exchanges)
     assert PASSWORD not in text
@@ -206,12 +225,24 @@ def test_record_writes_a_redacted_transcript(
 
 
 def test_record_is_written_when_the_credentials_are_refused(
-        make_sandbox: MakeSandbox, tmp_path: Any) -> None:
+    make_sandbox: MakeSandbox, tmp_path: Any
+) -> None:
     server = make_sandbox()
     transcript = tmp_path / "doctor.json"
     result = CliRunner().invoke(
-        cli, ["doctor", str(tmp_path), "--endpoint", server.url, "--username", USERNAME,
-              "--record", str(transcript)], env={"SMSYNC_PASSWORD": "wrong-secret"})
+        cli,
+        [
+            "doctor",
+            str(tmp_path),
+            "--endpoint",
+            server.url,
+            "--username",
+            USERNAME,
+            "--record",
+            str(transcript),
+        ],
+        env={"SMSYNC_PASSWORD": "wrong-secret"},
+    )
     assert result.exit_code == 1
     text = transcript.read_text(encoding="utf-8")
     assert "1702" in text and "wrong-secret" not in text
@@ -224,18 +255,33 @@ def test_a_sandbox_endpoint_is_shown_as_written(tmp_path: Any) -> None:
     assert found.dialect.unsettled["max_page_size"] == "the phonebook is empty"
 
 
-@pytest.mark.parametrize(("remembers", "send_success"), [
-    (False, "comma"), (False, "concat"), (False, "pipe"), (False, "bare"), (True, "colon")])
+@pytest.mark.parametrize(
+    ("remembers", "send_success"),
+    [(False, "comma"), (False, "concat"), (False, "pipe"), (False, "bare"), (True, "colon")],
+)
 def test_sms_probe_reads_what_a_trxid_binds(
-        make_sandbox: MakeSandbox, tmp_path: Any, remembers: bool, send_success: str) -> None:
+    make_sandbox: MakeSandbox, tmp_path: Any, remembers: bool, send_success: str
+) -> None:
     server = make_sandbox(trxid_remembers_failures=remembers, send_success=send_success)
     seed(server, 3)
     result = CliRunner().invoke(
-        cli, ["doctor", str(tmp_path), "--endpoint", server.url, "--username", USERNAME,
-              "--sms-to", number(7), "--json"],
-        env={"SMSYNC_PASSWORD": PASSWORD}, input="y\n")
+        cli,
+        [
+            "doctor",
+            str(tmp_path),
+            "--endpoint",
+            server.url,
+            "--username",
+            USERNAME,
+            "--sms-to",
+            number(7),
+            "--json",
+        ],
+        env={"SMSYNC_PASSWORD": PASSWORD},
+        input="y\n",
+    )
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output[result.output.index("{"):])
+    data = json.loads(result.output[result.output.index("{") :])
     switches = data["sandbox"]
     assert switches["trxid_remembers_failures"] is remembers
     sent = server.store.snapshot()["messages"]
@@ -248,11 +294,24 @@ def test_sms_probe_reads_what_a_trxid_binds(
 
 
 def test_sms_probe_asks_first_and_sends_nothing_when_refused(
-        make_sandbox: MakeSandbox, tmp_path: Any) -> None:
+    make_sandbox: MakeSandbox, tmp_path: Any
+) -> None:
     server = make_sandbox()
     result = CliRunner().invoke(
-        cli, ["doctor", str(tmp_path), "--endpoint", server.url, "--username", USERNAME,
-              "--sms-to", number(7)], env={"SMSYNC_PASSWORD": PASSWORD}, input="n\n")
+        cli,
+        [
+            "doctor",
+            str(tmp_path),
+            "--endpoint",
+            server.url,
+            "--username",
+            USERNAME,
+            "--sms-to",
+            number(7),
+        ],
+        env={"SMSYNC_PASSWORD": PASSWORD},
+        input="n\n",
+    )
     assert result.exit_code == 1 and number(7) in result.output
     assert server.store.snapshot()["messages"] == []
     assert server.stats()["requests"] == 0

@@ -39,8 +39,9 @@ def client(server: SandboxServer, **options: object) -> Client:
 
 def test_code_followed_by_markup_is_read_as_that_code(make_sandbox: MakeSandbox) -> None:
     server = make_sandbox(error_suffix=MARKUP)
-    with Client(server.url, USERNAME, "wrong", retries=0) as wrong, pytest.raises(
-        InvalidCredentials
+    with (
+        Client(server.url, USERNAME, "wrong", retries=0) as wrong,
+        pytest.raises(InvalidCredentials),
     ):
         wrong.credits()
     with client(server) as gw:
@@ -53,17 +54,16 @@ def test_code_followed_by_markup_is_read_as_that_code(make_sandbox: MakeSandbox)
 def test_insufficient_credit_with_markup_stops_a_send(make_sandbox: MakeSandbox) -> None:
     server = make_sandbox(error_suffix=MARKUP)
     server.store.ensure_account("poor", "poor-pass", credit=0)
-    with Client(server.url, "poor", "poor-pass", retries=0) as gw, pytest.raises(
-        InsufficientCredit
+    with (
+        Client(server.url, "poor", "poor-pass", retries=0) as gw,
+        pytest.raises(InsufficientCredit),
     ):
         gw.send_sms("081234567890", "hello", trxid="t-1")
 
 
 def test_unable_to_process_stays_its_own_answer(scripted: ScriptedServer) -> None:
     scripted.always(b"Unable to process your request<br>")
-    with Client(scripted.url, USERNAME, PASSWORD, retries=0) as gw, pytest.raises(
-        UnableToProcess
-    ):
+    with Client(scripted.url, USERNAME, PASSWORD, retries=0) as gw, pytest.raises(UnableToProcess):
         gw.credits()
 
 
@@ -72,8 +72,11 @@ def test_unable_to_process_stays_its_own_answer(scripted: ScriptedServer) -> Non
 
 def test_phone_search_finds_on_a_gateway_that_reads_only_number(make_sandbox: MakeSandbox) -> None:
     server = make_sandbox(number_param="number")
-    seed_group(server, "Office", [{"name": "Budi", "mobile": "081234567890"},
-                                  {"name": "Siti", "mobile": "085700001111"}])
+    seed_group(
+        server,
+        "Office",
+        [{"name": "Budi", "mobile": "081234567890"}, {"name": "Siti", "mobile": "085700001111"}],
+    )
     with client(server) as gw:
         found = gw.find_by_number("0812345")
     assert [c.name for c in found] == ["Budi"]
@@ -81,8 +84,11 @@ def test_phone_search_finds_on_a_gateway_that_reads_only_number(make_sandbox: Ma
 
 def test_phone_search_finds_on_a_gateway_that_reads_only_no(make_sandbox: MakeSandbox) -> None:
     server = make_sandbox(number_param="no")
-    seed_group(server, "Office", [{"name": "Budi", "mobile": "081234567890"},
-                                  {"name": "Siti", "mobile": "085700001111"}])
+    seed_group(
+        server,
+        "Office",
+        [{"name": "Budi", "mobile": "081234567890"}, {"name": "Siti", "mobile": "085700001111"}],
+    )
     with client(server) as gw:
         assert [c.name for c in gw.find_by_number("0857")] == ["Siti"]
 
@@ -155,8 +161,14 @@ def test_balance_is_found_at_either_path(make_sandbox: MakeSandbox, where: str) 
 def test_proxy_forms_reach_the_proxy_on_its_own_port(make_sandbox: MakeSandbox) -> None:
     server = make_sandbox(proxy_port=0)
     assert server.proxy_url != server.url
-    with Client(server.url, USERNAME, PASSWORD, retries=0, allow_plaintext_password=True,
-                proxy_endpoint=server.proxy_url) as gw:
+    with Client(
+        server.url,
+        USERNAME,
+        PASSWORD,
+        retries=0,
+        allow_plaintext_password=True,
+        proxy_endpoint=server.proxy_url,
+    ) as gw:
         assert gw.send_proxy("081234567890", "hello").msgid
     assert [m["text"] for m in messages(server)] == ["hello"]
 
@@ -184,9 +196,7 @@ def test_plain_ascii_still_goes_as_type_0(make_sandbox: MakeSandbox) -> None:
 def test_md5_charset_is_a_setting(make_sandbox: MakeSandbox) -> None:
     server = make_sandbox(md5_charset="cp1252")
     server.store.ensure_account("ani", "pässwörd", credit=10)
-    with Client(server.url, "ani", "pässwörd", retries=0) as gw, pytest.raises(
-        InvalidCredentials
-    ):
+    with Client(server.url, "ani", "pässwörd", retries=0) as gw, pytest.raises(InvalidCredentials):
         gw.credits()
     with Client(server.url, "ani", "pässwörd", retries=0, md5_charset="cp1252") as gw:
         assert gw.credits() == 10
@@ -200,8 +210,10 @@ def test_an_unknown_md5_charset_is_refused() -> None:
 # ---- the code rule, over any body ---------------------------------------------------------------
 
 
-@given(st.sampled_from(sorted(ERRORS_BY_CODE)),
-       st.text().filter(lambda t: not t[:1] or t[0] not in "0123456789.\x80\x81\u20ac"))
+@given(
+    st.sampled_from(sorted(ERRORS_BY_CODE)),
+    st.text().filter(lambda t: not t[:1] or t[0] not in "0123456789.\x80\x81\u20ac"),
+)
 def test_any_error_code_is_its_error_whatever_follows(code: str, tail: str) -> None:
     body = code + tail
     if body.strip()[:4] != code:  # leading whitespace in the tail cannot move the code

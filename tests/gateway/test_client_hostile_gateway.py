@@ -98,15 +98,24 @@ def hostile() -> Iterator[MakeHostile]:
 
 
 def client(url: str, **kw: object) -> Client:
-    opts: dict[str, object] = {"retries": 0, "backoff": 0.001, "connect_timeout": 1.0,
-                               "read_timeout": 1.0, "deadline": 1.0}
+    opts: dict[str, object] = {
+        "retries": 0,
+        "backoff": 0.001,
+        "connect_timeout": 1.0,
+        "read_timeout": 1.0,
+        "deadline": 1.0,
+    }
     opts.update(kw)
     return Client(url, USER, PASSWORD, **opts)  # type: ignore[arg-type]
 
 
 def answer(body: bytes) -> bytes:
-    return b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " \
-        + str(len(body)).encode() + b"\r\n\r\n" + body
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
 
 
 def trickle(server: Callable[[], HostileServer], data: bytes, every: float) -> Behaviour:
@@ -117,7 +126,7 @@ def trickle(server: Callable[[], HostileServer], data: bytes, every: float) -> B
         for i in range(len(data)):
             if server().stopping():
                 return
-            server().write(conn, data[i:i + 1])
+            server().write(conn, data[i : i + 1])
             time.sleep(every)
 
     return behave
@@ -190,7 +199,7 @@ def test_slow_but_steady_answer_within_the_deadline_is_read_whole(
     def chunked(conn: socket.socket) -> None:
         box[0].write(conn, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
         for i in range(0, len(records), 16):
-            part = records[i:i + 16]
+            part = records[i : i + 16]
             box[0].write(conn, b"%x\r\n" % len(part) + part + b"\r\n")
             time.sleep(0.02)
         box[0].write(conn, b"0\r\n\r\n")
@@ -228,8 +237,10 @@ def test_hostile_gateway_announcing_a_huge_body_is_refused_unread(
 
     box.append(hostile(huge))
     started = time.monotonic()
-    with client(box[0].url, max_body_bytes=64 * 1024, deadline=5.0) as c, \
-            pytest.raises(ResponseTooLarge) as info:
+    with (
+        client(box[0].url, max_body_bytes=64 * 1024, deadline=5.0) as c,
+        pytest.raises(ResponseTooLarge) as info,
+    ):
         c.list_contacts()
     assert time.monotonic() - started < 1.5
     assert isinstance(info.value, ProtocolError)  # callers: the outcome of a write is unknown
@@ -250,8 +261,10 @@ def test_hostile_gateway_endless_chunked_body_is_cut_at_the_cap(
 
     box.append(hostile(endless))
     started = time.monotonic()
-    with client(box[0].url, max_body_bytes=256 * 1024, deadline=5.0) as c, \
-            pytest.raises(ResponseTooLarge) as info:
+    with (
+        client(box[0].url, max_body_bytes=256 * 1024, deadline=5.0) as c,
+        pytest.raises(ResponseTooLarge) as info,
+    ):
         c.list_contacts()
     assert time.monotonic() - started < 1.5
     assert "more than 262144 bytes" in str(info.value)

@@ -60,8 +60,12 @@ def test_forbidden_read_is_refused_at_once(make_sandbox: MakeSandbox) -> None:
 
 
 def test_refusal_quotes_a_short_clean_excerpt_of_the_body(scripted: ScriptedServer) -> None:
-    page = (b"<html>\r\n<head><title>401 Authorization Required</title></head>\x1b[2K\x00"
-            + b"<body>" + b"x" * 5000 + b"</body></html>")
+    page = (
+        b"<html>\r\n<head><title>401 Authorization Required</title></head>\x1b[2K\x00"
+        + b"<body>"
+        + b"x" * 5000
+        + b"</body></html>"
+    )
     scripted.always(status=401, body=page)
     with make_client(scripted.url) as c, pytest.raises(HttpRefused) as info:
         c.add_contact("Ana", MOBILE, "Office")
@@ -77,8 +81,10 @@ def test_refusal_with_an_empty_body_names_the_status(scripted: ScriptedServer) -
     scripted.always(status=404, body=b"")
     with make_client(scripted.url) as c, pytest.raises(HttpRefused) as info:
         c.delete_contact(5)
-    assert str(info.value) == "phbkDelete: http-404 refused by the server, not processed " \
+    assert (
+        str(info.value) == "phbkDelete: http-404 refused by the server, not processed "
         "(HTTP 404 Not Found)"
+    )
 
 
 def test_4xx_carrying_a_return_code_is_that_code(scripted: ScriptedServer) -> None:

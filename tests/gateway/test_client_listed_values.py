@@ -37,8 +37,9 @@ def test_name_with_euro_sign_round_trips_in_unicode_mode(
     make_sandbox: MakeSandbox, connect: Callable[[Any], Client], list_form: str
 ) -> None:
     srv = make_sandbox(separator="unicode", list_form=list_form)
-    cid = srv.store.add_contact(USERNAME, name="Toko €uro", mobile=MOBILE, group="Harga €",
-                                address="Jl. €", desc="5€ off")
+    cid = srv.store.add_contact(
+        USERNAME, name="Toko €uro", mobile=MOBILE, group="Harga €", address="Jl. €", desc="5€ off"
+    )
     c = connect(srv)
     [listed] = c.list_contacts().items
     assert (listed.id, listed.name, listed.group) == (cid, "Toko €uro", "Harga €")
@@ -61,7 +62,10 @@ def test_name_with_euro_sign_round_trips_in_unicode_mode(
     ],
 )
 def test_every_separator_mode_reads_back_field_for_field(
-    make_sandbox: MakeSandbox, connect: Callable[[Any], Client], separator: str, stored: str,
+    make_sandbox: MakeSandbox,
+    connect: Callable[[Any], Client],
+    separator: str,
+    stored: str,
     read: str,
 ) -> None:
     srv = make_sandbox(separator=separator)
@@ -69,7 +73,8 @@ def test_every_separator_mode_reads_back_field_for_field(
     second = srv.store.add_contact(USERNAME, name="Budi", mobile="0811111111", group="G")
     rows = connect(srv).list_contacts().items
     assert [(r.id, r.name, r.mobile, r.desc) for r in rows] == [
-        (first, read, MOBILE, read), (second, "Budi", "0811111111", "")
+        (first, read, MOBILE, read),
+        (second, "Budi", "0811111111", ""),
     ]
 
 
@@ -92,6 +97,8 @@ def test_raw_listing_of_a_stored_separator_forges_a_row_the_client_refuses_to_wr
     srv.store.edit_contact(USERNAME, eve, desc=forged_desc)
     rows = c.list_contacts().items
     assert [(r.id, r.group) for r in rows] == [
-        (private, "Private"), (eve, "Outside"), (private, "Managed")
+        (private, "Private"),
+        (eve, "Outside"),
+        (private, "Managed"),
     ]
     assert c.list_contacts_by_group("Outside").items[1].group == "Managed"

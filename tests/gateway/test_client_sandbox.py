@@ -97,13 +97,20 @@ def test_group_paging(sandbox: SandboxServer, c: Client) -> None:
 def test_contact_lifecycle(c: Client) -> None:
     c.add_group("Office")
     c.add_group("Bos")
-    rudi = c.add_contact("Rudi", "08123456", "Office", address="Jl. Bali",
-                         birth=date(1945, 8, 17), desc="Direktur Utama")
+    rudi = c.add_contact(
+        "Rudi",
+        "08123456",
+        "Office",
+        address="Jl. Bali",
+        birth=date(1945, 8, 17),
+        desc="Direktur Utama",
+    )
     assert isinstance(rudi, int)
     ana = c.add_contact("Ana Café", "628111222333", "Office")
     assert isinstance(ana, int)
-    full = Contact(rudi, "Rudi", "08123456", "Office", "Jl. Bali", date(1945, 8, 17),
-                   "Direktur Utama")
+    full = Contact(
+        rudi, "Rudi", "08123456", "Office", "Jl. Bali", date(1945, 8, 17), "Direktur Utama"
+    )
     assert c.get_contact(rudi) == full
     assert c.list_contacts().items == [full, Contact(ana, "Ana Café", "628111222333", "Office")]
     assert [x.id for x in c.list_contacts_by_group("office").items] == [rudi, ana]
@@ -112,10 +119,18 @@ def test_contact_lifecycle(c: Client) -> None:
     assert [x.id for x in c.find_by_number("2223")] == [ana]
     assert c.find_by_name("zzz") == [] and c.find_by_number("0000000") == []
 
-    c.edit_contact(rudi, "Yuli", "06177123454", "Bos", address="Jl. Pati 3",
-                   birth=date(2010, 8, 17), desc="senang main golf")
-    assert c.get_contact(rudi) == Contact(rudi, "Yuli", "06177123454", "Bos", "Jl. Pati 3",
-                                          date(2010, 8, 17), "senang main golf")
+    c.edit_contact(
+        rudi,
+        "Yuli",
+        "06177123454",
+        "Bos",
+        address="Jl. Pati 3",
+        birth=date(2010, 8, 17),
+        desc="senang main golf",
+    )
+    assert c.get_contact(rudi) == Contact(
+        rudi, "Yuli", "06177123454", "Bos", "Jl. Pati 3", date(2010, 8, 17), "senang main golf"
+    )
     c.delete_contact(rudi)
     assert [x.id for x in c.list_contacts().items] == [ana]
 
@@ -240,14 +255,20 @@ def test_send_group(sandbox: SandboxServer, c: Client) -> None:
 
 @pytest.mark.parametrize(
     ("form", "channel"),
-    [("send_simple", "sms"), ("send_proxy", "sms"), ("send_wa_simple", "whatsapp"),
-     ("send_wa_proxy", "whatsapp")],
+    [
+        ("send_simple", "sms"),
+        ("send_proxy", "sms"),
+        ("send_wa_simple", "whatsapp"),
+        ("send_wa_proxy", "whatsapp"),
+    ],
 )
 def test_plaintext_forms(sandbox: SandboxServer, form: str, channel: str) -> None:
     with make_client(sandbox, allow_plaintext_password=True) as c:
         assert getattr(c, form)("628123456789", "Hallo World").msgid
-    with make_client(sandbox, password="wrong", allow_plaintext_password=True) as bad, \
-            pytest.raises(InvalidCredentials):
+    with (
+        make_client(sandbox, password="wrong", allow_plaintext_password=True) as bad,
+        pytest.raises(InvalidCredentials),
+    ):
         getattr(bad, form)("628123456789", "Hallo World")
     [msg] = messages(sandbox)
     assert (msg["channel"], msg["text"]) == (channel, "Hallo World")
@@ -281,8 +302,10 @@ WRONG_PASSWORD_CALLS: list[Callable[[Client], object]] = [
 def test_wrong_password_is_1702_everywhere(
     sandbox: SandboxServer, call: Callable[[Client], object]
 ) -> None:
-    with make_client(sandbox, password="not-the-password") as bad, \
-            pytest.raises(InvalidCredentials) as info:
+    with (
+        make_client(sandbox, password="not-the-password") as bad,
+        pytest.raises(InvalidCredentials) as info,
+    ):
         call(bad)
     assert "not-the-password" not in str(info.value)
 
@@ -308,10 +331,17 @@ def test_request_count(c: Client) -> None:
 
 def _seed(srv: SandboxServer) -> int:
     srv.store.add_group(USERNAME, "Office")
-    return int(srv.store.add_contact(
-        USERNAME, name="José Ñandú", mobile="08123456", group="Office", address="Jl. Bali 5",
-        birth=date(1945, 8, 17), desc="Direktur",
-    ))
+    return int(
+        srv.store.add_contact(
+            USERNAME,
+            name="José Ñandú",
+            mobile="08123456",
+            group="Office",
+            address="Jl. Bali 5",
+            birth=date(1945, 8, 17),
+            desc="Direktur",
+        )
+    )
 
 
 JOSE = dict(name="José Ñandú", mobile="08123456", group="Office")
@@ -334,8 +364,13 @@ def test_separators(make_sandbox: MakeSandbox, separator: str) -> None:
     srv.store.add_group(USERNAME, "Teman")
     with make_client(srv) as c:
         assert c.list_contacts().items == [
-            Contact(cid, **JOSE, address="Jl. Bali 5", birth=date(1945, 8, 17),  # type: ignore[arg-type]
-                    desc="Direktur")
+            Contact(
+                cid,
+                **JOSE,  # type: ignore[arg-type]
+                address="Jl. Bali 5",
+                birth=date(1945, 8, 17),
+                desc="Direktur",
+            )
         ]
         assert [g.name for g in c.list_groups().items] == ["Office", "Teman"]
         assert [x.name for x in c.find_by_name("josé")] == ["José Ñandú"]

@@ -23,8 +23,12 @@ F = "\x80"
 
 
 def client(url: str, **kw: object) -> Client:
-    opts: dict[str, object] = {"retries": 3, "backoff": 0.001, "read_timeout": 2.0,
-                               "connect_timeout": 1.0}
+    opts: dict[str, object] = {
+        "retries": 3,
+        "backoff": 0.001,
+        "read_timeout": 2.0,
+        "connect_timeout": 1.0,
+    }
     opts.update(kw)
     return Client(url, USER, PASSWORD, **opts)  # type: ignore[arg-type]
 
@@ -105,8 +109,15 @@ def test_group_send_is_never_retried(scripted: ScriptedServer) -> None:
         lambda c: c.delete_group(5),
         lambda c: c.change_password("new-pass-123"),
     ],
-    ids=["add_contact", "edit_contact", "delete_contact", "add_group", "edit_group",
-         "delete_group", "change_password"],
+    ids=[
+        "add_contact",
+        "edit_contact",
+        "delete_contact",
+        "add_group",
+        "edit_group",
+        "delete_group",
+        "change_password",
+    ],
 )
 def test_writes_raise_maybe_applied_on_a_lost_answer(scripted: ScriptedServer, call) -> None:  # type: ignore[no-untyped-def]
     scripted.drop()

@@ -44,16 +44,24 @@ WRITES: dict[str, tuple[Callable[[Client, str], object], str]] = {
     "add_contact mobile": (lambda c, v: c.add_contact("Ana", f"0812{v}3456", "Office"), "mobile"),
     "add_contact group": (lambda c, v: c.add_contact("Ana", MOBILE, f"Off{v}ice"), "group"),
     "add_contact address": (
-        lambda c, v: c.add_contact("Ana", MOBILE, "Office", address=f"Jl.{v}"), "address"),
+        lambda c, v: c.add_contact("Ana", MOBILE, "Office", address=f"Jl.{v}"),
+        "address",
+    ),
     "add_contact desc": (
-        lambda c, v: c.add_contact("Ana", MOBILE, "Office", desc=f"{v}boss"), "desc"),
+        lambda c, v: c.add_contact("Ana", MOBILE, "Office", desc=f"{v}boss"),
+        "desc",
+    ),
     "edit_contact name": (lambda c, v: c.edit_contact(1, f"Ana{v}", MOBILE, "Office"), "name"),
     "edit_contact mobile": (lambda c, v: c.edit_contact(1, "Ana", f"{v}0812", "Office"), "mobile"),
     "edit_contact group": (lambda c, v: c.edit_contact(1, "Ana", MOBILE, f"Office{v}"), "group"),
     "edit_contact address": (
-        lambda c, v: c.edit_contact(1, "Ana", MOBILE, "Office", address=v), "address"),
+        lambda c, v: c.edit_contact(1, "Ana", MOBILE, "Office", address=v),
+        "address",
+    ),
     "edit_contact desc": (
-        lambda c, v: c.edit_contact(1, "Ana", MOBILE, "Office", desc=f"a{v}b"), "desc"),
+        lambda c, v: c.edit_contact(1, "Ana", MOBILE, "Office", desc=f"a{v}b"),
+        "desc",
+    ),
     "add_group": (lambda c, v: c.add_group(f"Sales{v}"), "group"),
     "edit_group": (lambda c, v: c.edit_group(1, f"Sales{v}"), "group"),
     "send_group": (lambda c, v: c.send_group(f"Office{v}", "hello"), "group"),

@@ -18,8 +18,10 @@ ids = st.integers(min_value=0, max_value=2**31 - 1)
 
 
 @settings(deadline=None)  # no flaky timing on a busy CI machine
-@given(st.lists(st.lists(field_text, min_size=2, max_size=9), min_size=1, max_size=8),
-       st.sampled_from([wire.FIELD_SEP, wire.FIELD_SEP_CP1252]))
+@given(
+    st.lists(st.lists(field_text, min_size=2, max_size=9), min_size=1, max_size=8),
+    st.sampled_from([wire.FIELD_SEP, wire.FIELD_SEP_CP1252]),
+)
 def test_split_join_round_trip(records: list[list[str]], field_sep: str) -> None:
     assert wire.split_records(wire.join_records(records, field_sep)) == records
 

@@ -228,14 +228,20 @@ def test_list_error_code_raises() -> None:
 def test_group_records_with_extra_trailing_fields() -> None:
     raw = _utf8(F.join(["1", "Office", "12", "x"]) + R + F.join(["2", "Teman", ""]) + R)
     assert wire.parse_list("groupGetList", body(raw), wire.parse_group) == [
-        Group(1, "Office"), Group(2, "Teman"),
+        Group(1, "Office"),
+        Group(2, "Teman"),
     ]
 
 
 @pytest.mark.parametrize(
     "fields",
-    [["x", "A", "0812", "G"], ["1", "A", "0812"], ["1", "A", "0812", "G", "addr", "bad"],
-     ["1", "A", "0812", "G", "", "not a date", ""], ["1", "A", "0812", "G", "", "", "", "extra"]],
+    [
+        ["x", "A", "0812", "G"],
+        ["1", "A", "0812"],
+        ["1", "A", "0812", "G", "addr", "bad"],
+        ["1", "A", "0812", "G", "", "not a date", ""],
+        ["1", "A", "0812", "G", "", "", "", "extra"],
+    ],
 )
 def test_malformed_contact_records_are_protocol_errors(fields: list[str]) -> None:
     with pytest.raises(ProtocolError, match="malformed record"):
@@ -287,8 +293,14 @@ def test_birth_outgoing_forms() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "value"),
-    [(b"1000", Decimal(1000)), (b"998.50\r\n", Decimal("998.50")), (b"0", Decimal(0)),
-     (b"1701,250", Decimal(250)), (b"17", Decimal(17)), (b"1799", Decimal(1799))],
+    [
+        (b"1000", Decimal(1000)),
+        (b"998.50\r\n", Decimal("998.50")),
+        (b"0", Decimal(0)),
+        (b"1701,250", Decimal(250)),
+        (b"17", Decimal(17)),
+        (b"1799", Decimal(1799)),
+    ],
 )
 def test_credits_forms(raw: bytes, value: Decimal) -> None:
     assert wire.parse_credits("creditsleft", body(raw)) == value

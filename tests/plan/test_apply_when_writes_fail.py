@@ -29,8 +29,12 @@ def test_lost_group_add_found_behind_a_saturated_search(sandbox: Any) -> None:
                 raise TransportError("groupAdd", "read timeout", maybe_applied=True)
             return result
 
-    plan = Plan([Action(Op.ADD_GROUP, "Marketing")], "x", ReadStats(Strategy.NONE, "", 0, 0),
-                PhonebookSafety())
+    plan = Plan(
+        [Action(Op.ADD_GROUP, "Marketing")],
+        "x",
+        ReadStats(Strategy.NONE, "", 0, 0),
+        PhonebookSafety(),
+    )
     with LosesFirstAnswer(sandbox.url, USERNAME, PASSWORD) as client:
         result = Executor(client).run(plan)
     assert [o.status for o in result.outcomes] == ["done"]

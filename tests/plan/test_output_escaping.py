@@ -43,8 +43,9 @@ def hostile(project: Project, sandbox: Any) -> Project:
     sandbox.store.add_group(USERNAME, "Office")
     for i in range(DECLARED):
         desc = "\u202e\x85old\r\x1b[31m" if i == 0 else ""
-        sandbox.store.add_contact(USERNAME, name=f"Kontak {i}", mobile=number(i),
-                                  group="Office", desc=desc)
+        sandbox.store.add_contact(
+            USERNAME, name=f"Kontak {i}", mobile=number(i), group="Office", desc=desc
+        )
     for k, name in enumerate(HOSTILE_NAMES):
         sandbox.store.add_contact(USERNAME, name=name, mobile=number(100 + k), group="Office")
     return project
@@ -68,8 +69,17 @@ def test_text_plan_shows_hostile_names_escaped_one_action_per_line(
     assert change.startswith("  ~ change #") and "K" in change, change
     assert len(actions) == len(HOSTILE_NAMES) + 1
     if pii:
-        for escape in ("\\r", "\\x1b[2K", "\\n", "\\u202e", "\\u2028", "\\x9b", "\\x85",
-                       "\\x7f", "\\x07"):
+        for escape in (
+            "\\r",
+            "\\x1b[2K",
+            "\\n",
+            "\\u202e",
+            "\\u2028",
+            "\\x9b",
+            "\\x85",
+            "\\x7f",
+            "\\x07",
+        ):
             assert escape in out, escape
         # field values too: the remote desc of contact 0
         assert 'desc: "\\u202e\\x85old\\r\\x1b[31m" → "Staf"' in out
@@ -81,10 +91,10 @@ def test_markdown_plan_keeps_hostile_names_inside_the_code_block(hostile: Projec
     lines = out.splitlines()
     fences = [i for i, line in enumerate(lines) if line.startswith("```")]
     assert [lines[i] for i in fences] == ["```diff", "```"], out  # one block, nothing closed it
-    block = lines[fences[0] + 1:fences[1]]
+    block = lines[fences[0] + 1 : fences[1]]
     assert sum(line.startswith("- delete #") for line in block) == len(HOSTILE_NAMES), out
     assert sum(line.startswith("! ") for line in block) == 1, out
-    outside = lines[:fences[0]] + lines[fences[1] + 1:]  # in the block, HTML is just text
+    outside = lines[: fences[0]] + lines[fences[1] + 1 :]  # in the block, HTML is just text
     assert sum("details>" in line for line in outside) == 2  # our own <details> and </details>
 
 
@@ -100,12 +110,19 @@ def test_markdown_escapes_values_outside_code_blocks(project: Project, sandbox: 
     project.write_groups(group("Office", [contact(1, "Budi")]))
     folder = project.root / "broadcasts"
     folder.mkdir()
-    (folder / "b.yaml").write_text(yaml.safe_dump({
-        "kind": "Broadcast", "name": "rapat", "audience": {"contacts": {"groups": ["Office"]}},
-        "template": "Halo {{ name }} <details> | `x` **y** [z](http://e.test) &#x202e;",
-    }))
-    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"],
-                         ledger=str(project.root / "ledger.sqlite"))
+    (folder / "b.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "kind": "Broadcast",
+                "name": "rapat",
+                "audience": {"contacts": {"groups": ["Office"]}},
+                "template": "Halo {{ name }} <details> | `x` **y** [z](http://e.test) &#x202e;",
+            }
+        )
+    )
+    project.write_config(
+        spec=["groups/*.yaml", "broadcasts/*.yaml"], ledger=str(project.root / "ledger.sqlite")
+    )
     out = project.run("plan", str(project.root), "--format", "markdown", "--show-pii").stdout
     [sample] = [line for line in out.splitlines() if line.startswith("- → ")]
     assert "\\<details\\>" in sample and "\\|" in sample and "\\`x\\`" in sample, sample
@@ -125,8 +142,9 @@ def test_apply_failure_lines_are_escaped(make_sandbox: Any, make_project: Any) -
         server.store.add_contact(USERNAME, name=name, mobile=number(100 + k), group="Office")
     failed_lines: list[str] = []
     for _ in range(10):
-        result = project.run("apply", str(project.root), "--auto-approve", "--show-pii",
-                             "--concurrency", "1")
+        result = project.run(
+            "apply", str(project.root), "--auto-approve", "--show-pii", "--concurrency", "1"
+        )
         assert not RAW.search(result.output), RAW.findall(result.output)
         assert result.stderr is not None
         failed_lines += [ln for ln in result.stderr.splitlines() if ln.startswith("failed: ")]

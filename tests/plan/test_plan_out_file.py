@@ -61,8 +61,9 @@ def _unwritable_cases(out_dir: Path, unwritable_dir: Path) -> dict[str, Path]:
     }
 
 
-@pytest.mark.parametrize("case", ["missing directory", "parent is a file", "path is a directory",
-                                  "unwritable directory"])
+@pytest.mark.parametrize(
+    "case", ["missing directory", "parent is a file", "path is a directory", "unwritable directory"]
+)
 def test_unwritable_out_path_is_refused_before_any_request(
     project: Project, sandbox: Any, out_dir: Path, unwritable_dir: Path, case: str
 ) -> None:
@@ -96,17 +97,25 @@ def _limit_file_size() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (300, 300))
 
 
-def test_failed_write_leaves_the_previous_plan_intact(
-    project: Project, out_dir: Path
-) -> None:
+def test_failed_write_leaves_the_previous_plan_intact(project: Project, out_dir: Path) -> None:
     project.write_groups(group("Office", [contact(i) for i in range(20)]))
     out = out_dir / "plan.json"
     out.write_text('{\n  "version": 1, "old": "plan"}\n')
-    env = {**os.environ, "PYTHONPATH": str(REPO), "SMSYNC_PASSWORD": PASSWORD, "CI": "1",
-           "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "SMSYNC_PASSWORD": PASSWORD,
+        "CI": "1",
+        "NO_COLOR": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     proc = subprocess.run(
         [sys.executable, "-m", "smsync", "plan", str(project.root), "--out", str(out)],
-        capture_output=True, text=True, timeout=60, env=env, preexec_fn=_limit_file_size,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        preexec_fn=_limit_file_size,
         check=False,
     )
     assert proc.returncode == 1, proc.stderr

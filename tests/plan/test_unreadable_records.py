@@ -33,7 +33,8 @@ def seed(server: SandboxServer) -> int:
 
 
 def test_a_listing_page_keeps_its_readable_rows_and_names_the_bad_one(
-        make_sandbox: MakeSandbox) -> None:
+    make_sandbox: MakeSandbox,
+) -> None:
     server = make_sandbox(raw_fields=True)
     bad_id = seed(server)
     with Client(server.url, USERNAME, PASSWORD, retries=0) as gw:
@@ -46,7 +47,8 @@ def test_a_listing_page_keeps_its_readable_rows_and_names_the_bad_one(
 
 
 def test_a_shifted_record_with_an_empty_last_field_is_not_read_as_a_contact(
-        make_sandbox: MakeSandbox) -> None:
+    make_sandbox: MakeSandbox,
+) -> None:
     # Without desc, the split record ends in an empty field, like a trailing separator: its
     # fields shifted by one would make a contact whose "mobile" is half of its name.
     server = make_sandbox(raw_fields=True)
@@ -64,13 +66,18 @@ def test_an_unreadable_row_counts_as_served_so_the_listing_goes_on() -> None:
         2: Page(items=rows[1:], page=2, size=2),
     }
     bad: list[BadRecord] = []
-    read = read_listing(lambda page, size: pages.get(page, Page([], page, size)),
-                        PageSizer(2, trusted=True), what="test", bad=bad)
+    read = read_listing(
+        lambda page, size: pages.get(page, Page([], page, size)),
+        PageSizer(2, trusted=True),
+        what="test",
+        bad=bad,
+    )
     assert [c.id for c in read] == [1, 3] and [b.id for b in bad] == [2]
 
 
 def test_plan_reports_the_bad_row_and_never_deletes_it(
-        make_sandbox: MakeSandbox, make_project: Callable[[SandboxServer], Project]) -> None:
+    make_sandbox: MakeSandbox, make_project: Callable[[SandboxServer], Project]
+) -> None:
     server = make_sandbox(raw_fields=True)
     bad_id = seed(server)
     project = make_project(server)
@@ -80,7 +87,9 @@ def test_plan_reports_the_bad_row_and_never_deletes_it(
     # A subprocess: what a user's terminal shows (the warning goes to stderr).
     result = subprocess.run(
         [sys.executable, "-m", "smsync", "plan", str(project.root), "--detailed-exitcode"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "SMSYNC_PASSWORD": PASSWORD, "NO_COLOR": "1"},
     )
     # no changes: nothing to add (Kontak 3 was read past the bad row), nothing to delete
@@ -90,4 +99,7 @@ def test_plan_reports_the_bad_row_and_never_deletes_it(
     applied = project.apply()
     assert applied.exit_code == 0, applied.output
     assert sorted(c["name"] for c in remote_contacts(server, "Office")) == [
-        "Bu\x80di", "Kontak 1", "Kontak 3"]
+        "Bu\x80di",
+        "Kontak 1",
+        "Kontak 3",
+    ]

@@ -51,12 +51,13 @@ class World:
     recipients: set[str] = field(default_factory=set)  # canonical numbers; empty: no broadcast
 
 
-def build_world(root: Path, srv: SandboxServer, rng: random.Random, *, n: int = 12,
-                broadcast: bool = True) -> World:
+def build_world(
+    root: Path, srv: SandboxServer, rng: random.Random, *, n: int = 12, broadcast: bool = True
+) -> World:
     """Write the project at ``root`` and seed ``srv`` (directly in its store: no faults)."""
     store = srv.store
     ids = rng.sample(range(1, 10_000), 3 * n + 10)
-    kantor, gudang, spare = ids[:n], ids[n:2 * n], ids[2 * n:]
+    kantor, gudang, spare = ids[:n], ids[n : 2 * n], ids[2 * n :]
     # Remote: Kantor holds part of the spec (some renamed), plus rows the spec drops and a row
     # that moves to Gudang; an undeclared group shares numbers with managed ones.
     for i in kantor[: n // 2]:
@@ -80,17 +81,30 @@ def build_world(root: Path, srv: SandboxServer, rng: random.Random, *, n: int = 
         return {"name": f"Kontak {i}", "mobile": number(i)}
 
     docs: list[dict[str, Any]] = [
-        {"kind": "Group", "name": "Kantor",
-         "contacts": [{**person(i), "desc": "Staf"} for i in kantor]},
+        {
+            "kind": "Group",
+            "name": "Kantor",
+            "contacts": [{**person(i), "desc": "Staf"} for i in kantor],
+        },
         {"kind": "Group", "name": "Gudang", "contacts": [person(i) for i in gudang]},
-        {"kind": "Group", "name": PROTECTED, "protect": True,
-         "contacts": [{"name": f"Dilindungi {i}", "mobile": number(i)} for i in protected]},
+        {
+            "kind": "Group",
+            "name": PROTECTED,
+            "protect": True,
+            "contacts": [{"name": f"Dilindungi {i}", "mobile": number(i)} for i in protected],
+        },
         {"kind": "Group", "name": "Lama", "state": "absent"},
     ]
     if broadcast:
-        docs.append({"kind": "Broadcast", "name": BROADCAST,
-                     "audience": {"contacts": {"groups": ["Kantor", "Gudang"]}},
-                     "template": "Halo {{ name }}, rapat jam {{ jam }}.", "vars": {"jam": "10"}})
+        docs.append(
+            {
+                "kind": "Broadcast",
+                "name": BROADCAST,
+                "audience": {"contacts": {"groups": ["Kantor", "Gudang"]}},
+                "template": "Halo {{ name }}, rapat jam {{ jam }}.",
+                "vars": {"jam": "10"},
+            }
+        )
     (root / "spec").mkdir(parents=True, exist_ok=True)
     (root / "spec" / "all.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
     config = {
@@ -107,7 +121,10 @@ def build_world(root: Path, srv: SandboxServer, rng: random.Random, *, n: int = 
         PROTECTED: {gw(i): f"Dilindungi {i}" for i in protected},
     }
     return World(
-        root=root, srv=srv, expected=expected, absent=["Lama"],
+        root=root,
+        srv=srv,
+        expected=expected,
+        absent=["Lama"],
         undeclared=[c for c in before if c["group"] == UNDECLARED],
         protected=[c for c in before if c["group"] == PROTECTED],
         recipients={gw(i) for i in kantor + gudang} if broadcast else set(),
@@ -133,8 +150,11 @@ def check_world(world: World, *, require_sent: bool = True) -> Check:
     out = Check()
     rows = [c for c in snap["contacts"] if c["account"] == USERNAME]
     for name, members in world.expected.items():
-        got = sorted((canon(c["mobile"]), c["name"]) for c in rows
-                     if c["group"].casefold() == name.casefold())
+        got = sorted(
+            (canon(c["mobile"]), c["name"])
+            for c in rows
+            if c["group"].casefold() == name.casefold()
+        )
         if got != sorted(members.items()):
             out.state.append(f"{name}: {got} != {sorted(members.items())}")
     groups = {g["name"].casefold() for g in snap["groups"] if g["account"] == USERNAME}
@@ -162,6 +182,7 @@ def check_world(world: World, *, require_sent: bool = True) -> Check:
 
 
 # --- driving apply in-process (chaos) ---------------------------------------------------------
+
 
 @dataclass
 class Convergence:
@@ -208,26 +229,35 @@ def converge(root: Path, *, max_runs: int, **client_options: Any) -> Convergence
 
 # --- driving the real CLI in a subprocess (crash) -----------------------------------------------
 
+
 def cli_env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO), "SMSYNC_PASSWORD": PASSWORD, "CI": "1",
-            "NO_COLOR": "1"}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "SMSYNC_PASSWORD": PASSWORD,
+        "CI": "1",
+        "NO_COLOR": "1",
+    }
 
 
-def run_apply(root: Path, srv: SandboxServer, *, kill_after_requests: int | None,
-              timeout: float = 60.0) -> tuple[int | None, str]:
+def run_apply(
+    root: Path, srv: SandboxServer, *, kill_after_requests: int | None, timeout: float = 60.0
+) -> tuple[int | None, str]:
     """``python -m smsync apply ROOT --auto-approve``; with ``kill_after_requests``, SIGKILL it
     once the sandbox has served that many more API requests. Returns (exit code or None when
     killed, output); asserts the password is not in the output."""
     start = srv.stats()["requests"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "smsync", "apply", str(root), "--auto-approve"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=cli_env(),
     )
     try:
         if kill_after_requests is not None:
             deadline = time.monotonic() + timeout
-            while (srv.stats()["requests"] - start < kill_after_requests
-                   and proc.poll() is None):
+            while srv.stats()["requests"] - start < kill_after_requests and proc.poll() is None:
                 assert time.monotonic() < deadline, "apply made no progress"
                 time.sleep(0.001)
             if proc.poll() is None:
@@ -245,6 +275,7 @@ def run_apply(root: Path, srv: SandboxServer, *, kill_after_requests: int | None
 
 
 # --- whole trials (shared by the tests and benchmarks/chaos.py) -------------------------------
+
 
 def chaos_config(seed: int) -> dict[str, Any]:
     """Sandbox settings for chaos trial ``seed``: 10-30 % faults of every kind, latency spikes
@@ -280,8 +311,9 @@ def chaos_trial(srv: SandboxServer, root: Path, seed: int, *, max_runs: int) -> 
     return Trial(srv.stats()["faults"], result.applies, check_world(world))
 
 
-def crash_trial(srv: SandboxServer, root: Path, rng: random.Random, *, broadcast: bool,
-                max_reruns: int = 5) -> Trial:
+def crash_trial(
+    srv: SandboxServer, root: Path, rng: random.Random, *, broadcast: bool, max_reruns: int = 5
+) -> Trial:
     """SIGKILL `smsync apply` 1-2 times at random moments, then re-run it until it exits 0."""
     world = build_world(root, srv, rng, broadcast=broadcast)
     # A whole run makes about 39 requests for the phonebook changes, 24 more for the broadcast;

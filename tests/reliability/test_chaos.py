@@ -23,7 +23,8 @@ SEEDS = range(8)
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_repeated_applies_converge_exactly_once_under_faults(
-        seed: int, make_sandbox: Callable[..., SandboxServer], tmp_path: Path) -> None:
+    seed: int, make_sandbox: Callable[..., SandboxServer], tmp_path: Path
+) -> None:
     srv = make_sandbox(**chaos_config(seed))
     root = tmp_path / "project"
     trial = chaos_trial(srv, root, seed, max_runs=MAX_APPLIES)

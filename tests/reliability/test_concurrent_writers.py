@@ -35,12 +35,21 @@ def setup_project(root: Path, srv: SandboxServer, *, undeclared: bool) -> dict[s
     if undeclared:  # with an undeclared group plan reads by group, otherwise with list-all
         for i in range(500, 520):
             srv.store.add_contact(USERNAME, f"Lain {i}", gw(i), UNDECLARED)
-    spec = {"kind": "Group", "name": "Kantor",
-            "contacts": [{"name": f"Kontak {i}", "mobile": number(i)} for i in range(N)]}
+    spec = {
+        "kind": "Group",
+        "name": "Kantor",
+        "contacts": [{"name": f"Kontak {i}", "mobile": number(i)} for i in range(N)],
+    }
     (root / "g.yaml").write_text(yaml.safe_dump(spec))
-    (root / "smsync.yaml").write_text(yaml.safe_dump({
-        "version": 1, "gateway": {"endpoint": srv.url, "username": USERNAME, "page_size": 10},
-        "safety": {"max_delete_share": 1.0, "max_update_share": 1.0}}))
+    (root / "smsync.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "gateway": {"endpoint": srv.url, "username": USERNAME, "page_size": 10},
+                "safety": {"max_delete_share": 1.0, "max_update_share": 1.0},
+            }
+        )
+    )
     return {gw(i): f"Kontak {i}" for i in range(N)}
 
 
@@ -65,15 +74,18 @@ class Writer(threading.Thread):
 
 
 def members(srv: SandboxServer, group: str) -> list[tuple[str, str]]:
-    return sorted((canon(c["mobile"]), c["name"]) for c in srv.store.snapshot()["contacts"]
-                  if c["group"] == group)
+    return sorted(
+        (canon(c["mobile"]), c["name"])
+        for c in srv.store.snapshot()["contacts"]
+        if c["group"] == group
+    )
 
 
 @pytest.mark.parametrize("undeclared", [True, False], ids=["by-group", "list-all"])
 @pytest.mark.parametrize("seed", range(8))
 def test_plan_read_during_concurrent_writes_is_correct_or_refused(
-        seed: int, undeclared: bool, make_sandbox: Callable[..., SandboxServer],
-        tmp_path: Path) -> None:
+    seed: int, undeclared: bool, make_sandbox: Callable[..., SandboxServer], tmp_path: Path
+) -> None:
     rng = random.Random(seed)
     srv = make_sandbox(latency_ms=5, max_page_size=10)
     root = tmp_path / "p"
@@ -103,7 +115,8 @@ def test_plan_read_during_concurrent_writes_is_correct_or_refused(
 
 
 def test_saved_plan_is_refused_when_the_remote_changed_since(
-        make_sandbox: Callable[..., SandboxServer], tmp_path: Path) -> None:
+    make_sandbox: Callable[..., SandboxServer], tmp_path: Path
+) -> None:
     srv = make_sandbox()
     root = tmp_path / "p"
     setup_project(root, srv, undeclared=True)
@@ -115,8 +128,9 @@ def test_saved_plan_is_refused_when_the_remote_changed_since(
     assert PASSWORD not in plan_file.read_text()
     srv.store.add_contact(USERNAME, "Menyusup", gw(7777), "Kantor")
     before = srv.store.snapshot()["contacts"]
-    applied = runner.invoke(cli, ["apply", str(plan_file), "--project", str(root),
-                                  "--auto-approve"], env=env)
+    applied = runner.invoke(
+        cli, ["apply", str(plan_file), "--project", str(root), "--auto-approve"], env=env
+    )
     assert applied.exit_code == 4, applied.output
     assert "changed" in applied.output and PASSWORD not in applied.output
     assert srv.store.snapshot()["contacts"] == before

@@ -25,8 +25,8 @@ TRIALS = 6
 @pytest.mark.parametrize("broadcast", [False, True], ids=["phonebook", "broadcast"])
 @pytest.mark.parametrize("trial_no", range(TRIALS))
 def test_sigkilled_apply_then_rerun_converges_exactly_once(
-        trial_no: int, broadcast: bool, make_sandbox: Callable[..., SandboxServer],
-        tmp_path: Path) -> None:
+    trial_no: int, broadcast: bool, make_sandbox: Callable[..., SandboxServer], tmp_path: Path
+) -> None:
     import subprocess
     import sys
 
@@ -41,7 +41,11 @@ def test_sigkilled_apply_then_rerun_converges_exactly_once(
     # Guarantee 1: converged means no changes, and applying again does nothing.
     plan = subprocess.run(
         [sys.executable, "-m", "smsync", "plan", str(root), "--detailed-exitcode"],
-        capture_output=True, text=True, env=cli_env(), timeout=60)
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=60,
+    )
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert PASSWORD not in plan.stdout + plan.stderr
     code, out = run_apply(root, srv, kill_after_requests=None)

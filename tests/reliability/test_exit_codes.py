@@ -58,8 +58,14 @@ def _installed_smsync() -> list[str]:
 
 
 def run_process(args: list[str], cwd: Path) -> tuple[int, str]:
-    r = subprocess.run([*_installed_smsync(), *args], capture_output=True, text=True,
-                       timeout=60, check=False, cwd=cwd)
+    r = subprocess.run(
+        [*_installed_smsync(), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=cwd,
+    )
     assert r.stdout == "", r.stdout  # the error goes to stderr, stdout stays clean
     return r.returncode, r.stderr
 
@@ -67,7 +73,8 @@ def run_process(args: list[str], cwd: Path) -> tuple[int, str]:
 def run_clirunner(args: list[str], cwd: Path) -> tuple[int, str]:
     result = CliRunner().invoke(cli, args, prog_name="smsync")
     assert not isinstance(result.exception, Exception) or isinstance(
-        result.exception, SystemExit), result.exception
+        result.exception, SystemExit
+    ), result.exception
     return result.exit_code, result.stderr
 
 
@@ -97,8 +104,9 @@ def test_group_without_command_shows_help_and_exits_1(
     assert err.startswith("Usage: smsync") and "Commands:" in err, err
 
 
-@pytest.mark.parametrize("args", [["--help"], ["plan", "--help"], ["sandbox", "serve", "--help"],
-                                  ["--version"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["plan", "--help"], ["sandbox", "serve", "--help"], ["--version"]]
+)
 def test_help_and_version_still_exit_0(args: list[str]) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output

@@ -33,12 +33,15 @@ from smsync.sandbox import SandboxServer
 from tests.support.numbers import gw, number
 from tests.support.sandbox import PASSWORD, USERNAME
 
-FUZZ = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 # --- gateway responses -----------------------------------------------------------------------
+
 
 class CannedServer(ThreadingHTTPServer):
     """Answers every GET with ``body``, whatever it is (no Content-Type either)."""
@@ -93,19 +96,53 @@ CALLS: dict[str, Callable[[Client], object]] = {
     "report": lambda c: c.report("123"),
 }
 # Pieces of valid bodies, so that examples are often nearly valid.
-PIECES = [b"1701", b"1702", b"1703", b"1704", b"1799", b",", b":", b"|", b"\x80", b"\x81",
-          b"\xc2\x80", b"\xc2\x81", b"\xe2\x82\xac", b"12", b"-5", b"99999999999999999999",
-          b"A", b"0812345", b"628123", b"Office", b"19450817", b"17 Aug 1945", b"1945-02-30",
-          b"31/12/1999", b"DELIVRD", b"SENT", b"Unable to process your request", b" ", b"\r\n",
-          b"\xff\xfe", b"\xef\xbb\xbf", b"\x00", b"1.5", b"NaN", b"1e9999"]
-bodies = st.one_of(st.binary(max_size=300),
-                   st.lists(st.sampled_from(PIECES), max_size=30).map(b"".join))
+PIECES = [
+    b"1701",
+    b"1702",
+    b"1703",
+    b"1704",
+    b"1799",
+    b",",
+    b":",
+    b"|",
+    b"\x80",
+    b"\x81",
+    b"\xc2\x80",
+    b"\xc2\x81",
+    b"\xe2\x82\xac",
+    b"12",
+    b"-5",
+    b"99999999999999999999",
+    b"A",
+    b"0812345",
+    b"628123",
+    b"Office",
+    b"19450817",
+    b"17 Aug 1945",
+    b"1945-02-30",
+    b"31/12/1999",
+    b"DELIVRD",
+    b"SENT",
+    b"Unable to process your request",
+    b" ",
+    b"\r\n",
+    b"\xff\xfe",
+    b"\xef\xbb\xbf",
+    b"\x00",
+    b"1.5",
+    b"NaN",
+    b"1e9999",
+]
+bodies = st.one_of(
+    st.binary(max_size=300), st.lists(st.sampled_from(PIECES), max_size=30).map(b"".join)
+)
 
 
 @FUZZ
 @given(method=st.sampled_from(sorted(CALLS)), body=bodies)
 def test_any_gateway_answer_is_a_result_or_a_clear_error(
-        canned: CannedServer, method: str, body: bytes) -> None:
+    canned: CannedServer, method: str, body: bytes
+) -> None:
     canned.body = body
     with Client(canned.url, USERNAME, PASSWORD, retries=0, read_timeout=5) as client:
         try:
@@ -138,12 +175,47 @@ template: "Halo {{ name }}, rapat jam {{ jam }}."
 vars: {jam: "10"}
 max_recipients: 5
 """
-NOISE = ["", " ", "\t", ":", "- ", "---", "&a ", "*a", "{", "}", "[", "]", "'", '"', "#",
-         "!!python/object/apply:os.system ['true']", "<<: *a", "~", "null", "0x1F", "1e999",
-         "\u202e", "\x00", "\ufeff", "{{", "}}", "{% for %}", "kind: Group", "state: absent",
-         "protect: yes", "contacts_file: ../../../etc/passwd", "contacts_file: /dev/zero",
-         "name: " + "x" * 300, "mobile: 0", "mobile: 081234567890", "not_before: 2025-13-01",
-         "channel: fax", "audience: {group: Nope}", "template: '{{ x.__class__ }}'"]
+NOISE = [
+    "",
+    " ",
+    "\t",
+    ":",
+    "- ",
+    "---",
+    "&a ",
+    "*a",
+    "{",
+    "}",
+    "[",
+    "]",
+    "'",
+    '"',
+    "#",
+    "!!python/object/apply:os.system ['true']",
+    "<<: *a",
+    "~",
+    "null",
+    "0x1F",
+    "1e999",
+    "\u202e",
+    "\x00",
+    "\ufeff",
+    "{{",
+    "}}",
+    "{% for %}",
+    "kind: Group",
+    "state: absent",
+    "protect: yes",
+    "contacts_file: ../../../etc/passwd",
+    "contacts_file: /dev/zero",
+    "name: " + "x" * 300,
+    "mobile: 0",
+    "mobile: 081234567890",
+    "not_before: 2025-13-01",
+    "channel: fax",
+    "audience: {group: Nope}",
+    "template: '{{ x.__class__ }}'",
+]
 
 
 @st.composite
@@ -177,11 +249,14 @@ def spec_sandbox() -> Iterator[SandboxServer]:
 @FUZZ
 @given(text=near_valid())
 def test_near_valid_spec_is_validated_or_a_clear_error(
-        tmp_path_factory: pytest.TempPathFactory, spec_sandbox: SandboxServer,
-        text: str) -> None:
+    tmp_path_factory: pytest.TempPathFactory, spec_sandbox: SandboxServer, text: str
+) -> None:
     root = tmp_path_factory.mktemp("spec")
-    (root / "smsync.yaml").write_text(yaml.safe_dump(
-        {"version": 1, "gateway": {"endpoint": spec_sandbox.url, "username": USERNAME}}))
+    (root / "smsync.yaml").write_text(
+        yaml.safe_dump(
+            {"version": 1, "gateway": {"endpoint": spec_sandbox.url, "username": USERNAME}}
+        )
+    )
     (root / "spec.yaml").write_text(text)
     env = {"SMSYNC_PASSWORD": PASSWORD, "CI": "1"}
     for args in (["validate", str(root)], ["plan", str(root)]):
@@ -215,10 +290,34 @@ def dlr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DlrServer]:
 
 paths = st.one_of(
     st.text(st.characters(codec="ascii", exclude_characters="\r\n "), max_size=80),
-    st.lists(st.sampled_from([f"/{TOKEN}", "/dlr", "/", "?", "&", "msgid=", "status=",
-                              "DELIVRD", "undelivrd", "%", "%00", "%zz", "123", "=", "..",
-                              "%2F", "msgid", "MSGID=1", ";", "#", "x" * 50]),
-             max_size=12).map("".join),
+    st.lists(
+        st.sampled_from(
+            [
+                f"/{TOKEN}",
+                "/dlr",
+                "/",
+                "?",
+                "&",
+                "msgid=",
+                "status=",
+                "DELIVRD",
+                "undelivrd",
+                "%",
+                "%00",
+                "%zz",
+                "123",
+                "=",
+                "..",
+                "%2F",
+                "msgid",
+                "MSGID=1",
+                ";",
+                "#",
+                "x" * 50,
+            ]
+        ),
+        max_size=12,
+    ).map("".join),
 )
 
 
@@ -235,11 +334,11 @@ def raw_status(server: DlrServer, request: bytes) -> int:
 
 @FUZZ
 @given(path=paths, method=st.sampled_from(["GET", "POST", "HEAD", "PUT", "DELETE", "BREW"]))
-def test_any_delivery_report_request_gets_a_status(dlr: DlrServer, path: str,
-                                                   method: str) -> None:
+def test_any_delivery_report_request_gets_a_status(dlr: DlrServer, path: str, method: str) -> None:
     target = path if path.startswith("/") else "/" + path
-    status = raw_status(dlr, f"{method} {target} HTTP/1.1\r\nHost: x\r\n"
-                        "Connection: close\r\n\r\n".encode("latin-1"))
+    status = raw_status(
+        dlr, f"{method} {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("latin-1")
+    )
     assert status in (200, 400, 403, 404, 405, 413, 414, 501), status
     if not path.startswith(f"/{TOKEN}"):
         assert status in (400, 403, 404, 405, 501)
@@ -293,18 +392,35 @@ ESCAPES = [
 
 @pytest.mark.parametrize("template", ESCAPES)
 def test_template_sandbox_escape_is_refused_and_nothing_is_sent(
-        template: str, make_sandbox: Callable[..., SandboxServer], tmp_path: Path) -> None:
+    template: str, make_sandbox: Callable[..., SandboxServer], tmp_path: Path
+) -> None:
     srv = make_sandbox()
     srv.store.add_contact(USERNAME, "Budi", gw(1), "Kantor")
-    (tmp_path / "smsync.yaml").write_text(yaml.safe_dump(
-        {"version": 1, "gateway": {"endpoint": srv.url, "username": USERNAME}}))
-    (tmp_path / "b.yaml").write_text(yaml.safe_dump_all([
-        {"kind": "Group", "name": "Kantor", "contacts": [{"name": "Budi", "mobile": number(1)}]},
-        {"kind": "Broadcast", "name": "jahat", "audience": {"contacts": {"groups": ["Kantor"]}},
-         "template": template},
-    ]))
-    result = CliRunner().invoke(cli, ["apply", str(tmp_path), "--auto-approve"],
-                                env={"SMSYNC_PASSWORD": PASSWORD, "CI": "1"})
+    (tmp_path / "smsync.yaml").write_text(
+        yaml.safe_dump({"version": 1, "gateway": {"endpoint": srv.url, "username": USERNAME}})
+    )
+    (tmp_path / "b.yaml").write_text(
+        yaml.safe_dump_all(
+            [
+                {
+                    "kind": "Group",
+                    "name": "Kantor",
+                    "contacts": [{"name": "Budi", "mobile": number(1)}],
+                },
+                {
+                    "kind": "Broadcast",
+                    "name": "jahat",
+                    "audience": {"contacts": {"groups": ["Kantor"]}},
+                    "template": template,
+                },
+            ]
+        )
+    )
+    result = CliRunner().invoke(
+        cli,
+        ["apply", str(tmp_path), "--auto-approve"],
+        env={"SMSYNC_PASSWORD": PASSWORD, "CI": "1"},
+    )
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     assert result.exit_code == 1, result.output

@@ -19,8 +19,9 @@ GROUP = 'kind: Group\nname: G\ncontacts_file: "{csv}"\n'
 
 def validate(root: Path) -> tuple[int, str]:
     for command in ("validate", "plan"):
-        result = CliRunner().invoke(cli, [command, str(root)],
-                                    env={"SMSYNC_PASSWORD": PASSWORD, "CI": "1"})
+        result = CliRunner().invoke(
+            cli, [command, str(root)], env={"SMSYNC_PASSWORD": PASSWORD, "CI": "1"}
+        )
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         assert result.exit_code == 1, result.output
@@ -29,8 +30,20 @@ def validate(root: Path) -> tuple[int, str]:
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize("csv", ["/dev/zero", "/dev/urandom", "fifo.csv", "adir", "bin.csv",
-                                 "nul.csv", "header.csv", "quote.csv", "/etc/passwd"])
+@pytest.mark.parametrize(
+    "csv",
+    [
+        "/dev/zero",
+        "/dev/urandom",
+        "fifo.csv",
+        "adir",
+        "bin.csv",
+        "nul.csv",
+        "header.csv",
+        "quote.csv",
+        "/etc/passwd",
+    ],
+)
 def test_hostile_contacts_files_are_clear_errors(tmp_path: Path, csv: str) -> None:
     if csv.startswith("/dev/") and not Path(csv).exists():
         pytest.skip(f"no {csv} here")
@@ -55,17 +68,20 @@ def test_absolute_spec_globs_are_clear_errors(tmp_path: Path, spec: str) -> None
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize("text", [
-    # billion laughs
-    "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-    "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nkind: Group\nname: G\n",
-    "[" * 5000 + "]" * 5000,
-    "kind: Group\nname: G\ncontacts: " + "[" * 2000,
-    "!!python/object/apply:os.system ['touch pwned']\n",
-    "\x00\x01\x02",
-    "kind: Group\nname: G\ncontacts:\n  - {name: A, mobile: '0812345678901234567890'}\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # billion laughs
+        "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+        "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nkind: Group\nname: G\n",
+        "[" * 5000 + "]" * 5000,
+        "kind: Group\nname: G\ncontacts: " + "[" * 2000,
+        "!!python/object/apply:os.system ['touch pwned']\n",
+        "\x00\x01\x02",
+        "kind: Group\nname: G\ncontacts:\n  - {name: A, mobile: '0812345678901234567890'}\n",
+    ],
+)
 def test_hostile_yaml_is_a_clear_error(tmp_path: Path, text: str) -> None:
     (tmp_path / "smsync.yaml").write_text(CONFIG)
     (tmp_path / "g.yaml").write_text(text)

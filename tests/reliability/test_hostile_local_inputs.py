@@ -21,9 +21,13 @@ NOWHERE = "http://127.0.0.1:9"
 SANDBOX = 'version: 1\ngateway: {endpoint: "sandbox://.smsync/s.sqlite", username: demo}\n'
 KINDS = ["dev_zero", "fifo", "directory", "missing", "not_utf8"]
 #: What each kind of path is called in the error.
-REASONS = {"dev_zero": "is not a regular file", "fifo": "is not a regular file",
-           "directory": "is a directory", "missing": "does not exist",
-           "not_utf8": "is not UTF-8 text"}
+REASONS = {
+    "dev_zero": "is not a regular file",
+    "fifo": "is not a regular file",
+    "directory": "is a directory",
+    "missing": "does not exist",
+    "not_utf8": "is not UTF-8 text",
+}
 #: A password file, token or variable holding bytes that are not UTF-8, after two good bytes.
 BAD_BYTES = b"pa\xff\xfess-" + PASSWORD.encode()
 
@@ -45,8 +49,9 @@ def hostile(tmp_path: Path, kind: str) -> Path:
 
 
 def run(*args: str, **env: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args), env={"CI": "1", "SMSYNC_CREDENTIALS_FILE": "",
-                                                       **env})
+    result = CliRunner().invoke(
+        cli, list(args), env={"CI": "1", "SMSYNC_CREDENTIALS_FILE": "", **env}
+    )
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception  # a traceback: the test fails with it
     out = result.output
@@ -64,8 +69,9 @@ def one_error_line(out: str) -> str:
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("command", ["validate", "plan"])
-def test_hostile_suppression_file_is_one_clear_error(tmp_path: Path, kind: str,
-                                                     command: str) -> None:
+def test_hostile_suppression_file_is_one_clear_error(
+    tmp_path: Path, kind: str, command: str
+) -> None:
     root = tmp_path / "p"
     root.mkdir()
     target = hostile(tmp_path, kind)
@@ -73,7 +79,8 @@ def test_hostile_suppression_file_is_one_clear_error(tmp_path: Path, kind: str,
     # plan reads the suppression list for broadcasts only.
     (root / "g.yaml").write_text(
         'kind: Group\nname: Kantor\ncontacts: [{name: Andi, mobile: "081234567890"}]\n---\n'
-        'kind: Broadcast\nname: halo\naudience: {group: Kantor}\ntemplate: "Halo {{ name }}"\n')
+        'kind: Broadcast\nname: halo\naudience: {group: Kantor}\ntemplate: "Halo {{ name }}"\n'
+    )
     code, out = run(command, str(root))
     assert code == 1, out
     line = one_error_line(out)
@@ -87,8 +94,16 @@ def test_hostile_password_file_is_one_clear_error(tmp_path: Path, kind: str) -> 
     root = tmp_path / "p"
     root.mkdir()
     target = hostile(tmp_path, kind)
-    code, out = run("plan", str(root), "--endpoint", NOWHERE, "--username", USERNAME,
-                    "--password-file", str(target))
+    code, out = run(
+        "plan",
+        str(root),
+        "--endpoint",
+        NOWHERE,
+        "--username",
+        USERNAME,
+        "--password-file",
+        str(target),
+    )
     if kind == "directory":
         # click itself refuses a directory for --password-file (a usage error, exit 2).
         assert code in (1, 2) and f"'{target}' is a directory" in out, out
@@ -107,8 +122,15 @@ def test_hostile_credentials_file_is_one_clear_error(tmp_path: Path, kind: str) 
     target = hostile(tmp_path, kind)
     if kind == "not_utf8":
         target.chmod(0o600)
-    code, out = run("plan", str(root), "--endpoint", NOWHERE, "--username", USERNAME,
-                    SMSYNC_CREDENTIALS_FILE=str(target))
+    code, out = run(
+        "plan",
+        str(root),
+        "--endpoint",
+        NOWHERE,
+        "--username",
+        USERNAME,
+        SMSYNC_CREDENTIALS_FILE=str(target),
+    )
     assert code == 1, out
     line = one_error_line(out)
     assert "credentials file" in line and str(target) in line, line
@@ -145,12 +167,20 @@ def test_non_utf8_credentials_from_the_environment_are_one_clear_error(
 
 
 @pytest.mark.timeout(30)
-def test_non_utf8_username_option_is_one_clear_error(tmp_path: Path,
-                                                    sandbox: SandboxServer) -> None:
+def test_non_utf8_username_option_is_one_clear_error(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
     root = tmp_path / "p"
     root.mkdir()
-    code, out = run("plan", str(root), "--endpoint", sandbox.url,
-                    "--username", os.fsdecode(b"de\xffmo"), SMSYNC_PASSWORD=PASSWORD)
+    code, out = run(
+        "plan",
+        str(root),
+        "--endpoint",
+        sandbox.url,
+        "--username",
+        os.fsdecode(b"de\xffmo"),
+        SMSYNC_PASSWORD=PASSWORD,
+    )
     assert code == 1, out
     assert "username" in one_error_line(out) and "UTF-8" in out
 
@@ -167,8 +197,17 @@ def test_import_out_that_is_or_is_under_a_regular_file_is_one_clear_error(
     srv.store.add_contact(USERNAME, name="Andi", mobile="081234567890", group="Kantor")
     a_file = root / "groups"
     a_file.write_text("not a directory\n")
-    code, output = run("import", str(root), "--endpoint", srv.url, "--username", USERNAME,
-                       "--out", str(root / out), SMSYNC_PASSWORD=PASSWORD)
+    code, output = run(
+        "import",
+        str(root),
+        "--endpoint",
+        srv.url,
+        "--username",
+        USERNAME,
+        "--out",
+        str(root / out),
+        SMSYNC_PASSWORD=PASSWORD,
+    )
     assert code == 1, output
     line = one_error_line(output)
     assert str(root / out) in line and "not a directory" in line.lower(), line

@@ -32,16 +32,21 @@ def random_world(rng: random.Random, srv: SandboxServer, root: Path) -> dict[str
     for g in remote_groups:
         for i in rng.sample(pool, rng.randint(0, 8)):
             for _ in range(2 if rng.random() < 0.1 else 1):  # now and then a duplicate row
-                srv.store.add_contact(USERNAME, f"{rng.choice(NAMES)} {i}",
-                                      rng.choice([gw(i), number(i)]), g,
-                                      desc=rng.choice(["", "Staf", "Bos"]))
+                srv.store.add_contact(
+                    USERNAME,
+                    f"{rng.choice(NAMES)} {i}",
+                    rng.choice([gw(i), number(i)]),
+                    g,
+                    desc=rng.choice(["", "Staf", "Bos"]),
+                )
     declared = rng.sample(GROUPS, rng.randint(1, 4))
     docs: list[dict[str, Any]] = []
     spec: dict[str, Any] = {"present": {}, "absent": [], "protected": set()}
     for g in declared:
         if g in remote_groups and rng.random() < 0.2:
-            docs.append({"kind": "Group", "name": g.upper() if rng.random() < 0.3 else g,
-                         "state": "absent"})
+            docs.append(
+                {"kind": "Group", "name": g.upper() if rng.random() < 0.3 else g, "state": "absent"}
+            )
             spec["absent"].append(g)
             continue
         group_protect = rng.random() < 0.25
@@ -62,10 +67,19 @@ def random_world(rng: random.Random, srv: SandboxServer, root: Path) -> dict[str
         docs.append(doc)
         spec["present"][g] = members
     (root / "spec.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
-    (root / "smsync.yaml").write_text(yaml.safe_dump({
-        "version": 1, "gateway": {"endpoint": srv.url, "username": USERNAME,
-                                  "page_size": rng.choice([10, 100])},
-        "safety": {"max_delete_share": 1.0, "max_update_share": 1.0}}))
+    (root / "smsync.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "gateway": {
+                    "endpoint": srv.url,
+                    "username": USERNAME,
+                    "page_size": rng.choice([10, 100]),
+                },
+                "safety": {"max_delete_share": 1.0, "max_update_share": 1.0},
+            }
+        )
+    )
     spec["declared"] = {g.casefold() for g in declared}
     return spec
 
@@ -76,7 +90,8 @@ def rows(srv: SandboxServer) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("seed", range(30))
 def test_random_specs_never_touch_undeclared_or_protected(
-        seed: int, make_sandbox: Callable[..., SandboxServer], tmp_path: Path) -> None:
+    seed: int, make_sandbox: Callable[..., SandboxServer], tmp_path: Path
+) -> None:
     rng = random.Random(seed)
     srv = make_sandbox()
     root = tmp_path / "p"
@@ -85,8 +100,9 @@ def test_random_specs_never_touch_undeclared_or_protected(
     before = rows(srv)
     groups_before = srv.store.snapshot()["groups"]
     # Protected rows that exist remotely: (group, number) pairs that must survive.
-    protected_remote = {(c["group"].casefold(), canon(c["mobile"])) for c in before} & \
-        spec["protected"]
+    protected_remote = {(c["group"].casefold(), canon(c["mobile"])) for c in before} & spec[
+        "protected"
+    ]
     manager = Manager(root, GatewayOptions(password_file=password_file(root)))
     with manager.session() as session:
         plan = session.plan()
@@ -105,8 +121,9 @@ def test_random_specs_never_touch_undeclared_or_protected(
     left = {(c["group"].casefold(), canon(c["mobile"])) for c in after}
     assert protected_remote <= left, f"seed {seed}: a protected contact was deleted"
     for g, members in spec["present"].items():
-        got = sorted((canon(c["mobile"]), c["name"]) for c in after
-                     if c["group"].casefold() == g.casefold())
+        got = sorted(
+            (canon(c["mobile"]), c["name"]) for c in after if c["group"].casefold() == g.casefold()
+        )
         assert got == sorted(members.items()), f"seed {seed}: {g}"
     names = {g["name"].casefold() for g in srv.store.snapshot()["groups"]}
     assert not names & {g.casefold() for g in spec["absent"]}

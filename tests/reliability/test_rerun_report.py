@@ -18,7 +18,8 @@ RERUN = "Run `smsync apply` again to finish"
 
 
 def test_failed_actions_tell_the_user_to_rerun_and_reruns_converge(
-        make_sandbox: Callable[..., SandboxServer], tmp_path: Path) -> None:
+    make_sandbox: Callable[..., SandboxServer], tmp_path: Path
+) -> None:
     srv = make_sandbox(fault_rate=0.25, seed=5, fault_kinds=["1703"])
     world = build_world(tmp_path / "p", srv, random.Random(5))
     env = {"SMSYNC_PASSWORD": PASSWORD, "CI": "1"}

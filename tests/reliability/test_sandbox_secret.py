@@ -31,7 +31,8 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "p"
     root.mkdir()
     (root / "smsync.yaml").write_text(
-        f"gateway: {{endpoint: 'sandbox://.smsync/sandbox.sqlite', username: {USER}}}\n")
+        f"gateway: {{endpoint: 'sandbox://.smsync/sandbox.sqlite', username: {USER}}}\n"
+    )
     (root / "kantor.yaml").write_text(GROUP)
     return root
 
@@ -62,8 +63,7 @@ def test_plan_and_apply_never_store_the_real_password_in_the_sandbox(tmp_path: P
     pw_file.write_text(REAL + "\n")
     assert run("plan", str(root), SMSYNC_PASSWORD=REAL).exit_code == 0
     assert run("apply", str(root), "--auto-approve", SMSYNC_PASSWORD=REAL).exit_code == 0
-    assert run("apply", str(root), "--auto-approve", "--password-file", str(pw_file)
-               ).exit_code == 0
+    assert run("apply", str(root), "--auto-approve", "--password-file", str(pw_file)).exit_code == 0
     plan = run("plan", str(root), "--detailed-exitcode", SMSYNC_PASSWORD=REAL)
     assert plan.exit_code == 0, plan.output  # applied: the sandbox really was used
     assert REAL.encode() not in sandbox_bytes(root)

@@ -27,8 +27,11 @@ from tests.support.sandbox import PASSWORD, USERNAME
 
 
 def invoke(args: list[str], env: dict[str, str] | None = None) -> Result:
-    result = CliRunner().invoke(cli, args, env={"CI": "1", "SMSYNC_PASSWORD": "",
-                                                "SMSYNC_CREDENTIALS_FILE": "", **(env or {})})
+    result = CliRunner().invoke(
+        cli,
+        args,
+        env={"CI": "1", "SMSYNC_PASSWORD": "", "SMSYNC_CREDENTIALS_FILE": "", **(env or {})},
+    )
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     assert PASSWORD not in result.output
@@ -43,11 +46,13 @@ def world_root(make_sandbox: Callable[..., SandboxServer], tmp_path: Path) -> Pa
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660])
 @pytest.mark.parametrize("form", ["yaml", "ini"])
-def test_credentials_file_readable_by_others_is_refused(world_root: Path, mode: int,
-                                                         form: str) -> None:
+def test_credentials_file_readable_by_others_is_refused(
+    world_root: Path, mode: int, form: str
+) -> None:
     creds = world_root.parent / "credentials"
-    creds.write_text(f"{USERNAME}: {PASSWORD}\n" if form == "yaml"
-                     else f"[{USERNAME}]\npassword = {PASSWORD}\n")
+    creds.write_text(
+        f"{USERNAME}: {PASSWORD}\n" if form == "yaml" else f"[{USERNAME}]\npassword = {PASSWORD}\n"
+    )
     creds.chmod(mode)
     result = invoke(["plan", str(world_root), "--credentials-file", str(creds)])
     assert result.exit_code == 1
@@ -57,13 +62,25 @@ def test_credentials_file_readable_by_others_is_refused(world_root: Path, mode: 
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
-def test_plan_output_and_plan_file_hold_no_password(world_root: Path, tmp_path: Path,
-                                                    fmt: str) -> None:
+def test_plan_output_and_plan_file_hold_no_password(
+    world_root: Path, tmp_path: Path, fmt: str
+) -> None:
     out = tmp_path / "plan.json"
     pw = password_file(world_root)
     for _ in range(5):  # faults: some runs fail, and their errors are checked too
-        result = invoke(["plan", str(world_root), "--format", fmt, "--show-pii", "--out", str(out),
-                         "--password-file", str(pw)])
+        result = invoke(
+            [
+                "plan",
+                str(world_root),
+                "--format",
+                fmt,
+                "--show-pii",
+                "--out",
+                str(out),
+                "--password-file",
+                str(pw),
+            ]
+        )
         if result.exit_code == 0:
             break
     assert result.exit_code == 0, result.output
@@ -71,7 +88,8 @@ def test_plan_output_and_plan_file_hold_no_password(world_root: Path, tmp_path: 
 
 
 def test_wrong_password_errors_quote_neither_password(
-        make_sandbox: Callable[..., SandboxServer], tmp_path: Path) -> None:
+    make_sandbox: Callable[..., SandboxServer], tmp_path: Path
+) -> None:
     srv = make_sandbox()
     root = build_world(tmp_path / "project", srv, random.Random(1)).root
     wrong = "wr0ng-Secret-77"
@@ -81,7 +99,8 @@ def test_wrong_password_errors_quote_neither_password(
 
 
 def test_logs_exceptions_reprs_and_ledger_hold_no_password(
-        world_root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    world_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     os.environ["SMSYNC_LEDGER_KEEP_BODIES"] = "1"
     try:
@@ -97,8 +116,10 @@ def test_logs_exceptions_reprs_and_ledger_hold_no_password(
     with manager.session() as session:
         for obj in (manager, session, session.client, session.credentials, manager.project):
             assert PASSWORD not in repr(obj) and PASSWORD not in str(obj)
-    with (Client("http://127.0.0.1:9", USERNAME, PASSWORD, retries=0) as client,
-          pytest.raises(SmsyncError) as err):
+    with (
+        Client("http://127.0.0.1:9", USERNAME, PASSWORD, retries=0) as client,
+        pytest.raises(SmsyncError) as err,
+    ):
         client.list_groups()
     chain = [err.value, err.value.__cause__, err.value.__context__]
     assert all(PASSWORD not in repr(e) and PASSWORD not in str(e) for e in chain)
@@ -106,9 +127,24 @@ def test_logs_exceptions_reprs_and_ledger_hold_no_password(
 
 def test_sandbox_serve_never_prints_account_passwords(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smsync", "sandbox", "serve", "--port", "0",
-         "--account", f"{USERNAME}:{PASSWORD}:100", "--db", str(tmp_path / "s.sqlite")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cli_env())
+        [
+            sys.executable,
+            "-m",
+            "smsync",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--account",
+            f"{USERNAME}:{PASSWORD}:100",
+            "--db",
+            str(tmp_path / "s.sqlite"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=cli_env(),
+    )
     assert proc.stdout is not None
     first = proc.stdout.readline()
     proc.send_signal(signal.SIGINT)

@@ -43,15 +43,19 @@ def status_of(answer: bytes) -> int | None:
 
 
 HOSTILE: list[bytes] = [
-    b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",          # URL too long
-    b"GET / HTTP/1.1\r\nX: " + b"b" * 70_000 + b"\r\n\r\n",             # header line too long
-    b"GET / HTTP/1.1\r\n" + b"X-A: 1\r\n" * 150 + b"\r\n",              # too many headers
-    b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\nabc",           # body too large
+    b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",  # URL too long
+    b"GET / HTTP/1.1\r\nX: " + b"b" * 70_000 + b"\r\n\r\n",  # header line too long
+    b"GET / HTTP/1.1\r\n" + b"X-A: 1\r\n" * 150 + b"\r\n",  # too many headers
+    b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\nabc",  # body too large
     b"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
     b"POST / HTTP/1.1\r\nContent-Length: zz\r\n\r\n",
     b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffff\r\n",
-    b"GARBAGE\r\n\r\n", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(60),  # TLS hello
-    b"GET / HTTP/9.9\r\n\r\n", b"GET\r\n\r\n", b"\r\n\r\n", b"\x00" * 5000,
+    b"GARBAGE\r\n\r\n",
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(60),  # TLS hello
+    b"GET / HTTP/9.9\r\n\r\n",
+    b"GET\r\n\r\n",
+    b"\r\n\r\n",
+    b"\x00" * 5000,
     b"GET /%zz%00?msgid=%ff&status=%00 HTTP/1.1\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: \xff\xfe\r\n\r\n",
 ]
@@ -63,8 +67,9 @@ def dlr_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DlrS
     monkeypatch.setattr(dlr_module._Handler, "timeout", 0.5)  # shorter, for a fast test
     ledger = Ledger(tmp_path / "ledger.sqlite")
     server = DlrServer(("127.0.0.1", 0), ledger, TOKEN)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield server
     server.shutdown()
@@ -73,23 +78,26 @@ def dlr_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DlrS
 
 
 def sandbox_ok(srv: SandboxServer) -> bool:
-    answer = exchange(("127.0.0.1", srv.port),
-                      b"GET /web2sms/api/Report.aspx?msgid=1 HTTP/1.1\r\nHost: x\r\n"
-                      b"Connection: close\r\n\r\n")
+    answer = exchange(
+        ("127.0.0.1", srv.port),
+        b"GET /web2sms/api/Report.aspx?msgid=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
     return status_of(answer) == 200 and answer.endswith(b"1713")
 
 
 def dlr_ok(server: DlrServer) -> bool:
     host, port = server.server_address[:2]
-    answer = exchange((str(host), int(port)),
-                      f"GET /{TOKEN}/dlr?msgid=42&status=DELIVRD HTTP/1.1\r\n\r\n".encode())
+    answer = exchange(
+        (str(host), int(port)),
+        f"GET /{TOKEN}/dlr?msgid=42&status=DELIVRD HTTP/1.1\r\n\r\n".encode(),
+    )
     return status_of(answer) == 404  # alive and answering; msgid 42 is not in the ledger
 
 
 @pytest.mark.parametrize("request_bytes", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_requests_get_bounded_answers(
-        request_bytes: bytes, make_sandbox: Callable[..., SandboxServer],
-        dlr_server: DlrServer) -> None:
+    request_bytes: bytes, make_sandbox: Callable[..., SandboxServer], dlr_server: DlrServer
+) -> None:
     srv = make_sandbox(socket_timeout_s=0.5)
     dlr_addr = (str(dlr_server.server_address[0]), int(dlr_server.server_address[1]))
     for addr in (("127.0.0.1", srv.port), dlr_addr):
@@ -103,10 +111,13 @@ def test_hostile_requests_get_bounded_answers(
 
 
 def test_slow_clients_are_cut_off_and_others_still_served(
-        make_sandbox: Callable[..., SandboxServer], dlr_server: DlrServer) -> None:
+    make_sandbox: Callable[..., SandboxServer], dlr_server: DlrServer
+) -> None:
     srv = make_sandbox(socket_timeout_s=0.5)
-    targets = [("127.0.0.1", srv.port),
-               (str(dlr_server.server_address[0]), int(dlr_server.server_address[1]))]
+    targets = [
+        ("127.0.0.1", srv.port),
+        (str(dlr_server.server_address[0]), int(dlr_server.server_address[1])),
+    ]
     slow = []
     for addr in targets:
         for _ in range(40):  # slowloris: half a request line, then silence
@@ -131,7 +142,8 @@ def test_slow_clients_are_cut_off_and_others_still_served(
 
 
 def test_random_garbage_never_stops_either_server(
-        make_sandbox: Callable[..., SandboxServer], dlr_server: DlrServer) -> None:
+    make_sandbox: Callable[..., SandboxServer], dlr_server: DlrServer
+) -> None:
     rng = random.Random(11)
     srv = make_sandbox(socket_timeout_s=0.5)
     dlr_addr = (str(dlr_server.server_address[0]), int(dlr_server.server_address[1]))

@@ -19,16 +19,19 @@ from tests.support.sandbox import USERNAME
 EXIT_UNSAFE = 3
 
 
-def write_group_broadcast(project: Project, audience: str, *, suppress: tuple[str, ...] = ()
-                          ) -> None:
+def write_group_broadcast(
+    project: Project, audience: str, *, suppress: tuple[str, ...] = ()
+) -> None:
     folder = project.root / "broadcasts"
     folder.mkdir(exist_ok=True)
     (folder / "b.yaml").write_text(
         f"kind: Broadcast\nname: libur\naudience: {{group: {audience}}}\n"
-        "template: Kantor libur besok.\n")
+        "template: Kantor libur besok.\n"
+    )
     (project.root / "suppression.txt").write_text("".join(f"{n}\n" for n in suppress))
-    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"],
-                         suppression_file="suppression.txt")
+    project.write_config(
+        spec=["groups/*.yaml", "broadcasts/*.yaml"], suppression_file="suppression.txt"
+    )
 
 
 def sent_to(server: Any) -> list[str]:
@@ -36,7 +39,8 @@ def sent_to(server: Any) -> list[str]:
 
 
 def test_case_change_of_the_group_does_not_send_a_group_broadcast_again(
-        project: Project, sandbox: Any) -> None:
+    project: Project, sandbox: Any
+) -> None:
     project.write_groups(group("Office", [contact(1), contact(2)]))
     write_group_broadcast(project, "Office")
     assert project.apply().exit_code == 0
@@ -51,7 +55,8 @@ def test_case_change_of_the_group_does_not_send_a_group_broadcast_again(
 
 
 def test_case_change_of_the_audience_only_does_not_send_a_group_broadcast_again(
-        project: Project, sandbox: Any) -> None:
+    project: Project, sandbox: Any
+) -> None:
     project.write_groups(group("Office", [contact(1), contact(2)]))
     write_group_broadcast(project, "Office")
     assert project.apply().exit_code == 0
@@ -64,7 +69,8 @@ def test_case_change_of_the_audience_only_does_not_send_a_group_broadcast_again(
 
 
 def test_group_send_counts_every_remote_row_including_duplicates(
-        project: Project, sandbox: Any) -> None:
+    project: Project, sandbox: Any
+) -> None:
     for i in (1, 1, 2):  # the gateway messages each row: number 1 twice
         sandbox.store.add_contact(USERNAME, f"P{i}", gw(i), "Pelanggan")
     project.write_groups(group("Office", [contact(5)]))
@@ -76,8 +82,7 @@ def test_group_send_counts_every_remote_row_including_duplicates(
     assert "3 segments" in plan.output, plan.output
 
 
-def test_group_send_with_an_unreadable_number_is_refused(
-        project: Project, sandbox: Any) -> None:
+def test_group_send_with_an_unreadable_number_is_refused(project: Project, sandbox: Any) -> None:
     sandbox.store.add_contact(USERNAME, "P1", gw(1), "Pelanggan")
     sandbox.store.add_contact(USERNAME, "Rusak", "12", "Pelanggan")
     project.write_groups(group("Office", [contact(5)]))
@@ -93,13 +98,15 @@ def test_group_send_with_an_unreadable_number_is_refused(
 
 
 def test_group_send_is_checked_against_the_gateway_rows_right_before_sending(
-        project: Project, sandbox: Any, tmp_path: Path) -> None:
+    project: Project, sandbox: Any, tmp_path: Path
+) -> None:
     project.write_groups(group("Office", [contact(1), contact(2)]), group("Lain", [contact(4)]))
     assert project.apply().exit_code == 0
     write_group_broadcast(project, "Office", suppress=("+" + gw(3),))
     manager = project.manager()
-    project.write_groups(group("Office", [contact(1), contact(2)]),
-                         group("Lain", [contact(4), contact(5)]))
+    project.write_groups(
+        group("Office", [contact(1), contact(2)]), group("Lain", [contact(4), contact(5)])
+    )
     with manager.session() as session:
         # Office outside --target: the send reaches its members as the gateway holds them
         plan = session.plan(PlanOptions(targets=["Lain"]))
@@ -118,7 +125,8 @@ def test_group_send_is_checked_against_the_gateway_rows_right_before_sending(
 
 
 def test_group_send_refused_with_http_403_is_a_failure_with_its_reason_not_unknown(
-        make_sandbox: Any, make_project: Any) -> None:
+    make_sandbox: Any, make_project: Any
+) -> None:
     srv = make_sandbox(fault_rate=1.0, fault_kinds=("403",), fault_paths=("sendsmsgroup",))
     project: Project = make_project(srv)
     project.write_groups(group("Office", [contact(1), contact(2)]))
@@ -137,16 +145,25 @@ def test_group_send_refused_with_http_403_is_a_failure_with_its_reason_not_unkno
 
 
 def test_group_send_recorded_by_an_older_version_under_another_case_is_not_repeated(
-        project: Project, sandbox: Any) -> None:
+    project: Project, sandbox: Any
+) -> None:
     project.write_groups(group("Office", [contact(1), contact(2)]))
     assert project.apply().exit_code == 0
     write_group_broadcast(project, "OFFICE")
     ledger_path = project.root / ".smsync" / "ledger.sqlite"
     with Ledger(ledger_path) as ledger:  # a row as older versions wrote it: the name as spelled
         ledger.bind_gateway(f"{USERNAME}@{sandbox.url}")
-        ledger.record_pending(broadcast="libur", number="group:Office", kind="group",
-                              channel="sms", trxid=None, attempt=0, body="Kantor libur besok.",
-                              segments=1, recipients=2)
+        ledger.record_pending(
+            broadcast="libur",
+            number="group:Office",
+            kind="group",
+            channel="sms",
+            trxid=None,
+            attempt=0,
+            body="Kantor libur besok.",
+            segments=1,
+            recipients=2,
+        )
         ledger.record_sent("libur", "group:Office", "77")
 
     again = project.apply()
@@ -158,7 +175,8 @@ def test_group_send_recorded_by_an_older_version_under_another_case_is_not_repea
 
 @pytest.mark.parametrize(("page_size", "cap", "rows"), [(200, 100, 150), (None, 5, 30)])
 def test_group_send_counts_every_row_whatever_the_gateway_page_cap(
-        make_sandbox: Any, make_project: Any, page_size: int | None, cap: int, rows: int) -> None:
+    make_sandbox: Any, make_project: Any, page_size: int | None, cap: int, rows: int
+) -> None:
     # A gateway serving fewer rows per page than configured (or than the reference's default
     # of 10) must not hide members a group send would reach: here, an opted-out number.
     srv = make_sandbox(max_page_size=cap)
@@ -169,10 +187,11 @@ def test_group_send_counts_every_row_whatever_the_gateway_page_cap(
     project.write_groups(group("Office", [contact(5)]))
     write_group_broadcast(project, "Pelanggan", suppress=("+" + gw(9),))
     if page_size is not None:
-        project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"],
-                             suppression_file="suppression.txt", gateway={
-                                 "endpoint": srv.url, "username": USERNAME,
-                                 "page_size": page_size})
+        project.write_config(
+            spec=["groups/*.yaml", "broadcasts/*.yaml"],
+            suppression_file="suppression.txt",
+            gateway={"endpoint": srv.url, "username": USERNAME, "page_size": page_size},
+        )
 
     plan = project.plan()
     assert plan.exit_code == EXIT_UNSAFE, plan.output
@@ -184,14 +203,14 @@ def test_group_send_counts_every_row_whatever_the_gateway_page_cap(
 
 
 def test_group_broadcast_is_not_sent_again_when_its_group_is_renamed(
-        project: Project, sandbox: Any) -> None:
+    project: Project, sandbox: Any
+) -> None:
     project.write_groups(group("Office", [contact(1), contact(2)]))
     write_group_broadcast(project, "Office")
     assert project.apply().exit_code == 0
     assert sent_to(sandbox) == [gw(1), gw(2)]
 
-    project.write_groups(group("Kantor", [contact(1), contact(2)]),
-                         group("Office", state="absent"))
+    project.write_groups(group("Kantor", [contact(1), contact(2)]), group("Office", state="absent"))
     write_group_broadcast(project, "Kantor")
     again = project.apply()
 

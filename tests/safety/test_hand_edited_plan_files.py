@@ -23,6 +23,7 @@ def setitem(path: tuple[Any, ...], value: Any) -> Mutation:
             target = target[key]
         target[path[-1]] = value
         return data
+
     return mutate
 
 
@@ -42,7 +43,8 @@ MUTATIONS: dict[str, Mutation] = {
     "broadcast limits null": setitem(("broadcasts", 0, "limits"), None),
     "broadcast recipients null": setitem(("broadcasts", 0, "recipients"), None),
     "broadcast finding with an unknown rule": setitem(
-        ("broadcasts", 0, "findings"), [{"rule": "nope", "message": "x"}]),
+        ("broadcasts", 0, "findings"), [{"rule": "nope", "message": "x"}]
+    ),
     "broadcast listed twice": lambda d: {**d, "broadcasts": d["broadcasts"] * 2},
     "action op unknown": setitem(("actions", 0, "op"), "nuke"),
     "action id a string": setitem(("actions", 0, "id"), "5"),
@@ -65,14 +67,16 @@ MUTATIONS: dict[str, Mutation] = {
 
 @pytest.mark.parametrize("mutation", sorted(MUTATIONS))
 def test_oddly_edited_plan_file_is_refused_cleanly(
-        project: Project, sandbox: Any, tmp_path: Path, mutation: str) -> None:
+    project: Project, sandbox: Any, tmp_path: Path, mutation: str
+) -> None:
     project.write_groups(group("Office", [contact(1)]))
     assert project.apply().exit_code == 0
     project.write_groups(group("Office", [contact(1), contact(2)]))
     (project.root / "broadcasts").mkdir()
     (project.root / "broadcasts" / "b.yaml").write_text(
         "kind: Broadcast\nname: rapat\naudience:\n  contacts:\n    groups: [Office]\n"
-        "template: Rapat jam 10.\n")
+        "template: Rapat jam 10.\n"
+    )
     project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"])
     plan_file = tmp_path / "plan.json"
     assert project.run("plan", str(project.root), "--out", str(plan_file)).exit_code == 0
@@ -80,8 +84,7 @@ def test_oddly_edited_plan_file_is_refused_cleanly(
     before = sandbox.store.snapshot()["contacts"]
 
     # project.run re-raises anything but SystemExit: a traceback fails the test
-    applied = project.run("apply", str(plan_file), "--project", str(project.root),
-                          "--auto-approve")
+    applied = project.run("apply", str(plan_file), "--project", str(project.root), "--auto-approve")
 
     assert applied.exit_code in (1, 4), applied.output
     assert sandbox.store.snapshot()["contacts"] == before

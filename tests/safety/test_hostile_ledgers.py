@@ -17,7 +17,8 @@ def broadcast_project(project: Project, ledger: str) -> None:
     folder = project.root / "broadcasts"
     folder.mkdir(exist_ok=True)
     (folder / "b.yaml").write_text(
-        "kind: Broadcast\nname: libur\naudience: {group: Office}\ntemplate: Kantor libur.\n")
+        "kind: Broadcast\nname: libur\naudience: {group: Office}\ntemplate: Kantor libur.\n"
+    )
     project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"], ledger=ledger)
 
 
@@ -38,7 +39,8 @@ def truncated(path: Path) -> None:
 @pytest.mark.parametrize("kind", ["directory", "dev-null", "corrupt", "truncated"])
 @pytest.mark.parametrize("command", ["plan", "apply", "status"])
 def test_unusable_ledger_is_one_clear_error(
-        project: Project, sandbox: Any, kind: str, command: str) -> None:
+    project: Project, sandbox: Any, kind: str, command: str
+) -> None:
     if kind == "directory":
         (project.root / "ledger").mkdir()
         ledger = "ledger"
@@ -49,9 +51,11 @@ def test_unusable_ledger_is_one_clear_error(
         (corrupt if kind == "corrupt" else truncated)(project.root / ledger)
     broadcast_project(project, ledger)
 
-    args = {"plan": ["plan", str(project.root)],
-            "apply": ["apply", str(project.root), "--auto-approve"],
-            "status": ["status", str(project.root), "--no-refresh"]}[command]
+    args = {
+        "plan": ["plan", str(project.root)],
+        "apply": ["apply", str(project.root), "--auto-approve"],
+        "status": ["status", str(project.root), "--no-refresh"],
+    }[command]
     result = project.run(*args)
 
     assert result.exit_code == 1, result.output
@@ -62,7 +66,8 @@ def test_unusable_ledger_is_one_clear_error(
 
 @pytest.mark.parametrize("when", ["plan", "send"])
 def test_ledger_held_by_another_program_is_one_clear_error(
-        project: Project, sandbox: Any, monkeypatch: pytest.MonkeyPatch, when: str) -> None:
+    project: Project, sandbox: Any, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
     import sqlite3
 
     from smsync.broadcast import ledger as ledger_module
@@ -73,7 +78,8 @@ def test_ledger_held_by_another_program_is_one_clear_error(
     folder.mkdir()
     (folder / "b.yaml").write_text(
         "kind: Broadcast\nname: rapat\naudience:\n  contacts:\n    groups: [Office]\n"
-        "template: Rapat jam 10.\n")
+        "template: Rapat jam 10.\n"
+    )
     project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"])
     if when == "send":
         assert project.apply("--no-broadcasts").exit_code == 0
@@ -96,12 +102,14 @@ def test_ledger_held_by_another_program_is_one_clear_error(
 
 @pytest.mark.parametrize("victim", [".smsync/ledger.sqlite", "smsync.yaml", "groups/groups.yaml"])
 def test_plan_out_never_overwrites_a_file_that_is_not_a_plan(
-        project: Project, sandbox: Any, victim: str) -> None:
+    project: Project, sandbox: Any, victim: str
+) -> None:
     project.write_groups(group("Office", [contact(1)]))
     folder = project.root / "broadcasts"
     folder.mkdir()
     (folder / "b.yaml").write_text(
-        "kind: Broadcast\nname: libur\naudience: {group: Office}\ntemplate: Kantor libur.\n")
+        "kind: Broadcast\nname: libur\naudience: {group: Office}\ntemplate: Kantor libur.\n"
+    )
     project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"])
     assert project.apply().exit_code == 0
     target = project.root / victim
@@ -113,5 +121,8 @@ def test_plan_out_never_overwrites_a_file_that_is_not_a_plan(
     assert "not an earlier output" in result.output
     assert target.read_bytes() == before
     again = project.run("plan", str(project.root), "--out", str(project.root / "p.json"))
-    assert again.exit_code == 0 and project.run(
-        "plan", str(project.root), "--out", str(project.root / "p.json")).exit_code == 0
+    assert (
+        again.exit_code == 0
+        and project.run("plan", str(project.root), "--out", str(project.root / "p.json")).exit_code
+        == 0
+    )

@@ -40,23 +40,38 @@ def row(server: Any, mobile: str) -> dict[str, Any]:
 
 
 def record(c: dict[str, Any], number: str) -> dict[str, Any]:
-    return {"name": c["name"], "mobile": c["mobile"], "number": number, "group": c["group"],
-            "address": c.get("address", ""), "birth": None, "desc": c.get("desc", "")}
+    return {
+        "name": c["name"],
+        "mobile": c["mobile"],
+        "number": number,
+        "group": c["group"],
+        "address": c.get("address", ""),
+        "birth": None,
+        "desc": c.get("desc", ""),
+    }
 
 
 def test_hand_edited_plan_cannot_delete_a_protected_contact_as_a_duplicate(
-        project: Project, sandbox: Any, tmp_path: Path) -> None:
+    project: Project, sandbox: Any, tmp_path: Path
+) -> None:
     project.write_groups(group("Office", [contact(1, protect=True), contact(2)]))
     assert project.apply().exit_code == 0
     keep, other = row(sandbox, gw(1)), row(sandbox, gw(2))
     plan_file = tmp_path / "plan.json"
     data = save_plan(project, plan_file)
     assert data["actions"] == []
-    data["actions"].append({
-        "op": "delete_contact", "group": "Office", "id": keep["id"],
-        "before": record(keep, "+" + gw(1)), "after": None, "changes": [],
-        "reason": f"duplicate of #{other['id']}", "protected": False,
-    })
+    data["actions"].append(
+        {
+            "op": "delete_contact",
+            "group": "Office",
+            "id": keep["id"],
+            "before": record(keep, "+" + gw(1)),
+            "after": None,
+            "changes": [],
+            "reason": f"duplicate of #{other['id']}",
+            "protected": False,
+        }
+    )
     plan_file.write_text(json.dumps(data))
 
     applied = apply_file(project, plan_file)
@@ -67,15 +82,25 @@ def test_hand_edited_plan_cannot_delete_a_protected_contact_as_a_duplicate(
 
 
 def test_hand_edited_plan_cannot_delete_contacts_of_an_undeclared_group(
-        project: Project, sandbox: Any, tmp_path: Path) -> None:
+    project: Project, sandbox: Any, tmp_path: Path
+) -> None:
     project.write_groups(group("Office", [contact(1)]))
     assert project.apply().exit_code == 0
     victim = sandbox.store.add_contact(USERNAME, "Orang Lain", gw(9), "Keluarga")
     plan_file = tmp_path / "plan.json"
     data = save_plan(project, plan_file)
-    data["actions"].append({"op": "delete_contact", "group": "Office", "id": victim,
-                            "before": None, "after": None, "changes": [], "reason": "",
-                            "protected": False})
+    data["actions"].append(
+        {
+            "op": "delete_contact",
+            "group": "Office",
+            "id": victim,
+            "before": None,
+            "after": None,
+            "changes": [],
+            "reason": "",
+            "protected": False,
+        }
+    )
     plan_file.write_text(json.dumps(data))
 
     applied = apply_file(project, plan_file)
@@ -85,16 +110,26 @@ def test_hand_edited_plan_cannot_delete_contacts_of_an_undeclared_group(
 
 
 def test_hand_edited_plan_cannot_delete_an_undeclared_group_under_another_label(
-        project: Project, sandbox: Any, tmp_path: Path) -> None:
+    project: Project, sandbox: Any, tmp_path: Path
+) -> None:
     project.write_groups(group("Office", [contact(1)]), group("Lama", state="absent"))
     assert project.apply().exit_code == 0
     sandbox.store.add_contact(USERNAME, "Orang Lain", gw(9), "Keluarga")
     keluarga = next(g for g in sandbox.store.snapshot()["groups"] if g["name"] == "Keluarga")
     plan_file = tmp_path / "plan.json"
     data = save_plan(project, plan_file)
-    data["actions"].append({"op": "delete_group", "group": "Lama", "id": keluarga["id"],
-                            "before": None, "after": None, "changes": [],
-                            "reason": "declared with state: absent", "protected": False})
+    data["actions"].append(
+        {
+            "op": "delete_group",
+            "group": "Lama",
+            "id": keluarga["id"],
+            "before": None,
+            "after": None,
+            "changes": [],
+            "reason": "declared with state: absent",
+            "protected": False,
+        }
+    )
     plan_file.write_text(json.dumps(data))
 
     applied = apply_file(project, plan_file)
@@ -104,7 +139,8 @@ def test_hand_edited_plan_cannot_delete_an_undeclared_group_under_another_label(
 
 
 def test_spec_change_after_plan_out_refuses_the_saved_plan(
-        project: Project, sandbox: Any, tmp_path: Path) -> None:
+    project: Project, sandbox: Any, tmp_path: Path
+) -> None:
     project.write_groups(group("Office", [contact(1), contact(2)]))
     assert project.apply().exit_code == 0
     project.write_groups(group("Office", [contact(1)]))  # plan: delete contact 2
@@ -123,14 +159,17 @@ def write_per_contact_broadcast(project: Project) -> None:
     folder.mkdir(exist_ok=True)
     (folder / "b.yaml").write_text(
         "kind: Broadcast\nname: rapat\naudience:\n  contacts:\n    groups: [Office]\n"
-        "template: Rapat jam 10.\n")
-    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"],
-                         suppression_file="suppression.txt")
+        "template: Rapat jam 10.\n"
+    )
+    project.write_config(
+        spec=["groups/*.yaml", "broadcasts/*.yaml"], suppression_file="suppression.txt"
+    )
     (project.root / "suppression.txt").write_text("# opted out\n")
 
 
 def test_number_suppressed_after_plan_out_is_not_messaged(
-        project: Project, sandbox: Any, tmp_path: Path) -> None:
+    project: Project, sandbox: Any, tmp_path: Path
+) -> None:
     project.write_groups(group("Office", [contact(1), contact(2)]))
     write_per_contact_broadcast(project)
     plan_file = tmp_path / "plan.json"
@@ -147,13 +186,15 @@ def test_number_suppressed_after_plan_out_is_not_messaged(
 
 
 def test_saved_plan_outside_its_project_is_refused(
-        project: Project, sandbox: Any, tmp_path: Path) -> None:
+    project: Project, sandbox: Any, tmp_path: Path
+) -> None:
     project.write_groups(group("Office", [contact(1), contact(2)]))
     assert project.apply().exit_code == 0
     folder = project.root / "broadcasts"
     folder.mkdir()
     (folder / "b.yaml").write_text(
-        "kind: Broadcast\nname: libur\naudience: {group: Office}\ntemplate: Kantor libur.\n")
+        "kind: Broadcast\nname: libur\naudience: {group: Office}\ntemplate: Kantor libur.\n"
+    )
     project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"])
     plan_file = tmp_path / "plan.json"
     save_plan(project, plan_file)
@@ -166,9 +207,15 @@ def test_saved_plan_outside_its_project_is_refused(
     os.chdir(elsewhere)
     try:
         applied = CliRunner().invoke(
-            cli, ["apply", str(plan_file), "--auto-approve"],
-            env={"SMSYNC_PASSWORD": PASSWORD, "SMSYNC_ENDPOINT": sandbox.url,
-                 "SMSYNC_USERNAME": USERNAME, "CI": "1"})
+            cli,
+            ["apply", str(plan_file), "--auto-approve"],
+            env={
+                "SMSYNC_PASSWORD": PASSWORD,
+                "SMSYNC_ENDPOINT": sandbox.url,
+                "SMSYNC_USERNAME": USERNAME,
+                "CI": "1",
+            },
+        )
     finally:
         os.chdir(cwd)
 
@@ -179,7 +226,8 @@ def test_saved_plan_outside_its_project_is_refused(
 
 
 def test_unchanged_saved_plan_applies_exactly_its_actions(
-        project: Project, sandbox: Any, tmp_path: Path) -> None:
+    project: Project, sandbox: Any, tmp_path: Path
+) -> None:
     project.write_groups(group("Office", [contact(1), contact(2)]))
     plan_file = tmp_path / "plan.json"
     save_plan(project, plan_file)

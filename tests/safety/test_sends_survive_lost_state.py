@@ -33,8 +33,13 @@ KILL_AFTER_PENDING = textwrap.dedent("""
 def test_ledger_file_alone_holds_rows_committed_before_a_killed_send(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite"
     env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
-    proc = subprocess.run([sys.executable, "-c", KILL_AFTER_PENDING, str(path)], env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER_PENDING, str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     # A CI cache that keeps just the .sqlite file (no -wal, no -shm, no -journal)
     saved = tmp_path / "cache" / "ledger.sqlite"
@@ -53,7 +58,8 @@ def write_contacts_broadcast(project: Project) -> None:
     folder.mkdir(exist_ok=True)
     (folder / "b.yaml").write_text(
         "kind: Broadcast\nname: rapat\naudience:\n  contacts:\n    groups: [Office]\n"
-        "template: Rapat jam 10.\n")
+        "template: Rapat jam 10.\n"
+    )
     project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"])
 
 
@@ -62,15 +68,17 @@ def messages_to(server: Any, mobile: str) -> int:
 
 
 def test_message_retried_after_a_refusal_is_not_sent_again_when_the_ledger_is_lost(
-        project: Project, sandbox: Any) -> None:
+    project: Project, sandbox: Any
+) -> None:
     project.write_groups(group("Office", [contact(1)]))
     assert project.apply().exit_code == 0
     write_contacts_broadcast(project)
     project.write_groups(group("Office", [contact(1)]), group("Lain", [contact(2)]))
     with project.manager().session() as session:
         # the credit runs out after the plan checked it: the send is refused with 1708
-        first = session.apply(session.plan(),
-                              on_done=lambda _: sandbox.store.set_credit(USERNAME, 0))
+        first = session.apply(
+            session.plan(), on_done=lambda _: sandbox.store.set_credit(USERNAME, 0)
+        )
     assert first.broadcasts is not None and first.broadcasts.results[0].failed
     assert messages_to(sandbox, gw(1)) == 0
     sandbox.store.set_credit(USERNAME, 100)
@@ -85,7 +93,8 @@ def test_message_retried_after_a_refusal_is_not_sent_again_when_the_ledger_is_lo
 
 
 def test_repeated_trxid_answered_with_an_error_is_outcome_unknown_until_resent_explicitly(
-        make_sandbox: Any, make_project: Any) -> None:
+    make_sandbox: Any, make_project: Any
+) -> None:
     # a gateway that remembers failed trxids answers a retry with the first failure again
     srv = make_sandbox(trxid_remembers_failures=True)
     project: Project = make_project(srv)

@@ -13,7 +13,8 @@ FS, RS = "\u0080", "\u0081"
 
 
 def test_fake_row_in_a_garbled_listing_never_leads_to_a_write_outside_managed_groups(
-        make_sandbox: Any, make_project: Any) -> None:
+    make_sandbox: Any, make_project: Any
+) -> None:
     # A gateway that prints fields raw: a value holding the record separator followed by a
     # well-formed record fakes a row. Here it claims the id of a contact of another group.
     srv = make_sandbox(raw_fields=True)
@@ -35,7 +36,8 @@ def test_fake_row_in_a_garbled_listing_never_leads_to_a_write_outside_managed_gr
 
 
 def test_contacts_of_a_group_that_could_not_be_created_are_skipped_not_added_elsewhere(
-        make_sandbox: Any, make_project: Any) -> None:
+    make_sandbox: Any, make_project: Any
+) -> None:
     srv = make_sandbox(fault_rate=1.0, fault_kinds=("1703",), fault_paths=("groupadd",))
     project: Project = make_project(srv)
     project.write_groups(group("Office", [contact(1), contact(2)]))
@@ -54,7 +56,8 @@ def undeclared_group(srv: Any, name: str) -> None:
 
 
 def test_group_whose_name_holds_a_separator_is_never_taken_for_a_declared_group(
-        make_sandbox: Any, make_project: Any) -> None:
+    make_sandbox: Any, make_project: Any
+) -> None:
     # Made by a colleague in the web UI; a gateway printing values raw lists it as "Office"
     # followed by an extra field, and its members as members of "Office".
     srv = make_sandbox(raw_fields=True)
@@ -73,7 +76,8 @@ def test_group_whose_name_holds_a_separator_is_never_taken_for_a_declared_group(
 
 
 def test_members_of_another_group_are_never_written_whatever_their_listed_group_reads(
-        make_sandbox: Any, make_project: Any) -> None:
+    make_sandbox: Any, make_project: Any
+) -> None:
     # A name ending in the separator lists as "Office" with nothing after it: no extra field
     # gives it away, and its members' rows read as members of "Office".
     srv = make_sandbox(raw_fields=True)

@@ -27,8 +27,11 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
 
 def test_creditsleft_at_both_paths(gw: Gw, sandbox: SandboxServer) -> None:
     auth = md5(USERNAME, PASSWORD)
-    for path in ("/web2sms/api/creditsleft.aspx", "/web2sms/creditsleft.aspx",
-                 "/Web2SMS/CreditsLeft.aspx"):
+    for path in (
+        "/web2sms/api/creditsleft.aspx",
+        "/web2sms/creditsleft.aspx",
+        "/Web2SMS/CreditsLeft.aspx",
+    ):
         resp = requests.get(f"{sandbox.url}{path}?username={USERNAME}&auth={auth}", timeout=5)
         assert resp.text == "1000", path
     assert gw.user_auth("creditsleft", password="bad") == "1702"
@@ -38,19 +41,25 @@ def test_change_password_all_spellings(gw: Gw) -> None:
     old = PASSWORD
     for i, name in enumerate(("newpasw", "newpass", "newpassword")):
         new = f"secret-{i}"
-        assert gw.get("ChangePassword", username=USERNAME, auth=md5(USERNAME, old),
-                      **{name: new}) == "1701"
+        assert (
+            gw.get("ChangePassword", username=USERNAME, auth=md5(USERNAME, old), **{name: new})
+            == "1701"
+        )
         assert gw.user_auth("creditsleft", password=old) == "1702"
         assert gw.user_auth("creditsleft", password=new) == "1000"
         old = new
-    assert gw.get("ChangePassword", username=USERNAME, auth=md5(USERNAME, "wrong"),
-                  newpass="x") == "1702"
-    assert gw.get("ChangePassword", username=USERNAME, auth=md5(USERNAME, old),
-                  newpass="") == "1705"
+    assert (
+        gw.get("ChangePassword", username=USERNAME, auth=md5(USERNAME, "wrong"), newpass="x")
+        == "1702"
+    )
+    assert (
+        gw.get("ChangePassword", username=USERNAME, auth=md5(USERNAME, old), newpass="") == "1705"
+    )
 
 
-def test_report_progression(make_sandbox: Callable[..., SandboxServer],
-                            make_gw: Callable[[SandboxServer], Gw]) -> None:
+def test_report_progression(
+    make_sandbox: Callable[..., SandboxServer], make_gw: Callable[[SandboxServer], Gw]
+) -> None:
     srv = make_sandbox(dlr_delay_ms=150, undeliverable_prefixes=("62811",))
     gw = make_gw(srv)
     ok = gw.send_sms(MOBILE, "x").split(",")[1]
@@ -96,10 +105,16 @@ def receiver() -> Iterator[_Receiver]:
     r.httpd.server_close()
 
 
-def test_dlr_callback(make_sandbox: Callable[..., SandboxServer],
-                      make_gw: Callable[[SandboxServer], Gw], receiver: _Receiver) -> None:
-    srv = make_sandbox(dlr_delay_ms=10, dlr_url=receiver.url + "?msgid=%id&status=%s",
-                       undeliverable_prefixes=("62811",))
+def test_dlr_callback(
+    make_sandbox: Callable[..., SandboxServer],
+    make_gw: Callable[[SandboxServer], Gw],
+    receiver: _Receiver,
+) -> None:
+    srv = make_sandbox(
+        dlr_delay_ms=10,
+        dlr_url=receiver.url + "?msgid=%id&status=%s",
+        undeliverable_prefixes=("62811",),
+    )
     # the demo account is created by the fixture, so it gets the configured default dlr_url
     gw = make_gw(srv)
     a = gw.send_sms(MOBILE, "x").split(",")[1]
@@ -111,8 +126,9 @@ def test_dlr_callback(make_sandbox: Callable[..., SandboxServer],
     wait_for(lambda: srv.stats()["dlr_callbacks_ok"] == 2)
 
 
-def test_dlr_callback_failure_is_ignored(make_sandbox: Callable[..., SandboxServer],
-                                        make_gw: Callable[[SandboxServer], Gw]) -> None:
+def test_dlr_callback_failure_is_ignored(
+    make_sandbox: Callable[..., SandboxServer], make_gw: Callable[[SandboxServer], Gw]
+) -> None:
     srv = make_sandbox(dlr_delay_ms=0, dlr_url="http://127.0.0.1:9/dlr?m=%id&s=%s")
     gw = make_gw(srv)
     msgid = gw.send_sms(MOBILE, "x").split(",")[1]

@@ -22,20 +22,26 @@ def get(url: str, **params: str) -> requests.Response:
     return requests.get(url, params={**AUTH, **params}, timeout=5)
 
 
-@pytest.mark.parametrize(("paths", "camel", "underscore"), [
-    ("both", 200, 200), ("camel", 200, 404), ("underscore", 404, 200)])
+@pytest.mark.parametrize(
+    ("paths", "camel", "underscore"),
+    [("both", 200, 200), ("camel", 200, 404), ("underscore", 404, 200)],
+)
 def test_paths_serve_the_lookup_spellings_they_name(
-        make_sandbox: MakeSandbox, paths: str, camel: int, underscore: int) -> None:
+    make_sandbox: MakeSandbox, paths: str, camel: int, underscore: int
+) -> None:
     api = make_sandbox(paths=paths).url + "/web2sms/api"
     assert get(f"{api}/phbkGetList.aspx").status_code == camel
     assert get(f"{api}/PHBK_getList.aspx").status_code == underscore
     assert get(f"{api}/groupGetList.aspx").status_code == 200  # not a phonebook lookup
 
 
-@pytest.mark.parametrize(("where", "api_status", "root_status"), [
-    ("both", 200, 200), ("api", 200, 404), ("root", 404, 200)])
+@pytest.mark.parametrize(
+    ("where", "api_status", "root_status"),
+    [("both", 200, 200), ("api", 200, 404), ("root", 404, 200)],
+)
 def test_credits_path_serves_the_balance_where_it_says(
-        make_sandbox: MakeSandbox, where: str, api_status: int, root_status: int) -> None:
+    make_sandbox: MakeSandbox, where: str, api_status: int, root_status: int
+) -> None:
     url = make_sandbox(credits_path=where).url
     assert get(f"{url}/web2sms/api/creditsleft.aspx").status_code == api_status
     assert get(f"{url}/web2sms/creditsleft.aspx").status_code == root_status
@@ -53,8 +59,11 @@ def test_number_param_reads_only_the_name_it_says(make_sandbox: MakeSandbox) -> 
 
 def test_error_suffix_follows_every_error_code(make_sandbox: MakeSandbox) -> None:
     url = make_sandbox(error_suffix="<br/>").url
-    bad = requests.get(f"{url}/web2sms/api/creditsleft.aspx",
-                       params={"username": USERNAME, "auth": "0" * 32}, timeout=5)
+    bad = requests.get(
+        f"{url}/web2sms/api/creditsleft.aspx",
+        params={"username": USERNAME, "auth": "0" * 32},
+        timeout=5,
+    )
     assert bad.text == "1702<br/>"
     assert get(f"{url}/web2sms/api/creditsleft.aspx").text == "1000"  # answers stay as they are
 
@@ -67,21 +76,23 @@ def test_md5_charset_cp1252_hashes_the_ansi_bytes(make_sandbox: MakeSandbox) -> 
     def auth(charset: str) -> str:
         return hashlib.md5("anipässwörd".encode(charset)).hexdigest()
 
-    assert requests.get(url, params={"username": "ani", "auth": auth("utf-8")},
-                        timeout=5).text == "1702"
-    assert requests.get(url, params={"username": "ani", "auth": auth("cp1252")},
-                        timeout=5).text == "1000"
+    assert (
+        requests.get(url, params={"username": "ani", "auth": auth("utf-8")}, timeout=5).text
+        == "1702"
+    )
+    assert (
+        requests.get(url, params={"username": "ani", "auth": auth("cp1252")}, timeout=5).text
+        == "1000"
+    )
 
 
-def test_proxy_port_moves_the_password_forms_to_their_own_port(
-        make_sandbox: MakeSandbox) -> None:
+def test_proxy_port_moves_the_password_forms_to_their_own_port(make_sandbox: MakeSandbox) -> None:
     server = make_sandbox(proxy_port=0)
-    form = {"username": USERNAME, "password": PASSWORD, "mobile": "081234567890",
-            "message": "hi"}
-    assert requests.get(f"{server.url}/~proxy/send.php", params=form,
-                        timeout=5).status_code == 404
-    assert requests.get(f"{server.proxy_url}/~proxy/send.php", params=form,
-                        timeout=5).text.startswith("1701")
+    form = {"username": USERNAME, "password": PASSWORD, "mobile": "081234567890", "message": "hi"}
+    assert requests.get(f"{server.url}/~proxy/send.php", params=form, timeout=5).status_code == 404
+    assert requests.get(
+        f"{server.proxy_url}/~proxy/send.php", params=form, timeout=5
+    ).text.startswith("1701")
     # and the API is not served on the proxy's port
     assert get(f"{server.proxy_url}/web2sms/api/groupGetList.aspx").status_code == 404
 

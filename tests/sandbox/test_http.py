@@ -33,8 +33,13 @@ def raw(srv: SandboxServer, data: bytes, *, timeout: float = 5.0) -> bytes:
 
 @pytest.mark.parametrize(
     "path",
-    ["/web2sms/api/sendSMS.aspx", "/Web2SMS/api/SendSMS.aspx", "/WEB2SMS/API/SENDSMS.ASPX",
-     "/web2sms/api/sendsms.aspx/", "//web2sms/api//sendSMS.aspx"],
+    [
+        "/web2sms/api/sendSMS.aspx",
+        "/Web2SMS/api/SendSMS.aspx",
+        "/WEB2SMS/API/SENDSMS.ASPX",
+        "/web2sms/api/sendsms.aspx/",
+        "//web2sms/api//sendSMS.aspx",
+    ],
 )
 def test_paths_are_case_insensitive(sandbox: SandboxServer, path: str) -> None:
     query = f"username={USERNAME}&mobile={MOBILE}&message=hi&auth={md5(USERNAME, PASSWORD, MOBILE)}"
@@ -43,8 +48,17 @@ def test_paths_are_case_insensitive(sandbox: SandboxServer, path: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["phbk_getList", "phbk_getListbyGroup", "phbk_getCompleteData", "phbk_findName",
-     "phbk_findPhNumber", "PHBK_GETLIST", "phbkGetListByGroup", "GroupGetList", "SendSMSGroup"],
+    [
+        "phbk_getList",
+        "phbk_getListbyGroup",
+        "phbk_getCompleteData",
+        "phbk_findName",
+        "phbk_findPhNumber",
+        "PHBK_GETLIST",
+        "phbkGetListByGroup",
+        "GroupGetList",
+        "SendSMSGroup",
+    ],
 )
 def test_endpoint_spellings_are_routed(sandbox: SandboxServer, name: str) -> None:
     resp = requests.get(f"{sandbox.url}/web2sms/api/{name}.Aspx?username=x&auth=y", timeout=5)
@@ -56,15 +70,27 @@ def test_parameter_names_are_case_insensitive(gw: Gw, sandbox: SandboxServer) ->
     assert gw.get("phbkGetCompleteData", ID=cid, UserName=USERNAME, AUTH=AUTH).startswith(
         f"{cid}\u0080A"
     )
-    assert gw.get("sendSMS", USERNAME=USERNAME, Mobile=MOBILE, Message="x", TrxID="T",
-                  Auth=md5(USERNAME, PASSWORD, MOBILE), TYPE="0").startswith("1701,")
+    assert gw.get(
+        "sendSMS",
+        USERNAME=USERNAME,
+        Mobile=MOBILE,
+        Message="x",
+        TrxID="T",
+        Auth=md5(USERNAME, PASSWORD, MOBILE),
+        TYPE="0",
+    ).startswith("1701,")
     assert sandbox.store.snapshot()["messages"][0]["trxid"] == "T"
 
 
 @pytest.mark.parametrize(
     ("path", "status"),
-    [("/", 404), ("/web2sms/api/nothing.aspx", 404), ("/web2sms/api/sendSMS.php", 404),
-     ("/web2sms/sendSMS.aspx", 404), ("/favicon.ico", 404)],
+    [
+        ("/", 404),
+        ("/web2sms/api/nothing.aspx", 404),
+        ("/web2sms/api/sendSMS.php", 404),
+        ("/web2sms/sendSMS.aspx", 404),
+        ("/favicon.ico", 404),
+    ],
 )
 def test_unknown_paths_are_404(sandbox: SandboxServer, path: str, status: int) -> None:
     assert requests.get(sandbox.url + path, timeout=5).status_code == status
@@ -75,11 +101,13 @@ def test_post_form_body_and_query(sandbox: SandboxServer) -> None:
     url = f"{sandbox.url}/web2sms/api/groupAdd.aspx"
     form = {"group": "Ünïcode Grp", "username": USERNAME, "auth": md5("Ünïcode Grp", PASSWORD)}
     assert requests.post(url, data=form, timeout=5).text.startswith("1701,")
-    assert requests.post(url, params={**form, "group": "Q", "auth": md5("Q", PASSWORD)},
-                         timeout=5).text.startswith("1701,")
+    assert requests.post(
+        url, params={**form, "group": "Q", "auth": md5("Q", PASSWORD)}, timeout=5
+    ).text.startswith("1701,")
     # mixed: username in the query, the rest in the body
-    resp = requests.post(f"{url}?username={USERNAME}",
-                         data={"group": "M", "auth": md5("M", PASSWORD)}, timeout=5)
+    resp = requests.post(
+        f"{url}?username={USERNAME}", data={"group": "M", "auth": md5("M", PASSWORD)}, timeout=5
+    )
     assert resp.text.startswith("1701,")
     names = [g["name"] for g in sandbox.store.snapshot()["groups"]]
     assert names == ["Ünïcode Grp", "Q", "M"]
@@ -117,27 +145,32 @@ def test_pooled_client_is_fast(gw: Gw) -> None:
 
 
 def test_url_too_long_is_414(sandbox: SandboxServer) -> None:
-    resp = requests.get(f"{sandbox.url}/web2sms/api/sendSMS.aspx?message={'a' * 9000}",
-                        timeout=5)
+    resp = requests.get(f"{sandbox.url}/web2sms/api/sendSMS.aspx?message={'a' * 9000}", timeout=5)
     assert resp.status_code == 414
     assert requests.get(f"{sandbox.url}/web2sms/api/Report.aspx?msgid=1", timeout=5).text == "1713"
 
 
 def test_body_too_large_is_413(sandbox: SandboxServer) -> None:
-    resp = requests.post(f"{sandbox.url}/web2sms/api/groupAdd.aspx",
-                         data={"group": "x" * 70000}, timeout=5)
+    resp = requests.post(
+        f"{sandbox.url}/web2sms/api/groupAdd.aspx", data={"group": "x" * 70000}, timeout=5
+    )
     assert resp.status_code == 413
     assert sandbox.store.snapshot()["groups"] == []
 
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"\x00\x01\x02garbage\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
-     b"POST /web2sms/api/groupAdd.aspx HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
-     b"POST /web2sms/api/groupAdd.aspx HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-     b"GET /web2sms/api/Report.aspx?msgid=%ZZ%%&&=&x HTTP/1.1\r\nHost: a\r\n"
-     b"Connection: close\r\n\r\n",
-     b"BREW /pot HTTP/1.1\r\n\r\n", b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n"],
+    [
+        b"\x00\x01\x02garbage\r\n\r\n",
+        b"GET\r\n\r\n",
+        b"GET / HTTP/9.9\r\n\r\n",
+        b"POST /web2sms/api/groupAdd.aspx HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+        b"POST /web2sms/api/groupAdd.aspx HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"GET /web2sms/api/Report.aspx?msgid=%ZZ%%&&=&x HTTP/1.1\r\nHost: a\r\n"
+        b"Connection: close\r\n\r\n",
+        b"BREW /pot HTTP/1.1\r\n\r\n",
+        b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n",
+    ],
 )
 def test_malformed_requests_never_kill_the_server(sandbox: SandboxServer, garbage: bytes) -> None:
     answer = raw(sandbox, garbage)
@@ -166,9 +199,17 @@ def test_concurrent_adds_get_unique_ids(sandbox: SandboxServer) -> None:
             with requests.Session() as s:
                 for i in range(25):
                     mobile = f"0812{n:02d}{i:06d}"
-                    body = s.get(f"{sandbox.url}/web2sms/api/phbkAdd.aspx", params={
-                        "username": USERNAME, "name": f"w{n}-{i}", "mobile": mobile,
-                        "group": "G", "auth": md5(mobile, PASSWORD)}, timeout=10).text
+                    body = s.get(
+                        f"{sandbox.url}/web2sms/api/phbkAdd.aspx",
+                        params={
+                            "username": USERNAME,
+                            "name": f"w{n}-{i}",
+                            "mobile": mobile,
+                            "group": "G",
+                            "auth": md5(mobile, PASSWORD),
+                        },
+                        timeout=10,
+                    ).text
                     assert body.startswith("1701,"), body
                     with lock:
                         ids.append(body.split(",")[1])
@@ -192,9 +233,18 @@ def test_concurrent_sends_never_overspend(sandbox: SandboxServer) -> None:
     def worker() -> None:
         with requests.Session() as s:
             for _ in range(10):
-                bodies.append(s.get(f"{sandbox.url}/web2sms/api/sendSMS.aspx", params={
-                    "username": USERNAME, "mobile": MOBILE, "message": "x",
-                    "auth": md5(USERNAME, PASSWORD, MOBILE)}, timeout=10).text)
+                bodies.append(
+                    s.get(
+                        f"{sandbox.url}/web2sms/api/sendSMS.aspx",
+                        params={
+                            "username": USERNAME,
+                            "mobile": MOBILE,
+                            "message": "x",
+                            "auth": md5(USERNAME, PASSWORD, MOBILE),
+                        },
+                        timeout=10,
+                    ).text
+                )
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
@@ -207,9 +257,17 @@ def test_concurrent_sends_never_overspend(sandbox: SandboxServer) -> None:
 
 
 def _send(srv: SandboxServer, trxid: str = "") -> requests.Response:
-    return requests.get(f"{srv.url}/web2sms/api/sendSMS.aspx", params={
-        "username": USERNAME, "mobile": MOBILE, "message": "x", "trxid": trxid,
-        "auth": md5(USERNAME, PASSWORD, MOBILE)}, timeout=5)
+    return requests.get(
+        f"{srv.url}/web2sms/api/sendSMS.aspx",
+        params={
+            "username": USERNAME,
+            "mobile": MOBILE,
+            "message": "x",
+            "trxid": trxid,
+            "auth": md5(USERNAME, PASSWORD, MOBILE),
+        },
+        timeout=5,
+    )
 
 
 def test_fault_1703_applies_nothing(make_sandbox: MakeSandbox) -> None:

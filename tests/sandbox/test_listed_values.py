@@ -33,8 +33,9 @@ def test_euro_sign_is_listed_as_is_in_the_unicode_mode(
 ) -> None:
     srv = make_sandbox(separator="unicode")
     gw = make_gw(srv)
-    cid = srv.store.add_contact(USERNAME, name="Toko €uro", mobile=MOBILE, group="Harga €",
-                                desc="5€ off")
+    cid = srv.store.add_contact(
+        USERNAME, name="Toko €uro", mobile=MOBILE, group="Harga €", desc="5€ off"
+    )
     record = [str(cid), "Toko €uro", MOBILE, "Harga €", "", "", "5€ off"]
     assert gw.user_auth("phbkGetList") == FS.join(record)
     assert gw.user_auth("phbkFindName", name="€uro") == FS.join(record)

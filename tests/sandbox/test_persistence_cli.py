@@ -23,8 +23,9 @@ from tests.support.sandbox import PASSWORD, USERNAME
 MOBILE = "08123456789"
 
 
-def test_state_persists_across_restart(tmp_path: Path,
-                                       make_gw: Callable[[SandboxServer], Gw]) -> None:
+def test_state_persists_across_restart(
+    tmp_path: Path, make_gw: Callable[[SandboxServer], Gw]
+) -> None:
     db = str(tmp_path / "sb.sqlite")
     with SandboxServer(SandboxConfig(db_path=db, dlr_delay_ms=400)) as srv:
         srv.store.upsert_account(USERNAME, PASSWORD, credit=10)
@@ -77,10 +78,20 @@ def test_show_json_shape(tmp_path: Path, make_gw: Callable[[SandboxServer], Gw])
         gw.add_group("Office")
         gw.add_contact("Rudi", MOBILE, "Office", birth="17 aug 1945", desc="d")
         gw.send_sms(MOBILE, "hi", trxid="t1")
-        gw.get("SendWA", username=USERNAME, mobile=MOBILE, message="wa",
-               auth=md5(USERNAME, PASSWORD, MOBILE))
-        gw.get("SendSMSGroup", group="Office", msg="all", username=USERNAME,
-               auth=md5(USERNAME, PASSWORD))
+        gw.get(
+            "SendWA",
+            username=USERNAME,
+            mobile=MOBILE,
+            message="wa",
+            auth=md5(USERNAME, PASSWORD, MOBILE),
+        )
+        gw.get(
+            "SendSMSGroup",
+            group="Office",
+            msg="all",
+            username=USERNAME,
+            auth=md5(USERNAME, PASSWORD),
+        )
         # readable while the server runs (WAL)
         code, out = _show(db, "--json")
         assert code == 0 and len(json.loads(out)["messages"]) == 3
@@ -92,14 +103,39 @@ def test_show_json_shape(tmp_path: Path, make_gw: Callable[[SandboxServer], Gw])
     assert snap["schema"] == 1
     assert snap["accounts"] == [{"username": USERNAME, "credit": 97, "dlr_url": None}]
     assert snap["groups"] == [{"id": 1, "account": USERNAME, "name": "Office"}]
-    assert snap["contacts"] == [{"id": 1, "account": USERNAME, "name": "Rudi", "mobile": MOBILE,
-                                 "group": "Office", "address": "", "birth": "1945-08-17",
-                                 "desc": "d"}]
+    assert snap["contacts"] == [
+        {
+            "id": 1,
+            "account": USERNAME,
+            "name": "Rudi",
+            "mobile": MOBILE,
+            "group": "Office",
+            "address": "",
+            "birth": "1945-08-17",
+            "desc": "d",
+        }
+    ]
     sms, wa, grp = snap["messages"]
-    assert set(sms) == {"id", "msgid", "account", "trxid", "channel", "mobile", "type", "text",
-                        "segments", "status", "batch_id", "created"}
+    assert set(sms) == {
+        "id",
+        "msgid",
+        "account",
+        "trxid",
+        "channel",
+        "mobile",
+        "type",
+        "text",
+        "segments",
+        "status",
+        "batch_id",
+        "created",
+    }
     assert (sms["channel"], sms["trxid"], sms["batch_id"], sms["status"]) == (
-        "sms", "t1", None, "SENT")
+        "sms",
+        "t1",
+        None,
+        "SENT",
+    )
     assert (wa["channel"], wa["trxid"]) == ("whatsapp", None)
     assert grp["batch_id"] is not None and grp["text"] == "all"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", sms["created"])
@@ -132,9 +168,25 @@ def test_serve_subprocess_prints_url_and_stops_on_sigint(tmp_path: Path) -> None
     db = tmp_path / "served.sqlite"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smsync", "sandbox", "serve", "--port", "0", "--db", str(db),
-         "--account", f"{USERNAME}:{PASSWORD}:77", "--account", "ops:pw:with:colons"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "smsync",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            str(db),
+            "--account",
+            f"{USERNAME}:{PASSWORD}:77",
+            "--account",
+            "ops:pw:with:colons",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert proc.stdout is not None
@@ -143,11 +195,14 @@ def test_serve_subprocess_prints_url_and_stops_on_sigint(tmp_path: Path) -> None
         assert match, line
         url = match.group(0)
         auth = md5(USERNAME, PASSWORD)
-        resp = requests.get(f"{url}/web2sms/api/creditsleft.aspx?username={USERNAME}&auth={auth}",
-                            timeout=5)
+        resp = requests.get(
+            f"{url}/web2sms/api/creditsleft.aspx?username={USERNAME}&auth={auth}", timeout=5
+        )
         assert resp.text == "77"
-        ops = requests.get(f"{url}/web2sms/api/creditsleft.aspx?username=ops&auth="
-                           f"{md5('ops', 'pw:with:colons')}", timeout=5)
+        ops = requests.get(
+            f"{url}/web2sms/api/creditsleft.aspx?username=ops&auth={md5('ops', 'pw:with:colons')}",
+            timeout=5,
+        )
         assert ops.text == "1000"  # no numeric last part: all of it is the password
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)
@@ -168,8 +223,11 @@ def test_serve_rejects_bad_account_without_echoing_it() -> None:
 
 
 def test_help_texts_teach() -> None:
-    for args in (["sandbox", "--help"], ["sandbox", "serve", "--help"],
-                 ["sandbox", "show", "--help"]):
+    for args in (
+        ["sandbox", "--help"],
+        ["sandbox", "serve", "--help"],
+        ["sandbox", "show", "--help"],
+    ):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0 and "Examples:" in result.output
 

@@ -34,8 +34,10 @@ def test_group_errors(gw: Gw, sandbox: SandboxServer) -> None:
     assert gw.by_id("groupEdit", a, group="OFFICE") == "1701"  # renaming itself is fine
     assert gw.by_id("groupEdit", 99999, group="New") == "1712"
     assert gw.by_id("groupEdit", "abc", group="New") == "1712"
-    assert gw.get("groupEdit", id=str(a), group="Z", username=USERNAME,
-                  auth=md5(USERNAME, PASSWORD)) == "1702"  # auth is MD5(id+password)
+    assert (
+        gw.get("groupEdit", id=str(a), group="Z", username=USERNAME, auth=md5(USERNAME, PASSWORD))
+        == "1702"
+    )  # auth is MD5(id+password)
     assert gw.by_id("groupDelete", 99999) == "1712"
     sandbox.store.add_contact(USERNAME, name="Rudi", mobile=MOBILE, group="Home")
     assert gw.by_id("groupDelete", b) == "1705"  # non-empty group: delete members first
@@ -45,16 +47,28 @@ def test_group_errors(gw: Gw, sandbox: SandboxServer) -> None:
 def test_contact_crud_full_records(gw: Gw) -> None:
     gw.add_group("Office")
     gw.add_group("Bos")
-    body = gw.add_contact("Rudi", MOBILE, "office", address="Jl. Bali", birth="19450817",
-                          desc="Direktur Utama")
+    body = gw.add_contact(
+        "Rudi", MOBILE, "office", address="Jl. Bali", birth="19450817", desc="Direktur Utama"
+    )
     assert body.startswith("1701,")
     cid = body.split(",")[1]
     # the group prints with its own spelling
     expected = [cid, "Rudi", MOBILE, "Office", "Jl. Bali", "19450817", "Direktur Utama"]
     assert records(gw.user_auth("phbkGetList")) == [expected]
     assert records(gw.user_auth("phbkGetCompleteData", id=cid)) == [expected]
-    assert gw.by_id("phbkEdit", cid, name="Yuli", mobile="06177123454", group="Bos",
-                    address="Jl. Pati 3", birth="17 aug 2010", desc="senang main golf") == "1701"
+    assert (
+        gw.by_id(
+            "phbkEdit",
+            cid,
+            name="Yuli",
+            mobile="06177123454",
+            group="Bos",
+            address="Jl. Pati 3",
+            birth="17 aug 2010",
+            desc="senang main golf",
+        )
+        == "1701"
+    )
     assert records(gw.user_auth("phbkGetCompleteData", ID=cid)) == [
         [cid, "Yuli", "06177123454", "Bos", "Jl. Pati 3", "20100817", "senang main golf"]
     ]
@@ -63,7 +77,12 @@ def test_contact_crud_full_records(gw: Gw) -> None:
     assert records(gw.user_auth("phbkGetCompleteData", id=cid))[0][5] == "20010203"
     assert gw.by_id("phbkEdit", cid, birth="") == "1701"
     assert records(gw.user_auth("phbkGetCompleteData", id=cid))[0][1:] == [
-        "Yuli", "06177123454", "Bos", "Jl. Pati 3", "", "senang main golf"
+        "Yuli",
+        "06177123454",
+        "Bos",
+        "Jl. Pati 3",
+        "",
+        "senang main golf",
     ]
     assert gw.by_id("phbkDelete", cid) == "1701"
     assert gw.user_auth("phbkGetList") == "1704"
@@ -90,8 +109,17 @@ def test_same_number_twice_in_one_group(gw: Gw) -> None:
 
 def test_contact_errors(gw: Gw) -> None:
     gw.add_group("G")
-    assert gw.get("phbkAdd", username=USERNAME, name="A", mobile=MOBILE, group="G",
-                  auth=md5(USERNAME, PASSWORD)) == "1702"  # auth is MD5(mobile+password)
+    assert (
+        gw.get(
+            "phbkAdd",
+            username=USERNAME,
+            name="A",
+            mobile=MOBILE,
+            group="G",
+            auth=md5(USERNAME, PASSWORD),
+        )
+        == "1702"
+    )  # auth is MD5(mobile+password)
     assert gw.add_contact("", MOBILE, "G") == "1721"
     assert gw.add_contact("   ", MOBILE, "G") == "1721"
     assert gw.add_contact("A", "123", "G") == "1707"
@@ -106,8 +134,10 @@ def test_contact_errors(gw: Gw) -> None:
     assert gw.by_id("phbkEdit", cid, birth="2000-13-01") == "1705"
     assert gw.by_id("phbkEdit", 99999, name="X") == "1722"
     assert gw.by_id("phbkEdit", "x", name="X") == "1722"
-    assert gw.get("phbkEdit", id=cid, name="X", username=USERNAME,
-                  auth=md5(USERNAME, PASSWORD)) == "1702"
+    assert (
+        gw.get("phbkEdit", id=cid, name="X", username=USERNAME, auth=md5(USERNAME, PASSWORD))
+        == "1702"
+    )
     assert gw.by_id("phbkDelete", 99999) == "1722"
     assert gw.get("phbkDelete", id=cid, username=USERNAME, auth=md5(cid, "bad")) == "1702"
     assert gw.user_auth("phbkGetCompleteData", id="99999") == "1722"
@@ -126,8 +156,9 @@ def test_accounts_are_isolated(gw: Gw, sandbox: SandboxServer) -> None:
     assert gw.add_group("Their group").startswith("1701,")  # names are per account
 
 
-def test_paging_defaults_order_and_clamping(make_sandbox: Callable[..., SandboxServer],
-                                            make_gw: Callable[[SandboxServer], Gw]) -> None:
+def test_paging_defaults_order_and_clamping(
+    make_sandbox: Callable[..., SandboxServer], make_gw: Callable[[SandboxServer], Gw]
+) -> None:
     srv = make_sandbox(max_page_size=25)
     gw = make_gw(srv)
     srv.store.bulk_add_contacts(
@@ -164,15 +195,14 @@ def test_group_paging(gw: Gw, sandbox: SandboxServer) -> None:
     first = records(gw.user_auth("groupGetList"))
     assert [r[1] for r in first] == [f"G{i:02d}" for i in range(10)]
     assert all(len(r) == 2 for r in first)
-    assert [r[1] for r in records(gw.user_auth("groupGetList", page=3, size=5))] == [
-        "G10", "G11"
-    ]
+    assert [r[1] for r in records(gw.user_auth("groupGetList", page=3, size=5))] == ["G10", "G11"]
 
 
 def test_searches_partial_case_insensitive_capped_at_10(gw: Gw, sandbox: SandboxServer) -> None:
     sandbox.store.bulk_add_contacts(
-        USERNAME, [(f"Sari {i}", f"0812653{i:04d}", "Office") for i in range(15)]
-        + [("Budi", "6281999999999", "Office")]
+        USERNAME,
+        [(f"Sari {i}", f"0812653{i:04d}", "Office") for i in range(15)]
+        + [("Budi", "6281999999999", "Office")],
     )
     for i in range(12):
         sandbox.store.add_group(USERNAME, f"Pulau {i}")
@@ -190,8 +220,9 @@ def test_searches_partial_case_insensitive_capped_at_10(gw: Gw, sandbox: Sandbox
 
 
 def test_search_results_are_records_in_list_form(gw: Gw, sandbox: SandboxServer) -> None:
-    sandbox.store.add_contact(USERNAME, name="Ani", mobile=MOBILE, group="G", address="Jl",
-                              birth="20000101", desc="d")
+    sandbox.store.add_contact(
+        USERNAME, name="Ani", mobile=MOBILE, group="G", address="Jl", birth="20000101", desc="d"
+    )
     [rec] = records(gw.user_auth("phbkFindName", name="ani"))
     assert rec[1:] == ["Ani", MOBILE, "G", "Jl", "20000101", "d"]
     assert RS not in gw.user_auth("phbkFindName", name="ani")

@@ -24,8 +24,9 @@ def test_hex_round_trip(text: str) -> None:
     assert decode_ucs2_hex(text.encode("utf-16-be").hex().upper()) == text
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=120))
 def test_type3_message_arrives_as_written(sandbox: SandboxServer, gw: Gw, text: str) -> None:
     sandbox.store.set_credit("demo", 1000)

@@ -32,13 +32,37 @@ def test_send_sms_international_and_plus_numbers(gw: Gw) -> None:
 
 
 def test_send_sms_errors(gw: Gw, sandbox: SandboxServer) -> None:
-    assert gw.get("sendSMS", username=USERNAME, mobile=MOBILE, message="x",
-                  auth=md5(USERNAME, "wrong", MOBILE)) == "1702"
-    assert gw.get("sendSMS", username="nobody", mobile=MOBILE, message="x",
-                  auth=md5("nobody", PASSWORD, MOBILE)) == "1702"
+    assert (
+        gw.get(
+            "sendSMS",
+            username=USERNAME,
+            mobile=MOBILE,
+            message="x",
+            auth=md5(USERNAME, "wrong", MOBILE),
+        )
+        == "1702"
+    )
+    assert (
+        gw.get(
+            "sendSMS",
+            username="nobody",
+            mobile=MOBILE,
+            message="x",
+            auth=md5("nobody", PASSWORD, MOBILE),
+        )
+        == "1702"
+    )
     # auth over a different mobile than the one sent
-    assert gw.get("sendSMS", username=USERNAME, mobile=MOBILE, message="x",
-                  auth=md5(USERNAME, PASSWORD, "0811111111")) == "1702"
+    assert (
+        gw.get(
+            "sendSMS",
+            username=USERNAME,
+            mobile=MOBILE,
+            message="x",
+            auth=md5(USERNAME, PASSWORD, "0811111111"),
+        )
+        == "1702"
+    )
     assert gw.send_sms(MOBILE, "") == "1706"
     assert gw.send_sms(MOBILE, "a" * 5001) == "1706"
     for bad in ("12345", "0812abc4567", "08" + "1" * 20, "", "0012345678"):
@@ -70,11 +94,17 @@ def test_type3_hex_is_decoded_and_charged_as_ucs2(gw: Gw, sandbox: SandboxServer
 
 def test_credit_per_gsm7_segment(gw: Gw, sandbox: SandboxServer) -> None:
     cases = [
-        ("a" * 160, 1), ("a" * 161, 2), ("a" * 306, 2), ("a" * 307, 3),
-        ("{" * 80, 1), ("{" * 81, 2),  # extension characters count 2
-        ("€" + "a" * 158, 1), ("€" + "a" * 159, 2),
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("a" * 306, 2),
+        ("a" * 307, 3),
+        ("{" * 80, 1),
+        ("{" * 81, 2),  # extension characters count 2
+        ("€" + "a" * 158, 1),
+        ("€" + "a" * 159, 2),
         ("é" * 70, 1),  # é is in GSM-7
-        ("ç" * 70, 1), ("ç" * 71, 2),  # ç is not (only Ç): the message goes UCS-2
+        ("ç" * 70, 1),
+        ("ç" * 71, 2),  # ç is not (only Ç): the message goes UCS-2
     ]
     spent = 0
     for text, segments in cases:
@@ -107,8 +137,14 @@ def test_trxid_repeat_returns_first_body_and_sends_nothing(gw: Gw, sandbox: Sand
 def test_trxid_is_scoped_to_the_account(gw: Gw, sandbox: SandboxServer) -> None:
     sandbox.store.upsert_account("other", "other-pass", credit=10)
     mine = gw.send_sms(MOBILE, "x", trxid="same")
-    theirs = gw.get("sendSMS", username="other", mobile=MOBILE, message="x", trxid="same",
-                    auth=md5("other", "other-pass", MOBILE))
+    theirs = gw.get(
+        "sendSMS",
+        username="other",
+        mobile=MOBILE,
+        message="x",
+        trxid="same",
+        auth=md5("other", "other-pass", MOBILE),
+    )
     assert theirs.startswith("1701,") and theirs != mine
 
 
@@ -120,41 +156,87 @@ def test_failed_send_does_not_consume_the_trxid(gw: Gw, sandbox: SandboxServer) 
 
 
 def test_plain_password_endpoints(gw: Gw, sandbox: SandboxServer) -> None:
-    assert gw.get("Send", username=USERNAME, mobile=MOBILE, message="a",
-                  password=PASSWORD).startswith("1701,")
-    assert gw.get("send", username=USERNAME, mobile=MOBILE, message="a",
-                  password="nope") == "1702"
+    assert gw.get(
+        "Send", username=USERNAME, mobile=MOBILE, message="a", password=PASSWORD
+    ).startswith("1701,")
+    assert gw.get("send", username=USERNAME, mobile=MOBILE, message="a", password="nope") == "1702"
     for path, channel in (("/~proxy/send.php", "sms"), ("/~proxy/sendwa.php", "whatsapp")):
-        resp = requests.get(sandbox.url + path, params={
-            "username": USERNAME, "mobile": MOBILE, "message": "hi", "password": PASSWORD,
-        }, timeout=5)
+        resp = requests.get(
+            sandbox.url + path,
+            params={
+                "username": USERNAME,
+                "mobile": MOBILE,
+                "message": "hi",
+                "password": PASSWORD,
+            },
+            timeout=5,
+        )
         assert resp.status_code == 200 and resp.text.startswith("1701,")
         assert messages(sandbox)[-1]["channel"] == channel
-        bad = requests.get(sandbox.url + path, params={
-            "username": USERNAME, "mobile": MOBILE, "message": "hi", "password": "x",
-        }, timeout=5)
+        bad = requests.get(
+            sandbox.url + path,
+            params={
+                "username": USERNAME,
+                "mobile": MOBILE,
+                "message": "hi",
+                "password": "x",
+            },
+            timeout=5,
+        )
         assert bad.text == "1702"
 
 
 def test_send_wa(make_sandbox: object, make_gw: object) -> None:
     srv = make_sandbox(no_wa_prefixes=("62899",))  # type: ignore[operator]
     gw: Gw = make_gw(srv)  # type: ignore[operator]
-    body = gw.get("SendWA", username=USERNAME, mobile=MOBILE, message="a" * 400, trxid="w1",
-                  auth=md5(USERNAME, PASSWORD, MOBILE))
+    body = gw.get(
+        "SendWA",
+        username=USERNAME,
+        mobile=MOBILE,
+        message="a" * 400,
+        trxid="w1",
+        auth=md5(USERNAME, PASSWORD, MOBILE),
+    )
     assert body.startswith("1701,")
     [msg] = srv.store.snapshot()["messages"]
     assert msg["channel"] == "whatsapp" and msg["segments"] == 1  # 1 credit per WA message
     # trxid dedup applies to WA too
-    assert gw.get("SendWA", username=USERNAME, mobile=MOBILE, message="a", trxid="w1",
-                  auth=md5(USERNAME, PASSWORD, MOBILE)) == body
+    assert (
+        gw.get(
+            "SendWA",
+            username=USERNAME,
+            mobile=MOBILE,
+            message="a",
+            trxid="w1",
+            auth=md5(USERNAME, PASSWORD, MOBILE),
+        )
+        == body
+    )
     # no WhatsApp: by normalised prefix, whatever form the number is written in
     for number in ("0899123456789", "62899123456789"):
-        assert gw.get("SendWA", username=USERNAME, mobile=number, message="a",
-                      auth=md5(USERNAME, PASSWORD, number)) == "1751"
-    assert gw.get("SendWA", username=USERNAME, mobile=MOBILE, message="a",
-                  password=PASSWORD).startswith("1701,")
-    assert gw.get("SendWA", username=USERNAME, mobile=MOBILE, message="a",
-                  auth=md5(USERNAME, "bad", MOBILE)) == "1702"
+        assert (
+            gw.get(
+                "SendWA",
+                username=USERNAME,
+                mobile=number,
+                message="a",
+                auth=md5(USERNAME, PASSWORD, number),
+            )
+            == "1751"
+        )
+    assert gw.get(
+        "SendWA", username=USERNAME, mobile=MOBILE, message="a", password=PASSWORD
+    ).startswith("1701,")
+    assert (
+        gw.get(
+            "SendWA",
+            username=USERNAME,
+            mobile=MOBILE,
+            message="a",
+            auth=md5(USERNAME, "bad", MOBILE),
+        )
+        == "1702"
+    )
     assert len(srv.store.snapshot()["messages"]) == 2
     assert int(gw.user_auth("creditsleft")) == 998
 
@@ -166,8 +248,13 @@ def _group_with(gw: Gw, sandbox: SandboxServer, name: str, mobiles: list[str]) -
 
 
 def group_send(gw: Gw, group: str, text: str, param: str = "msg") -> str:
-    return gw.get("SendSMSGroup", group=group, username=USERNAME,
-                  auth=md5(USERNAME, PASSWORD), **{param: text})
+    return gw.get(
+        "SendSMSGroup",
+        group=group,
+        username=USERNAME,
+        auth=md5(USERNAME, PASSWORD),
+        **{param: text},
+    )
 
 
 def test_group_send_one_message_per_member(gw: Gw, sandbox: SandboxServer) -> None:
@@ -189,8 +276,10 @@ def test_group_send_one_message_per_member(gw: Gw, sandbox: SandboxServer) -> No
 def test_group_send_errors(gw: Gw, sandbox: SandboxServer) -> None:
     _group_with(gw, sandbox, "Team", ["081111111111", "081222222222"])
     assert gw.add_group("Empty").startswith("1701")
-    assert gw.get("SendSMSGroup", group="Team", msg="x", username=USERNAME,
-                  auth=md5(USERNAME, "bad")) == "1702"
+    assert (
+        gw.get("SendSMSGroup", group="Team", msg="x", username=USERNAME, auth=md5(USERNAME, "bad"))
+        == "1702"
+    )
     assert group_send(gw, "Empty", "x") == "1709"
     assert group_send(gw, "Nope", "x") == "1711"
     assert group_send(gw, "Team", "") == "1706"

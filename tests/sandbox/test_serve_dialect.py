@@ -21,25 +21,48 @@ from smsync.sandbox import SandboxServer, Store
 from tests.support.numbers import number
 from tests.support.sandbox import PASSWORD, USERNAME
 
-DIALECT = {"paths": "underscore", "number_param": "number", "credits_path": "root",
-           "max_page_size": 7, "list_form": "short", "separator": "cp1252",
-           "birth_form": "slash", "error_suffix": "<br>"}
+DIALECT = {
+    "paths": "underscore",
+    "number_param": "number",
+    "credits_path": "root",
+    "max_page_size": 7,
+    "list_form": "short",
+    "separator": "cp1252",
+    "birth_form": "slash",
+    "error_suffix": "<br>",
+}
 
 
 def seed(store: Store) -> None:
     store.add_group(USERNAME, "Office")
     for i in range(12):
-        store.add_contact(USERNAME, name=f"Kontak {i}", mobile=number(i), group="Office",
-                          birth="1990-08-17")
+        store.add_contact(
+            USERNAME, name=f"Kontak {i}", mobile=number(i), group="Office", birth="1990-08-17"
+        )
 
 
 @contextmanager
 def served(db: Path, *flags: str) -> Iterator[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smsync", "sandbox", "serve", "--port", "0", "--db", str(db),
-         "--account", f"{USERNAME}:{PASSWORD}", *flags],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "smsync",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            str(db),
+            "--account",
+            f"{USERNAME}:{PASSWORD}",
+            *flags,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert proc.stdout is not None
@@ -56,15 +79,18 @@ def served(db: Path, *flags: str) -> Iterator[str]:
 
 def doctor(url: str, tmp: Path) -> dict[str, object]:
     result = CliRunner().invoke(
-        cli, ["doctor", str(tmp), "--endpoint", url, "--username", USERNAME, "--json"],
-        env={"SMSYNC_PASSWORD": PASSWORD})
+        cli,
+        ["doctor", str(tmp), "--endpoint", url, "--username", USERNAME, "--json"],
+        env={"SMSYNC_PASSWORD": PASSWORD},
+    )
     assert result.exit_code == 0, result.output
     data: dict[str, object] = json.loads(result.output)
     return data
 
 
 def test_a_dialect_found_by_doctor_is_served_again_from_its_file(
-        tmp_path: Path, make_sandbox: Callable[..., SandboxServer]) -> None:
+    tmp_path: Path, make_sandbox: Callable[..., SandboxServer]
+) -> None:
     original = make_sandbox(**DIALECT)
     seed(original.store)
     report = tmp_path / "doctor.json"
@@ -84,8 +110,17 @@ def test_flags_override_the_dialect_file(tmp_path: Path) -> None:
     store = Store(str(db))
     seed(store)
     store.close()
-    with served(db, "--dialect", str(dialect), "--paths", "camel", "--number-param", "no",
-                "--md5-charset", "utf-8") as url:
+    with served(
+        db,
+        "--dialect",
+        str(dialect),
+        "--paths",
+        "camel",
+        "--number-param",
+        "no",
+        "--md5-charset",
+        "utf-8",
+    ) as url:
         found = doctor(url, tmp_path)["sandbox"]
     assert found == {**DIALECT, "paths": "camel", "number_param": "no"}
 

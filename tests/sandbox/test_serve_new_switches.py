@@ -25,10 +25,31 @@ def test_serve_switches_reach_the_wire(tmp_path: Path) -> None:
     db = tmp_path / "served.sqlite"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smsync", "sandbox", "serve", "--port", "0", "--db", str(db),
-         "--account", f"{USERNAME}:{PASSWORD}:0", "--raw-fields", "--trxid-remembers-failures",
-         "--fault-rate", "1", "--fault-kind", "403", "--fault-path", "SendSMSGroup"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "smsync",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            str(db),
+            "--account",
+            f"{USERNAME}:{PASSWORD}:0",
+            "--raw-fields",
+            "--trxid-remembers-failures",
+            "--fault-rate",
+            "1",
+            "--fault-kind",
+            "403",
+            "--fault-path",
+            "SendSMSGroup",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert proc.stdout is not None
@@ -39,19 +60,34 @@ def test_serve_switches_reach_the_wire(tmp_path: Path) -> None:
         store = Store(str(db))  # a second writer on the same file, as a test fixture would be
         try:
             cid = store.add_contact(USERNAME, name=f"a{RS}b", mobile=MOBILE, group="Office")
-            listed = requests.get(f"{api}/phbkGetList.aspx", timeout=5, params={
-                "username": USERNAME, "auth": md5(USERNAME, PASSWORD)})
+            listed = requests.get(
+                f"{api}/phbkGetList.aspx",
+                timeout=5,
+                params={"username": USERNAME, "auth": md5(USERNAME, PASSWORD)},
+            )
             assert listed.text == FS.join([str(cid), f"a{RS}b", MOBILE, "Office", "", "", ""])
-            send = {"username": USERNAME, "mobile": MOBILE, "message": "hi", "trxid": "t1",
-                    "auth": md5(USERNAME, PASSWORD, MOBILE)}
+            send = {
+                "username": USERNAME,
+                "mobile": MOBILE,
+                "message": "hi",
+                "trxid": "t1",
+                "auth": md5(USERNAME, PASSWORD, MOBILE),
+            }
             assert requests.get(f"{api}/sendSMS.aspx", params=send, timeout=5).text == "1708"
             store.set_credit(USERNAME, 10)
             assert requests.get(f"{api}/sendSMS.aspx", params=send, timeout=5).text == "1708"
         finally:
             store.close()
-        group = requests.get(f"{api}/SendSMSGroup.aspx", timeout=5, params={
-            "username": USERNAME, "group": "Office", "msg": "hi",
-            "auth": md5(USERNAME, PASSWORD)})
+        group = requests.get(
+            f"{api}/SendSMSGroup.aspx",
+            timeout=5,
+            params={
+                "username": USERNAME,
+                "group": "Office",
+                "msg": "hi",
+                "auth": md5(USERNAME, PASSWORD),
+            },
+        )
         assert (group.status_code, group.text) == (403, "Forbidden")
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=10)

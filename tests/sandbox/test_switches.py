@@ -17,8 +17,15 @@ MOBILE = "08123456789"
 
 
 def _seed(srv: SandboxServer) -> int:
-    return srv.store.add_contact(USERNAME, name="Rudi", mobile=MOBILE, group="Office",
-                                 address="Jl. Bali", birth="19450817", desc="Dir")
+    return srv.store.add_contact(
+        USERNAME,
+        name="Rudi",
+        mobile=MOBILE,
+        group="Office",
+        address="Jl. Bali",
+        birth="19450817",
+        desc="Dir",
+    )
 
 
 def test_list_form_short(make_sandbox: MakeSandbox, make_gw: MakeGw) -> None:
@@ -41,29 +48,49 @@ def test_list_form_short(make_sandbox: MakeSandbox, make_gw: MakeGw) -> None:
         ("bytes", "iso-8859-1", b"\x80", b"\x81"),
     ],
 )
-def test_separators(make_sandbox: MakeSandbox, make_gw: MakeGw, separator: str,
-                    charset: str, field: bytes, record: bytes) -> None:
+def test_separators(
+    make_sandbox: MakeSandbox,
+    make_gw: MakeGw,
+    separator: str,
+    charset: str,
+    field: bytes,
+    record: bytes,
+) -> None:
     srv = make_sandbox(separator=separator)
     gw = make_gw(srv)
     srv.store.add_contact(USERNAME, name="Ani é", mobile=MOBILE, group="G")
     srv.store.add_contact(USERNAME, name="Budi", mobile=MOBILE, group="G")
-    resp = requests.get(gw.url("phbkGetList", username=USERNAME, auth=md5(USERNAME, PASSWORD)),
-                        timeout=5)
+    resp = requests.get(
+        gw.url("phbkGetList", username=USERNAME, auth=md5(USERNAME, PASSWORD)), timeout=5
+    )
     assert resp.headers["Content-Type"] == f"text/plain; charset={charset}"
     raw = resp.content
     first, second = raw.split(record)
-    assert first.split(field) == [b"1", "Ani é".encode(charset), MOBILE.encode(), b"G",
-                                  b"", b"", b""]
+    assert first.split(field) == [
+        b"1",
+        "Ani é".encode(charset),
+        MOBILE.encode(),
+        b"G",
+        b"",
+        b"",
+        b"",
+    ]
     assert second.split(field)[1] == b"Budi"
 
 
 @pytest.mark.parametrize(
     ("form", "pattern"),
-    [("comma", "1701,{}"), ("concat", "1701{}"), ("colon", "1701:{}"), ("pipe", "1701|{}"),
-     ("bare", "1701")],
+    [
+        ("comma", "1701,{}"),
+        ("concat", "1701{}"),
+        ("colon", "1701:{}"),
+        ("pipe", "1701|{}"),
+        ("bare", "1701"),
+    ],
 )
-def test_send_success_forms(make_sandbox: MakeSandbox, make_gw: MakeGw, form: str,
-                            pattern: str) -> None:
+def test_send_success_forms(
+    make_sandbox: MakeSandbox, make_gw: MakeGw, form: str, pattern: str
+) -> None:
     srv = make_sandbox(send_success=form)
     gw = make_gw(srv)
     body = gw.send_sms(MOBILE, "x", trxid="t")
@@ -71,8 +98,9 @@ def test_send_success_forms(make_sandbox: MakeSandbox, make_gw: MakeGw, form: st
     assert body == pattern.format(msgid)
     assert gw.send_sms(MOBILE, "x", trxid="t") == body
     srv.store.add_contact(USERNAME, name="A", mobile=MOBILE, group="G")
-    group_body = gw.get("SendSMSGroup", group="G", msg="x", username=USERNAME,
-                        auth=md5(USERNAME, PASSWORD))
+    group_body = gw.get(
+        "SendSMSGroup", group="G", msg="x", username=USERNAME, auth=md5(USERNAME, PASSWORD)
+    )
     batch = srv.store.snapshot()["messages"][-1]["batch_id"]
     assert group_body == pattern.format(batch)
 
@@ -87,11 +115,14 @@ def test_add_success_bare(make_sandbox: MakeSandbox, make_gw: MakeGw) -> None:
 
 @pytest.mark.parametrize(
     ("form", "printed"),
-    [("yyyymmdd", "19450817"), ("dmy", "17 Aug 1945"), ("iso", "1945-08-17"),
-     ("slash", "17/08/1945")],
+    [
+        ("yyyymmdd", "19450817"),
+        ("dmy", "17 Aug 1945"),
+        ("iso", "1945-08-17"),
+        ("slash", "17/08/1945"),
+    ],
 )
-def test_birth_forms(make_sandbox: MakeSandbox, make_gw: MakeGw, form: str,
-                     printed: str) -> None:
+def test_birth_forms(make_sandbox: MakeSandbox, make_gw: MakeGw, form: str, printed: str) -> None:
     srv = make_sandbox(birth_form=form)
     gw = make_gw(srv)
     cid = _seed(srv)
@@ -104,11 +135,17 @@ def test_birth_forms(make_sandbox: MakeSandbox, make_gw: MakeGw, form: str,
 
 
 def test_invalid_config_is_rejected_with_the_setting_named() -> None:
-    for bad, name in (({"list_form": "long"}, "list_form"), ({"separator": "x"}, "separator"),
-                      ({"fault_kinds": ("boom",)}, "fault_kinds"),
-                      ({"fault_rate": 2.0}, "fault_rate"), ({"max_page_size": 0}, "max_page_size"),
-                      ({"birth_form": "us"}, "birth_form"), ({"send_success": "x"}, "send_success"),
-                      ({"add_success": "x"}, "add_success"), ({"latency_ms": -1}, "latency_ms")):
+    for bad, name in (
+        ({"list_form": "long"}, "list_form"),
+        ({"separator": "x"}, "separator"),
+        ({"fault_kinds": ("boom",)}, "fault_kinds"),
+        ({"fault_rate": 2.0}, "fault_rate"),
+        ({"max_page_size": 0}, "max_page_size"),
+        ({"birth_form": "us"}, "birth_form"),
+        ({"send_success": "x"}, "send_success"),
+        ({"add_success": "x"}, "add_success"),
+        ({"latency_ms": -1}, "latency_ms"),
+    ):
         with pytest.raises(ConfigError, match=name):
             SandboxConfig(**bad)
 

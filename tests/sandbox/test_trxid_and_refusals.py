@@ -52,8 +52,17 @@ def test_trxid_remembers_a_refused_number_too(make_sandbox: MakeSandbox, make_gw
     srv = make_sandbox(trxid_remembers_failures=True)
     gw = make_gw(srv)
     assert gw.send_sms("12", "hi", trxid="t3") == "1707"
-    assert gw.get("sendSMS", username=USERNAME, mobile=MOBILE, message="hi", trxid="t3",
-                  auth=md5(USERNAME, PASSWORD, MOBILE)) == "1707"
+    assert (
+        gw.get(
+            "sendSMS",
+            username=USERNAME,
+            mobile=MOBILE,
+            message="hi",
+            trxid="t3",
+            auth=md5(USERNAME, PASSWORD, MOBILE),
+        )
+        == "1707"
+    )
     assert srv.store.snapshot()["messages"] == []
 
 
@@ -62,8 +71,10 @@ def test_a_send_that_fails_authentication_binds_no_trxid(
 ) -> None:
     srv = make_sandbox(trxid_remembers_failures=True)
     gw = make_gw(srv)
-    assert gw.get("sendSMS", username=USERNAME, mobile=MOBILE, message="hi", trxid="t4",
-                  auth="0" * 32) == "1702"
+    assert (
+        gw.get("sendSMS", username=USERNAME, mobile=MOBILE, message="hi", trxid="t4", auth="0" * 32)
+        == "1702"
+    )
     assert gw.send_sms(MOBILE, "hi", trxid="t4").startswith("1701,")
 
 
@@ -80,11 +91,23 @@ def test_fault_403_refuses_with_a_short_body_and_applies_nothing(
     srv = make_sandbox(fault_rate=1.0, fault_kinds=("403",), seed=1)
     srv.store.add_contact(USERNAME, name="Ana", mobile=MOBILE, group="Office")
     before = srv.store.snapshot()
-    resp = _get(srv, "sendSMS", username=USERNAME, mobile=MOBILE, message="hi",
-                auth=md5(USERNAME, PASSWORD, MOBILE))
+    resp = _get(
+        srv,
+        "sendSMS",
+        username=USERNAME,
+        mobile=MOBILE,
+        message="hi",
+        auth=md5(USERNAME, PASSWORD, MOBILE),
+    )
     assert (resp.status_code, resp.text) == (403, "Forbidden")
-    resp = _get(srv, "SendSMSGroup", username=USERNAME, group="Office", msg="hi",
-                auth=md5(USERNAME, PASSWORD))
+    resp = _get(
+        srv,
+        "SendSMSGroup",
+        username=USERNAME,
+        group="Office",
+        msg="hi",
+        auth=md5(USERNAME, PASSWORD),
+    )
     assert (resp.status_code, resp.text) == (403, "Forbidden")
     assert srv.store.snapshot() == before
     assert srv.stats()["fault_403"] == 2
@@ -93,11 +116,23 @@ def test_fault_403_refuses_with_a_short_body_and_applies_nothing(
 def test_faults_can_be_limited_to_some_endpoints(make_sandbox: MakeSandbox) -> None:
     srv = make_sandbox(fault_rate=1.0, fault_kinds=("403",), fault_paths=("sendsmsgroup",))
     srv.store.add_contact(USERNAME, name="Ana", mobile=MOBILE, group="Office")
-    single = _get(srv, "sendSMS", username=USERNAME, mobile=MOBILE, message="hi",
-                  auth=md5(USERNAME, PASSWORD, MOBILE))
+    single = _get(
+        srv,
+        "sendSMS",
+        username=USERNAME,
+        mobile=MOBILE,
+        message="hi",
+        auth=md5(USERNAME, PASSWORD, MOBILE),
+    )
     assert single.status_code == 200 and single.text.startswith("1701,")
-    group = _get(srv, "SendSMSGroup", username=USERNAME, group="Office", msg="hi",
-                 auth=md5(USERNAME, PASSWORD))
+    group = _get(
+        srv,
+        "SendSMSGroup",
+        username=USERNAME,
+        group="Office",
+        msg="hi",
+        auth=md5(USERNAME, PASSWORD),
+    )
     assert group.status_code == 403
     assert len(srv.store.snapshot()["messages"]) == 1
     assert srv.stats()["faults"] == 1
@@ -105,7 +140,8 @@ def test_faults_can_be_limited_to_some_endpoints(make_sandbox: MakeSandbox) -> N
 
 def test_fault_paths_are_endpoint_names_in_any_case() -> None:
     assert SandboxConfig(fault_paths=("SendSMSGroup", "phbk_getList")).fault_paths == (
-        "sendsmsgroup", "phbkgetlist"
+        "sendsmsgroup",
+        "phbkgetlist",
     )
     with pytest.raises(ConfigError, match=r"fault_paths: 'sendsms\.aspx' is not an endpoint"):
         SandboxConfig(fault_paths=("sendsms.aspx",))

@@ -21,8 +21,16 @@ from tests.support.cli import run_cli
 from tests.support.sandbox import PASSWORD, USERNAME
 
 #: Remote names a spreadsheet would run as formulas, and a genuine leading apostrophe.
-NAMES = ['=HYPERLINK("http://x.invalid","klik")', "+1", "-x", "@x", "=1+2", "'kutip", "''dua",
-         "Biasa"]
+NAMES = [
+    '=HYPERLINK("http://x.invalid","klik")',
+    "+1",
+    "-x",
+    "@x",
+    "=1+2",
+    "'kutip",
+    "''dua",
+    "Biasa",
+]
 
 
 @given(st.text())
@@ -51,9 +59,14 @@ def gateway() -> Iterator[SandboxServer]:
         srv.store.upsert_account(USERNAME, PASSWORD, credit=1000)
         srv.store.add_group(USERNAME, "Kantor")
         for i, name in enumerate(NAMES):
-            srv.store.add_contact(USERNAME, name=name, mobile=f"0812345678{i:02d}", group="Kantor",
-                                  address="=SUM(A1:A9)" if i == 0 else "",
-                                  desc="-5 poin" if i == 1 else ("@rapat" if i == 2 else ""))
+            srv.store.add_contact(
+                USERNAME,
+                name=name,
+                mobile=f"0812345678{i:02d}",
+                group="Kantor",
+                address="=SUM(A1:A9)" if i == 0 else "",
+                desc="-5 poin" if i == 1 else ("@rapat" if i == 2 else ""),
+            )
         yield srv
 
 
@@ -61,7 +74,8 @@ def test_import_neutralises_formulas_in_csv_and_plan_sees_no_changes(
     tmp_path: Path, gateway: SandboxServer
 ) -> None:
     (tmp_path / "smsync.yaml").write_text(
-        f"gateway: {{endpoint: '{gateway.url}', username: {USERNAME}}}\n")
+        f"gateway: {{endpoint: '{gateway.url}', username: {USERNAME}}}\n"
+    )
     (tmp_path / "pw").write_text(PASSWORD + "\n")
     auth = ("--password-file", str(tmp_path / "pw"))
     r = run_cli("import", str(tmp_path), "--csv-threshold", "1", *auth)

@@ -13,19 +13,67 @@ from smsync.spec import SpecErrors, load_desired_state
 from smsync.spec.model import DesiredState
 from smsync.spec.project import Project
 
-KEYS = ["kind", "name", "state", "protect", "contacts", "contacts_file", "mobile", "birth",
-        "address", "desc", "audience", "group", "template", "channel", "fallback", "not_before",
-        "vars", "where", "numbers", "groups", "max_recipients", "<<", "x"]
+KEYS = [
+    "kind",
+    "name",
+    "state",
+    "protect",
+    "contacts",
+    "contacts_file",
+    "mobile",
+    "birth",
+    "address",
+    "desc",
+    "audience",
+    "group",
+    "template",
+    "channel",
+    "fallback",
+    "not_before",
+    "vars",
+    "where",
+    "numbers",
+    "groups",
+    "max_recipients",
+    "<<",
+    "x",
+]
 SCALARS = st.one_of(
-    st.sampled_from(["Group", "Broadcast", "absent", "081234567890", "628123", "sms",
-                     "whatsapp", "1990-02-30", "2025-01-01T00:00:00+07:00", "{{ x", "c.csv",
-                     "", "~", "yes", "0o17", "1_000", "&a", "*a", "!!binary", "\t"]),
-    st.integers(-(2**70), 2**70), st.booleans(), st.none(), st.floats(), st.text(max_size=20),
+    st.sampled_from(
+        [
+            "Group",
+            "Broadcast",
+            "absent",
+            "081234567890",
+            "628123",
+            "sms",
+            "whatsapp",
+            "1990-02-30",
+            "2025-01-01T00:00:00+07:00",
+            "{{ x",
+            "c.csv",
+            "",
+            "~",
+            "yes",
+            "0o17",
+            "1_000",
+            "&a",
+            "*a",
+            "!!binary",
+            "\t",
+        ]
+    ),
+    st.integers(-(2**70), 2**70),
+    st.booleans(),
+    st.none(),
+    st.floats(),
+    st.text(max_size=20),
 )
 TREES = st.recursive(
     SCALARS,
-    lambda kids: st.one_of(st.lists(kids, max_size=4),
-                           st.dictionaries(st.sampled_from(KEYS), kids, max_size=6)),
+    lambda kids: st.one_of(
+        st.lists(kids, max_size=4), st.dictionaries(st.sampled_from(KEYS), kids, max_size=6)
+    ),
     max_leaves=30,
 )
 
@@ -59,8 +107,7 @@ def _load(files: dict[str, str | bytes]) -> DesiredState | None:
             return None
 
 
-FUZZ = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FUZZ
@@ -70,8 +117,11 @@ def test_structured_documents(docs: list[Any]) -> None:
 
 
 @FUZZ
-@given(st.text(alphabet=st.sampled_from(list("kind:Group\nname-[]{}&*!|>'\"#,? \t0812%@`")),
-               max_size=200))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("kind:Group\nname-[]{}&*!|>'\"#,? \t0812%@`")), max_size=200
+    )
+)
 def test_random_yaml_text(text: str) -> None:
     _load({"a.yaml": text})
 
@@ -83,7 +133,8 @@ def test_random_bytes(data: bytes) -> None:
 
 
 @FUZZ
-@given(st.text(alphabet=st.sampled_from(list('name,mobile,birth,protect\n"\r 0812x-;')),
-               max_size=300))
+@given(
+    st.text(alphabet=st.sampled_from(list('name,mobile,birth,protect\n"\r 0812x-;')), max_size=300)
+)
 def test_random_csv(text: str) -> None:
     _load({"g.yaml": "kind: Group\nname: G\ncontacts_file: c.csv\n", "c.csv": text})

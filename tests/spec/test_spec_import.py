@@ -30,18 +30,28 @@ def seed(srv: SandboxServer) -> None:
     s = srv.store
     for g in ("Kantor", "Keluarga Besar", "Kosong"):
         s.add_group(USERNAME, g)
-    s.add_contact(USERNAME, name="Budi Santoso", mobile="081234567890", group="Kantor",
-                  address="Jl. Merdeka 1, Bandung", birth=dt.date(1980, 8, 17), desc="Direktur")
+    s.add_contact(
+        USERNAME,
+        name="Budi Santoso",
+        mobile="081234567890",
+        group="Kantor",
+        address="Jl. Merdeka 1, Bandung",
+        birth=dt.date(1980, 8, 17),
+        desc="Direktur",
+    )
     s.add_contact(USERNAME, name="Siti  Rahayu", mobile="6285712345678", group="Kantor")
     s.add_contact(USERNAME, name="Yes", mobile="6281398765432", group="Kantor", desc="0812")
-    s.bulk_add_contacts(USERNAME, [(f"Anggota {i:03d}", f"0812{7000000 + i:07d}", "Keluarga Besar")
-                               for i in range(250)])
+    s.bulk_add_contacts(
+        USERNAME,
+        [(f"Anggota {i:03d}", f"0812{7000000 + i:07d}", "Keluarga Besar") for i in range(250)],
+    )
 
 
 @pytest.fixture
 def project(tmp_path: Path, gateway: SandboxServer) -> Path:
     (tmp_path / "smsync.yaml").write_text(
-        f"gateway: {{endpoint: '{gateway.url}', username: {USERNAME}}}\n")
+        f"gateway: {{endpoint: '{gateway.url}', username: {USERNAME}}}\n"
+    )
     (tmp_path / "pw").write_text(PASSWORD + "\n")
     return tmp_path
 
@@ -54,8 +64,15 @@ def remote_groups(srv: SandboxServer) -> dict[str, set[tuple[Any, ...]]]:
     snap = srv.store.snapshot()
     out: dict[str, set[tuple[Any, ...]]] = {g["name"]: set() for g in snap["groups"]}
     for c in snap["contacts"]:
-        out[c["group"]].add((c["name"], normalize(c["mobile"]), c["address"] or None,
-                             c["birth"] or None, c["desc"] or None))
+        out[c["group"]].add(
+            (
+                c["name"],
+                normalize(c["mobile"]),
+                c["address"] or None,
+                c["birth"] or None,
+                c["desc"] or None,
+            )
+        )
     return out
 
 
@@ -65,7 +82,11 @@ def test_import_validate_compare_and_plan(project: Path, gateway: SandboxServer)
     assert "imported 3 groups, 253 contacts into 4 files" in r.output
     groups = project / "groups"
     assert sorted(p.name for p in groups.iterdir()) == [
-        "kantor.yaml", "keluarga-besar.csv", "keluarga-besar.yaml", "kosong.yaml"]
+        "kantor.yaml",
+        "keluarga-besar.csv",
+        "keluarga-besar.yaml",
+        "kosong.yaml",
+    ]
     assert "contacts_file: keluarga-besar.csv" in (groups / "keluarga-besar.yaml").read_text()
 
     v = run_cli("validate", str(project))
@@ -73,8 +94,13 @@ def test_import_validate_compare_and_plan(project: Path, gateway: SandboxServer)
     assert v.output.startswith("ok: 3 groups, 253 contacts")
 
     state = load_desired_state(load_project(project))
-    mine = {g.name: {(c.name, c.mobile, c.address, c.birth.isoformat() if c.birth else None,
-                      c.desc) for c in g.contacts} for g in state.groups}
+    mine = {
+        g.name: {
+            (c.name, c.mobile, c.address, c.birth.isoformat() if c.birth else None, c.desc)
+            for c in g.contacts
+        }
+        for g in state.groups
+    }
     assert mine == remote_groups(gateway)
 
     plan = cli(project, "plan", "--detailed-exitcode")

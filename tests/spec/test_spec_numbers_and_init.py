@@ -16,17 +16,32 @@ from tests.support.cli import run_cli
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-@pytest.mark.parametrize("raw", ["081234567890", "6281234567890", "+62 812-3456-7890",
-                                 "62-812-3456-7890", "+62 (812) 3456.7890", " 0812 3456 7890 "])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "081234567890",
+        "6281234567890",
+        "+62 812-3456-7890",
+        "62-812-3456-7890",
+        "+62 (812) 3456.7890",
+        " 0812 3456 7890 ",
+    ],
+)
 def test_every_usual_spelling_has_one_canonical_form(raw: str) -> None:
     assert numbers.normalize(raw) == "+6281234567890"
     assert numbers.to_gateway(numbers.normalize(raw)) == "6281234567890"
 
 
-@pytest.mark.parametrize(("raw", "why"), [
-    ("", "empty"), ("0812-CALL-ME", "is not a phone number"), ("0812345", "not a valid"),
-    ("0211234567", "not a mobile number"), ("1" * 40, "is not a phone number"),
-])
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        ("", "empty"),
+        ("0812-CALL-ME", "is not a phone number"),
+        ("0812345", "not a valid"),
+        ("0211234567", "not a mobile number"),
+        ("1" * 40, "is not a phone number"),
+    ],
+)
 def test_invalid_numbers(raw: str, why: str) -> None:
     with pytest.raises(numbers.InvalidNumberError, match=why):
         numbers.normalize(raw)
@@ -57,8 +72,12 @@ def test_init_writes_a_project_that_validates_and_refuses_to_overwrite(tmp_path:
 
 def test_examples_repo_loads_into_the_expected_state() -> None:
     state = load_desired_state(load_project(EXAMPLES))
-    assert {g.name for g in state.groups} == {"Keluarga", "Kantor", "Panitia Reuni 2019",
-                                              "Pelanggan"}
+    assert {g.name for g in state.groups} == {
+        "Keluarga",
+        "Kantor",
+        "Panitia Reuni 2019",
+        "Pelanggan",
+    }
     assert 30 <= state.contact_count <= 100
     keluarga = state.group("keluarga")
     assert keluarga is not None and keluarga.protect
@@ -71,14 +90,16 @@ def test_examples_repo_loads_into_the_expected_state() -> None:
 def test_installed_cli_validates_the_examples(tmp_path: Path) -> None:
     exe = shutil.which("smsync", path=str(Path(sys.executable).parent))
     assert exe is not None, "smsync is not installed in this environment"
-    r = subprocess.run([exe, "validate", str(EXAMPLES)], capture_output=True, text=True,
-                       timeout=60, check=False)
+    r = subprocess.run(
+        [exe, "validate", str(EXAMPLES)], capture_output=True, text=True, timeout=60, check=False
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("ok: 4 groups (1 absent), ")
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: Group\nname: [\n")
-    r = subprocess.run([exe, "validate", str(bad)], capture_output=True, text=True, timeout=60,
-                       check=False)
+    r = subprocess.run(
+        [exe, "validate", str(bad)], capture_output=True, text=True, timeout=60, check=False
+    )
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert f"{bad}:3:1: invalid YAML" in r.stdout
 

@@ -18,8 +18,11 @@ from tests.support.files import WriteFn
 SECRET = "s3cr3t-Pa55"
 
 
-def project(tmp_path: Path, endpoint: str | None = "http://gw.example:8080",
-            username: str | None = "yaml-user") -> Project:
+def project(
+    tmp_path: Path,
+    endpoint: str | None = "http://gw.example:8080",
+    username: str | None = "yaml-user",
+) -> Project:
     return Project(root=tmp_path, endpoint=endpoint, username=username)
 
 
@@ -30,7 +33,9 @@ def test_load_project_defaults_without_file(tmp_path: Path) -> None:
 
 
 def test_load_project_reads_every_setting(tmp_path: Path, write: WriteFn) -> None:
-    write("smsync.yaml", """\
+    write(
+        "smsync.yaml",
+        """\
         version: 1
         gateway: {endpoint: "sandbox://.smsync/sb.sqlite", username: demo, page_size: 50}
         defaults: {region: sg}
@@ -38,7 +43,8 @@ def test_load_project_reads_every_setting(tmp_path: Path, write: WriteFn) -> Non
         safety: {max_delete_share: 0.5, min_existing: 3, max_recipients: 10}
         suppression_file: stop.txt
         ledger: state/ledger.sqlite
-        """)
+        """,
+    )
     p = load_project(tmp_path)
     root = tmp_path.resolve()
     assert p.endpoint == f"sandbox://{root}/.smsync/sb.sqlite"  # relative to the project
@@ -49,12 +55,16 @@ def test_load_project_reads_every_setting(tmp_path: Path, write: WriteFn) -> Non
 
 
 def test_order_cli_then_env_then_yaml(tmp_path: Path) -> None:
-    env = {"SMSYNC_ENDPOINT": "https://env.example", "SMSYNC_USERNAME": "env-user",
-           "SMSYNC_PASSWORD": SECRET}
+    env = {
+        "SMSYNC_ENDPOINT": "https://env.example",
+        "SMSYNC_USERNAME": "env-user",
+        "SMSYNC_PASSWORD": SECRET,
+    }
     c = resolve_credentials(project(tmp_path), env=env)
     assert (c.endpoint, c.username, c.password) == ("https://env.example", "env-user", SECRET)
-    c = resolve_credentials(project(tmp_path), endpoint="http://cli.example", username="cli",
-                            env=env)
+    c = resolve_credentials(
+        project(tmp_path), endpoint="http://cli.example", username="cli", env=env
+    )
     assert (c.endpoint, c.username) == ("http://cli.example", "cli")
     c = resolve_credentials(project(tmp_path), env={"SMSYNC_PASSWORD": SECRET})
     assert (c.endpoint, c.username) == ("http://gw.example:8080", "yaml-user")
@@ -75,11 +85,14 @@ def test_password_file_wins_over_env(tmp_path: Path) -> None:
         resolve_credentials(project(tmp_path), password_file=pw, env={})
 
 
-@pytest.mark.parametrize("text", [
-    f"yaml-user: '{SECRET}'\nother: x\n",
-    f"[yaml-user]\npassword = {SECRET}\n",
-    f"yaml-user = {SECRET}\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"yaml-user: '{SECRET}'\nother: x\n",
+        f"[yaml-user]\npassword = {SECRET}\n",
+        f"yaml-user = {SECRET}\n",
+    ],
+)
 def test_credentials_file_formats(tmp_path: Path, text: str) -> None:
     f = tmp_path / "creds"
     f.write_text(text)
@@ -106,8 +119,9 @@ def test_credentials_file_readable_by_others_is_refused(tmp_path: Path) -> None:
     assert SECRET not in str(e.value)
 
 
-def test_credentials_file_from_env_and_default_location(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_credentials_file_from_env_and_default_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     f = tmp_path / "xdg" / "smsync" / "credentials"
     f.parent.mkdir(parents=True)
     f.write_text(f"yaml-user: {SECRET}\n")

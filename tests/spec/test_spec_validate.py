@@ -23,7 +23,9 @@ def problems(*args: str) -> list[str]:
 
 
 def test_valid_project_prints_summary(write: WriteFn) -> None:
-    write("groups/a.yaml", """\
+    write(
+        "groups/a.yaml",
+        """\
         kind: Group
         name: Kantor
         contacts:
@@ -33,34 +35,44 @@ def test_valid_project_prints_summary(write: WriteFn) -> None:
         kind: Group
         name: Lama
         state: absent
-        """)
-    write("b.yml", """\
+        """,
+    )
+    write(
+        "b.yml",
+        """\
         kind: Broadcast
         name: halo
         audience: {group: Kantor}
         template: "Halo {{ name }}"
-        """)
+        """,
+    )
     r = run_cli("validate")
     assert r.exit_code == 0, r.output
     assert r.output.strip() == "ok: 2 groups (1 absent), 2 contacts, 1 broadcast in 2 files"
 
 
 def test_unknown_key_points_at_the_key_with_a_hint(write: WriteFn) -> None:
-    write("g.yaml", """\
+    write(
+        "g.yaml",
+        """\
         kind: Group
         name: Kantor
         contacts:
           - name: Andi
             mobil: "081234567890"
-        """)
+        """,
+    )
     out = problems()
     assert out[0] == "g.yaml:4:5: contacts[0].mobile: missing (required)"
     assert out[1].startswith(
-        "g.yaml:5:5: contacts[0].mobil: unknown key 'mobil' (did you mean 'mobile'?); allowed: ")
+        "g.yaml:5:5: contacts[0].mobil: unknown key 'mobil' (did you mean 'mobile'?); allowed: "
+    )
 
 
 def test_invalid_number_and_all_problems_in_one_run(write: WriteFn) -> None:
-    write("g.yaml", """\
+    write(
+        "g.yaml",
+        """\
         kind: Group
         name: Kantor
         contacts:
@@ -71,7 +83,8 @@ def test_invalid_number_and_all_problems_in_one_run(write: WriteFn) -> None:
           - name: Budi
             mobile: "081234567890"
             birth: 1990-02-30
-        """)
+        """,
+    )
     out = problems()
     assert out == [
         "g.yaml:5:13: contacts[0].mobile: '0812345' is not a valid phone number for region ID",
@@ -81,7 +94,9 @@ def test_invalid_number_and_all_problems_in_one_run(write: WriteFn) -> None:
 
 
 def test_same_number_twice_in_a_group_in_any_spelling(write: WriteFn) -> None:
-    write("g.yaml", """\
+    write(
+        "g.yaml",
+        """\
         kind: Group
         name: Kantor
         contacts:
@@ -89,17 +104,22 @@ def test_same_number_twice_in_a_group_in_any_spelling(write: WriteFn) -> None:
           - {name: B, mobile: 6281234567890}
           - {name: C, mobile: "+62 812-3456-7890"}
           - {name: D, mobile: "62-812-3456-7890"}
-        """)
+        """,
+    )
     out = problems()
     assert len(out) == 3
-    assert out[0] == ("g.yaml:5:23: contacts[1].mobile: +6281234567890 appears twice in group "
-                      "'Kantor' (first at g.yaml:4:5)")
+    assert out[0] == (
+        "g.yaml:5:23: contacts[1].mobile: +6281234567890 appears twice in group "
+        "'Kantor' (first at g.yaml:4:5)"
+    )
     assert out[1].startswith("g.yaml:6:23: contacts[2].mobile:")
     assert out[2].startswith("g.yaml:7:23: contacts[3].mobile:")
 
 
 def test_the_same_number_in_two_groups_is_fine(write: WriteFn) -> None:
-    write("g.yaml", """\
+    write(
+        "g.yaml",
+        """\
         kind: Group
         name: A
         contacts: [{name: A, mobile: "081234567890"}]
@@ -107,16 +127,20 @@ def test_the_same_number_in_two_groups_is_fine(write: WriteFn) -> None:
         kind: Group
         name: B
         contacts: [{name: A, mobile: "081234567890"}]
-        """)
+        """,
+    )
     assert run_cli("validate").exit_code == 0
 
 
 def test_name_too_long(write: WriteFn) -> None:
-    write("g.yaml", f"""\
+    write(
+        "g.yaml",
+        f"""\
         kind: Group
         name: {"G" * 51}
         contacts: [{{name: {"x" * 60}, mobile: "081234567890"}}]
-        """)
+        """,
+    )
     assert problems() == [
         "g.yaml:2:7: name: too long (51 characters; at most 50)",
         "g.yaml:3:19: contacts[0].name: too long (60 characters; at most 50)",
@@ -127,21 +151,25 @@ def test_group_declared_twice_across_files_case_insensitively(write: WriteFn) ->
     write("a.yaml", "kind: Group\nname: Kantor\n")
     write("b.yaml", "# comment\nkind: Group\nname: KANTOR\n")
     assert problems() == [
-        "b.yaml:3:7: name: group 'KANTOR' is declared twice (first at a.yaml:2:7)"]
+        "b.yaml:3:7: name: group 'KANTOR' is declared twice (first at a.yaml:2:7)"
+    ]
 
 
 def test_broken_csv_rows_give_csv_file_and_line(write: WriteFn) -> None:
     write("g.yaml", "kind: Group\nname: Besar\ncontacts_file: data/besar.csv\n")
-    write("data/besar.csv", (
-        "name,mobile,birth,protect\n"
-        "Andi,081234567890,,\n"
-        "Budi,12,,\n"
-        "Citra,081398765432\n"
-        "Dedi,085712345678,17-08-1990,maybe\n"
-        "\n"
-        "Eko,081234567890,,\n"
-        '"Fajar\n'
-    ))
+    write(
+        "data/besar.csv",
+        (
+            "name,mobile,birth,protect\n"
+            "Andi,081234567890,,\n"
+            "Budi,12,,\n"
+            "Citra,081398765432\n"
+            "Dedi,085712345678,17-08-1990,maybe\n"
+            "\n"
+            "Eko,081234567890,,\n"
+            '"Fajar\n'
+        ),
+    )
     assert problems() == [
         "data/besar.csv:3: mobile: '12' is not a valid phone number for region ID",
         "data/besar.csv:4: row: 2 fields, but the header has 4",
@@ -172,16 +200,20 @@ def test_missing_csv_points_at_the_reference(write: WriteFn) -> None:
     ("text", "expected"),
     [
         ("kind: Group\nname: [a\n", "g.yaml:3:1: invalid YAML:"),
-        ("kind: Group\nname: A\ncontacts:\n\t- {name: a}\n",
-         "g.yaml:4:1: invalid YAML: a tab character is not allowed here (indent with spaces)"),
+        (
+            "kind: Group\nname: A\ncontacts:\n\t- {name: a}\n",
+            "g.yaml:4:1: invalid YAML: a tab character is not allowed here (indent with spaces)",
+        ),
         ("kind: Group\nname: A\nname: B\n", "g.yaml:3:1: name: duplicate key (first at line 2)"),
-        ("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-         "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-         "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-         "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-         "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
-         "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
-         "document too large after expanding aliases (alias bomb?)"),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+            "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+            "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+            "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+            "document too large after expanding aliases (alias bomb?)",
+        ),
         ("kind: Group\nname: &n [*n]\n", "nesting deeper than 64 levels"),
         (b"kind: Group\nname: \xff\n".decode("latin-1"), None),  # valid text once decoded
     ],
@@ -214,7 +246,9 @@ def test_leading_zero_numbers_are_never_read_as_octal(write: WriteFn) -> None:
 
 
 def test_broadcast_schema_and_semantics(write: WriteFn) -> None:
-    write("b.yaml", """\
+    write(
+        "b.yaml",
+        """\
         kind: Broadcast
         name: promo
         channel: sms
@@ -226,7 +260,8 @@ def test_broadcast_schema_and_semantics(write: WriteFn) -> None:
             where: {umur: 3}
         template: "Halo {{ name"
         max_recipients: 0
-        """)
+        """,
+    )
     assert problems() == [
         "b.yaml:4:11: fallback: a fallback only makes sense with 'channel: whatsapp'",
         "b.yaml:5:13: not_before: needs a UTC offset (e.g. +07:00), or it would depend on the "
@@ -241,12 +276,15 @@ def test_broadcast_schema_and_semantics(write: WriteFn) -> None:
 
 
 def test_audience_needs_exactly_one_selector(write: WriteFn) -> None:
-    write("b.yaml", """\
+    write(
+        "b.yaml",
+        """\
         kind: Broadcast
         name: promo
         audience: {group: A, contacts: {groups: [A]}}
         template: hi
-        """)
+        """,
+    )
     assert problems() == ["b.yaml:3:11: audience: needs exactly one of: group, contacts"]
 
 
@@ -260,13 +298,16 @@ def test_unknown_kind_and_missing_kind(write: WriteFn) -> None:
 
 
 def test_absent_group_with_contacts_and_protect(write: WriteFn) -> None:
-    write("g.yaml", """\
+    write(
+        "g.yaml",
+        """\
         kind: Group
         name: A
         state: absent
         protect: true
         contacts: []
-        """)
+        """,
+    )
     assert problems() == [
         "g.yaml:4:1: protect: a protected group cannot be 'state: absent'",
         "g.yaml:5:1: contacts: a group with 'state: absent' cannot list contacts",
@@ -274,13 +315,16 @@ def test_absent_group_with_contacts_and_protect(write: WriteFn) -> None:
 
 
 def test_project_file_errors(write: WriteFn) -> None:
-    write("smsync.yaml", """\
+    write(
+        "smsync.yaml",
+        """\
         gateway:
           endpoint: ftp://x
           password: hunter2
         safety:
           max_delete_share: 2
-        """)
+        """,
+    )
     assert problems() == [
         "smsync.yaml:2:13: gateway.endpoint: must start with http://, https:// or sandbox://",
         "smsync.yaml:3:3: gateway.password: unknown key 'password'; allowed: endpoint, "
@@ -293,8 +337,7 @@ def test_spec_globs_and_default_discovery(write: WriteFn) -> None:
     write("smsync.yaml", "spec: [groups/*.yaml]\n")
     write("groups/a.yaml", "kind: Group\nname: A\n")
     write("other/b.yaml", "not: a spec\n")  # not matched by the glob
-    assert run_cli("validate").output.strip() == (
-        "ok: 1 group, 0 contacts, 0 broadcasts in 1 file")
+    assert run_cli("validate").output.strip() == ("ok: 1 group, 0 contacts, 0 broadcasts in 1 file")
 
 
 def test_default_discovery_skips_dot_directories(write: WriteFn) -> None:

@@ -18,8 +18,7 @@ def postgres() -> Iterator[PostgresServer | str]:
 
 
 @pytest.fixture(params=KINDS)
-def state(request: pytest.FixtureRequest, tmp_path: Path,
-          monkeypatch: pytest.MonkeyPatch) -> str:
+def state(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A ``state:`` URL of each backend kind."""
     monkeypatch.setenv(KEY_ENV, STATE_KEY)
     pg = request.getfixturevalue("postgres") if request.param == "postgresql" else None

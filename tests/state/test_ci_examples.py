@@ -35,6 +35,7 @@ def test_gitlab_example_keeps_the_state_on_a_branch() -> None:
     flow = load("gitlab-ci.yml")
     kind, rest = parse_state_url(flow["variables"]["SMSYNC_STATE"])
     assert kind == "git" and rest.startswith("smsync-state@https://")
-    assert any("smsync apply" in line and "--lock-timeout" in line
-               for line in flow["apply"]["script"])
+    assert any(
+        "smsync apply" in line and "--lock-timeout" in line for line in flow["apply"]["script"]
+    )
     assert "cache" not in flow["apply"]

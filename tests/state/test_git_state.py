@@ -25,8 +25,11 @@ def clone(remote: Path, root: Path, endpoint: str) -> Project:
     git("clone", "--quiet", "--branch", "main", str(remote), str(root), cwd=remote.parent)
     job = Project.__new__(Project)
     job.root, job.endpoint = root, endpoint
-    job.config = {"version": 1, "gateway": {"endpoint": endpoint, "username": "demo"},
-                  "spec": ["groups/*.yaml", "broadcasts/*.yaml"]}
+    job.config = {
+        "version": 1,
+        "gateway": {"endpoint": endpoint, "username": "demo"},
+        "spec": ["groups/*.yaml", "broadcasts/*.yaml"],
+    }
     return job
 
 
@@ -46,14 +49,24 @@ def remote(tmp_path: Path, project: Project, monkeypatch: pytest.MonkeyPatch) ->
     broadcast_project(project, "git:smsync-state")
     git_project(project.root, bare)
     git("add", "smsync.yaml", "groups", "broadcasts", cwd=project.root)
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-m", "spec",
-        cwd=project.root)
+    git(
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "--quiet",
+        "-m",
+        "spec",
+        cwd=project.root,
+    )
     git("push", "--quiet", "origin", "HEAD:main", cwd=project.root)
     return bare
 
 
 def test_pr_plan_and_apply_jobs_in_two_clones_send_each_message_once(
-        remote: Path, tmp_path: Path, project: Project, sandbox: Any) -> None:
+    remote: Path, tmp_path: Path, project: Project, sandbox: Any
+) -> None:
     pr_job = clone(remote, tmp_path.parent / f"{tmp_path.name}-pr", project.endpoint)
     assert to_send(pr_job) == 4  # two per-contact messages, a group send to two members
 
@@ -70,13 +83,16 @@ def test_pr_plan_and_apply_jobs_in_two_clones_send_each_message_once(
 
 
 def test_no_phone_number_nor_kept_body_enters_git_history(
-        remote: Path, project: Project, sandbox: Any) -> None:
+    remote: Path, project: Project, sandbox: Any
+) -> None:
     result = project.run(
-        "apply", str(project.root), "--auto-approve", env={"SMSYNC_LEDGER_KEEP_BODIES": "1"})
+        "apply", str(project.root), "--auto-approve", env={"SMSYNC_LEDGER_KEEP_BODIES": "1"}
+    )
     assert result.exit_code == 0, result.output
     assert len(messages(sandbox)) == 4
-    history = subprocess.run(["git", "log", "-p", "smsync-state"], cwd=remote, check=True,
-                             capture_output=True, text=True).stdout
+    history = subprocess.run(
+        ["git", "log", "-p", "smsync-state"], cwd=remote, check=True, capture_output=True, text=True
+    ).stdout
     assert "journal.jsonl" in history and "rapat" in history
     for digits in ("6281230000001", "081230000001", "81230000002"):
         assert digits not in history
@@ -85,7 +101,8 @@ def test_no_phone_number_nor_kept_body_enters_git_history(
 
 
 def test_state_read_with_another_key_is_one_clear_error(
-        remote: Path, project: Project, sandbox: Any) -> None:
+    remote: Path, project: Project, sandbox: Any
+) -> None:
     assert project.apply().exit_code == 0
     result = project.run("plan", str(project.root), env={KEY_ENV: "another key"})
     assert result.exit_code == 1
@@ -93,8 +110,9 @@ def test_state_read_with_another_key_is_one_clear_error(
     assert "Traceback" not in result.output
 
 
-def test_git_state_without_a_key_is_refused(project: Project, sandbox: Any,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_git_state_without_a_key_is_refused(
+    project: Project, sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(KEY_ENV, raising=False)
     broadcast_project(project, "git:smsync-state")
     result = project.plan()
@@ -141,8 +159,16 @@ def test_pending_row_is_on_the_remote_before_the_send(remote: Path, tmp_path: Pa
     root = tmp_path.parent / f"{tmp_path.name}-c"
     git("clone", "--quiet", "--branch", "main", str(remote), str(root), cwd=remote.parent)
     with Ledger(GitBackend(root, "smsync-state", key=STATE_KEY)) as ledger:
-        ledger.record_pending(broadcast="b", number="+628123", kind="contact", channel="sms",
-                              trxid="t", attempt=0, body="x", segments=1)
+        ledger.record_pending(
+            broadcast="b",
+            number="+628123",
+            kind="contact",
+            channel="sms",
+            trxid="t",
+            attempt=0,
+            body="x",
+            segments=1,
+        )
         elsewhere = GitBackend(tmp_path, "smsync-state", key=STATE_KEY)
         rows = [r for r in elsewhere.read() if r.table == "sends"]
         assert rows and rows[0].row is not None and rows[0].row["state"] == "pending"

@@ -22,15 +22,31 @@ N = 12
 
 
 def smsync(project: Project, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "SMSYNC_PASSWORD": PASSWORD, KEY_ENV: STATE_KEY,
-           "PYTHONPATH": str(Path.cwd())}
-    return subprocess.Popen([sys.executable, "-c", "from smsync.cli import main; main()",
-                             *args, str(project.root), "--auto-approve"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    env = {
+        **os.environ,
+        "SMSYNC_PASSWORD": PASSWORD,
+        KEY_ENV: STATE_KEY,
+        "PYTHONPATH": str(Path.cwd()),
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from smsync.cli import main; main()",
+            *args,
+            str(project.root),
+            "--auto-approve",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
 
 
 def test_apply_killed_mid_broadcast_then_rerun_sends_each_message_once(
-        make_sandbox: Any, make_project: Any, state: str) -> None:
+    make_sandbox: Any, make_project: Any, state: str
+) -> None:
     srv = make_sandbox(latency_ms=40)
     project: Project = make_project(srv)
     members = [{"name": f"P{i}", "mobile": f"08123{i:07d}"} for i in range(N)]
@@ -39,7 +55,8 @@ def test_apply_killed_mid_broadcast_then_rerun_sends_each_message_once(
     folder.mkdir(exist_ok=True)
     (folder / "b.yaml").write_text(
         "kind: Broadcast\nname: rapat\naudience:\n  contacts:\n    groups: [Office]\n"
-        "template: Rapat jam 10, {{ name }}.\n")
+        "template: Rapat jam 10, {{ name }}.\n"
+    )
     project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"], state=state)
 
     first = smsync(project, "apply")
@@ -58,9 +75,21 @@ def test_apply_killed_mid_broadcast_then_rerun_sends_each_message_once(
         lock_id = re.search(r"smsync state unlock (\w+)", out)
         assert lock_id is not None, out
         env = {**os.environ, KEY_ENV: STATE_KEY, "PYTHONPATH": str(Path.cwd())}
-        subprocess.run([sys.executable, "-c", "from smsync.cli import main; main()", "state",
-                        "unlock", lock_id.group(1), "--project", str(project.root)],
-                       check=True, env=env, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from smsync.cli import main; main()",
+                "state",
+                "unlock",
+                lock_id.group(1),
+                "--project",
+                str(project.root),
+            ],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         again = smsync(project, "apply")
         out, _ = again.communicate(timeout=120)
     assert again.returncode == 0, out
@@ -71,7 +100,8 @@ def test_apply_killed_mid_broadcast_then_rerun_sends_each_message_once(
 
 
 def test_two_applies_at_once_from_two_checkouts_send_each_message_once(
-        make_sandbox: Any, project: Project, tmp_path: Path, state: str) -> None:
+    make_sandbox: Any, project: Project, tmp_path: Path, state: str
+) -> None:
     from tests.state.test_shared_state import fresh_checkout
 
     srv = make_sandbox(latency_ms=20)
@@ -83,7 +113,8 @@ def test_two_applies_at_once_from_two_checkouts_send_each_message_once(
     folder.mkdir(exist_ok=True)
     (folder / "b.yaml").write_text(
         "kind: Broadcast\nname: rapat\naudience:\n  contacts:\n    groups: [Office]\n"
-        "template: Rapat jam 10, {{ name }}.\n")
+        "template: Rapat jam 10, {{ name }}.\n"
+    )
     project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"], state=state)
     other = fresh_checkout(project, tmp_path, "runner2")
 
@@ -93,7 +124,8 @@ def test_two_applies_at_once_from_two_checkouts_send_each_message_once(
     # the second waits for the lock, plans again, and finds its plan overtaken: it refuses
     # as stale (exit 4) having written nothing, or finds nothing left to do (exit 0)
     assert sorted(r.returncode for r in runs) in ([0, 0], [0, 4]), outs
-    assert all("nothing was written" in out for r, out in zip(runs, outs, strict=True)
-               if r.returncode == 4)
+    assert all(
+        "nothing was written" in out for r, out in zip(runs, outs, strict=True) if r.returncode == 4
+    )
     per_number = Counter(m["mobile"] for m in messages(srv))
     assert len(per_number) == N and set(per_number.values()) == {1}, per_number

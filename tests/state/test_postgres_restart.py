@@ -31,8 +31,16 @@ def test_server_restarted_mid_run_loses_nothing_and_the_run_goes_on(tmp_path: Pa
     try:
         url = srv.database()
         with Ledger(open_backend(url, tmp_path)) as ledger:
-            ledger.record_pending(broadcast="b", number="+628123", kind="contact",
-                                  channel="sms", trxid="t", attempt=0, body="x", segments=1)
+            ledger.record_pending(
+                broadcast="b",
+                number="+628123",
+                kind="contact",
+                channel="sms",
+                trxid="t",
+                attempt=0,
+                body="x",
+                segments=1,
+            )
             restart(srv)
             ledger.record_sent("b", "+628123", "m1")
         with Ledger(open_backend(url, tmp_path)) as seen:

@@ -13,7 +13,8 @@ from tests.support.sandbox import remote_contacts, remote_groups
 
 
 def test_removing_a_protected_contact_with_its_flag_is_refused_even_with_force(
-        project: Project, sandbox: Any, state: str) -> None:
+    project: Project, sandbox: Any, state: str
+) -> None:
     project.write_config(state=state)
     project.write_groups(group("Office", [contact(1, protect=True), contact(2)]))
     assert project.apply().exit_code == 0
@@ -31,7 +32,8 @@ def test_removing_a_protected_contact_with_its_flag_is_refused_even_with_force(
 
 
 def test_a_protected_contact_is_removed_in_two_reviewed_steps(
-        project: Project, sandbox: Any, state: str) -> None:
+    project: Project, sandbox: Any, state: str
+) -> None:
     project.write_config(state=state)
     project.write_groups(group("Office", [contact(1, protect=True), contact(2)]))
     assert project.apply().exit_code == 0
@@ -46,7 +48,8 @@ def test_a_protected_contact_is_removed_in_two_reviewed_steps(
 
 
 def test_deleting_a_protected_group_with_its_flag_is_refused(
-        project: Project, sandbox: Any, state: str) -> None:
+    project: Project, sandbox: Any, state: str
+) -> None:
     project.write_config(state=state)
     project.write_groups(group("Office", [contact(1)], protect=True), group("Gudang", []))
     assert project.apply().exit_code == 0
@@ -62,10 +65,13 @@ def test_deleting_a_protected_group_with_its_flag_is_refused(
 def test_remembered_protection_is_a_rule_force_cannot_override() -> None:
     gone = Record(name="A", mobile="628123", number="+628123000001", group="Office")
     plan = Plan.__new__(Plan)
-    plan.actions = [Action(Op.DELETE_CONTACT, "Office", id=7, before=gone),
-                    Action(Op.DELETE_GROUP, "Gudang", id=3)]
+    plan.actions = [
+        Action(Op.DELETE_CONTACT, "Office", id=7, before=gone),
+        Action(Op.DELETE_GROUP, "Gudang", id=3),
+    ]
     found = remembered_protection_findings(
-        plan, {("contact", "office", "+628123000001"), ("group", "gudang", "")})
+        plan, {("contact", "office", "+628123000001"), ("group", "gudang", "")}
+    )
     assert [f.rule for f in found] == [Rule.REMEMBERED_PROTECTION] * 2
     assert not Rule.REMEMBERED_PROTECTION.forcible
     assert remembered_protection_findings(plan, set()) == []

@@ -24,7 +24,8 @@ def broadcast_project(project: Project, state: str) -> None:
     (folder / "b.yaml").write_text(
         "kind: Broadcast\nname: rapat\naudience:\n  contacts:\n    groups: [Office]\n"
         "template: Rapat jam 10.\n---\n"
-        "kind: Broadcast\nname: libur\naudience: {group: Office}\ntemplate: Kantor libur.\n")
+        "kind: Broadcast\nname: libur\naudience: {group: Office}\ntemplate: Kantor libur.\n"
+    )
     project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"], state=state)
 
 
@@ -43,7 +44,8 @@ def account(project: Project, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_a_fresh_checkout_sharing_the_state_sends_nothing_again(
-        project: Project, sandbox: Any, tmp_path: Path, state: str) -> None:
+    project: Project, sandbox: Any, tmp_path: Path, state: str
+) -> None:
     broadcast_project(project, state)
     applied = project.apply()
     assert applied.exit_code == 0, applied.output
@@ -64,7 +66,8 @@ def test_plan_never_creates_the_state(project: Project, sandbox: Any, state: str
 
 
 def test_second_apply_of_one_account_is_refused_naming_the_holder(
-        project: Project, sandbox: Any, state: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    project: Project, sandbox: Any, state: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     broadcast_project(project, state)
     with open_backend(state, project.root) as other_run:
         held = other_run.lock(account(project, monkeypatch))
@@ -81,8 +84,16 @@ def test_second_apply_of_one_account_is_refused_naming_the_holder(
 
 def test_each_write_is_stored_before_it_returns(project: Project, state: str) -> None:
     with open_backend(state, project.root) as backend, Ledger(backend) as ledger:
-        ledger.record_pending(broadcast="b", number="+628123", kind="contact", channel="sms",
-                              trxid="t1", attempt=0, body="hi", segments=1)
+        ledger.record_pending(
+            broadcast="b",
+            number="+628123",
+            kind="contact",
+            channel="sms",
+            trxid="t1",
+            attempt=0,
+            body="hi",
+            segments=1,
+        )
         # another process (a new runner) reads the state while this one is still open
         with open_backend(state, project.root) as reader, Ledger(reader) as seen:
             row = seen.get("b", "+628123")
@@ -94,7 +105,8 @@ def test_each_write_is_stored_before_it_returns(project: Project, state: str) ->
 
 
 def test_state_forget_allows_one_broadcast_to_be_sent_again(
-        project: Project, sandbox: Any, state: str) -> None:
+    project: Project, sandbox: Any, state: str
+) -> None:
     broadcast_project(project, state)
     assert project.apply().exit_code == 0
     forgot = project.run("state", "forget", "libur", "--project", str(project.root))
@@ -104,8 +116,7 @@ def test_state_forget_allows_one_broadcast_to_be_sent_again(
     assert len(messages(sandbox)) == 6  # the group send to two again, the others not
 
 
-def test_state_show_masks_numbers_unless_asked(
-        project: Project, sandbox: Any, state: str) -> None:
+def test_state_show_masks_numbers_unless_asked(project: Project, sandbox: Any, state: str) -> None:
     broadcast_project(project, state)
     project.write_groups(group("Office", [contact(1, protect=True), contact(2)]))
     assert project.apply().exit_code == 0

@@ -26,7 +26,8 @@ def test_state_and_ledger_together_is_one_clear_error(project: Project, sandbox:
 
 @pytest.mark.parametrize("value", ["ftp://x/y", "sqlite:foo", "git:"])
 def test_unknown_state_backend_is_one_clear_error(
-        project: Project, sandbox: Any, value: str) -> None:
+    project: Project, sandbox: Any, value: str
+) -> None:
     broadcast_project(project, "local:.smsync/ledger.sqlite")
     result = project.run("plan", str(project.root), env={"SMSYNC_STATE": value})
     assert result.exit_code == 1, result.output
@@ -35,21 +36,22 @@ def test_unknown_state_backend_is_one_clear_error(
 
 
 def test_unreachable_postgresql_is_one_clear_error_without_its_password(
-        project: Project, sandbox: Any) -> None:
+    project: Project, sandbox: Any
+) -> None:
     broadcast_project(project, "local:.smsync/ledger.sqlite")
     url = "postgresql://smsync:Sekr3tPw@127.0.0.1:9/state"
-    result = project.run("apply", str(project.root), "--auto-approve",
-                         env={"SMSYNC_STATE": url})
+    result = project.run("apply", str(project.root), "--auto-approve", env={"SMSYNC_STATE": url})
     assert result.exit_code == 1, result.output
     assert "cannot reach the state database postgresql://smsync@127.0.0.1:9/state" in (
-        result.output)
+        result.output
+    )
     assert "Sekr3tPw" not in result.output and "Traceback" not in result.output
     assert messages(sandbox) == []
 
 
 def test_state_unlock_breaks_a_dead_runners_lock(
-        project: Project, sandbox: Any, postgres: PostgresServer | str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    project: Project, sandbox: Any, postgres: PostgresServer | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if not isinstance(postgres, PostgresServer):
         pytest.skip(postgres)
     state = postgres.database()
@@ -78,7 +80,8 @@ def test_a_local_lock_of_a_live_run_is_not_broken(project: Project, sandbox: Any
 
 
 def test_state_migrate_copies_verifies_and_switches(
-        project: Project, sandbox: Any, tmp_path: Path, postgres: PostgresServer | str) -> None:
+    project: Project, sandbox: Any, tmp_path: Path, postgres: PostgresServer | str
+) -> None:
     if not isinstance(postgres, PostgresServer):
         pytest.skip(postgres)
     broadcast_project(project, f"local:{tmp_path / 'old.sqlite'}")
@@ -103,8 +106,9 @@ def test_a_state_that_vanishes_at_exit_is_refused(project: Project, sandbox: Any
     # local::memory: would forget every send at exit: each apply would send group
     # broadcasts again
     broadcast_project(project, "local:.smsync/ledger.sqlite")
-    result = project.run("apply", str(project.root), "--auto-approve",
-                         env={"SMSYNC_STATE": "local::memory:"})
+    result = project.run(
+        "apply", str(project.root), "--auto-approve", env={"SMSYNC_STATE": "local::memory:"}
+    )
     assert result.exit_code == 1, result.output
     assert "not durable" in result.output
     assert sandbox.store.snapshot()["messages"] == []

@@ -53,8 +53,9 @@ class ProjectDir:
         text = yaml.safe_dump({**self.config, **extra}, sort_keys=False)
         (self.root / "smsync.yaml").write_text(text, encoding="utf-8")
 
-    def write_documents(self, rel: str, docs: Sequence[Mapping[str, Any]], *,
-                        allow_unicode: bool = False) -> Path:
+    def write_documents(
+        self, rel: str, docs: Sequence[Mapping[str, Any]], *, allow_unicode: bool = False
+    ) -> Path:
         """Write ``docs`` as one multi-document YAML file at ``rel`` (empty for no docs)."""
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,16 +71,20 @@ class ProjectDir:
 
 # --- the command line against a gateway ----------------------------------------------------------
 
+
 class Project(ProjectDir):
     """A project whose spec is ``groups/*.yaml``, run through the real CLI in-process against
     the gateway at ``endpoint``."""
 
     def __init__(self, root: Path, endpoint: str) -> None:
-        super().__init__(root, {
-            "version": 1,
-            "gateway": {"endpoint": endpoint, "username": USERNAME},
-            "spec": ["groups/*.yaml"],
-        })
+        super().__init__(
+            root,
+            {
+                "version": 1,
+                "gateway": {"endpoint": endpoint, "username": USERNAME},
+                "spec": ["groups/*.yaml"],
+            },
+        )
         self.endpoint = endpoint
         self.write_config()
 
@@ -131,13 +136,20 @@ def contact(i: int, name: str | None = None, **extra: Any) -> ContactDoc:
 
 # --- broadcasts through the library ------------------------------------------------------------
 
+
 class BProject(ProjectDir):
     """A project with groups/*.yaml and broadcasts/*.yaml, built up by chained calls and written
     by ``write`` (or ``load``/``plan``, which write first)."""
 
     def __init__(self, root: Path) -> None:
-        super().__init__(root, {"version": 1, "gateway": {"username": USERNAME},
-                                "spec": ["groups/*.yaml", "broadcasts/*.yaml"]})
+        super().__init__(
+            root,
+            {
+                "version": 1,
+                "gateway": {"username": USERNAME},
+                "spec": ["groups/*.yaml", "broadcasts/*.yaml"],
+            },
+        )
         self.groups: list[dict[str, Any]] = []
         self.broadcasts: list[dict[str, Any]] = []
 
@@ -145,15 +157,18 @@ class BProject(ProjectDir):
         self.groups.append({"kind": "Group", "name": name, "contacts": members, **extra})
         return self
 
-    def broadcast(self, name: str, template: str, audience: dict[str, Any],
-                  **extra: Any) -> BProject:
-        self.broadcasts.append({"kind": "Broadcast", "name": name, "audience": audience,
-                                "template": template, **extra})
+    def broadcast(
+        self, name: str, template: str, audience: dict[str, Any], **extra: Any
+    ) -> BProject:
+        self.broadcasts.append(
+            {"kind": "Broadcast", "name": name, "audience": audience, "template": template, **extra}
+        )
         return self
 
     def suppress(self, *numbers: str) -> BProject:
         (self.root / "suppression.txt").write_text(
-            "# numbers that opted out\n" + "\n".join(numbers) + "\n")
+            "# numbers that opted out\n" + "\n".join(numbers) + "\n"
+        )
         self.config["suppression_file"] = "suppression.txt"
         return self
 
@@ -169,8 +184,9 @@ class BProject(ProjectDir):
     def ledger(self) -> Ledger:
         return Ledger(self.root / ".smsync" / "ledger.sqlite")
 
-    def plan(self, ledger: Ledger, now: datetime = NOW,
-             remote: dict[str, list[Contact]] | None = None) -> list[BroadcastPlan]:
+    def plan(
+        self, ledger: Ledger, now: datetime = NOW, remote: dict[str, list[Contact]] | None = None
+    ) -> list[BroadcastPlan]:
         project, desired = self.load()
         members = None if remote is None else (lambda g: remote.get(g, []))
         return plan_broadcasts(desired, project, ledger=ledger, now=now, remote_members=members)
@@ -185,5 +201,4 @@ def checked(client: Client, bproject: BProject) -> GroupCheck:
     """What apply gives send_broadcasts: a group send's rows, read from the gateway right
     before the send, checked against the plan and the project's suppression list."""
     project, _ = bproject.load()
-    return group_check(lambda g: list_group(client, g), load_suppression(project),
-                       project.region)
+    return group_check(lambda g: list_group(client, g), load_suppression(project), project.region)

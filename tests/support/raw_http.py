@@ -38,14 +38,16 @@ class Gw:
 
     # Shortcuts that compute each endpoint's auth formula.
     def user_auth(self, endpoint: str, password: str = PASSWORD, **params: str | int) -> str:
-        return self.get(
-            endpoint, username=USERNAME, auth=md5(USERNAME, password), **params
-        )
+        return self.get(endpoint, username=USERNAME, auth=md5(USERNAME, password), **params)
 
     def send_sms(self, mobile: str, message: str, **params: str | int) -> str:
         return self.get(
-            "sendSMS", username=USERNAME, mobile=mobile, message=message,
-            auth=md5(USERNAME, PASSWORD, mobile), **params,
+            "sendSMS",
+            username=USERNAME,
+            mobile=mobile,
+            message=message,
+            auth=md5(USERNAME, PASSWORD, mobile),
+            **params,
         )
 
     def add_group(self, name: str) -> str:
@@ -53,8 +55,13 @@ class Gw:
 
     def add_contact(self, name: str, mobile: str, group: str, **params: str) -> str:
         return self.get(
-            "phbkAdd", username=USERNAME, name=name, mobile=mobile, group=group,
-            auth=md5(mobile, PASSWORD), **params,
+            "phbkAdd",
+            username=USERNAME,
+            name=name,
+            mobile=mobile,
+            group=group,
+            auth=md5(mobile, PASSWORD),
+            **params,
         )
 
     def by_id(self, endpoint: str, id: int | str, **params: str | int) -> str:
@@ -69,5 +76,3 @@ class Gw:
 def records(body: str) -> list[list[str]]:
     """A listing body split into records of fields."""
     return [r.split(FS) for r in body.split(RS)]
-
-

@@ -73,7 +73,10 @@ class ScriptedServer:
 
     # Script the next answers (in order); after the script runs out, ``default`` answers.
     def answer(
-        self, body: bytes = b"1701", status: int = 200, delay: float = 0.0,
+        self,
+        body: bytes = b"1701",
+        status: int = 200,
+        delay: float = 0.0,
         headers: dict[str, str] | None = None,
     ) -> None:
         self.script.append(Action(body, status, delay=delay, headers=headers or {}))
@@ -82,7 +85,10 @@ class ScriptedServer:
         self.script.append(Action(drop=True, delay=delay))
 
     def always(
-        self, body: bytes = b"1701", status: int = 200, delay: float = 0.0,
+        self,
+        body: bytes = b"1701",
+        status: int = 200,
+        delay: float = 0.0,
         headers: dict[str, str] | None = None,
     ) -> None:
         self.default = Action(body, status, delay=delay, headers=headers or {})

@@ -31,7 +31,8 @@ class PostgresServer:
             import pgserver
 
             self.server: Any = pgserver.get_server(  # type: ignore[attr-defined]
-                root, cleanup_mode="stop")
+                root, cleanup_mode="stop"
+            )
         self.uri: str = self.server.get_uri()
 
     def database(self) -> str:
@@ -89,5 +90,6 @@ def state_url(kind: str, postgres: PostgresServer | str | None, tmp: Path) -> st
 
 
 def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
