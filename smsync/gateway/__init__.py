@@ -6,7 +6,7 @@ from smsync._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from smsync.errors import SmsyncError
-    from smsync.gateway.auth import AUTH_FORMULAS, Credentials, compute_auth
+    from smsync.gateway.auth import AUTH_FORMULAS, Login, compute_auth
     from smsync.gateway.client import Client
     from smsync.gateway.dlr import parse_delivery_report
     from smsync.gateway.encoding import (
@@ -62,7 +62,7 @@ __getattr__, __dir__ = lazy_exports(
     {
         "SmsyncError": "smsync.errors",
         "AUTH_FORMULAS": "smsync.gateway.auth",
-        "Credentials": "smsync.gateway.auth",
+        "Login": "smsync.gateway.auth",
         "compute_auth": "smsync.gateway.auth",
         "Client": "smsync.gateway.client",
         "parse_delivery_report": "smsync.gateway.dlr",
@@ -115,7 +115,6 @@ __all__ = [
     "ERRORS_BY_CODE",
     "Client",
     "Contact",
-    "Credentials",
     "DataNotFound",
     "DeadlineExceeded",
     "DeliveryState",
@@ -138,6 +137,7 @@ __all__ = [
     "InvalidPhonebookId",
     "InvalidPhonebookName",
     "InvalidSenderId",
+    "Login",
     "Page",
     "ProcessFailed",
     "ProtocolError",

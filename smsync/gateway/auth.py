@@ -1,4 +1,4 @@
-"""Credentials and the ``auth`` MD5 formula of every gateway method, in one table.
+"""The account login and the ``auth`` MD5 formula of every gateway method, in one table.
 
 Each formula is the reference's, term by term: ``auth = MD5(term1 + term2 + ...)`` as lowercase
 hex. The terms name request parameters (their values exactly as sent: the mobile as the caller
@@ -45,7 +45,7 @@ AUTH_FORMULAS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class Credentials:
+class Login:
     """An account login. The password is kept out of ``repr`` (and so out of any log of it)."""
 
     username: str
@@ -60,7 +60,7 @@ def md5_hex(text: str, charset: str = "utf-8") -> str:
 
 
 def compute_auth(
-    method: str, creds: Credentials, params: Mapping[str, str], *, charset: str = "utf-8"
+    method: str, creds: Login, params: Mapping[str, str], *, charset: str = "utf-8"
 ) -> str:
     """The ``auth`` value for ``method`` with request parameters ``params``.
 

@@ -49,7 +49,7 @@ import urllib3.exceptions
 from urllib3.util.retry import Retry
 
 from smsync.gateway import bounded, wire
-from smsync.gateway.auth import Credentials, compute_auth
+from smsync.gateway.auth import Login, compute_auth
 from smsync.gateway.encoding import encode_for_gateway
 from smsync.gateway.errors import (
     DataNotFound,
@@ -130,7 +130,7 @@ def _spelled(method: str, value: str) -> dict[str, str]:
     return dict.fromkeys(SPELLINGS[method], value)
 
 
-class Kind(enum.Enum):
+class RequestKind(enum.Enum):
     """How a call may be retried (see the module docstring)."""
 
     READ = "read"
@@ -285,7 +285,7 @@ class Client:
         # Learned spellings: "camel" or "underscore" for the lookups, the balance's path.
         self._lookups: str | None = None
         self._credits_path: str | None = None
-        self._creds = Credentials(username, password)
+        self._creds = Login(username, password)
         self._deadline = float(deadline)
         # requests' timeouts apply per connect and per read; neither may outlast the deadline.
         self._request_timeout = (min(connect_timeout, deadline), min(read_timeout, deadline))
@@ -388,14 +388,16 @@ class Client:
         with self._lock:
             return self._requests
 
-    def _auth(self, method: str, params: Mapping[str, str], creds: Credentials) -> str:
+    def _auth(self, method: str, params: Mapping[str, str], creds: Login) -> str:
         return compute_auth(method, creds, params, charset=self._md5_charset)
 
     def _delay(self, attempt: int) -> float:
         base = min(self._backoff * 2.0 ** (attempt - 1), MAX_BACKOFF)
         return base * (0.5 + self._random.random())  # jitter: 50%..150% of the base delay
 
-    def _get(self, method: str, params: Mapping[str, str], kind: Kind, path: str = "") -> str:
+    def _get(
+        self, method: str, params: Mapping[str, str], kind: RequestKind, path: str = ""
+    ) -> str:
         """GET ``method``'s path with ``params``; the decoded body of an HTTP 200 answer.
 
         A lookup answered 404 is asked again at its other spelling (camelCase or
@@ -417,7 +419,7 @@ class Client:
             return body
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _get_at(self, method: str, params: Mapping[str, str], kind: Kind, path: str) -> str:
+    def _get_at(self, method: str, params: Mapping[str, str], kind: RequestKind, path: str) -> str:
         refuse_unsafe(method, params)  # before anything can leave
         base = self._proxy_endpoint if path.startswith("~proxy/") else self._endpoint
         url = f"{base}/{path}"
@@ -438,7 +440,7 @@ class Client:
                 timed_out = _deadline_hit(exc)
                 problem = self._describe(exc, never_sent)
                 log.debug("%s attempt %d: %s", method, attempt + 1, problem)
-                if kind is Kind.WRITE and not never_sent:
+                if kind is RequestKind.WRITE and not never_sent:
                     error = DeadlineExceeded if timed_out else TransportError
                     raise error(
                         method,
@@ -456,7 +458,7 @@ class Client:
                     # with its reason, not an unknown outcome.
                     raise HttpRefused(method, status, reason, body)
                 problem = f"HTTP {status} {reason}".rstrip()
-                if status >= 500 and kind is not Kind.WRITE:
+                if status >= 500 and kind is not RequestKind.WRITE:
                     continue
                 if 300 <= status < 400:
                     problem += " (a redirect: set the endpoint to the final URL)"
@@ -464,7 +466,7 @@ class Client:
                 # process it); a redirect was not followed, so nothing was applied.
                 raise TransportError(method, problem, maybe_applied=not 300 <= status < 400)
             if (
-                kind is not Kind.WRITE
+                kind is not RequestKind.WRITE
                 and wire.leading_code(body) == wire.INTERNAL_ERROR
                 and attempt + 1 < attempts
             ):
@@ -536,7 +538,7 @@ class Client:
         if trxid is not None:
             params["trxid"] = trxid
         params["type"] = str(msg_type)
-        kind = Kind.DEDUP_SEND if trxid is not None else Kind.WRITE
+        kind = RequestKind.DEDUP_SEND if trxid is not None else RequestKind.WRITE
         return wire.parse_send(method, self._get(method, params, kind))
 
     def send_sms(self, mobile: str, message: str, *, trxid: str | None = None) -> SendResult:
@@ -555,7 +557,7 @@ class Client:
         creds = self._creds
         params = {"group": group, **_spelled("SendSMSGroup", message), "username": creds.username}
         params["auth"] = self._auth("SendSMSGroup", params, creds)
-        return wire.parse_send("SendSMSGroup", self._get("SendSMSGroup", params, Kind.WRITE))
+        return wire.parse_send("SendSMSGroup", self._get("SendSMSGroup", params, RequestKind.WRITE))
 
     def _send_plain(self, method: str, path_key: str, mobile: str, message: str) -> SendResult:
         if not self._allow_plaintext:
@@ -570,7 +572,9 @@ class Client:
             "message": message,
             "password": creds.password,
         }
-        return wire.parse_send(method, self._get(method, params, Kind.WRITE, PATHS[path_key]))
+        return wire.parse_send(
+            method, self._get(method, params, RequestKind.WRITE, PATHS[path_key])
+        )
 
     def send_simple(self, mobile: str, message: str) -> SendResult:
         """Send.aspx with the password on the URL (unsafe; needs allow_plaintext_password)."""
@@ -625,7 +629,7 @@ class Client:
             ),
         }
         params["auth"] = self._auth("phbkAdd", params, creds)
-        return wire.parse_add("phbkAdd", self._get("phbkAdd", params, Kind.WRITE))
+        return wire.parse_add("phbkAdd", self._get("phbkAdd", params, RequestKind.WRITE))
 
     def edit_contact(
         self,
@@ -648,7 +652,7 @@ class Client:
             ),
         }
         params["auth"] = self._auth("phbkEdit", params, creds)
-        wire.parse_ok("phbkEdit", self._get("phbkEdit", params, Kind.WRITE))
+        wire.parse_ok("phbkEdit", self._get("phbkEdit", params, RequestKind.WRITE))
 
     def delete_contact(self, id: int) -> None:
         """phbkDelete.aspx."""
@@ -658,7 +662,7 @@ class Client:
         creds = self._creds
         params = {"id": _id(id), "username": creds.username}
         params["auth"] = self._auth(method, params, creds)
-        wire.parse_ok(method, self._get(method, params, Kind.WRITE))
+        wire.parse_ok(method, self._get(method, params, RequestKind.WRITE))
 
     def _list(
         self, method: str, params: dict[str, str], parse: Callable[[list[str]], T]
@@ -666,7 +670,7 @@ class Client:
         creds = self._creds
         params = {**params, "username": creds.username}
         params["auth"] = self._auth(method, params, creds)
-        return wire.parse_list(method, self._get(method, params, Kind.READ), parse)
+        return wire.parse_list(method, self._get(method, params, RequestKind.READ), parse)
 
     def _page(
         self,
@@ -679,7 +683,7 @@ class Client:
         creds = self._creds
         params = {**params, "username": creds.username}
         params["auth"] = self._auth(method, params, creds)
-        items, bad = wire.parse_page(method, self._get(method, params, Kind.READ), parse)
+        items, bad = wire.parse_page(method, self._get(method, params, RequestKind.READ), parse)
         for record in bad:
             log.debug(
                 "%s page %d: record %s unreadable: %s",
@@ -728,14 +732,14 @@ class Client:
         creds = self._creds
         params = {"group": name, "username": creds.username}
         params["auth"] = self._auth("groupAdd", params, creds)
-        return wire.parse_add("groupAdd", self._get("groupAdd", params, Kind.WRITE))
+        return wire.parse_add("groupAdd", self._get("groupAdd", params, RequestKind.WRITE))
 
     def edit_group(self, id: int, name: str) -> None:
         """groupEdit.aspx (rename)."""
         creds = self._creds
         params = {"id": _id(id), "group": name, "username": creds.username}
         params["auth"] = self._auth("groupEdit", params, creds)
-        wire.parse_ok("groupEdit", self._get("groupEdit", params, Kind.WRITE))
+        wire.parse_ok("groupEdit", self._get("groupEdit", params, RequestKind.WRITE))
 
     def delete_group(self, id: int) -> None:
         """groupDelete.aspx."""
@@ -766,9 +770,9 @@ class Client:
             creds = self._creds
         params = {"username": creds.username, **_spelled("ChangePassword", new_password)}
         params["auth"] = self._auth(method, params, creds)
-        wire.parse_ok(method, self._get(method, params, Kind.WRITE))
+        wire.parse_ok(method, self._get(method, params, RequestKind.WRITE))
         with self._lock:
-            self._creds = Credentials(creds.username, new_password)
+            self._creds = Login(creds.username, new_password)
 
     def credits(self) -> Decimal:
         """creditsleft.aspx: the balance, as a Decimal (the body may carry decimals)."""
@@ -778,7 +782,7 @@ class Client:
         paths = [self._credits_path] if self._credits_path else list(CREDITS_PATHS)
         for i, path in enumerate(paths):
             try:
-                body = self._get("creditsleft", params, Kind.READ, path)
+                body = self._get("creditsleft", params, RequestKind.READ, path)
             except HttpRefused as exc:
                 if exc.status != 404 or i + 1 == len(paths):
                     raise
@@ -822,7 +826,7 @@ class Client:
 
     def report(self, msgid: str) -> DeliveryStatus:
         """Report.aspx: the delivery state of ``msgid`` (SENT while pending). 1713 unknown."""
-        body = self._get("Report", {"msgid": msgid}, Kind.READ)
+        body = self._get("Report", {"msgid": msgid}, RequestKind.READ)
         return DeliveryStatus(msgid=msgid, state=wire.parse_report("Report", body))
 
 

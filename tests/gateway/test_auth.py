@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from smsync.gateway.auth import AUTH_FORMULAS, Credentials, compute_auth
+from smsync.gateway.auth import AUTH_FORMULAS, Login, compute_auth
 
 USER, PASSWORD = "sms", "s3cret-pw"
 PARAMS = {"mobile": "08126531971", "id": "372880", "group": "Calon Client"}
@@ -45,17 +45,17 @@ def test_every_method_has_a_formula_and_an_expectation() -> None:
 
 @pytest.mark.parametrize("method", sorted(EXPECTED))
 def test_formula(method: str) -> None:
-    assert compute_auth(method, Credentials(USER, PASSWORD), PARAMS) == EXPECTED[method]
+    assert compute_auth(method, Login(USER, PASSWORD), PARAMS) == EXPECTED[method]
 
 
 def test_lowercase_hex_of_utf8() -> None:
-    value = compute_auth("groupAdd", Credentials(USER, "pässwörd"), {"group": "Küche"})
+    value = compute_auth("groupAdd", Login(USER, "pässwörd"), {"group": "Küche"})
     assert value == hashlib.md5("Küchepässwörd".encode()).hexdigest()
     assert value == value.lower()
 
 
 def test_credentials_repr_hides_the_password() -> None:
-    creds = Credentials(USER, PASSWORD)
+    creds = Login(USER, PASSWORD)
     assert PASSWORD not in repr(creds)
     assert PASSWORD not in str(creds)
     assert USER in repr(creds)
