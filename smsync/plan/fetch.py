@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from smsync import numbers
 from smsync.gateway.errors import DataNotFound, InvalidPhonebookId
 from smsync.gateway.models import BadRecord, Contact, Group, Page
 from smsync.gateway.names import group_key as group_key  # (re-exported for the importer)
@@ -45,6 +47,20 @@ from smsync.plan.strategy import choose_strategy, pages
 R = TypeVar("R", Contact, Group)
 
 log = logging.getLogger(__name__)
+
+
+# A run of digits long enough to be a phone number, in a reason the parser gave (a field of a
+# split record may hold half of a number).
+_NUMBER_LIKE = re.compile(r"\+?\d{7,}")
+
+
+def bad_row_label(group: str, record: BadRecord) -> str:
+    """One unreadable record as a plan shows it (and a plan file keeps it): which record,
+    where it was listed, and why; numbers masked, since plans are shared."""
+    where = f"group {group!r}" if group else "the phonebook listing"
+    which = f"contact {record.id}" if record.id is not None else "a contact record"
+    reason = _NUMBER_LIKE.sub(lambda m: numbers.mask(m.group()), record.reason)
+    return f"{which} in {where} ({reason})"
 
 
 @dataclass
@@ -225,6 +241,7 @@ def _read_remote(
         page_size=requested,
         page_size_trusted=page_size is not None,
         page_cap=sizer.cap if sizer.cap is not None and sizer.cap < requested else None,
+        bad_rows=[bad_row_label(listed, record) for listed, record in bad_rows],
     )
     return RemoteState(
         groups=groups,

@@ -155,6 +155,9 @@ class ReadStats:
     elsewhere: str = ""
     elsewhere_requests: int = 0
     elsewhere_ids: list[int] = field(default_factory=list)
+    # Records the gateway listed that could not be read, one line each (numbers masked): left
+    # alone this run, and part of what a reviewer approves (absent from older plan files).
+    bad_rows: list[str] = field(default_factory=list)
 
 
 @dataclass

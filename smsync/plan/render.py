@@ -204,6 +204,15 @@ def read_line(plan: Plan) -> str:
     return text + "."
 
 
+def bad_rows_lines(plan: Plan) -> list[str]:
+    """The records the gateway listed that could not be read: a headline, then one per row."""
+    rows = plan.read.bad_rows
+    if not rows:
+        return []
+    were = "row the gateway listed" if len(rows) == 1 else "rows the gateway listed"
+    return [f"{len(rows)} {were} could not be read; left alone this run:", *rows]
+
+
 def render_text(plan: Plan, style: Style) -> str:
     rows: list[tuple[str, str]] = []  # (line, the op symbol that colours it, or "")
 
@@ -212,6 +221,11 @@ def render_text(plan: Plan, style: Style) -> str:
 
     add(read_line(plan))
     add("")
+    if bad := bad_rows_lines(plan):
+        add(f"warning: {bad[0]}")
+        for row in bad[1:]:
+            add(f"  {row}")
+        add("")
     for group, actions in _grouped(plan):
         add(f"Group {group}")
         for action in actions:
@@ -286,6 +300,10 @@ def render_markdown(plan: Plan, style: Style) -> str:
     unsafe = _safety_lines(plan, bullet="")
     lines.extend(f"> **Unsafe:** {md_inline(line.removeprefix('UNSAFE: '))}" for line in unsafe)
     if unsafe:
+        lines.append("")
+    if bad := bad_rows_lines(plan):
+        lines.append(f"> **Warning:** {md_inline(bad[0])}")
+        lines.extend(f"> - {md_inline(row)}" for row in bad[1:])
         lines.append("")
     if plan.actions:
         lines.append("<details><summary>Changes</summary>")
