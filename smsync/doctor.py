@@ -99,10 +99,7 @@ class Diagnosis:
                 "no probing for a cap"
             )
         if d.md5_charset is not None and d.md5_charset != "utf-8":
-            lines.append(
-                f"  # md5_charset: {d.md5_charset}   (a Client option: "
-                "Client(..., md5_charset=...))"
-            )
+            lines.append(f"  md5_charset: {d.md5_charset}   # how it reads the auth MD5 input")
         return "\n".join(lines)
 
 
@@ -369,7 +366,13 @@ def findings(d: Dialect) -> list[Finding]:
         Finding(
             "MD5 charset",
             d.md5_charset or _unsettled(d, "md5_charset"),
-            "set md5_charset when it is not utf-8" if d.md5_charset else "—",
+            (
+                "smsync's default"
+                if d.md5_charset == "utf-8"
+                else f"set gateway.md5_charset {d.md5_charset} (below)"
+            )
+            if d.md5_charset
+            else "—",
         )
     )
     return out

@@ -100,10 +100,19 @@ class Manager:
             credentials_file=g.credentials_file,
         )
 
+    def client_options(self, **overrides: Any) -> dict[str, Any]:
+        """The Client options smsync.yaml sets (``gateway:``), with ``overrides`` on top."""
+        settings = {
+            "gsm7_as_type0": self.project.gsm7_as_type0,
+            "md5_charset": self.project.md5_charset,
+        }
+        return {**settings, **overrides}
+
     @contextmanager
     def session(self, **client_options: Any) -> Iterator[Session]:
         creds = self.credentials()
-        with open_client(creds, base_dir=self.project.root, **client_options) as client:
+        options = self.client_options(**client_options)
+        with open_client(creds, base_dir=self.project.root, **options) as client:
             yield Session(self, client, creds)
 
     def import_phonebook(
@@ -136,7 +145,8 @@ class Manager:
             # Before the client opens: the reports of one account are never asked of another.
             ledger.bind_gateway(gateway_identity(creds), claim=False)
             stats = RefreshStats()
-            with open_client(creds, base_dir=self.project.root, pool_size=concurrency) as client:
+            options = self.client_options(pool_size=concurrency)
+            with open_client(creds, base_dir=self.project.root, **options) as client:
                 counts = refresh_status(client, ledger, names, concurrency=concurrency, stats=stats)
             return Status(counts, refreshed=stats)
 

@@ -65,6 +65,8 @@ class Project:
     suppression_file: Path | None = None
     ledger_path: Path = Path(DEFAULT_LEDGER)
     page_size: int | None = None
+    gsm7_as_type0: bool = False  # gateway.gsm7_as_type0: sends and segment counts
+    md5_charset: str = "utf-8"  # gateway.md5_charset
     state: str | None = None  # `state:` as written (None: the local ledger file)
 
     def state_url(self, env: Mapping[str, str] | None = None) -> str:
@@ -100,6 +102,8 @@ def load_project(root: Path) -> Project:
         project.endpoint = _absolute_endpoint(gw["endpoint"], root)
     project.username = gw.get("username")
     project.page_size = gw.get("page_size")
+    project.gsm7_as_type0 = bool(gw.get("gsm7_as_type0", False))
+    project.md5_charset = str(gw.get("md5_charset", "utf-8"))
     project.region = str(data.get("defaults", {}).get("region", DEFAULT_REGION)).upper()
     if project.region not in phonenumbers.SUPPORTED_REGIONS:
         raise SpecErrors(
