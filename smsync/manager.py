@@ -32,15 +32,17 @@ from smsync.broadcast import (
     refresh_status,
     send_broadcasts,
 )
+from smsync.broadcast.audience import UnknownGroup
 from smsync.broadcast.send import group_check
 from smsync.endpoint import open_client, public_endpoint
 from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
 from smsync.gateway.models import Contact
 from smsync.gateway.names import group_key
+from smsync.gateway.paging import PageSizer, read_listing
 from smsync.importer import ImportOptions, ImportResult, import_phonebook
 from smsync.importer import Progress as ImportProgress
-from smsync.plan.fetch import ListingShifted, list_group
+from smsync.plan.fetch import DEFAULT_PAGE_SIZE, ListingShifted, list_group
 from smsync.plan.model import CreditCheck, Plan
 from smsync.plan.planner import PlanOptions, make_plan, select_groups
 from smsync.safety import (
@@ -299,7 +301,20 @@ class Session:
     def _group_members(self, group: str) -> list[Contact]:
         # Who a broadcast reaches: read to an empty page, so that a gateway serving fewer rows
         # per page than configured (or than the reference's default) cannot hide a member.
-        return list_group(self.client, group, page_size=self.project.page_size, exhaustive=True)
+        members = list_group(self.client, group, page_size=self.project.page_size, exhaustive=True)
+        if not members and not self._gateway_has_group(group):
+            # an empty listing of a misspelt group would plan "0 recipients, no changes"
+            raise UnknownGroup(group)
+        return members
+
+    def _gateway_has_group(self, group: str) -> bool:
+        sizer = PageSizer(self.project.page_size or DEFAULT_PAGE_SIZE, trusted=False)
+        listed = read_listing(
+            lambda page, size: self.client.list_groups(page=page, size=size),
+            sizer,
+            what="group list",
+        )
+        return any(group_key(g.name) == group_key(group) for g in listed)
 
     def _credit_check(self, plan: Plan) -> CreditCheck:
         """The balance against the segments the due sends need (asked only when there are

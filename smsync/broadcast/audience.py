@@ -3,6 +3,7 @@ hold once apply has run), and for groups the spec does not declare, the gateway'
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +15,15 @@ from smsync.numbers import to_gateway, to_national, try_normalize
 from smsync.spec.model import BroadcastSpec, ContactSpec, DesiredState
 
 RemoteMembers = Callable[[str], list[Contact]]
+
+
+class UnknownGroup(LookupError):
+    """Raised by a RemoteMembers callable: the gateway has no group of this name."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        super().__init__(group)
+
 
 #: The contact fields a template can use (beside the broadcast's vars).
 CONTACT_FIELDS = ("name", "mobile", "address", "birth", "desc", "group")
@@ -106,7 +116,11 @@ class Resolver:
                 )
             members: list[Member] = []
             unreadable: list[int] = []
-            for c in self.remote_members(group):
+            try:
+                listed = self.remote_members(group)
+            except UnknownGroup:
+                raise BroadcastError(self._nowhere(b, group), broadcast=b.name) from None
+            for c in listed:
                 number = try_normalize(c.mobile, self.region)
                 if number is None:
                     unreadable.append(c.id)
@@ -121,6 +135,15 @@ class Resolver:
                 )
             self._remote[key] = (members, unreadable)
         return self._remote[key]
+
+    def _nowhere(self, b: BroadcastSpec, group: str) -> str:
+        head = f"{b.where}: broadcast '{b.name}': audience group '{group}'"
+        if self.desired.group(group) is not None:
+            return f"{head} is not on the gateway yet, and --target/--exclude leave it out"
+        declared = [g.name for g in self.desired.groups if g.state == "present"]
+        close = difflib.get_close_matches(group, declared, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"{head} is neither declared in the spec nor on the gateway{hint}"
 
     def resolve(self, b: BroadcastSpec) -> list[Member]:
         """A per-contact audience in a stable order, one entry per number (first wins)."""

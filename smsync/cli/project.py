@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from smsync.cli.errors import UserError
 from smsync.cli.options import gateway_options, manager, project_argument
 from smsync.cli.printers import print_import_result
 
@@ -37,9 +38,17 @@ def validate_cmd(path: Path) -> None:
     Prints every problem as file:line:column: field: message, or a one-line summary.
     """
     from smsync.spec.check import check
+    from smsync.spec.project import PROJECT_FILE
 
     if not path.exists():
         raise click.ClickException(f"{path} does not exist")
+    if path.is_dir() and not (path / PROJECT_FILE).is_file():
+        # Without it there is no spec list: "ok: 0 groups" would pass anything (or, in a large
+        # tree, parse every YAML file below).
+        raise UserError(
+            f"{path}: no {PROJECT_FILE} here, so this is not an smsync project; "
+            f"create one with `smsync init {path}` or run validate in the project's directory"
+        )
     result = check(path)
     if not result.ok:
         for p in result.problems:

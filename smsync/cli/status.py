@@ -57,13 +57,26 @@ def status_cmd(
       smsync status . promo-lebaran-2025   # one broadcast
       smsync status --no-refresh --json    # offline, machine-readable
     """
-    status = manager(
+    m = manager(
         project_dir,
         endpoint=endpoint,
         username=username,
         password_file=password_file,
         credentials_file=credentials_file,
-    ).status(broadcast, refresh=not no_refresh, concurrency=concurrency)
+    )
+    if broadcast is None and not m.state().exists:
+        if m.project.config_file is None:
+            raise UserError(
+                f"{project_dir}: no smsync.yaml here (and no ledger at {m.state().where}): "
+                "not an smsync project"
+            )
+        # Nothing sent is an answer, not a failure: a CI step asking for status must not fail.
+        if as_json:
+            click.echo("{}")
+        else:
+            click.echo(f"No broadcasts sent yet (no ledger at {m.state().where}).")
+        return
+    status = m.status(broadcast, refresh=not no_refresh, concurrency=concurrency)
     print_status(status, as_json=as_json)
 
 

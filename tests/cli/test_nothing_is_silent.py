@@ -1,0 +1,78 @@
+"""Mistakes that used to end in a quiet "ok" or "no changes": each now says what is wrong.
+
+Driven through the real command line, against the sandbox gateway over HTTP where a gateway
+is involved.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smsync.sandbox import SandboxServer
+from tests.support.cli import run_cli
+from tests.support.project import Project, contact, group
+
+
+def broadcast(
+    name: str, template: str, audience: dict[str, object], **extra: object
+) -> dict[str, object]:
+    return {"name": name, "audience": audience, "template": template, **extra}
+
+
+def write_with_broadcasts(project: Project, *broadcasts: dict[str, object]) -> None:
+    project.write_groups(group("Sales", [contact(1), contact(2)]), group("Office", [contact(3)]))
+    project.write_documents(
+        "groups/zz-broadcasts.yaml", [{"kind": "Broadcast", **b} for b in broadcasts]
+    )
+
+
+def test_audience_group_neither_declared_nor_on_the_gateway_names_the_closest(
+    project: Project,
+) -> None:
+    write_with_broadcasts(
+        project, broadcast("promo", "Halo {{ name }}", {"contacts": {"groups": ["Saless"]}})
+    )
+
+    result = project.plan()
+
+    assert result.exit_code == 1, result.output
+    assert "'Saless'" in result.stderr and "did you mean 'Sales'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_group_send_to_a_group_that_exists_nowhere_is_an_error(project: Project) -> None:
+    write_with_broadcasts(project, broadcast("promo", "Halo semua", {"group": "Ofice"}))
+
+    result = project.plan()
+
+    assert result.exit_code == 1, result.output
+    assert "'Ofice'" in result.stderr and "did you mean 'Office'" in result.stderr
+
+
+def test_audience_group_only_on_the_gateway_is_still_planned(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    project.write_groups(group("Elsewhere", [contact(5)]))
+    assert project.apply().exit_code == 0
+    write_with_broadcasts(project, broadcast("promo", "Halo semua", {"group": "Elsewhere"}))
+
+    result = project.plan()
+
+    assert result.exit_code == 2, result.output + result.stderr
+
+
+def test_validate_outside_a_project_refuses(tmp_path: Path) -> None:
+    (tmp_path / "random.yaml").write_text("kind: Group\nname: X\n")
+
+    result = run_cli("validate", str(tmp_path))
+
+    assert result.exit_code == 1
+    assert "no smsync.yaml" in result.stderr and "smsync init" in result.stderr
+    assert "ok:" not in result.stdout
+
+
+def test_status_of_a_project_that_never_sent_says_so_and_succeeds(project: Project) -> None:
+    result = run_cli("status", str(project.root))
+
+    assert result.exit_code == 0, result.output
+    assert "No broadcasts sent yet" in result.stdout
