@@ -137,6 +137,15 @@ def _plan_one(
         due=b.not_before is None or now >= b.not_before,
         limits=limits,
     )
+    plan.mode, plan.not_after = b.mode, b.not_after
+    if kind == "group" and b.mode == "ongoing":
+        raise _fail(
+            b,
+            "mode ongoing sends to each newcomer, which one group send cannot do: "
+            "use audience.contacts",
+        )
+    if _settled(plan, b, ledger, resolver, suppression, now):
+        return plan
     if kind == "group":
         assert b.audience.group is not None
         members, plan.unreadable = resolver.group_rows(b, b.audience.group)
@@ -152,9 +161,63 @@ def _plan_one(
         )
     else:
         rows = {r.number: r for r in ledger.rows(b.name)}
-        _plan_contacts(plan, b, template, resolver.resolve(b), rows, suppression, resend_unknown)
+        members = resolver.resolve(b)
+        fixed = ledger.audience(b.name) if b.mode == "once" else None
+        if fixed is not None:
+            # mode once: who joined after the first send never gets it
+            plan.totals.late_joiners = sum(1 for m in members if m.number not in fixed)
+            members = [m for m in members if m.number in fixed]
+        _plan_contacts(
+            plan,
+            b,
+            template,
+            members,
+            rows,
+            suppression,
+            resend_unknown,
+            gsm7_as_type0=project.gsm7_as_type0,
+        )
     _totals_and_safety(plan)
     return plan
+
+
+def _settled(
+    plan: BroadcastPlan,
+    b: BroadcastSpec,
+    ledger: Ledger,
+    resolver: Resolver,
+    suppression: frozenset[str],
+    now: datetime,
+) -> bool:
+    """Mark ``plan`` complete or closed from the ledger alone (True: nothing more to plan).
+
+    A complete broadcast is neither resolved nor rendered: it costs no request and no time,
+    however many broadcasts a repository keeps."""
+    rows = ledger.rows(b.name)
+    accepted = {r.number for r in rows if r.accepted and r.kind == "contact"}
+    if b.audience.group is not None:
+        group_row = ledger.group_row(b.name, b.audience.group)
+        complete = group_row is not None and group_row.accepted
+    else:
+        fixed = ledger.audience(b.name) if b.mode == "once" else None
+        complete = any(r.kind == "group" and r.accepted for r in rows) or (
+            fixed is not None and all(n in accepted or n in suppression for n in fixed)
+        )
+    if complete:
+        plan.status = "complete"
+        plan.totals.already_sent = sum(r.recipients for r in rows if r.accepted)
+        return True
+    if b.not_after is None or now < b.not_after:
+        return False
+    plan.status = "closed"
+    if b.audience.group is not None:
+        audience = {m.number for m in resolver.group_rows(b, b.audience.group)[0]}
+    else:
+        fixed = ledger.audience(b.name) if b.mode == "once" else None
+        audience = set(fixed) if fixed is not None else {m.number for m in resolver.resolve(b)}
+    plan.totals.already_sent = len(audience & accepted)
+    plan.totals.never_sent = len(audience - accepted - suppression)
+    return True
 
 
 def _render_for(
@@ -194,10 +257,14 @@ def _recipient(
     trxid: str | None,
     resume: bool = False,
     attempt: int = 0,
+    *,
+    gsm7_as_type0: bool,
 ) -> Recipient:
+    """``gsm7_as_type0``: the rule the message is sent by (see ``Client``), so that it is
+    counted as the gateway bills it: non-ASCII text sent as Unicode costs Unicode segments."""
     if state == "suppressed":
         return Recipient(m.number, m.mobile, m.name, m.group, "", "", 0, 0, None, state)
-    info = count_segments(message)
+    info = count_segments(message, gsm7_as_type0=gsm7_as_type0)
     segments = 1 if b.channel == "whatsapp" else info.segments
     return Recipient(
         m.number,
@@ -223,6 +290,8 @@ def _plan_contacts(
     rows: dict[str, LedgerRow],
     suppression: frozenset[str],
     resend_unknown: bool,
+    *,
+    gsm7_as_type0: bool,
 ) -> None:
     group_row = next((r for r in rows.values() if r.kind == "group"), None)
     if group_row is not None and group_row.state != FAILED:
@@ -232,19 +301,34 @@ def _plan_contacts(
         )
     for m in members:
         if m.number in suppression:
-            plan.recipients.append(_recipient(b, m, "", "suppressed", None))
+            plan.recipients.append(
+                _recipient(b, m, "", "suppressed", None, gsm7_as_type0=gsm7_as_type0)
+            )
             continue
         message = _render_for(b, template, {**b.vars, **m.fields}, m.number)
         row = rows.get(m.number)
         if group_row is not None and group_row.state != FAILED:
             state: RecipientState = "sent" if group_row.accepted else "pending_unknown"
-            plan.recipients.append(_recipient(b, m, message, state, None))
+            plan.recipients.append(
+                _recipient(b, m, message, state, None, gsm7_as_type0=gsm7_as_type0)
+            )
         elif row is not None and row.accepted:
-            plan.recipients.append(_recipient(b, m, message, "sent", row.trxid))
+            plan.recipients.append(
+                _recipient(b, m, message, "sent", row.trxid, gsm7_as_type0=gsm7_as_type0)
+            )
         elif row is not None and row.state == PENDING and not resend_unknown:
             # Outcome unknown: sent again with the SAME trxid (the gateway deduplicates).
             plan.recipients.append(
-                _recipient(b, m, message, "to_send", row.trxid, resume=True, attempt=row.attempt)
+                _recipient(
+                    b,
+                    m,
+                    message,
+                    "to_send",
+                    row.trxid,
+                    resume=True,
+                    attempt=row.attempt,
+                    gsm7_as_type0=gsm7_as_type0,
+                )
             )
         else:
             # Never sent, refused, or (explicitly) to be resent: the trxid is derived, not
@@ -253,7 +337,10 @@ def _plan_contacts(
             if row is not None and resend_unknown:
                 attempt += 1
             trxid = make_trxid(b.name, m.number, message, attempt=attempt)
-            plan.recipients.append(_recipient(b, m, message, "to_send", trxid, attempt=attempt))
+            send = _recipient(
+                b, m, message, "to_send", trxid, attempt=attempt, gsm7_as_type0=gsm7_as_type0
+            )
+            plan.recipients.append(send)
 
 
 def _plan_group(
@@ -298,10 +385,10 @@ def _plan_group(
         )
     else:
         state = "to_send"
+    # A group send carries no type: the text goes as it is, billed as a type-0 text.
     for m in members:
-        plan.recipients.append(
-            _recipient(b, m, message, "suppressed" if m.number in suppression else state, None)
-        )
+        state_of = "suppressed" if m.number in suppression else state
+        plan.recipients.append(_recipient(b, m, message, state_of, None, gsm7_as_type0=True))
     if state != "to_send":
         return
     plan.findings.extend(group_send_findings(plan, plan.unreadable))

@@ -183,6 +183,8 @@ def test_vars_may_not_shadow_contact_fields(bproject: BProject) -> None:
 
 
 def test_unicode_and_segment_counts(bproject: BProject) -> None:
+    # A gateway that takes any GSM-7 text as type 0: € counts by the GSM-7 alphabet.
+    bproject.config["gateway"]["gsm7_as_type0"] = True
     bproject.group("Office", contacts(1))
     audience = {"contacts": {"groups": ["Office"]}}
     bproject.broadcast("gsm160", "x" * 160, audience)
@@ -205,6 +207,13 @@ def test_unicode_and_segment_counts(bproject: BProject) -> None:
         "wa": ("UCS-2", 1),
     }
     assert plans["ucs71"].encoding == {"UCS-2": 1}
+    # By default only ASCII goes as type 0: € sends (and is counted) as UCS-2.
+    del bproject.config["gateway"]["gsm7_as_type0"]
+    with Ledger(":memory:") as ledger:
+        plans = {p.name: p for p in bproject.plan(ledger)}
+    seg = {n: (p.recipients[0].encoding, p.recipients[0].segments) for n, p in plans.items()}
+    assert seg["ext"] == ("UCS-2", 2) and seg["ext-split"] == ("UCS-2", 3)
+    assert seg["gsm161"] == ("GSM-7", 2) and seg["ucs71"] == ("UCS-2", 2)
 
 
 def test_suppression_skips_recipients(bproject: BProject) -> None:
