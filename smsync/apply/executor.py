@@ -222,7 +222,18 @@ class Executor:
             assert action.id is not None
             gid, name = action.id, action.group
             old = action.changes[0].old if action.changes and action.changes[0].old else name
-            self._verify_group(gid, old, action)
+            if group_key(old) != group_key(name):
+                # renamed_from: the group renamed must be the one the spec names, and never
+                # one another declared group manages in its own right
+                if group_key(name) not in self._managed:
+                    raise RowMismatch(f"refused: group {name} is not managed by this plan")
+                if group_key(old) in self._declared:
+                    raise RowMismatch(
+                        f"refused: group {old} is declared in the spec; it is not renamed to {name}"
+                    )
+                self._find_group_id(gid, old)
+            else:
+                self._verify_group(gid, old, action)
             return self._repeatable(lambda: self.client.edit_group(gid, name))
         if op is Op.DELETE_GROUP:
             assert action.id is not None
@@ -312,6 +323,9 @@ class Executor:
     def _verify_group(self, gid: int, name: str, action: Action) -> None:
         if group_key(name) not in self._managed:
             raise RowMismatch(f"refused: group {name} is not managed by this plan")
+        self._find_group_id(gid, name)
+
+    def _find_group_id(self, gid: int, name: str) -> None:
         if not any(g.id == gid for g in self._find_group(name)):
             raise RowMismatch(
                 f"refused: the gateway has no group {name} with id #{gid}; "

@@ -3,7 +3,8 @@
 Matching rules (the README's "How plan decides"):
 
 * Groups match by name, case-insensitively (as the gateway does). A case-only difference is a
-  rename, so the gateway ends up with the spelling the spec uses.
+  rename, so the gateway ends up with the spelling the spec uses; so is a group the spec says
+  was ``renamed_from`` a remote one (its rows are then diffed as the new group's).
 * Contacts match by (group, normalised number). Several remote rows with one number in one group
   are duplicates: the row that matches the spec best is kept, the others are deleted.
 * A declared contact that is missing from its group but present in another managed group, where
@@ -16,13 +17,14 @@ Matching rules (the README's "How plan decides"):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 import phonenumbers
 
 from smsync import numbers
-from smsync.gateway.models import Contact
+from smsync.gateway.models import Contact, Group
 from smsync.gateway.names import group_key
 from smsync.plan.model import Action, Duplicate, FieldChange, Op, Record
 from smsync.plan.remote import RemoteState
@@ -157,7 +159,14 @@ def _declares_details(spec: ContactSpec) -> bool:
     return any(getattr(spec, name) is not None for name in DETAIL_FIELDS)
 
 
-def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResult:
+def diff(
+    groups: list[GroupSpec],
+    remote: RemoteState,
+    region: str,
+    renamed: Mapping[str, Group] | None = None,
+) -> DiffResult:
+    """``renamed``: group_key(new name) -> the remote group ``renamed_from`` renames to it
+    (:mod:`smsync.plan.renames`); ``remote`` then already holds its rows under the new name."""
     result = DiffResult()
     present = [g for g in groups if g.state == "present"]
     absent = [g for g in groups if g.state == "absent"]
@@ -165,6 +174,9 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
     # -- groups --------------------------------------------------------------------------
     for g in present:
         existing = remote.group(g.name)
+        reason = "the spec spells the name differently"
+        if existing is None and renamed and (was := renamed.get(group_key(g.name))):
+            existing, reason = was, f"renamed_from: {was.name}"
         if existing is None:
             result.actions.append(Action(Op.ADD_GROUP, g.name, reason="declared in the spec"))
         elif existing.name != g.name:
@@ -174,7 +186,7 @@ def diff(groups: list[GroupSpec], remote: RemoteState, region: str) -> DiffResul
                     g.name,
                     id=existing.id,
                     changes=[FieldChange("name", existing.name, g.name)],
-                    reason="the spec spells the name differently",
+                    reason=reason,
                 )
             )
 

@@ -163,6 +163,7 @@ def _read_remote(
     index: dict[tuple[str, str], list[Contact]] = {}
     # Records that could not be read: left out (unmanaged for this run), and reported.
     bad_rows: list[tuple[str, BadRecord]] = []
+    other_rows: dict[str, int] | None = None
     if chosen == "list-all":
         unreadable: list[BadRecord] = []
         rows = _read_sequence(
@@ -174,10 +175,13 @@ def _read_remote(
         )
         bad_rows.extend(("", b) for b in unreadable)
         rows_listed = len(rows)
+        other_rows = {}
         for c in rows:
             key = group_key(c.group)
             if key in contacts:
                 contacts[key].append(c)
+            else:
+                other_rows[key] = other_rows.get(key, 0) + 1
         for key, members in contacts.items():
             digests[key] = group_digest(members)
             if number_key is not None:
@@ -251,6 +255,7 @@ def _read_remote(
         index_key=number_key,
         digests=digests,
         bad_rows=bad_rows,
+        other_rows=other_rows,
     )
 
 

@@ -220,6 +220,15 @@ class CreditCheck:
         )
 
 
+@dataclass(frozen=True)
+class UnmanagedGroup:
+    """A group on the gateway that the spec does not declare: never read, never touched."""
+
+    name: str
+    id: int
+    contacts: int | None = None  # None: not counted (that would take requests of its own)
+
+
 @dataclass
 class Plan:
     actions: list[Action]
@@ -237,6 +246,10 @@ class Plan:
     credit: CreditCheck = field(default_factory=CreditCheck)
     #: planned to resend messages whose outcome is unknown (new trxids): see plan_broadcasts
     resend_unknown: bool = False
+    #: remote groups the spec does not declare (shown so a forgotten or misspelt one is seen)
+    unmanaged: list[UnmanagedGroup] = field(default_factory=list)
+    #: what the plan wants the reader to know that is no action (a rename that renames nothing)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def sends(self) -> int:
@@ -278,6 +291,8 @@ class Plan:
             "broadcasts": [b.to_json() for b in self.broadcasts],
             "credit": self.credit.to_json(),
             "resend_unknown": self.resend_unknown,
+            "unmanaged_groups": [asdict(u) for u in self.unmanaged],
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -323,4 +338,6 @@ class Plan:
             broadcasts=[BroadcastPlan.from_json(b) for b in data.get("broadcasts", [])],
             credit=CreditCheck.from_json(data.get("credit", {})),
             resend_unknown=bool(data.get("resend_unknown", False)),
+            unmanaged=[UnmanagedGroup(**u) for u in data.get("unmanaged_groups", [])],
+            notes=[str(n) for n in data.get("notes", [])],
         )

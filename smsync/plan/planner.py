@@ -14,8 +14,9 @@ from smsync.gateway.names import group_key
 from smsync.gateway.provider import PhonebookReader
 from smsync.plan.diff import DiffResult, diff, number_key, number_keys
 from smsync.plan.fetch import ListingShifted, fetch_details, read_remote
-from smsync.plan.model import Op, PhonebookSafety, Plan
+from smsync.plan.model import Op, PhonebookSafety, Plan, UnmanagedGroup
 from smsync.plan.remote import RemoteState
+from smsync.plan.renames import Renames, old_names, renamed_view, resolve_renames
 from smsync.plan.search import find_elsewhere
 from smsync.safety import ShareLimits, ambiguous_group_findings, phonebook_findings
 from smsync.spec.model import GroupSpec
@@ -99,7 +100,10 @@ def make_plan(
     remote, result = read_and_diff(client, managed, region=region, options=options, others=others)
     judged = assess_safety(result, safety)
     judged.findings.extend(ambiguous_group_findings(remote.groups, (g.name for g in groups)))
+    renames = resolve_renames(managed, remote.groups)
     return Plan(
+        notes=renames.notes,
+        unmanaged=unmanaged_groups(remote, groups, renames),
         actions=result.actions,
         fingerprint=remote.fingerprint(),
         read=remote.read,
@@ -116,6 +120,23 @@ def make_plan(
     )
 
 
+def unmanaged_groups(
+    remote: RemoteState, declared: list[GroupSpec], renames: Renames
+) -> list[UnmanagedGroup]:
+    """Remote groups no declared group manages (nor renames): a forgotten or misspelt group
+    shows up here. Member counts only when a whole-phonebook listing already counted them."""
+    keys = {group_key(g.name) for g in declared}
+    keys.update(group_key(g.name) for g in renames.groups.values())
+    counts = remote.other_rows
+    return [
+        UnmanagedGroup(
+            g.name, g.id, counts.get(group_key(g.name), 0) if counts is not None else None
+        )
+        for g in sorted(remote.groups, key=lambda g: (group_key(g.name), g.id))
+        if group_key(g.name) not in keys
+    ]
+
+
 def read_and_diff(
     client: PhonebookReader,
     managed: list[GroupSpec],
@@ -127,16 +148,20 @@ def read_and_diff(
     """Read, diff, and settle what the diff still needs (moves from outside, details)."""
     remote = read_remote(
         client,
-        [g.name for g in managed],
+        [g.name for g in managed] + old_names(managed),
         page_size=options.page_size,
         concurrency=options.concurrency,
         strategy=options.strategy,
         expected_rows={group_key(g.name): len(g.contacts) for g in managed},
         number_key=number_keys(managed, region),
     )
-    result = diff(managed, remote, region)
+    renames = resolve_renames(managed, remote.groups)
+    renamed_view(remote, managed, renames)
+    result = diff(managed, remote, region, renames.groups)
     if others:
-        result = _moves_from_outside(client, managed, others, remote, result, region, options)
+        result = _moves_from_outside(
+            client, managed, others, remote, result, region, options, renames
+        )
     # Short-form listings: fetch complete data only for the rows the diff needs, then diff
     # again with those rows complete (which can make it choose, and need, other rows: each
     # round only adds rows, so a few rounds settle it).
@@ -144,7 +169,7 @@ def read_and_diff(
         if not result.needs_details:
             return remote, result
         fetch_details(client, remote, result.needs_details, concurrency=options.concurrency)
-        result = diff(managed, remote, region)
+        result = diff(managed, remote, region, renames.groups)
     if result.needs_details:
         raise SmsyncError(
             f"complete data for {len(result.needs_details)} contacts still missing after "
@@ -162,6 +187,7 @@ def _moves_from_outside(
     result: DiffResult,
     region: str,
     options: PlanOptions,
+    renames: Renames,
 ) -> DiffResult:
     """With --target/--exclude, a contact the spec moved into a managed group may still sit
     in a declared group this plan leaves alone: find it (per-number lookups or a listing,
@@ -195,7 +221,7 @@ def _moves_from_outside(
     if not candidates:
         return result
     remote.elsewhere = candidates
-    result = diff(managed, remote, region)
+    result = diff(managed, remote, region, renames.groups)
     # The rows moved are what the plan acts on: read them whole, by id, as apply's freshness
     # check will (and only those: the others make no difference to the plan).
     used = sorted(result.moved_from_elsewhere)
@@ -203,7 +229,7 @@ def _moves_from_outside(
     remote.read.elsewhere_ids = used
     remote.read.requests += len(used)
     remote.read.min_requests += len(used)
-    return diff(managed, remote, region)
+    return diff(managed, remote, region, renames.groups)
 
 
 def _get_rows(client: PhonebookReader, ids: list[int], concurrency: int) -> list[Contact]:

@@ -60,6 +60,9 @@ class RemoteState:
     #: (group listed, or "" for the whole phonebook; record) for each record that could not
     #: be read: no action is ever based on one (it is unmanaged for this run)
     bad_rows: list[tuple[str, BadRecord]] = field(default_factory=list)
+    #: group_key -> rows a whole-phonebook listing showed in groups not read as managed (None:
+    #: no such listing was made, so those groups were not counted)
+    other_rows: dict[str, int] | None = None
 
     def bad_row_warnings(self) -> list[str]:
         """One line per unreadable record, for the plan's output."""

@@ -213,6 +213,19 @@ def bad_rows_lines(plan: Plan) -> list[str]:
     return [f"{len(rows)} {were} could not be read; left alone this run:", *rows]
 
 
+def unmanaged_line(plan: Plan) -> str:
+    """One line naming the gateway's groups the spec does not declare (a forgotten or
+    misspelt group shows up here), with member counts when the read already had them."""
+    groups = plan.unmanaged
+    if not groups:
+        return ""
+    counted = all(g.contacts is not None for g in groups)
+    names = ", ".join(f"{g.name} ({g.contacts})" if counted else g.name for g in groups)
+    are = "group on the gateway is" if len(groups) == 1 else "groups on the gateway are"
+    text = f"{len(groups)} {are} not managed: {names}"
+    return text + ("." if counted else " (contact counts unknown: they were not listed).")
+
+
 def render_text(plan: Plan, style: Style) -> str:
     rows: list[tuple[str, str]] = []  # (line, the op symbol that colours it, or "")
 
@@ -248,6 +261,10 @@ def render_text(plan: Plan, style: Style) -> str:
         for w in b.warnings:
             add(f"  warning: {w}")
         add("")
+    for note in plan.notes:
+        add(f"note: {note}")
+    if unmanaged := unmanaged_line(plan):
+        add(unmanaged)
     add(summary_line(plan))
     for line in [*credit_lines(plan), *_safety_lines(plan, bullet="! ")]:
         add(line)
@@ -327,6 +344,11 @@ def render_markdown(plan: Plan, style: Style) -> str:
         lines.append("")
         lines.extend(f"- {md_inline(s)}" for s in broadcast_samples(b, style))
         lines.extend(f"- ⚠ {md_inline(w)}" for w in b.warnings)
+        lines.append("")
+    lines.extend(f"> **Note:** {md_inline(note)}" for note in plan.notes)
+    if unmanaged := unmanaged_line(plan):
+        lines.append(md_inline(unmanaged))
+    if plan.notes or unmanaged:
         lines.append("")
     lines.append(f"<sub>{md_inline(read_line(plan))}</sub>")
     return "\n".join(escape_controls(line) for line in lines)

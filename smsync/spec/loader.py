@@ -212,12 +212,24 @@ class _Builder:
             return
         state = d.get("state", "present")
         protect = d.get("protect", False) is True
+        renamed = d.get("renamed_from", ())
+        renamed = (renamed,) if isinstance(renamed, str) else renamed
         g = GroupSpec(
             name=name,
             state=state if state in ("present", "absent") else "present",
             protect=protect,
             where=doc.locate(("name",)),
+            # the schema reports values of the wrong type
+            renamed_from=tuple(r for r in renamed if isinstance(r, str) and r)
+            if isinstance(renamed, (list, tuple))
+            else (),
         )
+        if g.renamed_from and g.state == "absent":
+            self.err(
+                doc.locate_key((), "renamed_from"),
+                "renamed_from",
+                "a group with 'state: absent' cannot be renamed",
+            )
         if g.state == "absent":
             for key in ("contacts", "contacts_file"):
                 if key in d:
@@ -545,6 +557,7 @@ class _Builder:
                 )
             else:
                 seen[key] = g
+        self._check_renames(seen)
         seen_b: dict[str, BroadcastSpec] = {}
         for b in self.broadcasts:
             if b.name in seen_b:
@@ -555,6 +568,33 @@ class _Builder:
                 )
             else:
                 seen_b[b.name] = b
+
+    def _check_renames(self, declared: dict[str, GroupSpec]) -> None:
+        """A rename takes the old group from the gateway: never a group another document
+        declares (it would be renamed away from under it), never one claimed twice."""
+        claimed: dict[str, GroupSpec] = {}
+        for g in self.groups:
+            for old in g.renamed_from:
+                key = group_key(old)
+                if key == group_key(g.name):
+                    continue  # a case-only rename needs no renamed_from: harmless
+                other = declared.get(key)
+                if other is not None:
+                    self.err(
+                        g.where,
+                        "renamed_from",
+                        f"group '{g.name}' is renamed from '{old}', which is declared as a group "
+                        f"of its own at {other.where}: remove one of the two",
+                    )
+                elif key in claimed:
+                    self.err(
+                        g.where,
+                        "renamed_from",
+                        f"group '{g.name}' and group '{claimed[key].name}' "
+                        f"(at {claimed[key].where}) are both renamed from '{old}'",
+                    )
+                else:
+                    claimed[key] = g
 
 
 def _parse_date(s: str) -> date | None:

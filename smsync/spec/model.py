@@ -53,6 +53,8 @@ class GroupSpec:
     protect: bool = False
     contacts: list[ContactSpec] = field(default_factory=list)
     where: Location = field(default=Location("<unknown>"), compare=False)
+    # Names the group had on the gateway (``renamed_from``): plan renames that group in place.
+    renamed_from: tuple[str, ...] = ()
     # The CSV file the contacts came from, if any (for messages and for import round trips).
     contacts_file: Path | None = None
 
