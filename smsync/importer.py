@@ -14,18 +14,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import yaml
 
 from smsync.errors import SmsyncError
-from smsync.gateway.client import Client
 from smsync.gateway.models import Contact, Group, Page
+from smsync.gateway.provider import PhonebookReader
 from smsync.numbers import InvalidNumberError, normalize, try_normalize
 from smsync.spec.csvcell import escape_cell
 from smsync.spec.errors import SpecErrors
@@ -53,31 +52,17 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
 
 
-class _CountingClient:
-    """Delegates to a Client and reports every row it lists, for the progress bar."""
+def progress_hook(progress: Progress) -> Callable[[str, object], None]:
+    """A gateway client ``on_result`` hook reporting the rows an import reads, for the
+    progress bar (called from the reading threads)."""
 
-    def __init__(self, client: Client, progress: Progress) -> None:
-        self._client = client
-        self._progress = progress
-        self._lock = threading.Lock()
+    def hook(method: str, result: object) -> None:
+        if isinstance(result, Page) and method in ("phbkGetList", "phbkGetListbyGroup"):
+            progress("contacts", len(result.items))
+        elif method == "phbkGetCompleteData":
+            progress("details", 1)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
-
-    def list_contacts(self, page: int = 1, size: int = 10) -> Page[Contact]:
-        result = self._client.list_contacts(page=page, size=size)
-        self._progress("contacts", len(result.items))
-        return result
-
-    def list_contacts_by_group(self, group: str, page: int = 1, size: int = 10) -> Page[Contact]:
-        result = self._client.list_contacts_by_group(group, page=page, size=size)
-        self._progress("contacts", len(result.items))
-        return result
-
-    def get_contact(self, id: int) -> Contact:
-        result = self._client.get_contact(id)
-        self._progress("details", 1)
-        return result
+    return hook
 
 
 def slug(name: str) -> str:
@@ -86,8 +71,14 @@ def slug(name: str) -> str:
 
 
 def import_phonebook(
-    client: Client, project: Project, options: ImportOptions, progress: Progress | None = None
+    client: PhonebookReader,
+    project: Project,
+    options: ImportOptions,
+    progress: Progress | None = None,
 ) -> ImportResult:
+    """Write spec files from the remote phonebook read through ``client``. ``progress`` gets
+    the totals it announces (``details-total``); the rows read are reported by the client's
+    ``on_result`` hook (:func:`progress_hook`)."""
     # Imported here: plan.fetch is the one reader of the remote phonebook, so import sees
     # exactly what plan will see.
     from smsync.plan.fetch import fetch_details, group_key, read_remote
@@ -100,20 +91,19 @@ def import_phonebook(
             f"cannot write spec files into {out}: "
             f"{'it' if nearest == out else nearest} is not a directory"
         )
-    counted = cast(Client, _CountingClient(client, progress or (lambda _p, _n: None)))
     result = ImportResult()
     wanted = options.groups
     if not wanted:
         # The group list first (plan's reader needs the names of the groups to read).
-        wanted = [g.name for g in read_remote(counted, [], page_size=project.page_size).groups]
-    state = read_remote(counted, wanted, page_size=project.page_size)
+        wanted = [g.name for g in read_remote(client, [], page_size=project.page_size).groups]
+    state = read_remote(client, wanted, page_size=project.page_size)
     chosen = _select(state.groups, options.groups)
     if options.details:
         short = {c.id for rows in state.contacts.values() for c in rows if not c.complete}
         if short:
             if progress:
                 progress("details-total", len(short))
-            fetch_details(counted, state, short)
+            fetch_details(client, state, short)
 
     rows_by_group = {
         g.name: _dedupe(

@@ -40,7 +40,7 @@ from smsync.gateway.client import Client
 from smsync.gateway.models import Contact
 from smsync.gateway.names import group_key
 from smsync.gateway.paging import PageSizer, read_listing
-from smsync.importer import ImportOptions, ImportResult, import_phonebook
+from smsync.importer import ImportOptions, ImportResult, import_phonebook, progress_hook
 from smsync.importer import Progress as ImportProgress
 from smsync.plan.fetch import DEFAULT_PAGE_SIZE, ListingShifted, list_group
 from smsync.plan.model import CreditCheck, Plan
@@ -121,7 +121,8 @@ class Manager:
         self, options: ImportOptions, progress: ImportProgress | None = None
     ) -> ImportResult:
         """Write spec files from the remote phonebook (see :mod:`smsync.importer`)."""
-        with self.session() as session:
+        hook = progress_hook(progress) if progress is not None else None
+        with self.session(on_result=hook) as session:
             return import_phonebook(session.client, self.project, options, progress)
 
     def status(

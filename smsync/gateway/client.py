@@ -230,7 +230,9 @@ class Client:
     the lookups' path spelling and the balance path are learned on a 404; spellings that
     differ are all sent. ``gsm7_as_type0`` sends any GSM-7 text as type 0 (by default only
     ASCII); ``md5_charset`` is the encoding of the auth MD5 input (``utf-8`` or ``cp1252``).
-    ``on_exchange`` is called with every answered request (an :class:`Exchange`).
+    ``on_exchange`` is called with every answered request (an :class:`Exchange`), and
+    ``on_result`` with every listing page or list read (``(method, Page or list)``): event hooks
+    for transcripts and progress, so callers observe the client without wrapping it.
     """
 
     def __init__(
@@ -251,6 +253,7 @@ class Client:
         gsm7_as_type0: bool = False,
         md5_charset: str = "utf-8",
         on_exchange: Callable[[Exchange], None] | None = None,
+        on_result: Callable[[str, object], None] | None = None,
     ) -> None:
         try:
             parts = urlsplit(endpoint)
@@ -281,6 +284,7 @@ class Client:
         # An event hook (as httpx's): observe every answered request without wrapping the
         # client (smsync doctor --record).
         self._on_exchange = on_exchange
+        self._on_result = on_result
         self._md5_charset = md5_charset
         # Learned spellings: "camel" or "underscore" for the lookups, the balance's path.
         self._lookups: str | None = None
@@ -670,7 +674,10 @@ class Client:
         creds = self._creds
         params = {**params, "username": creds.username}
         params["auth"] = self._auth(method, params, creds)
-        return wire.parse_list(method, self._get(method, params, RequestKind.READ), parse)
+        result = wire.parse_list(method, self._get(method, params, RequestKind.READ), parse)
+        if self._on_result is not None:
+            self._on_result(method, result)
+        return result
 
     def _page(
         self,
@@ -692,7 +699,10 @@ class Client:
                 record.id if record.id is not None else f"#{record.position + 1}",
                 record.reason,
             )
-        return Page(items=items, page=page, size=size, bad=tuple(bad))
+        result = Page(items=items, page=page, size=size, bad=tuple(bad))
+        if self._on_result is not None:
+            self._on_result(method, result)
+        return result
 
     def list_contacts(self, page: int = 1, size: int = 10) -> Page[Contact]:
         """phbkGetList.aspx; 1704 is an empty page. Records may be short (complete=False);
