@@ -16,14 +16,19 @@ from typing import Protocol
 from smsync.gateway.models import Contact, DeliveryStatus, Group, Page, SendResult
 
 
-class PhonebookReader(Protocol):
-    """Reading groups and contacts (plan, import)."""
+class PhonebookLister(Protocol):
+    """Listing groups and contacts page by page (plan's read of the remote)."""
 
     def list_groups(self, page: int = 1, size: int = 10) -> Page[Group]: ...
     def list_contacts(self, page: int = 1, size: int = 10) -> Page[Contact]: ...
     def list_contacts_by_group(
         self, group: str, page: int = 1, size: int = 10
     ) -> Page[Contact]: ...
+
+
+class PhonebookReader(PhonebookLister, Protocol):
+    """Reading groups and contacts (plan, import)."""
+
     def get_contact(self, id: int) -> Contact: ...
     def find_by_number(self, number: str) -> list[Contact]: ...
     def find_group(self, name: str) -> list[Group]: ...

@@ -32,7 +32,7 @@ from smsync.gateway.models import BadRecord, Contact, Group, Page
 from smsync.gateway.names import group_key as group_key  # (re-exported for the importer)
 from smsync.gateway.paging import Counter, PageSizer, read_listing
 from smsync.gateway.paging import ListingShifted as ListingShifted  # (re-exported)
-from smsync.gateway.provider import PhonebookReader
+from smsync.gateway.provider import PhonebookLister, PhonebookReader
 from smsync.plan.model import ReadStats, Strategy
 from smsync.plan.remote import (
     NumberKey,
@@ -81,7 +81,7 @@ def _read_sequence(
     )
 
 
-def read_groups(client: PhonebookReader, sizer: PageSizer, counters: _Counters) -> list[Group]:
+def read_groups(client: PhonebookLister, sizer: PageSizer, counters: _Counters) -> list[Group]:
     return _read_sequence(
         lambda page, size: client.list_groups(page=page, size=size), sizer, counters, "group list"
     )
@@ -102,7 +102,7 @@ def _no_gc_pauses() -> Iterator[None]:
 
 
 def read_remote(
-    client: PhonebookReader,
+    client: PhonebookLister,
     managed_groups: Iterable[str],
     *,
     page_size: int | None = None,
@@ -129,7 +129,7 @@ def read_remote(
 
 
 def _read_remote(
-    client: PhonebookReader,
+    client: PhonebookLister,
     managed: list[str],
     *,
     page_size: int | None,
