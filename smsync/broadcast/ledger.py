@@ -267,6 +267,21 @@ class Ledger:
             cur = self._db.execute("SELECT DISTINCT broadcast FROM sends ORDER BY broadcast")
             return [r[0] for r in cur.fetchall()]
 
+    def audience(self, broadcast: str) -> frozenset[str] | None:
+        """The fixed audience of a ``mode: once`` broadcast (None: not sent yet, so not fixed).
+
+        A broadcast sent before audiences were recorded has its recorded recipients (its
+        per-contact rows, whatever their state) as its audience: what it reached then."""
+        with self._access():
+            cur = self._db.execute("SELECT number FROM audiences WHERE broadcast=?", (broadcast,))
+            fixed = frozenset(r[0] for r in cur.fetchall())
+            if not fixed:
+                cur = self._db.execute(
+                    "SELECT number FROM sends WHERE broadcast=? AND kind='contact'", (broadcast,)
+                )
+                fixed = frozenset(r[0] for r in cur.fetchall())
+        return fixed or None
+
     def counts(self, broadcast: str) -> Counter[str]:
         """Rows of ``broadcast`` by state (a group send counts once per member it reached)."""
         with self._access():
@@ -277,6 +292,24 @@ class Ledger:
             return Counter({state: int(n) for state, n in cur.fetchall()})
 
     # ---- writes (each one committed before returning) ------------------------------------
+
+    def fix_audience(self, broadcast: str, numbers: Iterable[str]) -> bool:
+        """Record ``numbers`` as the audience of ``broadcast`` unless one is recorded already
+        (True: recorded now). One durable write, before the broadcast's first message leaves:
+        a run killed after it has fixed the audience for good."""
+        now = _now()
+        with self._write() as touched:
+            if self._db.execute(
+                "SELECT 1 FROM audiences WHERE broadcast=? LIMIT 1", (broadcast,)
+            ).fetchone():
+                return False
+            for number in sorted(set(numbers)):
+                touched.add("audiences", broadcast, number)
+                self._db.execute(
+                    "INSERT INTO audiences (broadcast, number, fixed_at) VALUES (?,?,?)",
+                    (broadcast, number, now),
+                )
+            return True
 
     def record_pending(
         self,
@@ -423,4 +456,10 @@ class Ledger:
             for key in keys:
                 touched.add("sends", *key)
             self._db.execute("DELETE FROM sends WHERE broadcast=?", (broadcast,))
+            fixed = self._db.execute(
+                "SELECT broadcast, number FROM audiences WHERE broadcast=?", (broadcast,)
+            ).fetchall()
+            for key in fixed:
+                touched.add("audiences", *key)
+            self._db.execute("DELETE FROM audiences WHERE broadcast=?", (broadcast,))
             return len(keys)

@@ -18,6 +18,8 @@ from smsync.safety import Finding, Judged, Rule
 
 RecipientState = Literal["to_send", "sent", "suppressed", "pending_unknown"]
 AudienceKind = Literal["group", "contacts"]
+#: open: may still send; complete: everyone of its audience got it; closed: past not_after
+Lifecycle = Literal["open", "complete", "closed"]
 
 SAMPLE_COUNT = 3
 
@@ -80,6 +82,8 @@ class Totals:
     pending_unknown: int = 0
     segments: int = 0  # of the messages to send, on the broadcast's channel
     fallback_segments_max: int = 0  # WhatsApp with fallback: SMS segments if every one fell back
+    late_joiners: int = 0  # mode once: in the audience now, not when it was fixed (never sent)
+    never_sent: int = 0  # closed: members of its audience who never got it
 
 
 @dataclass
@@ -107,6 +111,9 @@ class BroadcastPlan(Judged):
     warnings: list[str] = field(default_factory=list)  # worth showing, not blocking
     #: group sends: member rows whose number cannot be read (never checked against suppression)
     unreadable: int = 0
+    mode: str = "once"  # "once" | "ongoing" (BroadcastSpec.mode)
+    status: Lifecycle = "open"
+    not_after: datetime | None = None
 
     def finding(self, rule: Rule, message: str) -> None:
         self.findings.append(Finding(rule, message, self.name))
@@ -134,6 +141,9 @@ class BroadcastPlan(Judged):
             "group": self.group,
             "not_before": self.not_before.isoformat() if self.not_before else None,
             "due": self.due,
+            "mode": self.mode,
+            "status": self.status,
+            "not_after": self.not_after.isoformat() if self.not_after else None,
             "unsafe": self.unsafe,
             "reasons": list(self.reasons),
             "findings": [f.to_json() for f in self.findings],
@@ -157,7 +167,7 @@ class BroadcastPlan(Judged):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BroadcastPlan:
-        nb = data.get("not_before")
+        nb, na = data.get("not_before"), data.get("not_after")
         return cls(
             name=data["name"],
             where=data["where"],
@@ -174,4 +184,7 @@ class BroadcastPlan(Judged):
             findings=[Finding.from_json(f) for f in data.get("findings", [])],
             warnings=list(data.get("warnings", [])),
             unreadable=int(data.get("unreadable", 0)),
+            mode=str(data.get("mode", "once")),
+            status=data.get("status", "open"),
+            not_after=datetime.fromisoformat(na) if na else None,
         )

@@ -137,6 +137,15 @@ def _plan_one(
         due=b.not_before is None or now >= b.not_before,
         limits=limits,
     )
+    plan.mode, plan.not_after = b.mode, b.not_after
+    if kind == "group" and b.mode == "ongoing":
+        raise _fail(
+            b,
+            "mode ongoing sends to each newcomer, which one group send cannot do: "
+            "use audience.contacts",
+        )
+    if _settled(plan, b, ledger, resolver, suppression, now):
+        return plan
     if kind == "group":
         assert b.audience.group is not None
         members, plan.unreadable = resolver.group_rows(b, b.audience.group)
@@ -152,11 +161,17 @@ def _plan_one(
         )
     else:
         rows = {r.number: r for r in ledger.rows(b.name)}
+        members = resolver.resolve(b)
+        fixed = ledger.audience(b.name) if b.mode == "once" else None
+        if fixed is not None:
+            # mode once: who joined after the first send never gets it
+            plan.totals.late_joiners = sum(1 for m in members if m.number not in fixed)
+            members = [m for m in members if m.number in fixed]
         _plan_contacts(
             plan,
             b,
             template,
-            resolver.resolve(b),
+            members,
             rows,
             suppression,
             resend_unknown,
@@ -164,6 +179,45 @@ def _plan_one(
         )
     _totals_and_safety(plan)
     return plan
+
+
+def _settled(
+    plan: BroadcastPlan,
+    b: BroadcastSpec,
+    ledger: Ledger,
+    resolver: Resolver,
+    suppression: frozenset[str],
+    now: datetime,
+) -> bool:
+    """Mark ``plan`` complete or closed from the ledger alone (True: nothing more to plan).
+
+    A complete broadcast is neither resolved nor rendered: it costs no request and no time,
+    however many broadcasts a repository keeps."""
+    rows = ledger.rows(b.name)
+    accepted = {r.number for r in rows if r.accepted and r.kind == "contact"}
+    if b.audience.group is not None:
+        group_row = ledger.group_row(b.name, b.audience.group)
+        complete = group_row is not None and group_row.accepted
+    else:
+        fixed = ledger.audience(b.name) if b.mode == "once" else None
+        complete = any(r.kind == "group" and r.accepted for r in rows) or (
+            fixed is not None and all(n in accepted or n in suppression for n in fixed)
+        )
+    if complete:
+        plan.status = "complete"
+        plan.totals.already_sent = sum(r.recipients for r in rows if r.accepted)
+        return True
+    if b.not_after is None or now < b.not_after:
+        return False
+    plan.status = "closed"
+    if b.audience.group is not None:
+        audience = {m.number for m in resolver.group_rows(b, b.audience.group)[0]}
+    else:
+        fixed = ledger.audience(b.name) if b.mode == "once" else None
+        audience = set(fixed) if fixed is not None else {m.number for m in resolver.resolve(b)}
+    plan.totals.already_sent = len(audience & accepted)
+    plan.totals.never_sent = len(audience - accepted - suppression)
+    return True
 
 
 def _render_for(

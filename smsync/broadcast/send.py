@@ -184,6 +184,14 @@ def send_broadcasts(
                 when = plan.not_before.isoformat() if plan.not_before else "?"
                 result.skipped_reason = f"not due before {when}"
                 continue
+            if plan.status == "complete":
+                result.already_sent = plan.totals.already_sent
+                continue
+            if plan.status == "closed" or (plan.not_after is not None and now >= plan.not_after):
+                # an approved plan applied after not_after sends nothing either
+                when = plan.not_after.isoformat() if plan.not_after else "?"
+                result.skipped_reason = f"closed since {when}"
+                continue
             if plan.kind == "group":
                 run.send_group(plan, result)
             else:
@@ -336,6 +344,11 @@ class _Run:
         result.unknown = sum(1 for r in plan.recipients if r.state == "pending_unknown")
         if not todo:
             return
+        if plan.mode == "once":
+            # before the first message: a run killed after this has fixed the audience too
+            self.ledger.fix_audience(
+                plan.name, (r.number for r in plan.recipients if r.state != "suppressed")
+            )
         done = [0]
         with ThreadPoolExecutor(
             max_workers=self.concurrency, thread_name_prefix="smsync-send"

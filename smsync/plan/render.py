@@ -99,7 +99,19 @@ def broadcast_headline(b: BroadcastPlan) -> str:
     t = b.totals
     how = f"group send to {b.group}" if b.kind == "group" else "per contact"
     channel = b.channel + (f", fallback {b.fallback}" if b.fallback else "")
+    if b.status == "complete":  # one quiet line: nothing was resolved, nothing is sent
+        return f"Broadcast {b.name} ({channel}, {how}): complete ({t.already_sent} sent)"
+    if b.status == "closed":
+        when = b.not_after.isoformat() if b.not_after else "?"
+        return (
+            f"Broadcast {b.name} ({channel}, {how}): closed since {when}: "
+            f"{t.never_sent} never sent, {t.already_sent} sent"
+        )
     parts = [f"{t.to_send} to send", f"{t.already_sent} already sent"]
+    if b.mode == "ongoing" and t.already_sent:
+        parts[0] = f"{_n(t.to_send, 'newcomer')} to send"
+    if t.late_joiners:
+        parts.append(f"{t.late_joiners} joined after it was sent (mode once: not sent to them)")
     if t.suppressed:
         parts.append(f"{t.suppressed} suppressed")
     if t.pending_unknown:

@@ -459,24 +459,28 @@ class _Builder:
                 "a fallback only makes sense with 'channel: whatsapp'",
             )
             ok = False
-        not_before: datetime | None = None
-        if "not_before" in d:
-            nb = d["not_before"]
-            not_before = _parse_datetime(nb) if isinstance(nb, str) else None
-            if not_before is None:
+        times: dict[str, datetime | None] = {}
+        for key in ("not_before", "not_after"):
+            times[key] = None
+            if key not in d:
+                continue
+            nb = d[key]
+            when = times[key] = _parse_datetime(nb) if isinstance(nb, str) else None
+            if when is None:
                 self.err(
-                    doc.locate(("not_before",)),
-                    "not_before",
+                    doc.locate((key,)),
+                    key,
                     f"'{nb}' is not an ISO 8601 time (e.g. 2025-01-31T09:00:00+07:00)",
                 )
                 ok = False
-            elif not_before.tzinfo is None:
+            elif when.tzinfo is None:
                 self.err(
-                    doc.locate(("not_before",)),
-                    "not_before",
+                    doc.locate((key,)),
+                    key,
                     "needs a UTC offset (e.g. +07:00), or it would depend on the machine",
                 )
                 ok = False
+        not_before, not_after = times["not_before"], times["not_after"]
         if isinstance(template, str):
             try:
                 jinja2.Environment().parse(template)
@@ -500,6 +504,8 @@ class _Builder:
                 channel="whatsapp" if channel == "whatsapp" else "sms",
                 fallback="sms" if fallback == "sms" else None,
                 not_before=not_before,
+                mode="ongoing" if d.get("mode") == "ongoing" else "once",
+                not_after=not_after,
                 vars={str(k): v for k, v in vars_.items() if isinstance(v, Scalar)}
                 if isinstance(vars_, dict)
                 else {},

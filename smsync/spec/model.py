@@ -16,6 +16,7 @@ from smsync.gateway.names import group_key
 
 Channel = Literal["sms", "whatsapp"]
 GroupState = Literal["present", "absent"]
+BroadcastMode = Literal["once", "ongoing"]
 Scalar = str | int | float | bool
 
 
@@ -85,6 +86,9 @@ class BroadcastSpec:
     channel: Channel = "sms"
     fallback: Literal["sms"] | None = None
     not_before: datetime | None = None  # timezone-aware
+    #: once: the audience is fixed at the first send; ongoing: each newcomer gets it too
+    mode: BroadcastMode = "once"
+    not_after: datetime | None = None  # timezone-aware: closed from then on, even if not complete
     vars: dict[str, Scalar] = field(default_factory=dict)
     # None: use the project's safety default (Project.safety).
     max_recipients: int | None = None

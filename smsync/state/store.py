@@ -61,6 +61,14 @@ CREATE TABLE IF NOT EXISTS protected (
     applied_at  TEXT NOT NULL,
     PRIMARY KEY (kind, grp, number)
 );
+-- the fixed audience of a `mode: once` broadcast: every recipient, written before its first
+-- message leaves, so people who join later never get it (a killed first run fixed it too)
+CREATE TABLE IF NOT EXISTS audiences (
+    broadcast  TEXT NOT NULL,
+    number     TEXT NOT NULL,         -- E.164
+    fixed_at   TEXT NOT NULL,
+    PRIMARY KEY (broadcast, number)
+);
 """
 
 #: Each table's key columns, in order.
@@ -69,6 +77,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "meta": ("key",),
     "early_reports": ("msgid",),
     "protected": ("kind", "grp", "number"),
+    "audiences": ("broadcast", "number"),
 }
 
 

@@ -262,7 +262,9 @@ def test_pending_contact_row_is_resent_with_the_same_trxid(
     with bproject.ledger() as ledger:
         [plan] = bproject.plan(ledger)
         r0 = plan.recipients[0]
-        # The previous run recorded the row, sent, and died before recording the answer.
+        # The previous run fixed the audience, recorded the row, sent, and died before
+        # recording the answer.
+        ledger.fix_audience("hello", [r.number for r in plan.recipients])
         ledger.record_pending(
             broadcast="hello",
             number=r0.number,
