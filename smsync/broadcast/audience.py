@@ -13,6 +13,7 @@ from smsync.gateway.models import Contact
 from smsync.gateway.names import group_key
 from smsync.numbers import to_gateway, to_national, try_normalize
 from smsync.spec.model import BroadcastSpec, ContactSpec, DesiredState
+from smsync.spec.templates import CONTACT_FIELDS as CONTACT_FIELDS  # (re-exported)
 
 RemoteMembers = Callable[[str], list[Contact]]
 
@@ -23,10 +24,6 @@ class UnknownGroup(LookupError):
     def __init__(self, group: str) -> None:
         self.group = group
         super().__init__(group)
-
-
-#: The contact fields a template can use (beside the broadcast's vars).
-CONTACT_FIELDS = ("name", "mobile", "address", "birth", "desc", "group")
 
 
 @dataclass(frozen=True)

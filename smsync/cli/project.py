@@ -42,14 +42,15 @@ def validate_cmd(path: Path) -> None:
 
     if not path.exists():
         raise click.ClickException(f"{path} does not exist")
-    if path.is_dir() and not (path / PROJECT_FILE).is_file():
-        # Without it there is no spec list: "ok: 0 groups" would pass anything (or, in a large
-        # tree, parse every YAML file below).
-        raise UserError(
-            f"{path}: no {PROJECT_FILE} here, so this is not an smsync project; "
-            f"create one with `smsync init {path}` or run validate in the project's directory"
-        )
     result = check(path)
+    if result.ok and result.state is not None and not result.state.files:
+        if path.is_dir() and not (path / PROJECT_FILE).is_file():
+            # "ok: 0 groups" would read as a valid project
+            raise UserError(
+                f"{path}: no {PROJECT_FILE} and no spec file here, so this is not an smsync "
+                f"project; create one with `smsync init {path}` or run validate in the "
+                "project's directory"
+            )
     if not result.ok:
         for p in result.problems:
             click.echo(str(p))

@@ -9,6 +9,8 @@ from smsync.spec.errors import SpecErrors, SpecProblem
 from smsync.spec.loader import load_desired_state, load_suppression
 from smsync.spec.model import DesiredState
 from smsync.spec.project import PROJECT_FILE, Project, load_project
+from smsync.spec.templates import template_problems
+from smsync.spec.yamldoc import YamlDoc, load_yaml_file
 
 
 @dataclass
@@ -68,4 +70,37 @@ def check(path: Path) -> CheckResult:
         load_suppression(project)
     except SpecErrors as e:
         problems.extend(e.problems)
+    if state is not None:
+        problems.extend(_template_problems(state))
     return CheckResult(project, state if not problems else None, problems)
+
+
+def _template_problems(state: DesiredState) -> list[SpecProblem]:
+    """Templates certain to fail every render (plan names the recipient when it renders;
+    validate says it before any plan, at the template's line). The broadcasts' files are read
+    again: the desired state keeps only where each broadcast's name is."""
+    problems: list[SpecProblem] = []
+    docs: dict[str, list[YamlDoc]] = {}
+    for b in state.broadcasts:
+        file = b.where.file
+        if file not in docs:
+            docs[file] = load_yaml_file(Path(file), file)[0]
+        doc = next((d for d in docs[file] if _names(d, b.name)), None)
+        if doc is None:
+            continue
+        vars_ = doc.data.get("vars")
+        problems.extend(
+            SpecProblem(where, "template", message)
+            for where, message in template_problems(
+                doc,
+                b.template,
+                vars_ if isinstance(vars_, dict) else {},
+                group_send=b.audience.group is not None,
+            )
+        )
+    return problems
+
+
+def _names(doc: YamlDoc, name: str) -> bool:
+    data = doc.data
+    return isinstance(data, dict) and data.get("kind") == "Broadcast" and data.get("name") == name

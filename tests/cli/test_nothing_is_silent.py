@@ -62,7 +62,7 @@ def test_audience_group_only_on_the_gateway_is_still_planned(
 
 
 def test_validate_outside_a_project_refuses(tmp_path: Path) -> None:
-    (tmp_path / "random.yaml").write_text("kind: Group\nname: X\n")
+    (tmp_path / "notes.txt").write_text("not a spec\n")
 
     result = run_cli("validate", str(tmp_path))
 

@@ -43,7 +43,7 @@ def test_valid_project_prints_summary(write: WriteFn) -> None:
         kind: Broadcast
         name: halo
         audience: {group: Kantor}
-        template: "Halo {{ name }}"
+        template: "Halo semua"
         """,
     )
     r = run_cli("validate")
