@@ -1,4 +1,5 @@
-"""A small HTTP server receiving the gateway's delivery reports into the ledger.
+"""A small HTTP server receiving the gateway's delivery reports into the ledger (of the
+project's state backend: where apply recorded the sends).
 
 The gateway calls the account's delivery-report URL with ``GET …?msgid=%id&status=%s``
 (reference V.2). Configure that URL as ``http://HOST:PORT/<token>/dlr?msgid=%id&status=%s``:
@@ -25,6 +26,8 @@ from urllib.parse import parse_qsl, urlsplit
 from smsync.broadcast.errors import BroadcastError
 from smsync.broadcast.ledger import Ledger
 from smsync.gateway.dlr import parse_delivery_report
+from smsync.gateway.models import DeliveryStatus
+from smsync.state import Backend
 
 MAX_URL_CHARS = 2048
 MAX_BODY_BYTES = 2048
@@ -72,6 +75,17 @@ class DlrServer(ThreadingHTTPServer):
     def count(self) -> None:
         with self._count_lock:
             self.received += 1
+
+    def receive(self, report: DeliveryStatus) -> bool:
+        """Record ``report`` in the ledger; False when its msgid is unknown there."""
+        store = self.ledger.store
+        if not store.in_place:
+            # A backend other than the local file is held as a copy read at open, while
+            # applies record their sends in the backend itself: read it again, so that a
+            # report finds the send it belongs to (and never rewrites a row from an old copy).
+            with store.lock:
+                store.load(self.ledger.backend.read())
+        return self.ledger.receive_delivery_report(report.msgid, report.state)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -140,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError as e:
             self._answer(400, str(e))
             return
-        if not self.server.ledger.receive_delivery_report(report.msgid, report.state):
+        if not self.server.receive(report):
             self._answer(404, "unknown msgid")
             return
         self.server.count()
@@ -162,7 +176,7 @@ def make_dlr_server(
 
 
 def serve_dlr(
-    ledger_path: Path,
+    state: Backend | Path | str,
     token: str,
     host: str = "127.0.0.1",
     port: int = 8090,
@@ -170,8 +184,9 @@ def serve_dlr(
     on_ready: Callable[[DlrServer], None] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> int:
-    """Serve until interrupted (Ctrl-C); the number of delivery reports recorded."""
-    with Ledger(ledger_path) as ledger:
+    """Serve until interrupted (Ctrl-C) into the ledger of ``state`` (a backend, or a local
+    ledger file); the number of delivery reports recorded."""
+    with Ledger(state) as ledger:
         server = make_dlr_server(ledger, token, host, port, log)
         with server:
             if on_ready is not None:

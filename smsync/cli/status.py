@@ -114,7 +114,7 @@ def dlr_group() -> None:
 def dlr_serve_cmd(
     project_dir: Path, host: str, port: int, token: str | None, token_file: Path | None, quiet: bool
 ) -> None:
-    """Serve the delivery-report URL and record reports in the ledger until Ctrl-C.
+    """Serve the delivery-report URL and record reports in the project's state until Ctrl-C.
 
     Configure the account's delivery-report URL at the gateway as
     http://HOST:PORT/TOKEN/dlr?msgid=%id&status=%s . Answers: 200 recorded, 400 bad report,
@@ -125,8 +125,9 @@ def dlr_serve_cmd(
       SMSYNC_DLR_TOKEN=$(cat ~/.config/smsync/dlr-token) smsync dlr serve . --port 8090
     """
     from smsync.broadcast import check_token, serve_dlr
+    from smsync.manager import Manager
     from smsync.spec.localfile import LocalFileError, read_text_file
-    from smsync.spec.project import MAX_SECRET_FILE_BYTES, load_project
+    from smsync.spec.project import MAX_SECRET_FILE_BYTES
 
     if token_file is not None:
         try:
@@ -138,7 +139,9 @@ def dlr_serve_cmd(
     if not token:
         raise UserError("a token is required: --token-file FILE, $SMSYNC_DLR_TOKEN or --token")
     check_token(token)
-    project = load_project(project_dir)
+    # Where apply records the sends (`state:`, SMSYNC_STATE, `ledger:`): a report is matched
+    # to its send by msgid, so it must land in the same rows.
+    state = Manager(project_dir).state()
 
     def ready(server: DlrServer) -> None:
         click.echo(f"Receiving delivery reports on {server.url_template}")
@@ -148,5 +151,5 @@ def dlr_serve_cmd(
         sys.stdout.flush()
 
     log = None if quiet else (lambda line: click.echo(line, err=True))
-    received = serve_dlr(project.ledger_path, token, host, port, on_ready=ready, log=log)
+    received = serve_dlr(state, token, host, port, on_ready=ready, log=log)
     click.echo(f"Stopped; {received} delivery report(s) recorded.")
