@@ -136,6 +136,14 @@ def _sandbox_account(
     help="Messages to numbers starting with PREFIX (628... form) end UNDELIVRD.",
 )
 @click.option(
+    "--final-state",
+    "final_states",
+    multiple=True,
+    metavar="PREFIX=STATE",
+    help="Messages to numbers starting with PREFIX (628... form) end in STATE: DELIVRD, "
+    "UNDELIVRD, REJECTED or EXPIRED (repeatable; the longest prefix wins).",
+)
+@click.option(
     "--list-form",
     type=click.Choice(["full", "short"]),
     default="full",
@@ -247,6 +255,7 @@ def sandbox_serve_cmd(
     dlr_delay_ms: int,
     no_wa: tuple[str, ...],
     undeliverable: tuple[str, ...],
+    final_states: tuple[str, ...],
     list_form: str,
     separator: str,
     send_success: str,
@@ -317,6 +326,7 @@ def sandbox_serve_cmd(
             dlr_delay_ms=dlr_delay_ms,
             no_wa_prefixes=no_wa,
             undeliverable_prefixes=undeliverable,
+            final_states=final_states,
             raw_fields=raw_fields,
             trxid_remembers_failures=trxid_remembers_failures,
             proxy_port=proxy_port,

@@ -64,6 +64,8 @@ def status_cmd(
         password_file=password_file,
         credentials_file=credentials_file,
     )
+    if not no_refresh:
+        m.credentials()  # gateway options given in error are errors, ledger or not
     if broadcast is None and not m.state().exists:
         if m.project.config_file is None:
             raise UserError(
@@ -110,15 +112,40 @@ def dlr_group() -> None:
 @click.option(
     "--token-file", type=click.Path(path_type=Path), help="Read the token from this file."
 )
+@click.option(
+    "--allow",
+    "allow",
+    multiple=True,
+    metavar="CIDR",
+    help="Answer only requests from this address or block (repeatable): the provider's "
+    "addresses. Required with --no-token.",
+)
+@click.option(
+    "--no-token",
+    is_flag=True,
+    help="For providers that fix the path (/dlr.php?msgid=%id&status=%s): serve without a "
+    "secret, accepting only msgids smsync sent that have no final state yet, from --allow "
+    "addresses only.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def dlr_serve_cmd(
-    project_dir: Path, host: str, port: int, token: str | None, token_file: Path | None, quiet: bool
+    project_dir: Path,
+    host: str,
+    port: int,
+    token: str | None,
+    token_file: Path | None,
+    quiet: bool,
+    allow: tuple[str, ...] = (),
+    no_token: bool = False,
 ) -> None:
     """Serve the delivery-report URL and record reports in the project's state until Ctrl-C.
 
     Configure the account's delivery-report URL at the gateway as
-    http://HOST:PORT/TOKEN/dlr?msgid=%id&status=%s . Answers: 200 recorded, 400 bad report,
-    403 wrong or missing token, 404 unknown msgid, 413/414 oversized request.
+    http://HOST:PORT/TOKEN/dlr?msgid=%id&status=%s, or with the token as a parameter:
+    http://HOST:PORT/dlr.php?msgid=%id&status=%s&token=TOKEN . A provider that lets you set
+    only host and port calls /dlr.php?msgid=%id&status=%s: serve it with --no-token and
+    --allow (weaker: see the README). Answers: 200 recorded, 400 bad report, 403 wrong or
+    missing token or address not allowed, 404 unknown msgid, 413/414 oversized request.
 
     \b
     Example:
@@ -136,20 +163,44 @@ def dlr_serve_cmd(
             ).strip()
         except LocalFileError as e:
             raise UserError(f"token file {e}") from None
-    if not token:
-        raise UserError("a token is required: --token-file FILE, $SMSYNC_DLR_TOKEN or --token")
-    check_token(token)
+    from smsync.broadcast.dlr import parse_allow
+
+    networks = [parse_allow(cidr) for cidr in allow]
+    if no_token:
+        if token:
+            raise UserError(
+                "--no-token and a token (--token, --token-file or $SMSYNC_DLR_TOKEN) exclude "
+                "each other"
+            )
+        if not networks:
+            raise UserError(
+                "--no-token needs --allow CIDR (the provider's addresses): without a secret, "
+                "the source address is what keeps forged reports out"
+            )
+        token = None
+    elif not token:
+        raise UserError(
+            "a token is required: --token-file FILE, $SMSYNC_DLR_TOKEN or --token "
+            "(or --no-token with --allow, for providers that fix the path)"
+        )
+    else:
+        check_token(token)
     # Where apply records the sends (`state:`, SMSYNC_STATE, `ledger:`): a report is matched
     # to its send by msgid, so it must land in the same rows.
     state = Manager(project_dir).state()
 
     def ready(server: DlrServer) -> None:
         click.echo(f"Receiving delivery reports on {server.url_template}")
-        click.echo("(<token> stands for your token; Ctrl-C stops)")
+        if token is None:
+            click.echo(
+                f"(no token: only msgids awaiting a report, from {', '.join(allow)}; Ctrl-C stops)"
+            )
+        else:
+            click.echo("(<token> stands for your token; Ctrl-C stops)")
         if host not in ("127.0.0.1", "localhost", "::1"):
             click.echo(f"warning: listening on {host}, not only on loopback", err=True)
         sys.stdout.flush()
 
     log = None if quiet else (lambda line: click.echo(line, err=True))
-    received = serve_dlr(state, token, host, port, on_ready=ready, log=log)
+    received = serve_dlr(state, token, host, port, on_ready=ready, log=log, allow=networks)
     click.echo(f"Stopped; {received} delivery report(s) recorded.")

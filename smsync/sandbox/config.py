@@ -18,6 +18,8 @@ FAULT_KINDS = ("1703", "drop", "drop-after", "403")
 # Dialect switches a real gateway may differ in (docs/protocol.md, "Assumptions").
 PATH_SPELLINGS = ("both", "camel", "underscore")  # phbkGetList and/or phbk_getList
 NUMBER_PARAMS = ("both", "no", "number")  # phbkFindPhNumber's search parameter
+#: The final delivery states a message can end in (what a delivery report carries).
+FINAL_STATES = ("DELIVRD", "UNDELIVRD", "REJECTED", "EXPIRED")
 CREDITS_PATHS = ("both", "api", "root")  # web2sms/api/creditsleft.aspx, web2sms/creditsleft.aspx
 MD5_CHARSETS = ("utf-8", "cp1252")  # bytes the auth MD5 is computed over
 # What a chaos run injects unless told otherwise: the faults that leave the outcome unknown.
@@ -57,6 +59,9 @@ class SandboxConfig:
     trxid_remembers_failures: bool = False  # a failed send's trxid answers its failure again
     no_wa_prefixes: tuple[str, ...] = ()  # 628... prefixes without WhatsApp (1751)
     undeliverable_prefixes: tuple[str, ...] = ()  # 628... prefixes that end UNDELIVRD
+    # "PREFIX=STATE": messages to 628... numbers starting with PREFIX end in STATE (DELIVRD,
+    # UNDELIVRD, REJECTED or EXPIRED); the longest prefix wins; others end DELIVRD
+    final_states: tuple[str, ...] = ()
     dlr_delay_ms: int = 50  # SENT -> final state after this long
     dlr_url: str | None = None  # default DLR URL (%id, %s) for accounts created later
     # Robustness limits (not in the contract; generous for any real client).
@@ -67,7 +72,7 @@ class SandboxConfig:
 
     def __post_init__(self) -> None:
         # Accept lists from callers (CLI, tests) but store tuples so the config stays hashable.
-        for name in ("fault_kinds", "no_wa_prefixes", "undeliverable_prefixes"):
+        for name in ("fault_kinds", "no_wa_prefixes", "undeliverable_prefixes", "final_states"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "fault_paths", tuple(endpoint_name(n) for n in self.fault_paths))
         self.validate()
@@ -109,6 +114,13 @@ class SandboxConfig:
             raise ConfigError("error_suffix: must not hold a record or field separator")
         if self.max_page_size < 1:
             raise ConfigError("max_page_size: must be at least 1")
+        for rule in self.final_states:
+            prefix, _, state = rule.partition("=")
+            if not prefix.isdigit() or state.upper() not in FINAL_STATES:
+                raise ConfigError(
+                    f"final_states: {rule!r} is not PREFIX=STATE with a 628... prefix and one "
+                    f"of {', '.join(FINAL_STATES)}"
+                )
         if self.dlr_url is not None and not self.dlr_url.startswith(("http://", "https://")):
             raise ConfigError("dlr_url: must be an http:// or https:// URL (with %id and %s)")
 

@@ -32,10 +32,20 @@ def callback_url(template: str, msgid: str, status: str) -> str:
 
 class DlrWorker:
     def __init__(
-        self, store: Store, undeliverable_prefixes: Iterable[str], timeout_s: float = 2.0
+        self,
+        store: Store,
+        undeliverable_prefixes: Iterable[str],
+        timeout_s: float = 2.0,
+        final_states: Iterable[str] = (),
     ) -> None:
+        """``final_states``: ``PREFIX=STATE`` rules (SandboxConfig.final_states)."""
         self._store = store
-        self._undeliverable = tuple(undeliverable_prefixes)
+        rules = [(prefix, "UNDELIVRD") for prefix in undeliverable_prefixes]
+        for rule in final_states:
+            prefix, _, state = rule.partition("=")
+            rules.append((prefix, state.upper()))
+        # the longest prefix decides, so a rule can carve an exception out of a wider one
+        self._rules = sorted(rules, key=lambda r: len(r[0]), reverse=True)
         self._timeout = timeout_s
         self._heap: list[tuple[float, str, str]] = []
         self._cond = threading.Condition()
@@ -65,7 +75,9 @@ class DlrWorker:
 
     def final_status(self, mobile: str) -> str:
         digits = p.normalise_mobile(mobile)
-        return "UNDELIVRD" if digits.startswith(self._undeliverable) else "DELIVRD"
+        return next(
+            (state for prefix, state in self._rules if digits.startswith(prefix)), "DELIVRD"
+        )
 
     def _run(self) -> None:
         while True:

@@ -191,7 +191,10 @@ class SandboxServer:
         self.config = config or SandboxConfig()
         self.store = Store(self.config.db_path, default_dlr_url=self.config.dlr_url)
         self.dlr = DlrWorker(
-            self.store, self.config.undeliverable_prefixes, self.config.dlr_timeout_s
+            self.store,
+            self.config.undeliverable_prefixes,
+            self.config.dlr_timeout_s,
+            self.config.final_states,
         )
         self.api = Api(self.store, self.config, self.dlr)
         self._rng = random.Random(self.config.seed)
