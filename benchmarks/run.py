@@ -29,6 +29,7 @@ What is measured, and against what:
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import http.client
 import json
@@ -218,6 +219,7 @@ def _plan_child(root: str, concurrency: int, strategy: str | None) -> dict[str, 
     t = time.perf_counter()
     manager = Manager(Path(root))
     manager.desired()
+    gc.freeze()  # as `smsync plan` does once the spec is loaded (smsync.cli.plan.freeze_spec)
     spec_load_s = time.perf_counter() - t
 
     diff_cpu = [0.0]

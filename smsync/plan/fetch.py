@@ -17,12 +17,10 @@ listing cannot be seen in one pass, which is why apply plans again before it wri
 
 from __future__ import annotations
 
-import gc
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -87,20 +85,6 @@ def read_groups(client: PhonebookLister, sizer: PageSizer, counters: _Counters) 
     )
 
 
-@contextmanager
-def _no_gc_pauses() -> Iterator[None]:
-    """Listing 100k rows allocates 100k small objects that live on; with a large heap (the
-    spec's own 100k contacts) the cyclic GC then keeps re-scanning it, which costs more than
-    the parsing. The rows hold no reference cycles, so collection can wait for the end."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def read_remote(
     client: PhonebookLister,
     managed_groups: Iterable[str],
@@ -116,16 +100,15 @@ def read_remote(
     ``expected_rows``: group_key -> rows the spec declares, for :func:`choose_strategy`.
     ``number_key``: the diff's number key; when given, rows are indexed as they arrive.
     """
-    with _no_gc_pauses():
-        return _read_remote(
-            client,
-            list(managed_groups),
-            page_size=page_size,
-            concurrency=concurrency,
-            strategy=strategy,
-            expected_rows=expected_rows,
-            number_key=number_key,
-        )
+    return _read_remote(
+        client,
+        list(managed_groups),
+        page_size=page_size,
+        concurrency=concurrency,
+        strategy=strategy,
+        expected_rows=expected_rows,
+        number_key=number_key,
+    )
 
 
 def _read_remote(
