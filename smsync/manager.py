@@ -33,6 +33,7 @@ from smsync.broadcast import (
     send_broadcasts,
 )
 from smsync.broadcast.audience import UnknownGroup
+from smsync.broadcast.model import BroadcastPlan
 from smsync.broadcast.send import group_check
 from smsync.endpoint import open_client, public_endpoint
 from smsync.errors import SmsyncError
@@ -296,6 +297,8 @@ class Session:
                     ),
                     resend_unknown=resend_unknown,
                 )
+        if self.project.sender == "alpha":
+            warn_alpha_unicode(plan.broadcasts)
         plan.credit = self._credit_check(plan)
         return plan
 
@@ -509,6 +512,34 @@ class Status:
 
     counts: dict[str, Counter[str]]
     refreshed: RefreshStats | None = None  # what Report.aspx was asked; None: not asked
+
+
+#: Operators that do not deliver Unicode (type 3) messages from alpha-sender accounts, as the
+#: gateway reference says ("Alpha sender account, unicode is not supported by Telkomsel and XL").
+UNICODE_BLIND_ON_ALPHA = ("Telkomsel", "XL")
+
+
+def warn_alpha_unicode(broadcasts: list[BroadcastPlan]) -> None:
+    """On an alpha-sender account, name how many Unicode messages go to operators that drop them
+    (the operator from the number, by phonenumbers' carrier data)."""
+    import phonenumbers
+    from phonenumbers import carrier
+
+    for b in broadcasts:
+        hit = Counter(
+            name
+            for r in b.recipients
+            if r.state == "to_send" and r.encoding == "UCS-2"
+            for name in [carrier.name_for_number(phonenumbers.parse(r.number), "en")]
+            if name in UNICODE_BLIND_ON_ALPHA
+        )
+        if hit:
+            who = ", ".join(f"{n} to {op}" for op, n in sorted(hit.items()))
+            b.warnings.append(
+                f"{sum(hit.values())} Unicode message(s) from an alpha sender ({who}): these "
+                "operators do not deliver Unicode from alpha senders; write GSM-7 text "
+                "(gateway.gsm7_as_type0 for accents) or use a numeric sender"
+            )
 
 
 @dataclass

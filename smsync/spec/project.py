@@ -67,6 +67,7 @@ class Project:
     page_size: int | None = None
     gsm7_as_type0: bool = False  # gateway.gsm7_as_type0: sends and segment counts
     md5_charset: str = "utf-8"  # gateway.md5_charset
+    sender: str | None = None  # gateway.sender: "alpha" | "numeric" (None: not said)
     state: str | None = None  # `state:` as written (None: the local ledger file)
 
     def state_url(self, env: Mapping[str, str] | None = None) -> str:
@@ -104,6 +105,7 @@ def load_project(root: Path) -> Project:
     project.page_size = gw.get("page_size")
     project.gsm7_as_type0 = bool(gw.get("gsm7_as_type0", False))
     project.md5_charset = str(gw.get("md5_charset", "utf-8"))
+    project.sender = gw.get("sender")
     project.region = str(data.get("defaults", {}).get("region", DEFAULT_REGION)).upper()
     if project.region not in phonenumbers.SUPPORTED_REGIONS:
         raise SpecErrors(
