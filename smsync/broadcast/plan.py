@@ -198,6 +198,13 @@ def _settled(
     if b.audience.group is not None:
         group_row = ledger.group_row(b.name, b.audience.group)
         complete = group_row is not None and group_row.accepted
+        sent_to = group_row.number.removeprefix(GROUP_ROW_PREFIX) if group_row else ""
+        if complete and group_key(sent_to) != group_key(b.audience.group):
+            plan.warnings.append(
+                f"this broadcast already went out as a group send to '{sent_to}'; its audience "
+                "is now another group, and nobody is messaged again (give the broadcast a new "
+                "name to send it to that group)"
+            )
     else:
         fixed = ledger.audience(b.name) if b.mode == "once" else None
         complete = any(r.kind == "group" and r.accepted for r in rows) or (

@@ -64,7 +64,7 @@ def test_per_contact_broadcast_plans_sends_once(project: Project, sandbox: Any) 
 
     again = project.plan()
     assert again.exit_code == 0, again.output
-    assert "0 to send, 2 already sent" in again.output
+    assert "Broadcast rapat (sms, per contact): complete (2 sent)" in again.output
     assert project.apply().exit_code == 0
     assert len(messages(sandbox)) == 2  # re-apply sends nothing
 
@@ -154,7 +154,7 @@ def test_no_broadcasts_and_saved_plan(project: Project, sandbox: Any, tmp_path: 
     # the same plan file again: planning again finds it sent, so the file is stale
     again = project.run("apply", str(out), "--project", str(project.root), "--auto-approve")
     assert again.exit_code == 4, again.output
-    assert "to_send → sent" in again.output
+    assert "only in the saved plan: broadcasts › b1 › recipients" in again.output
     assert len(messages(sandbox)) == 1
 
 

@@ -169,7 +169,7 @@ def test_group_send_recorded_by_an_older_version_under_another_case_is_not_repea
     again = project.apply()
 
     assert again.exit_code == 0, again.output
-    assert "2 already sent" in again.output, again.output
+    assert "complete (2 sent)" in again.output, again.output
     assert sent_to(sandbox) == []
 
 
