@@ -198,23 +198,29 @@ def parse_page(
     listing unreadable: it is reported, and every other record is read. ``1704`` is an empty
     page. An empty body is a ProtocolError rather than an empty list: the gateway says "empty"
     with 1704, and reading an unexplained blank as "no contacts" could make a plan re-add
-    everything.
+    everything. So is a bare ``1701`` (or ``1701,`` and nothing after it): a success with no
+    records is not how the gateway says "empty" either.
+
+    A line break at the end of a record's last field is dropped in every record, not only in
+    the last one: a server may end its answer with one, and the same stored value must read
+    the same wherever its record falls in the page.
     """
-    text = body.rstrip("\r\n")
+    text = body
     stripped = text.strip()
     if leading_code(stripped) == NOT_FOUND:
         return [], []
     prefix = _LIST_PREFIX.match(text)
     if prefix or stripped == SUCCESS:
         text = text[prefix.end() :] if prefix else ""
-        if not text.strip():  # "1701," and nothing after it: success with no rows
-            return [], []
+        if not text.strip():
+            raise ProtocolError(method, "success code without records answered to a listing", body)
     elif FIELD_SEP not in text and FIELD_SEP_CP1252 not in text:
         raise_for_code(method, stripped)
         raise ProtocolError(method, "unexpected answer to a listing", body)
     items: list[T] = []
     bad: list[BadRecord] = []
     for position, fields in enumerate(split_records(text)):
+        fields[-1] = fields[-1].rstrip("\r\n")
         try:
             items.append(parse_record(fields))
         except ValueError as exc:

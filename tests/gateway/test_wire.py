@@ -213,9 +213,11 @@ def test_1704_is_an_empty_list() -> None:
     assert wire.parse_list("phbkFindName", body(b"1704\r\n"), wire.parse_contact) == []
 
 
-def test_1701_with_nothing_after_is_an_empty_list() -> None:
-    assert wire.parse_list("groupFind", body(b"1701,"), wire.parse_group) == []
-    assert wire.parse_list("groupFind", body(b"1701"), wire.parse_group) == []
+def test_1701_with_nothing_after_is_not_an_empty_list() -> None:
+    # 1704 says "empty"; a search read as empty by mistake could add a contact twice
+    for answer in (b"1701,", b"1701"):
+        with pytest.raises(ProtocolError, match="without records"):
+            wire.parse_list("groupFind", body(answer), wire.parse_group)
 
 
 def test_list_error_code_raises() -> None:
