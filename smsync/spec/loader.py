@@ -556,10 +556,17 @@ class _Builder:
         for g in self.groups:
             key = group_key(g.name)
             if key in seen:
+                # both places: whichever the user opens first must tell them of the other
+                first = seen[key]
+                self.err(
+                    first.where,
+                    "name",
+                    f"group '{first.name}' is declared twice (again at {g.where})",
+                )
                 self.err(
                     g.where,
                     "name",
-                    f"group '{g.name}' is declared twice (first at {seen[key].where})",
+                    f"group '{g.name}' is declared twice (first at {first.where})",
                 )
             else:
                 seen[key] = g

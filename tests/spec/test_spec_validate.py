@@ -151,7 +151,8 @@ def test_group_declared_twice_across_files_case_insensitively(write: WriteFn) ->
     write("a.yaml", "kind: Group\nname: Kantor\n")
     write("b.yaml", "# comment\nkind: Group\nname: KANTOR\n")
     assert problems() == [
-        "b.yaml:3:7: name: group 'KANTOR' is declared twice (first at a.yaml:2:7)"
+        "a.yaml:2:7: name: group 'Kantor' is declared twice (again at b.yaml:3:7)",
+        "b.yaml:3:7: name: group 'KANTOR' is declared twice (first at a.yaml:2:7)",
     ]
 
 
