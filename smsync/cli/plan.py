@@ -203,9 +203,11 @@ def apply_cmd(
       smsync apply --auto-approve       # in CI
       smsync apply plan.json            # exactly the plan that was reviewed
     """
-    from smsync.apply import ApplyLocked, Refused
+    from smsync.apply import ApplyLocked, Refused, apply_lock
+    from smsync.manager import gateway_identity
     from smsync.plan.planner import PlanOptions
     from smsync.plan.render import Style, render_text
+    from smsync.safety import check_in_project
 
     plan_file = path if path.is_file() else None
     project_dir = (project_opt or Path(".")) if plan_file else path
@@ -221,6 +223,26 @@ def apply_cmd(
         password_file=password_file,
         credentials_file=credentials_file,
     )
+    # A saved plan was approved when it was reviewed (Terraform's rule): no second question.
+    ask = not auto_approve and plan_file is None
+    if ask and not sys.stdin.isatty():
+        # before reading the whole remote and printing the plan, not after
+        raise UserError(
+            "no terminal to confirm on: re-run with --auto-approve to apply without asking, "
+            "or apply a reviewed plan file (smsync plan --out FILE; smsync apply FILE)"
+        )
+    if plan_file is not None:
+        check_in_project(m.project)  # before the lock's look below creates any state
+    # Another apply of this account holding the lock: refuse now, not after a whole plan.
+    # Only a look; apply takes the lock for real when it writes.
+    try:
+        with (
+            m.state() as state,
+            apply_lock(state, gateway_identity(m.credentials()), timeout=lock_timeout),
+        ):
+            pass
+    except ApplyLocked as exc:
+        raise UserError(str(exc)) from None
     style = Style(show_pii=show_pii_default(show_pii), color=sys.stdout.isatty())
     if plan_file is None:  # (a plan file is first checked to belong to this project)
         freeze_spec(m)
@@ -245,13 +267,8 @@ def apply_cmd(
             session.check_applicable(plan, force=force)  # refuse before asking, not after
         except Refused as exc:
             raise refusal(exc) from None
-        if not auto_approve:
-            if not sys.stdin.isatty():
-                raise UserError(
-                    "no terminal to confirm on: re-run with --auto-approve to apply without asking"
-                )
-            if not click.confirm("Apply these changes?", default=False):
-                raise UserError("Apply cancelled; nothing was written.")
+        if ask and not click.confirm("Apply these changes?", default=False):
+            raise UserError("Apply cancelled; nothing was written.")
         try:
             with apply_progress(len(plan.actions) + plan.sends) as advance:
                 outcome = session.apply(

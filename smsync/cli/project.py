@@ -43,14 +43,14 @@ def validate_cmd(path: Path) -> None:
     if not path.exists():
         raise click.ClickException(f"{path} does not exist")
     result = check(path)
-    if result.ok and result.state is not None and not result.state.files:
-        if path.is_dir() and not (path / PROJECT_FILE).is_file():
-            # "ok: 0 groups" would read as a valid project
-            raise UserError(
-                f"{path}: no {PROJECT_FILE} and no spec file here, so this is not an smsync "
-                f"project; create one with `smsync init {path}` or run validate in the "
-                "project's directory"
-            )
+    empty = result.ok and result.state is not None and not result.state.files
+    if empty and path.is_dir() and not (path / PROJECT_FILE).is_file():
+        # "ok: 0 groups" would read as a valid project
+        raise UserError(
+            f"{path}: no {PROJECT_FILE} and no spec file here, so this is not an smsync "
+            f"project; create one with `smsync init {path}` or run validate in the "
+            "project's directory"
+        )
     if not result.ok:
         for p in result.problems:
             click.echo(str(p))

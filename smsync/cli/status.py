@@ -64,9 +64,12 @@ def status_cmd(
         password_file=password_file,
         credentials_file=credentials_file,
     )
-    if not no_refresh:
-        m.credentials()  # gateway options given in error are errors, ledger or not
     if broadcast is None and not m.state().exists:
+        if not no_refresh:
+            # One request, as a status with something to refresh would make: gateway options
+            # given in error are errors, ledger or not.
+            with m.session() as session:
+                session.client.credits()
         if m.project.config_file is None:
             raise UserError(
                 f"{project_dir}: no smsync.yaml here (and no ledger at {m.state().where}): "

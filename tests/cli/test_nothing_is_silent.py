@@ -72,7 +72,7 @@ def test_validate_outside_a_project_refuses(tmp_path: Path) -> None:
 
 
 def test_status_of_a_project_that_never_sent_says_so_and_succeeds(project: Project) -> None:
-    result = run_cli("status", str(project.root))
+    result = project.run("status", str(project.root))
 
     assert result.exit_code == 0, result.output
     assert "No broadcasts sent yet" in result.stdout
