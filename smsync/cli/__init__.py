@@ -25,6 +25,7 @@ from smsync.cli.errors import (
     UserError,
     exits_1,
 )
+from smsync.cli.options import NO_COLOR_KEY
 from smsync.errors import SmsyncError
 
 __all__ = [
@@ -111,7 +112,28 @@ class SmsyncGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="smsync")
-def cli() -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="More detail on stderr: -v what smsync does, -vv every gateway request (= --debug). "
+    "Default: $SMSYNC_LOG (debug, info, warning, error), else warnings only.",
+)
+@click.option("--debug", is_flag=True, help="Log everything, every gateway request included.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="SMSYNC_LOG_FORMAT",
+    show_default=True,
+    help="json: one JSON object per log line on stderr, for CI (also $SMSYNC_LOG_FORMAT).",
+)
+@click.option(
+    "--no-color",
+    is_flag=True,
+    help="No colors (also when $NO_COLOR is set, or output is not a terminal).",
+)
+def cli(verbose: int, debug: bool, log_format: str, no_color: bool) -> None:
     """Manage a web2sms SMS gateway account from YAML files kept in git.
 
     \b
@@ -128,7 +150,20 @@ def cli() -> None:
 
     Every command that talks to the gateway takes --endpoint, --username and --password-file;
     `sandbox://PATH` runs a local sandbox gateway in-process, so you can try everything safely.
+
+    \b
+    Exit codes: 0 ok, 1 error (usage errors too), 2 plan has changes (--detailed-exitcode),
+    3 refused as unsafe, 4 refused as stale.
+    Shell completion (bash; zsh and fish alike):  eval "$(_SMSYNC_COMPLETE=bash_source smsync)"
     """
+    from smsync.cli import logs
+
+    try:
+        level = logs.level_for(verbose, debug, logs.env_level())
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    logs.setup(level, log_format)
+    click.get_current_context().meta[NO_COLOR_KEY] = no_color
 
 
 def main() -> None:

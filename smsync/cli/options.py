@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Where the root command leaves --no-color for the commands below it (click's shared meta).
+NO_COLOR_KEY = "smsync.no_color"
+
 
 def gateway_options(fn: F) -> F:
     """--endpoint / --username / --password-file / --credentials-file for gateway commands."""
@@ -129,3 +132,10 @@ def broadcast_selection(names: tuple[str, ...], none: bool) -> list[str] | None:
 def show_pii_default(show_pii: bool) -> bool:
     """Names and numbers are shown only on an interactive terminal outside CI, or on request."""
     return show_pii or (sys.stdout.isatty() and not os.environ.get("CI"))
+
+
+def use_color() -> bool:
+    """Colors only on a terminal, and never with --no-color or $NO_COLOR (no-color.org)."""
+    ctx = click.get_current_context(silent=True)
+    asked_not = ctx is not None and bool(ctx.meta.get(NO_COLOR_KEY))
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and not asked_not

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +18,7 @@ from smsync.cli.options import (
     plan_options,
     project_argument,
     show_pii_default,
+    use_color,
 )
 from smsync.cli.printers import apply_progress, print_apply_outcome
 
@@ -116,7 +116,7 @@ def plan_cmd(
         plan = session.plan(options, broadcasts=selection)
     style = Style(
         show_pii=show_pii if fmt == "markdown" else show_pii_default(show_pii),
-        color=fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
+        color=fmt == "text" and use_color(),
     )
     click.echo(RENDERERS[fmt](plan, style))
     if out_file is not None:
@@ -243,7 +243,7 @@ def apply_cmd(
             pass
     except ApplyLocked as exc:
         raise UserError(str(exc)) from None
-    style = Style(show_pii=show_pii_default(show_pii), color=sys.stdout.isatty())
+    style = Style(show_pii=show_pii_default(show_pii), color=use_color())
     if plan_file is None:  # (a plan file is first checked to belong to this project)
         freeze_spec(m)
     with m.session(pool_size=max(concurrency, 4)) as session:
