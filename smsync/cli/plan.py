@@ -189,8 +189,10 @@ def apply_cmd(
 ) -> None:
     """Make the gateway match the spec (PATH: a project directory or a `plan --out` file).
 
-    With a directory, apply plans first, shows the plan and asks; with a plan file, it applies
-    exactly that plan, and refuses it if the remote changed since it was made. Either way the
+    With a directory, apply plans first, shows the plan and asks (no terminal to ask on: it
+    refuses before planning, unless --auto-approve); with a plan file, it applies exactly that
+    plan without asking again (reviewing it was the approval; `smsync show FILE` prints it),
+    and refuses it if the remote changed since it was made. Either way the
     remote is read again just before writing, so a plan read from a listing that changed while
     it was read is never applied.
 
@@ -300,6 +302,40 @@ def apply_cmd(
             err=True,
         )
         sys.exit(EXIT_ERROR)
+
+
+@click.command("show")
+@click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="As for `smsync plan`: json is the plan file's own schema (schemas/plan.schema.json).",
+)
+@click.option(
+    "--show-pii",
+    is_flag=True,
+    help="Show names and numbers in full (masked by default when output is not a terminal, "
+    "when CI is set, and in Markdown).",
+)
+def show_cmd(plan_file: Path, fmt: str, show_pii: bool) -> None:
+    """Print a plan saved by `smsync plan --out`, as plan printed it (no gateway, no project).
+
+    \b
+    Examples:
+      smsync show plan.json                     # review a plan before `smsync apply plan.json`
+      smsync show plan.json --format markdown   # a pull-request comment
+    """
+    from smsync.plan.render import RENDERERS, Style
+
+    plan = _load_plan_file(plan_file)
+    style = Style(
+        show_pii=show_pii if fmt == "markdown" else show_pii_default(show_pii),
+        color=fmt == "text" and use_color(),
+    )
+    click.echo(RENDERERS[fmt](plan, style))
 
 
 def _load_plan_file(path: Path) -> Plan:
