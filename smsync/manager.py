@@ -34,6 +34,7 @@ from smsync.broadcast import (
 )
 from smsync.broadcast.audience import UnknownGroup
 from smsync.broadcast.model import BroadcastPlan
+from smsync.broadcast.schedule import clock
 from smsync.broadcast.send import group_check
 from smsync.endpoint import open_client, public_endpoint
 from smsync.errors import SmsyncError
@@ -296,6 +297,7 @@ class Session:
                         if group_key(g.name) not in applied
                     ),
                     resend_unknown=resend_unknown,
+                    now=clock(),
                 )
         if self.project.sender == "alpha":
             warn_alpha_unicode(plan.broadcasts)
@@ -382,7 +384,8 @@ class Session:
             excludes=list(plan.scope.get("exclude", [])),
             concurrency=concurrency,
         )
-        names = [b.name for b in plan.broadcasts]
+        # a recurring broadcast's plans are its occurrences (NAME@DATE) of one spec broadcast
+        names = list(dict.fromkeys(b.spec_name or b.name for b in plan.broadcasts))
         gone = sorted(set(names) - {b.name for b in self.manager.desired().broadcasts})
         if gone:
             raise StalePlan(
@@ -496,6 +499,7 @@ class Session:
                 resend_unknown=resend_unknown,
                 on_progress=on_sent,
                 check_group=check,
+                now=clock(),
             )
         return outcome
 

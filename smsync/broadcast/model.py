@@ -114,6 +114,8 @@ class BroadcastPlan(Judged):
     mode: str = "once"  # "once" | "ongoing" (BroadcastSpec.mode)
     status: Lifecycle = "open"
     not_after: datetime | None = None
+    #: the spec's broadcast this plan is of ("": ``name``; a recurring one's plan is NAME@DATE)
+    spec_name: str = ""
 
     def finding(self, rule: Rule, message: str) -> None:
         self.findings.append(Finding(rule, message, self.name))
@@ -144,6 +146,7 @@ class BroadcastPlan(Judged):
             "mode": self.mode,
             "status": self.status,
             "not_after": self.not_after.isoformat() if self.not_after else None,
+            "spec_name": self.spec_name or self.name,
             "unsafe": self.unsafe,
             "reasons": list(self.reasons),
             "findings": [f.to_json() for f in self.findings],
@@ -187,4 +190,5 @@ class BroadcastPlan(Judged):
             mode=str(data.get("mode", "once")),
             status=data.get("status", "open"),
             not_after=datetime.fromisoformat(na) if na else None,
+            spec_name=str(data.get("spec_name", "")),
         )

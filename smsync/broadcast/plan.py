@@ -9,8 +9,9 @@ whether the plan is ``unsafe``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from smsync.broadcast.audience import CONTACT_FIELDS, Member, RemoteMembers, Resolver
@@ -32,6 +33,7 @@ from smsync.broadcast.render import (
     compile_template,
     render,
 )
+from smsync.broadcast.schedule import age_on, due_occurrences, occurrence_key
 from smsync.gateway.encoding import SmsEncoding, count_segments
 from smsync.gateway.limits import MAX_GROUP_MESSAGE_CHARS
 from smsync.gateway.names import group_key
@@ -79,18 +81,54 @@ def plan_broadcasts(
     for b in desired.broadcasts:
         before = len(resolver.warnings)
         try:
-            plan = _plan_one(b, project, ledger, now, resolver, suppression, resend_unknown)
+            args = (b, project, ledger, now, resolver, suppression, resend_unknown)
+            run = _plan_recurring(*args) if b.mode == "recurring" else [_plan_one(*args)]
         except BroadcastError as exc:
             errors.append(exc)  # report every broken broadcast of the run, not just the first
             continue
-        plan.warnings.extend(resolver.warnings[before:])
-        plans.append(plan)
+        run[0].warnings.extend(resolver.warnings[before:])
+        plans.extend(run)
     if len(errors) == 1:
         raise errors[0]
     if errors:
         raise BroadcastError(
             "\n".join(str(e) for e in errors) + f"\n{len(errors)} broadcasts cannot be planned"
         )
+    return plans
+
+
+def _plan_recurring(
+    b: BroadcastSpec,
+    project: Project,
+    ledger: Ledger,
+    now: datetime,
+    resolver: Resolver,
+    suppression: frozenset[str],
+    resend_unknown: bool,
+) -> list[BroadcastPlan]:
+    """One plan per occurrence due now, named ``NAME@DATE`` (the occurrence is the message's
+    identity in the ledger and its trxid); one empty plan when none is due."""
+    assert b.schedule is not None
+    if b.audience.group is not None:
+        raise _fail(b, "a recurring broadcast sends per contact: use audience.contacts")
+    due: dict[date, list[Member]] = {}
+    for m in resolver.resolve(b):
+        birth = date.fromisoformat(m.fields["birth"]) if m.fields.get("birth") else None
+        for occ in due_occurrences(b.schedule, now, birth):
+            fields = {**m.fields, "occurrence": occ.isoformat()}
+            if birth is not None:
+                fields["age"] = str(age_on(birth, occ))
+            due.setdefault(occ, []).append(Member(m.number, m.name, m.group, fields))
+    if not due:
+        plan = _plan_one(b, project, ledger, now, resolver, suppression, resend_unknown, [])
+        plan.spec_name = b.name
+        return [plan]
+    plans = []
+    for occ, members in sorted(due.items()):
+        one = dataclasses.replace(b, name=occurrence_key(b.name, occ))
+        plan = _plan_one(one, project, ledger, now, resolver, suppression, resend_unknown, members)
+        plan.spec_name = b.name
+        plans.append(plan)
     return plans
 
 
@@ -107,6 +145,7 @@ def _plan_one(
     resolver: Resolver,
     suppression: frozenset[str],
     resend_unknown: bool,
+    members: list[Member] | None = None,
 ) -> BroadcastPlan:
     clash = sorted(set(b.vars) & set(CONTACT_FIELDS))
     if clash:
@@ -161,7 +200,8 @@ def _plan_one(
         )
     else:
         rows = {r.number: r for r in ledger.rows(b.name)}
-        members = resolver.resolve(b)
+        if members is None:
+            members = resolver.resolve(b)
         fixed = ledger.audience(b.name) if b.mode == "once" else None
         if fixed is not None:
             # mode once: who joined after the first send never gets it

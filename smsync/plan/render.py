@@ -107,6 +107,8 @@ def broadcast_headline(b: BroadcastPlan) -> str:
             f"Broadcast {b.name} ({channel}, {how}): closed since {when}: "
             f"{t.never_sent} never sent, {t.already_sent} sent"
         )
+    if b.mode == "recurring" and not b.recipients:
+        return f"Broadcast {b.name} ({channel}, {how}): recurring: no occurrence due now"
     parts = [f"{t.to_send} to send", f"{t.already_sent} already sent"]
     if b.mode == "ongoing" and t.already_sent:
         parts[0] = f"{_n(t.to_send, 'newcomer')} to send"

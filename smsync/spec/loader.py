@@ -7,9 +7,11 @@ import io
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 
@@ -27,6 +29,7 @@ from smsync.spec.model import (
     GroupSpec,
     Location,
     Scalar,
+    Schedule,
 )
 from smsync.spec.project import PROJECT_FILE, Project
 from smsync.spec.schema import (
@@ -481,6 +484,16 @@ class _Builder:
                 )
                 ok = False
         not_before, not_after = times["not_before"], times["not_after"]
+        schedule = self._schedule(doc, d)
+        if (schedule is None) != (d.get("mode") != "recurring"):
+            where = ("schedule",) if "schedule" in d else ("mode",) if "mode" in d else ("name",)
+            self.err(
+                doc.locate(where),
+                "schedule",
+                "a recurring broadcast needs a schedule, and only a recurring one takes it "
+                "(mode: recurring)",
+            )
+            ok = False
         if isinstance(template, str):
             try:
                 jinja2.Environment().parse(template)
@@ -504,8 +517,9 @@ class _Builder:
                 channel="whatsapp" if channel == "whatsapp" else "sms",
                 fallback="sms" if fallback == "sms" else None,
                 not_before=not_before,
-                mode="ongoing" if d.get("mode") == "ongoing" else "once",
+                mode=d["mode"] if d.get("mode") in ("ongoing", "recurring") else "once",
                 not_after=not_after,
+                schedule=schedule,
                 vars={str(k): v for k, v in vars_.items() if isinstance(v, Scalar)}
                 if isinstance(vars_, dict)
                 else {},
@@ -514,6 +528,36 @@ class _Builder:
                 max_total_segments=_int_or_none(d.get("max_total_segments")),
                 where=doc.locate(("name",)),
             )
+        )
+
+    def _schedule(self, doc: YamlDoc, d: dict[str, Any]) -> Schedule | None:
+        """``schedule:`` (shape checked by the schema); None when absent or wrong."""
+        raw = d.get("schedule")
+        if not isinstance(raw, dict) or raw.get("on") not in ("birth", "monthly", "weekly"):
+            return None
+        on, day = raw["on"], raw.get("day")
+        problem = None
+        if on == "monthly" and not isinstance(day, int):
+            problem = ("day", "a monthly schedule needs day: 1-31")
+        elif on == "weekly" and day not in WEEKDAYS:
+            problem = ("day", f"a weekly schedule needs day: one of {', '.join(WEEKDAYS)}")
+        elif on == "birth" and day is not None:
+            problem = ("day", "a birthday schedule takes no day (each contact's birth is)")
+        zone = raw.get("timezone", "Asia/Jakarta")
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            problem = ("timezone", f"'{zone}' is not a time zone (e.g. Asia/Jakarta)")
+        if problem is not None:
+            self.err(doc.locate(("schedule", problem[0])), f"schedule.{problem[0]}", problem[1])
+            return None
+        hh, _, mm = str(raw.get("time", "09:00")).partition(":")
+        return Schedule(
+            on=on,
+            day=WEEKDAYS.index(day) if on == "weekly" else day if isinstance(day, int) else 1,
+            time=dt_time(int(hh), int(mm)),
+            timezone=str(zone),
+            grace=timedelta(hours=int(raw.get("grace_hours", 24))),
         )
 
     def _audience(self, doc: YamlDoc, aud: dict[str, Any]) -> Audience | None:
@@ -617,6 +661,9 @@ def _parse_date(s: str) -> date | None:
         return date.fromisoformat(s)
     except ValueError:
         return None
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _parse_datetime(s: str) -> datetime | None:

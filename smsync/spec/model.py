@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Literal
 
@@ -16,7 +17,7 @@ from smsync.gateway.names import group_key
 
 Channel = Literal["sms", "whatsapp"]
 GroupState = Literal["present", "absent"]
-BroadcastMode = Literal["once", "ongoing"]
+BroadcastMode = Literal["once", "ongoing", "recurring"]
 Scalar = str | int | float | bool
 
 
@@ -78,6 +79,17 @@ class Audience:
     contacts: ContactSelector | None = None
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """``schedule:`` of a recurring broadcast (see smsync.broadcast.schedule)."""
+
+    on: Literal["birth", "monthly", "weekly"]
+    day: int = 1  # monthly: day of the month; weekly: 0 = Monday
+    time: dt_time = dt_time(9, 0)
+    timezone: str = "Asia/Jakarta"
+    grace: timedelta = timedelta(hours=24)
+
+
 @dataclass
 class BroadcastSpec:
     name: str
@@ -89,6 +101,7 @@ class BroadcastSpec:
     #: once: the audience is fixed at the first send; ongoing: each newcomer gets it too
     mode: BroadcastMode = "once"
     not_after: datetime | None = None  # timezone-aware: closed from then on, even if not complete
+    schedule: Schedule | None = None  # mode recurring only
     vars: dict[str, Scalar] = field(default_factory=dict)
     # None: use the project's safety default (Project.safety).
     max_recipients: int | None = None

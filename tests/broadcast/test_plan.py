@@ -66,6 +66,7 @@ def test_plan_json_is_stable_and_round_trips(bproject: BProject) -> None:
         "mode",
         "status",
         "not_after",
+        "spec_name",
         "unsafe",
         "reasons",
         "warnings",
