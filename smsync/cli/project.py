@@ -16,13 +16,32 @@ from smsync.cli.printers import print_import_result
 @click.argument(
     "directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
 )
-def init_cmd(directory: Path) -> None:
-    """Write a commented smsync.yaml and an example group, ready for the sandbox."""
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    default="sandbox://.smsync/sandbox.sqlite",
+    show_default=True,
+    help="Gateway base URL to write into smsync.yaml (no password: that is never written).",
+)
+@click.option("--username", metavar="USER", default="demo", show_default=True)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing smsync.yaml (an existing groups/teman.yaml is kept).",
+)
+def init_cmd(directory: Path, endpoint: str, username: str, force: bool) -> None:
+    """Write a commented smsync.yaml and an example group, ready for the sandbox.
+
+    \b
+    Examples:
+      smsync init myphonebook                      # try it against the embedded sandbox
+      smsync init . --endpoint http://gw:8080 --username toko
+    """
     from smsync.errors import SmsyncError
     from smsync.spec.scaffold import init_project
 
     try:
-        written = init_project(directory)
+        written = init_project(directory, endpoint=endpoint, username=username, force=force)
     except (SmsyncError, OSError) as e:
         raise click.ClickException(str(e)) from None
     for p in written:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from smsync.errors import SmsyncError
+from smsync.outfile import write_atomically
 
 PROJECT_TEMPLATE = """\
 # smsync project file: the gateway, defaults, which spec files to read, safety limits.
@@ -18,8 +20,8 @@ version: 1
 gateway:
   # sandbox://PATH is a local sandbox gateway kept in a SQLite file (relative to this
   # file). For the real gateway use e.g.  endpoint: http://send.smsmasking.co.id:8080
-  endpoint: sandbox://.smsync/sandbox.sqlite
-  username: demo
+  endpoint: {endpoint}
+  username: {username}
   # page_size: 100            # records per page when reading the phonebook
 
 defaults:
@@ -58,29 +60,65 @@ contacts:
     mobile: "+62 857-1234-5678"
   - name: Andi Wijaya
     mobile: "6281398765432"
-    protect: true                   # never deleted by apply
+    protect: true                   # apply refuses to delete her, even with --force. To
+                                    # remove her: drop `protect: true` first and apply, then
+                                    # remove her and apply (smsync remembers the flag).
 """
 
 GITIGNORE = ".smsync/\n"
 
 
-def init_project(root: Path) -> list[Path]:
-    """Write smsync.yaml and groups/teman.yaml (and .gitignore if absent). Refuses to overwrite:
-    raises SmsyncError naming the existing files, writing nothing."""
-    targets = {
-        root / "smsync.yaml": PROJECT_TEMPLATE,
-        root / "groups" / "teman.yaml": GROUP_TEMPLATE,
-    }
-    existing = [p for p in targets if p.exists()]
-    if existing:
-        names = ", ".join(str(p) for p in existing)
-        raise SmsyncError(f"refusing to overwrite existing file(s): {names}")
+DEFAULT_ENDPOINT = "sandbox://.smsync/sandbox.sqlite"
+DEFAULT_USERNAME = "demo"
+_ENDPOINT_SCHEMES = ("http://", "https://", "sandbox://")
+
+
+def project_text(endpoint: str = DEFAULT_ENDPOINT, username: str = DEFAULT_USERNAME) -> str:
+    """smsync.yaml as init writes it. Raises SmsyncError for values smsync could not use."""
+    if not endpoint.startswith(_ENDPOINT_SCHEMES):
+        raise SmsyncError("--endpoint must start with http://, https:// or sandbox://")
+    if any(c in endpoint for c in "@?#") and not endpoint.startswith("sandbox://"):
+        # a password in user:pw@host would be committed with the file
+        raise SmsyncError("--endpoint must be scheme://host[:port][/prefix] (no user@, ?, #)")
+    if not username or not username.isprintable():
+        raise SmsyncError("--username must be a non-empty name without control characters")
+    return PROJECT_TEMPLATE.format(endpoint=_scalar(endpoint), username=_scalar(username))
+
+
+def _scalar(value: str) -> str:
+    # The sample's own values stay as they read; anything else is a quoted YAML scalar (JSON's
+    # string syntax is YAML's double-quoted one).
+    if value in (DEFAULT_ENDPOINT, DEFAULT_USERNAME):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def init_project(
+    root: Path,
+    *,
+    endpoint: str = DEFAULT_ENDPOINT,
+    username: str = DEFAULT_USERNAME,
+    force: bool = False,
+) -> list[Path]:
+    """Write smsync.yaml and groups/teman.yaml (and .gitignore if absent). Refuses to overwrite
+    smsync.yaml unless ``force``: raises SmsyncError naming it, writing nothing. The example
+    group is written only where no file is: even ``force`` never replaces a spec file."""
+    config = root / "smsync.yaml"
+    targets = {config: project_text(endpoint, username)}
+    example = root / "groups" / "teman.yaml"
+    if not example.exists():
+        targets[example] = GROUP_TEMPLATE
+    if config.exists() and not force:
+        raise SmsyncError(f"refusing to overwrite {config} (--force replaces it)")
     if not (root / ".gitignore").exists():
         targets[root / ".gitignore"] = GITIGNORE
     written = []
     for path, text in targets.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("x", encoding="utf-8") as f:  # "x": never clobber, even on a race
-            f.write(text)
+        if path == config and force:
+            write_atomically(path, text)
+        else:
+            with path.open("x", encoding="utf-8") as f:  # "x": never clobber, even on a race
+                f.write(text)
         written.append(path)
     return written
