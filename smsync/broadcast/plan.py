@@ -233,8 +233,7 @@ def _settled(
 
     A complete broadcast is neither resolved nor rendered: it costs no request and no time,
     however many broadcasts a repository keeps."""
-    rows = ledger.rows(b.name)
-    accepted = {r.number for r in rows if r.accepted and r.kind == "contact"}
+    progress = ledger.progress(b.name)
     if b.audience.group is not None:
         group_row = ledger.group_row(b.name, b.audience.group)
         complete = group_row is not None and group_row.accepted
@@ -246,17 +245,16 @@ def _settled(
                 "name to send it to that group)"
             )
     else:
-        fixed = ledger.audience(b.name) if b.mode == "once" else None
-        complete = any(r.kind == "group" and r.accepted for r in rows) or (
-            fixed is not None and all(n in accepted or n in suppression for n in fixed)
-        )
+        unsent = progress.unsent if b.mode == "once" else None
+        complete = progress.group_sent or (unsent is not None and unsent <= suppression)
     if complete:
         plan.status = "complete"
-        plan.totals.already_sent = sum(r.recipients for r in rows if r.accepted)
+        plan.totals.already_sent = progress.sent
         return True
     if b.not_after is None or now < b.not_after:
         return False
     plan.status = "closed"
+    accepted = {r.number for r in ledger.rows(b.name) if r.accepted and r.kind == "contact"}
     if b.audience.group is not None:
         audience = {m.number for m in resolver.group_rows(b, b.audience.group)[0]}
     else:
