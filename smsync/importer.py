@@ -32,6 +32,8 @@ from smsync.spec.loader import CSV_COLUMNS, discover_spec_files, load_desired_st
 from smsync.spec.project import Project
 
 DEFAULT_CSV_THRESHOLD = 200
+#: The first line of every file import writes: how a later import knows its own files.
+IMPORT_HEADER = "# Imported from the gateway by `smsync import`"
 Progress = Callable[[str, int], None]  # (phase, rows done) -> None; called from threads
 
 
@@ -42,6 +44,7 @@ class ImportOptions:
     csv_threshold: int = DEFAULT_CSV_THRESHOLD
     force: bool = False  # overwrite existing files
     details: bool = True  # fetch address/birth/desc when the gateway lists short records
+    prune: bool = False  # remove earlier imports' files this import did not write
 
 
 @dataclass
@@ -50,6 +53,22 @@ class ImportResult:
     groups: int = 0
     contacts: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: files an earlier import wrote that this one did not (their groups left the gateway):
+    #: kept and reported, or removed with ``prune``
+    stale: list[Path] = field(default_factory=list)
+    pruned: list[Path] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report of `smsync import --format json` (schemas/import.schema.json)."""
+        return {
+            "version": 1,
+            "groups": self.groups,
+            "contacts": self.contacts,
+            "files": [str(p) for p in self.files],
+            "stale": [str(p) for p in self.stale],
+            "pruned": [str(p) for p in self.pruned],
+            "warnings": list(self.warnings),
+        }
 
 
 def progress_hook(progress: Progress) -> Callable[[str, object], None]:
@@ -138,8 +157,45 @@ def import_phonebook(
         raise SmsyncError(
             f"cannot write spec files into {out}: {e.strerror or type(e).__name__}{where}"
         ) from None
+    if not options.groups:  # with --group, the other groups' files are meant to stay
+        _stale_files(options, result)
     _check_written(project, result)
     return result
+
+
+def _stale_files(options: ImportOptions, result: ImportResult) -> None:
+    """Files an earlier import wrote in ``out_dir`` that this one did not: their groups are
+    gone from the gateway, and the next plan would add them back. Only files that still
+    carry import's header (and their CSV) count: a file the user wrote is never touched."""
+    written = {p.resolve() for p in result.files}
+    for path in sorted(options.out_dir.glob("*.yaml")):
+        if path.resolve() in written or not _imported(path):
+            continue
+        stale = [path, *(c for c in [path.with_suffix(".csv")] if c.is_file())]
+        stale = [p for p in stale if p.resolve() not in written]
+        if options.prune:
+            for p in stale:
+                try:
+                    p.unlink()
+                except OSError as e:
+                    raise SmsyncError(f"cannot remove {p}: {e.strerror or e}") from None
+            result.pruned.extend(stale)
+        else:
+            result.stale.extend(stale)
+    if result.stale:
+        result.warnings.append(
+            f"{len(result.stale)} file(s) from an earlier import were not written now (their "
+            f"groups are no longer on the gateway; the next plan would add them back): "
+            f"{', '.join(str(p) for p in result.stale)}; --prune removes them"
+        )
+
+
+def _imported(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8") as f:
+            return f.readline().startswith(IMPORT_HEADER)
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _select(remote: list[Group], wanted: list[str]) -> list[Group]:
@@ -236,7 +292,7 @@ def render_group(name: str, rows: list[Contact], csv_name: str | None) -> str:
     else:
         doc["contacts"] = [_contact_dict(c) for c in rows]
     n = len(rows)
-    header = f"# Imported from the gateway by `smsync import` ({n} contact{'s' * (n != 1)}).\n"
+    header = f"{IMPORT_HEADER} ({n} contact{'s' * (n != 1)}).\n"
     body = yaml.dump(
         doc,
         Dumper=_IndentedDumper,

@@ -25,9 +25,14 @@ if TYPE_CHECKING:
     from smsync.plan.render import Style
 
 
-def print_import_result(result: ImportResult, out_dir: Path) -> None:
+def print_import_result(result: ImportResult, out_dir: Path, *, as_json: bool = False) -> None:
     for w in result.warnings:
-        click.echo(f"warning: {w}", err=True)
+        click.echo(escape_controls(f"warning: {w}"), err=True)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return
+    for p in result.pruned:
+        click.echo(f"removed {p}")
     click.echo(
         f"imported {result.groups} group{'s' * (result.groups != 1)}, "
         f"{result.contacts} contact{'s' * (result.contacts != 1)} into "

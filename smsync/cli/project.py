@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from smsync.cli.errors import UserError
-from smsync.cli.options import gateway_options, manager, project_argument
+from smsync.cli.options import gateway_options, manager
 from smsync.cli.printers import print_import_result
 
 
@@ -80,7 +80,12 @@ def validate_cmd(path: Path) -> None:
 
 
 @click.command("import")
-@project_argument
+@click.argument(
+    "project_dir",
+    required=False,
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+)
 @gateway_options
 @click.option(
     "--out",
@@ -109,6 +114,20 @@ def validate_cmd(path: Path) -> None:
     "records (faster; those fields are then left unmanaged).",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Remove files an earlier import wrote whose groups are no longer on the gateway "
+    "(without it they are kept and listed; the next plan would add those groups back).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the report as schemas/import.schema.json describes it.",
+)
 def import_cmd(
     project_dir: Path,
     endpoint: str | None,
@@ -120,14 +139,27 @@ def import_cmd(
     csv_threshold: int,
     no_details: bool,
     force: bool,
+    prune: bool,
+    fmt: str,
 ) -> None:
     """Write spec files (one per group) from the remote phonebook.
 
     Right after an import, `smsync plan` shows no changes (except remote duplicates, which a
-    spec cannot declare; they are reported here). Large groups go to a CSV file.
+    spec cannot declare; they are reported here). Large groups go to a CSV file. A directory
+    without smsync.yaml (a new one too) becomes a project: smsync.yaml is written with the
+    endpoint and username used (never the password).
+
+    \b
+    Examples:
+      smsync import myphonebook --endpoint http://gw:8080 --username toko   # a new project
+      smsync import . --force --prune        # refresh; drop files of groups deleted remotely
     """
     from smsync.importer import ImportOptions, rich_progress
+    from smsync.spec.project import PROJECT_FILE
+    from smsync.spec.scaffold import project_text
 
+    if project_dir.exists() and not project_dir.is_dir():
+        raise UserError(f"{project_dir} is not a directory")
     m = manager(
         project_dir,
         endpoint=endpoint,
@@ -141,7 +173,32 @@ def import_cmd(
         csv_threshold=csv_threshold,
         force=force,
         details=not no_details,
+        prune=prune,
     )
+    config = m.project.root / PROJECT_FILE
+    new_config = None
+    if m.project.config_file is None:
+        # checked before the import reads the whole phonebook
+        creds = m.credentials()
+        new_config = project_text(_project_endpoint(creds.endpoint, m.project.root), creds.username)
+        if config.exists():
+            raise UserError(f"{config} exists but is not a file")
     with rich_progress(sys.stderr.isatty()) as progress:
         result = m.import_phonebook(options, progress)
-    print_import_result(result, options.out_dir)
+    if new_config is not None:
+        with config.open("x", encoding="utf-8") as f:
+            f.write(new_config)
+    print_import_result(result, options.out_dir, as_json=fmt == "json")
+    if new_config is not None:
+        click.echo(f"wrote {config}", err=fmt == "json")
+
+
+def _project_endpoint(endpoint: str, root: Path) -> str:
+    """The endpoint as smsync.yaml holds it: an embedded sandbox relative to the project."""
+    import os
+
+    from smsync.endpoint import is_sandbox, sandbox_db_path
+
+    if not is_sandbox(endpoint):
+        return endpoint
+    return "sandbox://" + os.path.relpath(sandbox_db_path(endpoint), root)
