@@ -28,6 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import TypeVar
 
 from smsync import numbers
@@ -50,6 +51,7 @@ from smsync.gateway.provider import Phonebook
 from smsync.plan.diff import number_key
 from smsync.plan.fetch import DEFAULT_PAGE_SIZE
 from smsync.plan.model import PHASES, Action, Op, Plan, Record
+from smsync.plan.search import stored_forms
 from smsync.ratelimit import RateLimiter
 
 T = TypeVar("T")
@@ -424,12 +426,17 @@ class Executor:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _contact_exists(self, a: Record) -> bool:
-        # Find matches partially and returns at most 10 rows: search by the number as the
-        # gateway stores it, then filter to exact matches.
-        found = self._call(lambda: self.client.find_by_number(a.mobile))
+        # Find matches partially and returns at most 10 rows: search by the number in every
+        # spelling the gateway may have stored it in, then filter to exact matches.
+        found: list[Contact] = []
+        saturated = False
+        for form in stored_forms(a.number):
+            rows = self._call(partial(self.client.find_by_number, form))
+            saturated = saturated or len(rows) >= SEARCH_CAP
+            found.extend(rows)
         if any(self._same(c, a) for c in found):
             return True
-        if len(found) < SEARCH_CAP:
+        if not saturated:
             return False
         # A saturated search may hide the row: list the group instead.
         rows = self._listing(

@@ -203,6 +203,13 @@ def _sandbox_account(
     help="phbkFindPhNumber reads `no`, `number`, or either.",
 )
 @click.option(
+    "--search-match",
+    type=click.Choice(["substring", "prefix"]),
+    default="substring",
+    show_default=True,
+    help="phbkFindPhNumber finds a stored mobile containing, or starting with, the search.",
+)
+@click.option(
     "--credits-path",
     type=click.Choice(["both", "api", "root"]),
     default="both",
@@ -265,6 +272,7 @@ def sandbox_serve_cmd(
     trxid_remembers_failures: bool,
     paths: str,
     number_param: str,
+    search_match: str,
     credits_path: str,
     error_suffix: str,
     md5_charset: str,
@@ -294,6 +302,7 @@ def sandbox_serve_cmd(
         given = {
             "paths": paths,
             "number_param": number_param,
+            "search_match": search_match,
             "credits_path": credits_path,
             "error_suffix": error_suffix,
             "md5_charset": md5_charset,

@@ -360,7 +360,8 @@ class Api:
         account = self._auth_user(params)
         names = {"both": ("no", "number"), "no": ("no",), "number": ("number",)}
         number = (_first(params, *names[self.cfg.number_param]) or "").strip()
-        return self._contacts(self.store.find_contacts(account, mobile=number))
+        prefix = self.cfg.search_match == "prefix"
+        return self._contacts(self.store.find_contacts(account, mobile=number, prefix=prefix))
 
     # --- groups ---------------------------------------------------------------------------
 

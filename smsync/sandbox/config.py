@@ -18,6 +18,7 @@ FAULT_KINDS = ("1703", "drop", "drop-after", "403")
 # Dialect switches a real gateway may differ in (docs/protocol.md, "Assumptions").
 PATH_SPELLINGS = ("both", "camel", "underscore")  # phbkGetList and/or phbk_getList
 NUMBER_PARAMS = ("both", "no", "number")  # phbkFindPhNumber's search parameter
+SEARCH_MATCHES = ("substring", "prefix")  # how phbkFindPhNumber matches the stored mobile
 #: The final delivery states a message can end in (what a delivery report carries).
 FINAL_STATES = ("DELIVRD", "UNDELIVRD", "REJECTED", "EXPIRED")
 CREDITS_PATHS = ("both", "api", "root")  # web2sms/api/creditsleft.aspx, web2sms/creditsleft.aspx
@@ -51,6 +52,9 @@ class SandboxConfig:
     birth_form: str = "yyyymmdd"  # birth in records: yyyymmdd | dmy | iso | slash
     paths: str = "both"  # phonebook lookups answer camelCase, underscore names, or both
     number_param: str = "both"  # phbkFindPhNumber reads `no`, `number`, or either
+    search_match: str = (
+        "substring"  # phbkFindPhNumber matches the stored mobile: substring | prefix
+    )
     credits_path: str = "both"  # where creditsleft.aspx answers
     error_suffix: str = ""  # appended to every error code (a code followed by markup)
     md5_charset: str = "utf-8"  # encoding of the auth MD5 input
@@ -86,6 +90,7 @@ class SandboxConfig:
             "birth_form": BIRTH_FORMS,
             "paths": PATH_SPELLINGS,
             "number_param": NUMBER_PARAMS,
+            "search_match": SEARCH_MATCHES,
             "credits_path": CREDITS_PATHS,
             "md5_charset": MD5_CHARSETS,
         }
@@ -130,6 +135,7 @@ DIALECT_KEYS = frozenset(
     {
         "paths",
         "number_param",
+        "search_match",
         "credits_path",
         "error_suffix",
         "md5_charset",

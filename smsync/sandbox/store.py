@@ -449,12 +449,14 @@ class Store:
         name: str | None = None,
         mobile: str | None = None,
         limit: int = p.SEARCH_LIMIT,
+        prefix: bool = False,
     ) -> list[Contact]:
-        """Partial, case-insensitive match on the name or on the mobile as stored."""
+        """Partial, case-insensitive match on the name or on the mobile as stored (``prefix``:
+        the stored value must start with the text)."""
         column, text = ("c.name_key", _key(name)) if name is not None else ("c.mobile", mobile)
+        where = f"instr({column}, ?) = 1" if prefix else f"instr({column}, ?) > 0"
         rows = self._query(
-            self._CONTACT_SELECT + f"WHERE c.account = ? AND instr({column}, ?) > 0 "
-            "ORDER BY c.id LIMIT ?",
+            self._CONTACT_SELECT + f"WHERE c.account = ? AND {where} ORDER BY c.id LIMIT ?",
             (account, text, limit),
         )
         return [self._contact(r) for r in rows]
