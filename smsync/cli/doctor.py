@@ -7,13 +7,19 @@ from pathlib import Path
 
 import click
 
-from smsync.cli.options import gateway_options, manager, project_argument
+from smsync.cli.options import (
+    chosen_format,
+    gateway_options,
+    manager,
+    project_argument,
+    report_format,
+)
 
 
 @click.command("doctor")
 @project_argument
 @gateway_options
-@click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON object.")
+@report_format("doctor.schema.json")
 @click.option(
     "--write-probe",
     is_flag=True,
@@ -41,7 +47,7 @@ def doctor_cmd(
     username: str | None,
     password_file: Path | None,
     credentials_file: Path | None,
-    as_json: bool,
+    fmt: str,
     write_probe: bool,
     record: Path | None,
     sms_to: str | None,
@@ -57,7 +63,7 @@ def doctor_cmd(
     \b
     Examples:
       smsync doctor --endpoint http://send.example.co.id:8080 --username me
-      smsync doctor myphonebook --json
+      smsync doctor myphonebook --format json
       smsync doctor --write-probe      # consent to a scratch group, created and removed
     """
     from smsync.doctor import diagnose, render_text, to_json
@@ -83,7 +89,7 @@ def doctor_cmd(
         record=record,
         sms_to=sms_to,
     )
-    if as_json:
+    if chosen_format(fmt) == "json":
         click.echo(json.dumps(to_json(diagnosis), indent=2, ensure_ascii=False))
     else:
         click.echo(render_text(diagnosis), nl=False)

@@ -139,3 +139,40 @@ def use_color() -> bool:
     ctx = click.get_current_context(silent=True)
     asked_not = ctx is not None and bool(ctx.meta.get(NO_COLOR_KEY))
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and not asked_not
+
+
+def report_format(schema: str) -> Callable[[F], F]:
+    """``--format text|json`` for a command that reports (JSON: ``schemas/SCHEMA``), and the
+    older ``--json`` kept as its alias; the command gets one ``fmt`` argument."""
+
+    def decorate(fn: F) -> F:
+        def alias(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+            if value:
+                ctx.meta["smsync.json_alias"] = True
+            return value
+
+        fn = click.option(
+            "--json",
+            "as_json",
+            is_flag=True,
+            expose_value=False,
+            callback=alias,
+            help="Same as --format json.",
+        )(fn)
+        fn = click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+            help=f"json: one object on stdout, as schemas/{schema} describes it.",
+        )(fn)
+        return fn
+
+    return decorate
+
+
+def chosen_format(fmt: str) -> str:
+    """``fmt``, or json when the command was given --json."""
+    ctx = click.get_current_context(silent=True)
+    return "json" if ctx is not None and ctx.meta.get("smsync.json_alias") else fmt

@@ -20,7 +20,7 @@ from smsync.cli.options import (
     show_pii_default,
     use_color,
 )
-from smsync.cli.printers import apply_progress, print_apply_outcome
+from smsync.cli.printers import apply_progress, apply_report, print_apply_outcome
 
 if TYPE_CHECKING:
     from smsync.manager import Manager
@@ -168,6 +168,15 @@ def plan_cmd(
     help="Wait up to SECONDS for another apply of the same gateway account to finish "
     "(default: refuse at once, naming the holder).",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the results on stdout as schemas/apply.schema.json describes them (the plan "
+    "and messages go to stderr).",
+)
 def apply_cmd(
     path: Path,
     project_opt: Path | None,
@@ -186,6 +195,7 @@ def apply_cmd(
     resend_unknown: bool,
     rate: float | None,
     lock_timeout: float,
+    fmt: str,
 ) -> None:
     """Make the gateway match the spec (PATH: a project directory or a `plan --out` file).
 
@@ -206,7 +216,8 @@ def apply_cmd(
       smsync apply plan.json            # exactly the plan that was reviewed
     """
     from smsync.apply import ApplyLocked, Refused, apply_lock
-    from smsync.manager import gateway_identity
+    from smsync.apply.executor import ApplyResult
+    from smsync.manager import ApplyOutcome, gateway_identity
     from smsync.plan.planner import PlanOptions
     from smsync.plan.render import Style, render_text
     from smsync.safety import check_in_project
@@ -260,10 +271,13 @@ def apply_cmd(
                 broadcasts=broadcast_selection(broadcast_names, no_broadcasts),
                 resend_unknown=resend_unknown,
             )
-        click.echo(render_text(plan, style))
+        as_json = fmt == "json"
+        click.echo(render_text(plan, style), err=as_json)  # stdout holds only the JSON
         if not plan.has_changes:
             # nothing to write, but a `protect: true` dropped is now applied: remembered
             session.settle(plan, lock_timeout=lock_timeout)
+            if as_json:
+                click.echo(json.dumps(apply_report(ApplyOutcome(ApplyResult())), indent=2))
             return
         try:
             session.check_applicable(plan, force=force)  # refuse before asking, not after
@@ -288,7 +302,10 @@ def apply_cmd(
             raise refusal(exc) from None
         except ApplyLocked as exc:
             raise UserError(str(exc)) from None
-    print_apply_outcome(outcome, style)
+    if as_json:
+        click.echo(json.dumps(apply_report(outcome), indent=2, ensure_ascii=False))
+    else:
+        print_apply_outcome(outcome, style)
     if outcome.phonebook.fatal:
         raise UserError(f"apply stopped early: {outcome.phonebook.fatal}")
     if outcome.broadcasts is not None and outcome.broadcasts.stopped_reason:

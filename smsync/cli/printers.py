@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -55,6 +55,50 @@ def print_apply_outcome(outcome: ApplyOutcome, style: Style) -> None:
         print_send_report(outcome.broadcasts)
     if outcome.broadcasts_skipped:
         click.echo(outcome.broadcasts_skipped, err=True)
+
+
+def apply_report(outcome: ApplyOutcome) -> dict[str, Any]:
+    """`smsync apply --format json` (schemas/apply.schema.json): what each action and each
+    broadcast came to. Data, not display: names and numbers are not masked."""
+    result = outcome.phonebook
+    sends = outcome.broadcasts
+    return {
+        "version": 1,
+        "ok": outcome.ok,
+        "phonebook": {
+            "done": result.count("done"),
+            "failed": result.count("failed"),
+            "skipped": result.count("skipped"),
+            "by_op": result.summary(),
+            "stopped": result.fatal or None,
+            "outcomes": [
+                {**o.action.to_json(), "status": str(o.status), "detail": o.detail, "code": o.code}
+                for o in result.outcomes
+                if o.status != "done"
+            ],
+        },
+        "broadcasts": None
+        if sends is None
+        else {
+            "stopped": sends.stopped_reason,
+            "results": [
+                {
+                    "name": r.name,
+                    "sent": r.sent,
+                    "fallback": r.fallback,
+                    "already_sent": r.already_sent,
+                    "suppressed": r.suppressed,
+                    "failed": [{"to": f.to, "message": f.message} for f in r.failed],
+                    "unknown": r.unknown,
+                    "not_attempted": r.not_attempted,
+                    "skipped": r.skipped_reason,
+                    "stopped": r.stopped_reason,
+                }
+                for r in sends.results
+            ],
+        },
+        "broadcasts_skipped": outcome.broadcasts_skipped or None,
+    }
 
 
 def print_apply_summary(result: ApplyResult) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
 from smsync.cli.errors import UserError
-from smsync.cli.options import gateway_options, manager
+from smsync.cli.options import chosen_format, gateway_options, manager, report_format
 from smsync.cli.printers import print_import_result
 
 
@@ -51,10 +52,12 @@ def init_cmd(directory: Path, endpoint: str, username: str, force: bool) -> None
 
 @click.command("validate")
 @click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
-def validate_cmd(path: Path) -> None:
+@report_format("validate.schema.json")
+def validate_cmd(path: Path, fmt: str) -> None:
     """Check the project (or one spec file) without touching the network.
 
-    Prints every problem as file:line:column: field: message, or a one-line summary.
+    Prints every problem as file:line:column: field: message, or a one-line summary. Exit 1
+    when there is a problem (--format json: the problems as data, same exit code).
     """
     from smsync.spec.check import check
     from smsync.spec.project import PROJECT_FILE
@@ -62,6 +65,9 @@ def validate_cmd(path: Path) -> None:
     if not path.exists():
         raise click.ClickException(f"{path} does not exist")
     result = check(path)
+    if chosen_format(fmt) == "json":
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        sys.exit(0 if result.ok else 1)
     empty = result.ok and result.state is not None and not result.state.files
     if empty and path.is_dir() and not (path / PROJECT_FILE).is_file():
         # "ok: 0 groups" would read as a valid project

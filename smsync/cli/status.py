@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 import click
 
 from smsync.cli.errors import UserError
-from smsync.cli.options import gateway_options, manager, project_argument
+from smsync.cli.options import (
+    chosen_format,
+    gateway_options,
+    manager,
+    project_argument,
+    report_format,
+)
 from smsync.cli.printers import print_status
 
 if TYPE_CHECKING:
@@ -32,7 +38,7 @@ if TYPE_CHECKING:
     type=click.IntRange(1, 64),
     help="Report.aspx requests in flight at once.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@report_format("status.schema.json")
 def status_cmd(
     project_dir: Path,
     broadcast: str | None,
@@ -42,7 +48,7 @@ def status_cmd(
     credentials_file: Path | None,
     no_refresh: bool,
     concurrency: int,
-    as_json: bool,
+    fmt: str,
 ) -> None:
     """Delivery status of sent broadcasts, by state.
 
@@ -55,8 +61,9 @@ def status_cmd(
     Examples:
       smsync status                        # every broadcast of the project here
       smsync status . promo-lebaran-2025   # one broadcast
-      smsync status --no-refresh --json    # offline, machine-readable
+      smsync status --no-refresh --format json   # offline, machine-readable (or --json)
     """
+    as_json = chosen_format(fmt) == "json"
     m = manager(
         project_dir,
         endpoint=endpoint,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from smsync.spec.errors import SpecErrors, SpecProblem
 from smsync.spec.loader import load_desired_state, load_suppression
@@ -22,6 +23,33 @@ class CheckResult:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        """`smsync validate --format json` (schemas/validate.schema.json)."""
+        s = self.state
+        return {
+            "version": 1,
+            "ok": self.ok,
+            "problems": [
+                {
+                    "file": p.where.file if p.where else None,
+                    "line": p.where.line if p.where else 0,
+                    "column": p.where.column if p.where else 0,
+                    "field": p.field,
+                    "message": p.message,
+                }
+                for p in self.problems
+            ],
+            "summary": None
+            if s is None
+            else {
+                "groups": len(s.groups),
+                "absent_groups": sum(1 for g in s.groups if g.state == "absent"),
+                "contacts": s.contact_count,
+                "broadcasts": len(s.broadcasts),
+                "files": [str(f) for f in s.files],
+            },
+        }
 
     def summary(self) -> str:
         if self.state is None:
