@@ -33,7 +33,13 @@ from smsync.broadcast.render import (
     compile_template,
     render,
 )
-from smsync.broadcast.schedule import age_on, due_occurrences, occurrence_key
+from smsync.broadcast.schedule import (
+    age_on,
+    due_occurrences,
+    next_opening,
+    occurrence_key,
+    within,
+)
 from smsync.gateway.encoding import SmsEncoding, count_segments
 from smsync.gateway.limits import MAX_GROUP_MESSAGE_CHARS
 from smsync.gateway.names import group_key
@@ -177,6 +183,11 @@ def _plan_one(
         limits=limits,
     )
     plan.mode, plan.not_after = b.mode, b.not_after
+    hours = b.sending_hours or project.sending_hours
+    if hours is not None and plan.due and not within(hours, now):
+        # due, but outside the sending hours: planned now, sent when they open
+        plan.due, plan.not_before = False, next_opening(hours, now)
+        plan.warnings.append(f"outside the sending hours {hours}")
     if kind == "group" and b.mode == "ongoing":
         raise _fail(
             b,

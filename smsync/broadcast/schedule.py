@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from smsync.broadcast.errors import BroadcastError
-from smsync.spec.model import Schedule
+from smsync.spec.model import Schedule, SendingHours
 
 #: A frozen "now" (ISO 8601 with an offset) for dry runs and tests of schedules.
 NOW_ENV = "SMSYNC_NOW"
@@ -83,3 +83,18 @@ def age_on(birth: date, occurrence: date) -> int:
         - birth.year
         - ((occurrence.month, occurrence.day) < (birth.month, birth.day))
     )
+
+
+def within(hours: SendingHours, now: datetime) -> bool:
+    local = now.astimezone(ZoneInfo(hours.timezone)).time()
+    if hours.start < hours.end:
+        return hours.start <= local < hours.end
+    return local >= hours.start or local < hours.end  # a window over midnight
+
+
+def next_opening(hours: SendingHours, now: datetime) -> datetime:
+    """When the window next opens after ``now`` (outside it)."""
+    zone = ZoneInfo(hours.timezone)
+    local = now.astimezone(zone)
+    opening = datetime.combine(local.date(), hours.start, zone)
+    return opening if opening > local else opening + timedelta(days=1)

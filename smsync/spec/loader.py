@@ -19,6 +19,7 @@ from smsync.gateway.names import group_key
 from smsync.numbers import InvalidNumberError, normalize
 from smsync.spec.csvcell import unescape_cell
 from smsync.spec.errors import SpecErrors, SpecProblem
+from smsync.spec.hours import parse_sending_hours
 from smsync.spec.localfile import LocalFileError, read_text_file
 from smsync.spec.model import (
     Audience,
@@ -30,6 +31,7 @@ from smsync.spec.model import (
     Location,
     Scalar,
     Schedule,
+    SendingHours,
 )
 from smsync.spec.project import PROJECT_FILE, Project
 from smsync.spec.schema import (
@@ -485,6 +487,10 @@ class _Builder:
                 ok = False
         not_before, not_after = times["not_before"], times["not_after"]
         schedule = self._schedule(doc, d)
+        hours = parse_sending_hours(d["sending_hours"]) if "sending_hours" in d else None
+        if isinstance(hours, str):
+            self.err(doc.locate(("sending_hours",)), "sending_hours", hours)
+            ok = False
         if (schedule is None) != (d.get("mode") != "recurring"):
             where = ("schedule",) if "schedule" in d else ("mode",) if "mode" in d else ("name",)
             self.err(
@@ -520,6 +526,7 @@ class _Builder:
                 mode=d["mode"] if d.get("mode") in ("ongoing", "recurring") else "once",
                 not_after=not_after,
                 schedule=schedule,
+                sending_hours=hours if isinstance(hours, SendingHours) else None,
                 vars={str(k): v for k, v in vars_.items() if isinstance(v, Scalar)}
                 if isinstance(vars_, dict)
                 else {},

@@ -90,6 +90,18 @@ class Schedule:
     grace: timedelta = timedelta(hours=24)
 
 
+@dataclass(frozen=True)
+class SendingHours:
+    """Local hours messages may go out in (``until`` before ``from``: a window over midnight)."""
+
+    start: dt_time
+    end: dt_time
+    timezone: str = "Asia/Jakarta"
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M} {self.timezone}"
+
+
 @dataclass
 class BroadcastSpec:
     name: str
@@ -102,6 +114,7 @@ class BroadcastSpec:
     mode: BroadcastMode = "once"
     not_after: datetime | None = None  # timezone-aware: closed from then on, even if not complete
     schedule: Schedule | None = None  # mode recurring only
+    sending_hours: SendingHours | None = None  # None: the project's (smsync.yaml), if any
     vars: dict[str, Scalar] = field(default_factory=dict)
     # None: use the project's safety default (Project.safety).
     max_recipients: int | None = None

@@ -25,8 +25,9 @@ from yaml.nodes import MappingNode, ScalarNode
 from smsync.endpoint import SANDBOX_PASSWORD, SANDBOX_SCHEME
 from smsync.errors import SmsyncError
 from smsync.spec.errors import SpecErrors, SpecProblem
+from smsync.spec.hours import parse_sending_hours
 from smsync.spec.localfile import LocalFileError, read_text_file, require_regular
-from smsync.spec.model import Location
+from smsync.spec.model import Location, SendingHours
 from smsync.spec.schema import PROJECT_SCHEMA, validate_doc
 from smsync.spec.yamldoc import load_yaml_file
 
@@ -69,6 +70,7 @@ class Project:
     md5_charset: str = "utf-8"  # gateway.md5_charset
     sender: str | None = None  # gateway.sender: "alpha" | "numeric" (None: not said)
     state: str | None = None  # `state:` as written (None: the local ledger file)
+    sending_hours: SendingHours | None = None  # broadcasts wait outside them
 
     def state_url(self, env: Mapping[str, str] | None = None) -> str:
         """Where the state lives: SMSYNC_STATE, then `state:`, then `ledger:` (local)."""
@@ -121,6 +123,11 @@ def load_project(root: Path) -> Project:
     project.safety = Safety(**data.get("safety", {}))
     if "suppression_file" in data:
         project.suppression_file = root / data["suppression_file"]
+    if "sending_hours" in data:
+        hours = parse_sending_hours(data["sending_hours"])
+        if isinstance(hours, str):
+            raise SpecErrors([SpecProblem(Location(shown), "sending_hours", hours)])
+        project.sending_hours = hours
     if "ledger" in data:
         project.ledger_path = root / data["ledger"]
     if "state" in data:
