@@ -6,6 +6,9 @@ API method, e.g. ``phbkAdd``), the code and what it means.
 
 from __future__ import annotations
 
+import re
+
+from smsync import numbers
 from smsync.errors import SmsyncError as SmsyncError  # (re-exported: the tree's root)
 
 
@@ -186,9 +189,25 @@ class ProtocolError(SmsyncError):
 
     def __init__(self, endpoint: str, problem: str, body: str = "") -> None:
         self.endpoint = endpoint
-        self.body = body
-        quoted = body if len(body) <= 120 else body[:120] + f"… ({len(body)} chars)"
-        super().__init__(f"{endpoint}: {problem}" + (f": {quoted!r}" if body else ""))
+        self.body = body  # whole, for callers; the message shows only a safe excerpt
+        message = f"{endpoint}: {problem}" + (f": {_excerpt(body)}" if body else "")
+        super().__init__(_NUMBER_LIKE.sub(lambda m: numbers.mask(m.group()), message))
+
+
+# A run of digits written as a phone number is (0…, 62…, +62…; not a size or a count).
+_NUMBER_LIKE = re.compile(r"(?<!\d)(?:\+?62|0)\d{6,}")
+_RECORD_MARKS = ("\u0080", "\u0081", "\u20ac")
+
+
+def _excerpt(body: str) -> str:
+    """What an error may quote of a body: errors reach CI logs, where plans are masked, so
+    records (names, numbers, addresses) are described, never quoted; other text is cut short
+    (and its numbers masked by the caller)."""
+    if any(mark in body for mark in _RECORD_MARKS):
+        records = body.count("\u0081") + 1
+        return f"<{records} record(s), {len(body)} chars; not quoted: they hold names and numbers>"
+    quoted = body if len(body) <= 120 else body[:120] + f"… ({len(body)} chars)"
+    return repr(quoted)
 
 
 class ResponseTooLarge(ProtocolError):
