@@ -283,7 +283,7 @@ def apply_cmd(
             session.check_applicable(plan, force=force)  # refuse before asking, not after
         except Refused as exc:
             raise refusal(exc) from None
-        if ask and not click.confirm("Apply these changes?", default=False):
+        if ask and not _confirmed(plan):
             raise UserError("Apply cancelled; nothing was written.")
         try:
             with apply_progress(len(plan.actions) + plan.sends) as advance:
@@ -353,6 +353,23 @@ def show_cmd(plan_file: Path, fmt: str, show_pii: bool) -> None:
         color=fmt == "text" and use_color(),
     )
     click.echo(RENDERERS[fmt](plan, style))
+
+
+def _confirmed(plan: Plan) -> bool:
+    """Ask on the terminal. Messages cost money and cannot be taken back: a paid send needs
+    more than a reflex "y" (Terraform's `yes`), after the cost is restated."""
+    if not plan.sends:
+        return click.confirm("Apply these changes?", default=False)
+    n, credit = plan.sends, plan.credit
+    balance = credit.balance if credit.balance is not None else f"unknown ({credit.unknown})"
+    click.echo(
+        f"This apply sends {n} message{'s' * (n != 1)} "
+        f"({credit.needed} segment{'s' * (credit.needed != 1)}); balance: {balance}."
+    )
+    answer = click.prompt(
+        f"Type 'yes' or {n} to send them", default="", show_default=False, prompt_suffix=": "
+    )
+    return answer.strip() in ("yes", str(n))
 
 
 def _load_plan_file(path: Path) -> Plan:
