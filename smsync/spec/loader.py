@@ -310,7 +310,9 @@ class _Builder:
         if "birth" in c:
             b = c["birth"]
             birth = _parse_date(b) if isinstance(b, str) else None
-            if birth is None:
+            # A value that is no string at all (null, a number) is the schema's to report:
+            # one problem, one message.
+            if birth is None and isinstance(b, str):
                 # Reported, but the contact is still returned so that the duplicate check runs;
                 # any problem makes the whole load fail, so this spec is never used.
                 self.err(
