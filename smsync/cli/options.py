@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -17,6 +18,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: Where the root command leaves --no-color for the commands below it (click's shared meta).
 NO_COLOR_KEY = "smsync.no_color"
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A FloatRange that refuses ``nan`` and ``inf``: every comparison with nan is false, so a
+    bound alone lets it through (``--rate nan`` would mean "no cap")."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def gateway_options(fn: F) -> F:

@@ -12,6 +12,7 @@ import click
 
 from smsync.cli.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_UNSAFE, UserError, refusal
 from smsync.cli.options import (
+    FiniteFloatRange,
     broadcast_selection,
     gateway_options,
     manager,
@@ -155,14 +156,14 @@ def plan_cmd(
 )
 @click.option(
     "--rate",
-    type=click.FloatRange(min=0.1),
+    type=FiniteFloatRange(min=0.1),
     default=None,
     metavar="N",
     help="At most N write requests per second.",
 )
 @click.option(
     "--lock-timeout",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=0,
     metavar="SECONDS",
     help="Wait up to SECONDS for another apply of the same gateway account to finish "
