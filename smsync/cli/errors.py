@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 # Shared by plan --detailed-exitcode and apply (see `smsync plan --help`).
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_UNSAFE, EXIT_STALE = 0, 1, 2, 3, 4
+#: apply stopped by Ctrl-C: the shell's code for it (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 
 
 class UserError(click.ClickException):

@@ -5,12 +5,21 @@ from __future__ import annotations
 import gc
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from smsync.cli.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_UNSAFE, UserError, refusal
+from smsync.cli.errors import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNSAFE,
+    UserError,
+    refusal,
+)
 from smsync.cli.options import (
     FiniteFloatRange,
     broadcast_selection,
@@ -24,6 +33,8 @@ from smsync.cli.options import (
 from smsync.cli.printers import apply_progress, apply_report, print_apply_outcome
 
 if TYPE_CHECKING:
+    from smsync.apply.executor import ActionOutcome
+    from smsync.broadcast import SendProgress
     from smsync.manager import Manager
     from smsync.plan.model import Plan
 
@@ -208,7 +219,8 @@ def apply_cmd(
     it was read is never applied.
 
     \b
-    Exit codes: 0 done, 1 error (some actions failed), 3 refused as unsafe, 4 refused as stale.
+    Exit codes: 0 done, 1 error (some actions failed), 3 refused as unsafe, 4 refused as stale,
+    130 interrupted by Ctrl-C (it says what was done; run apply again to finish).
 
     \b
     Examples:
@@ -286,6 +298,17 @@ def apply_cmd(
             raise refusal(exc) from None
         if ask and not _confirmed(plan):
             raise UserError("Apply cancelled; nothing was written.")
+        seen = Counter[str]()
+
+        def done(outcome: ActionOutcome) -> None:
+            seen[str(outcome.status)] += 1
+            advance()
+
+        def sent(progress: SendProgress) -> None:
+            if progress.outcome in ("sent", "fallback"):
+                seen["messages"] += 1
+            advance()
+
         try:
             with apply_progress(len(plan.actions) + plan.sends) as advance:
                 outcome = session.apply(
@@ -296,13 +319,16 @@ def apply_cmd(
                     resend_unknown=resend_unknown,
                     saved=plan_file is not None,
                     lock_timeout=lock_timeout,
-                    on_done=lambda _: advance(),
-                    on_sent=lambda _: advance(),
+                    on_done=done,
+                    on_sent=sent,
                 )
         except Refused as exc:
             raise refusal(exc) from None
         except ApplyLocked as exc:
             raise UserError(str(exc)) from None
+        except KeyboardInterrupt:
+            _report_interrupted(plan, seen)
+            sys.exit(EXIT_INTERRUPTED)
     if as_json:
         click.echo(json.dumps(apply_report(outcome), indent=2, ensure_ascii=False))
     else:
@@ -354,6 +380,23 @@ def show_cmd(plan_file: Path, fmt: str, show_pii: bool) -> None:
         color=fmt == "text" and use_color(),
     )
     click.echo(RENDERERS[fmt](plan, style))
+
+
+def _report_interrupted(plan: Plan, seen: Counter[str]) -> None:
+    """What an apply stopped by Ctrl-C had done, as far as it heard back, and how to go on.
+    A write already sent may have completed unheard: the next apply reads the gateway again,
+    so it redoes only what is missing, and the ledger keeps it from sending anything twice."""
+    actions, reported = len(plan.actions), seen["done"] + seen["failed"] + seen["skipped"]
+    click.echo(
+        f"Interrupted: {seen['done']} of {actions} phonebook actions done"
+        + (f", {seen['failed']} failed" if seen["failed"] else "")
+        + f", {actions - reported} not confirmed; {seen['messages']} of {plan.sends} "
+        "messages sent. Writes in flight when you pressed Ctrl-C may still have completed.\n"
+        "To finish: run `smsync apply` again. It re-reads the gateway, does only what is "
+        "missing and sends nothing twice (a message whose outcome is unknown is reported, "
+        "not re-sent, until you pass --resend-unknown).",
+        err=True,
+    )
 
 
 def _confirmed(plan: Plan) -> bool:
