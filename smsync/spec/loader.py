@@ -18,6 +18,8 @@ import jinja2
 from smsync.gateway.names import group_key
 from smsync.numbers import InvalidNumberError, normalize
 from smsync.spec.csvcell import unescape_cell
+from smsync.spec.csvtext import read_csv_text
+from smsync.spec.csvtext import separator as csv_separator
 from smsync.spec.errors import SpecErrors, SpecProblem
 from smsync.spec.hours import parse_sending_hours
 from smsync.spec.localfile import LocalFileError, read_text_file
@@ -338,11 +340,13 @@ class _Builder:
     ) -> None:
         shown = _shown(path)
         try:
-            text = read_text_file(path, max_bytes=MAX_CSV_BYTES)
+            text = read_csv_text(path, max_bytes=MAX_CSV_BYTES)
         except LocalFileError as e:
             self.err(ref, "contacts_file", f"{shown} {e.reason}")
             return
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        reader = csv.reader(
+            io.StringIO(text, newline=""), delimiter=csv_separator(text), strict=True
+        )
         try:
             header = next(reader, None)
         except csv.Error as e:
