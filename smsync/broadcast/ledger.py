@@ -43,6 +43,7 @@ from pathlib import Path
 from types import TracebackType
 
 from smsync.broadcast.errors import BroadcastError
+from smsync.gateway.errors import InvalidNumber
 from smsync.gateway.models import DeliveryState
 from smsync.gateway.names import group_key
 from smsync.state import Backend, StateError, Store
@@ -54,6 +55,9 @@ FAILED = "failed"
 #: States of a row the gateway accepted: the recipient has been messaged.
 ACCEPTED_STATES = frozenset(s.value for s in DeliveryState)
 FINAL_STATES = frozenset(s.value for s in DeliveryState if s.is_final)
+#: Error codes after which a recipient never gets the message, however often it is retried: a
+#: `once` broadcast counts them as finished (complete without them).
+FAILED_FOR_GOOD = frozenset({InvalidNumber.code})
 KEEP_BODIES_ENV = "SMSYNC_LEDGER_KEEP_BODIES"
 #: How long a write waits for another program holding the ledger before giving up (seconds).
 BUSY_TIMEOUT_S = 30.0
@@ -113,8 +117,10 @@ class Progress:
 
     sent: int  # messages accepted (a group send counts once per member it reached)
     group_sent: bool  # it went out as a group send
-    #: the fixed audience's numbers not messaged yet (None: no audience fixed yet)
+    #: the fixed audience's numbers not messaged yet, nor failed for good (None: no audience
+    #: fixed yet)
     unsent: frozenset[str] | None
+    failed_for_good: int = 0  # rows failed with a FAILED_FOR_GOOD code
 
 
 def _conclusiveness(row: LedgerRow) -> int:
@@ -297,8 +303,15 @@ class Ledger:
         every broadcast a repository keeps, complete ones included)."""
         accepted = ",".join("?" * len(ACCEPTED_STATES))
         states = sorted(ACCEPTED_STATES)
+        final = ",".join("?" * len(FAILED_FOR_GOOD))
+        codes = sorted(FAILED_FOR_GOOD)
+        done = f"(s.state IN ({accepted}) OR (s.state=? AND COALESCE(s.error, '') IN ({final})))"
         with self._access():
             db = self._db
+            hopeless = db.execute(
+                f"SELECT COUNT(*) FROM sends WHERE broadcast=? AND state=? AND error IN ({final})",
+                (broadcast, FAILED, *codes),
+            ).fetchone()[0]
             sent, group_sent = db.execute(
                 "SELECT COALESCE(SUM(recipients), 0), COALESCE(MAX(kind='group'), 0) FROM sends "
                 f"WHERE broadcast=? AND state IN ({accepted})",
@@ -310,8 +323,8 @@ class Ledger:
                 cur = db.execute(
                     "SELECT a.number FROM audiences a WHERE a.broadcast=? AND NOT EXISTS "
                     "(SELECT 1 FROM sends s WHERE s.broadcast=a.broadcast AND s.number=a.number "
-                    f"AND s.state IN ({accepted}))",
-                    (broadcast, *states),
+                    f"AND {done})",
+                    (broadcast, *states, FAILED, *codes),
                 )
                 unsent: frozenset[str] | None = frozenset(r[0] for r in cur.fetchall())
             elif db.execute(
@@ -319,14 +332,14 @@ class Ledger:
             ).fetchone():
                 # sent before audiences were recorded: its recorded recipients are its audience
                 cur = db.execute(
-                    "SELECT number FROM sends WHERE broadcast=? AND kind='contact' "
-                    f"AND state NOT IN ({accepted})",
-                    (broadcast, *states),
+                    "SELECT number FROM sends s WHERE broadcast=? AND kind='contact' "
+                    f"AND NOT {done}",
+                    (broadcast, *states, FAILED, *codes),
                 )
                 unsent = frozenset(r[0] for r in cur.fetchall())
             else:
                 unsent = None
-        return Progress(int(sent), bool(group_sent), unsent)
+        return Progress(int(sent), bool(group_sent), unsent, int(hopeless))
 
     def counts(self, broadcast: str) -> Counter[str]:
         """Rows of ``broadcast`` by state (a group send counts once per member it reached)."""

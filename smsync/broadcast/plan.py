@@ -261,6 +261,11 @@ def _settled(
     if complete:
         plan.status = "complete"
         plan.totals.already_sent = progress.sent
+        if progress.failed_for_good:
+            plan.warnings.append(
+                f"{progress.failed_for_good} recipient(s) can never get it (the gateway "
+                "refused their number); not retried"
+            )
         return True
     if b.not_after is None or now < b.not_after:
         return False
