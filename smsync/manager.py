@@ -298,6 +298,7 @@ class Session:
                     ),
                     resend_unknown=resend_unknown,
                     now=clock(),
+                    declared=[b.name for b in desired.broadcasts],
                 )
         if self.project.sender == "alpha":
             warn_alpha_unicode(plan.broadcasts)

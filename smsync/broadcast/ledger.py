@@ -341,6 +341,12 @@ class Ledger:
                 unsent = None
         return Progress(int(sent), bool(group_sent), unsent, int(hopeless))
 
+    def rows_by_broadcast(self) -> Counter[str]:
+        """How many rows each broadcast has (one query, whatever the number of broadcasts)."""
+        with self._access():
+            cur = self._db.execute("SELECT broadcast, COUNT(*) FROM sends GROUP BY broadcast")
+            return Counter({name: int(n) for name, n in cur.fetchall()})
+
     def counts(self, broadcast: str) -> Counter[str]:
         """Rows of ``broadcast`` by state (a group send counts once per member it reached)."""
         with self._access():

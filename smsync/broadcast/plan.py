@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -34,6 +35,7 @@ from smsync.broadcast.render import (
     render,
 )
 from smsync.broadcast.schedule import (
+    OCCURRENCE_SEPARATOR,
     age_on,
     due_occurrences,
     next_opening,
@@ -63,6 +65,7 @@ def plan_broadcasts(
     suppression: frozenset[str] | None = None,
     live_groups: frozenset[str] = frozenset(),
     resend_unknown: bool = False,
+    declared: Collection[str] | None = None,
 ) -> list[BroadcastPlan]:
     """One BroadcastPlan per broadcast of ``desired``, in spec order.
 
@@ -71,8 +74,10 @@ def plan_broadcasts(
     to a group in ``live_groups`` (declared, but not applied by this run). ``suppression`` (E.164
     numbers) defaults to the project's suppression file. ``resend_unknown``: messages whose
     earlier outcome is unknown or failed get a new trxid (the user checked they did not go
-    out). Raises BroadcastError (or SpecErrors for an unreadable suppression file) before
-    anything could be sent.
+    out). ``declared``: every broadcast name of the spec, when ``desired`` holds only some
+    (the state's sends of other names are then not taken for a renamed broadcast's). Raises
+    BroadcastError (or SpecErrors for an unreadable suppression file) before anything could be
+    sent.
     """
     if suppression is None:
         from smsync.spec.loader import load_suppression  # the spec layer reads that file
@@ -94,6 +99,7 @@ def plan_broadcasts(
             continue
         run[0].warnings.extend(resolver.warnings[before:])
         plans.extend(run)
+    _name_new_broadcasts(plans, ledger, declared)
     if len(errors) == 1:
         raise errors[0]
     if errors:
@@ -136,6 +142,30 @@ def _plan_recurring(
         plan.spec_name = b.name
         plans.append(plan)
     return plans
+
+
+def _name_new_broadcasts(
+    plans: list[BroadcastPlan], ledger: Ledger, declared: Collection[str] | None
+) -> None:
+    """A broadcast renamed in the spec is a new broadcast: say so where it could surprise."""
+    recorded = ledger.rows_by_broadcast()
+    names = set(declared) if declared is not None else {p.spec_name or p.name for p in plans}
+    gone = {
+        name: n
+        for name, n in recorded.items()
+        if name not in names and name.rpartition(OCCURRENCE_SEPARATOR)[0] not in names
+    }
+    if not gone:
+        return
+    shown = ", ".join(f"'{name}' ({n})" for name, n in sorted(gone.items())[:3])
+    more = f" and {len(gone) - 3} more" if len(gone) > 3 else ""
+    for plan in plans:
+        if plan.mode != "recurring" and plan.name not in recorded and plan.totals.to_send:
+            plan.warnings.append(
+                f"new broadcast: nothing is recorded under this name; the state holds sends of "
+                f"broadcasts the spec no longer declares ({shown}{more}): a renamed broadcast "
+                "is a new one, and their sends are not counted"
+            )
 
 
 def _fail(b: BroadcastSpec, message: str, recipient: str | None = None) -> BroadcastError:

@@ -120,3 +120,15 @@ def test_ongoing_broadcast_reaches_each_newcomer_once(
     project.apply()
     project.apply()
     assert _messages_to(sandbox) == [gw(1), gw(2), gw(3)]
+
+
+def test_renamed_broadcast_is_planned_as_a_new_one_and_says_so(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    _setup(project, [1, 2])
+    project.apply()
+    _setup(project, [1, 2], name="rapat-desember")
+    out = project.plan().output
+    assert "Broadcast rapat-desember (sms, per contact): 2 recipients: 2 to send" in out
+    assert "new broadcast: nothing is recorded under this name" in out
+    assert "no longer declares ('rapat' (2))" in out
