@@ -174,6 +174,12 @@ def remembered_protection_findings(
     ``("contact", group key, E.164 number)`` (:mod:`smsync.state.protection`)."""
     from smsync.numbers import mask, to_national
 
+    # A group renamed in this plan (renamed_from) is still the group its old name remembers.
+    was = {
+        group_key(a.group): group_key(a.changes[0].old)
+        for a in plan.actions
+        if a.op.value == "rename_group" and a.changes and a.changes[0].old
+    }
     out = []
     for a in plan.actions:
         if not a.op.is_delete or a.protected or a.duplicate_of is not None:
@@ -183,7 +189,9 @@ def remembered_protection_findings(
                 continue
             what, item = f"group '{a.group}'", "group"
         else:
-            if ("contact", group_key(a.before.group), a.before.number) not in remembered:
+            keys = {group_key(a.before.group)}
+            keys.update(was.get(k, k) for k in list(keys))
+            if not any(("contact", k, a.before.number) in remembered for k in keys):
                 continue
             what = f"contact {mask(to_national(a.before.number))} in group '{a.before.group}'"
             item = "contact"

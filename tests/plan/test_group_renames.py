@@ -133,3 +133,17 @@ def test_a_group_broadcast_sent_before_the_rename_is_not_sent_again(
     second = project.apply()
     assert second.exit_code == 0, second.output
     assert len(sandbox.store.snapshot()["messages"]) == sent
+
+
+def test_a_protection_remembered_under_the_old_name_holds_after_the_rename(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    project.write_groups(group("Pelanggan", [contact(1, "Budi"), contact(2, "Siti", protect=True)]))
+    assert project.apply().exit_code == 0
+    # renamed, and Siti removed together with her flag in the same change
+    project.write_groups(group("Pelanggan Setia", [contact(1, "Budi")], renamed_from="Pelanggan"))
+    planned = project.plan()
+    assert planned.exit_code == 3, planned.output
+    assert "was applied with `protect: true`" in planned.output
+    assert project.apply("--force").exit_code != 0
+    assert "Siti" in {c["name"] for c in remote_contacts(sandbox)}
