@@ -54,7 +54,7 @@ class Style:
         return value if self.show_pii else mask_name(value)
 
     def number(self, value: str) -> str:
-        return value if self.show_pii else numbers.mask(value)
+        return value if self.show_pii else mask_number(value)
 
     def value(self, field: str, value: str | None) -> str:
         if value is None or value == "":
@@ -64,6 +64,37 @@ class Style:
         if field == "name":
             return mask_name(value)
         return "(hidden)"
+
+    def change(self, field: str, old: str | None, new: str | None) -> str:
+        """One field's change. A hidden field says only what happened to it: ``(hidden) →
+        (hidden)`` would not even tell a reviewer that the value differs."""
+        if self.show_pii or field not in PII_FIELDS or field == "name":
+            return f"{field}: {self.value(field, old)} → {self.value(field, new)}"
+        happened = "set" if not old else "cleared" if not new else "changed"
+        return f"{field}: {happened}"
+
+
+#: Said once per masked plan, where each line used to repeat it.
+MASKED_NOTE = (
+    "Personal data is masked: names shortened, numbers and address/birth/desc values hidden "
+    "(--show-pii shows them)."
+)
+
+
+def mask_number(value: str) -> str:
+    """Every masked number in one form, the national one people read (``0812****001``),
+    whether it came as the gateway holds it (``62812…``), in E.164 or as written."""
+    digits = value.strip()
+    if digits.isdigit() and digits.startswith("62"):
+        digits = "+" + digits  # the gateway's form is E.164 without its plus
+    return numbers.mask(numbers.to_national(digits))
+
+
+def masked(plan: Plan, style: Style) -> bool:
+    """Whether the plan shows anything masked (for the once-per-plan note)."""
+    return not style.show_pii and (
+        bool(plan.actions) or bool(plan.duplicates) or any(b.samples for b in plan.broadcasts)
+    )
 
 
 def summary_line(plan: Plan) -> str:
@@ -173,17 +204,14 @@ def action_line(action: Action, style: Style) -> tuple[str, list[str]]:
         head += " [PROTECTED: refused]"
     details = []
     if action.op in (Op.EDIT_CONTACT, Op.MOVE_CONTACT):
-        for ch in action.changes:
-            details.append(
-                f"{ch.field}: {style.value(ch.field, ch.old)} → {style.value(ch.field, ch.new)}"
-            )
+        details.extend(style.change(ch.field, ch.old, ch.new) for ch in action.changes)
     elif action.op is Op.ADD_CONTACT and action.after is not None:
         a = action.after
         present = [f for f in ("address", "birth", "desc") if getattr(a, f)]
         if style.show_pii:
             details.extend(f"{f}: {style.value(f, getattr(a, f))}" for f in present)
         elif present:
-            details.append(f"with {', '.join(present)} (hidden; --show-pii shows them)")
+            details.append(f"with {', '.join(present)}")
     return head, details
 
 
@@ -279,6 +307,8 @@ def render_text(plan: Plan, style: Style) -> str:
         add(f"note: {note}")
     if unmanaged := unmanaged_line(plan):
         add(unmanaged)
+    if masked(plan, style):
+        add(MASKED_NOTE)
     add(summary_line(plan))
     for line in [*credit_lines(plan), *_safety_lines(plan, bullet="! ")]:
         add(line)
@@ -364,6 +394,8 @@ def render_markdown(plan: Plan, style: Style) -> str:
         lines.append(md_inline(unmanaged))
     if plan.notes or unmanaged:
         lines.append("")
+    if masked(plan, style):
+        lines.extend([md_inline(MASKED_NOTE), ""])
     lines.append(f"<sub>{md_inline(read_line(plan))}</sub>")
     return "\n".join(escape_controls(line) for line in lines)
 
