@@ -202,7 +202,7 @@ def action_line(action: Action, style: Style) -> tuple[str, list[str]]:
         head += f" ({action.reason})"
     if action.protected:
         head += " [PROTECTED: refused]"
-    details = []
+    details: list[str] = []
     if action.op in (Op.EDIT_CONTACT, Op.MOVE_CONTACT):
         details.extend(style.change(ch.field, ch.old, ch.new) for ch in action.changes)
     elif action.op is Op.ADD_CONTACT and action.after is not None:
