@@ -106,10 +106,13 @@ class Manager:
 
     def client_options(self, **overrides: Any) -> dict[str, Any]:
         """The Client options smsync.yaml sets (``gateway:``), with ``overrides`` on top."""
-        settings = {
+        settings: dict[str, Any] = {
             "gsm7_as_type0": self.project.gsm7_as_type0,
             "md5_charset": self.project.md5_charset,
         }
+        if self.project.timeout is not None:
+            timeout = self.project.timeout
+            settings.update(read_timeout=timeout, connect_timeout=min(timeout, 5.0))
         return {**settings, **overrides}
 
     @contextmanager

@@ -68,6 +68,7 @@ class Project:
     page_size: int | None = None
     gsm7_as_type0: bool = False  # gateway.gsm7_as_type0: sends and segment counts
     md5_charset: str = "utf-8"  # gateway.md5_charset
+    timeout: float | None = None  # gateway.timeout: seconds per answer (None: the client's)
     sender: str | None = None  # gateway.sender: "alpha" | "numeric" (None: not said)
     state: str | None = None  # `state:` as written (None: the local ledger file)
     sending_hours: SendingHours | None = None  # broadcasts wait outside them
@@ -107,6 +108,7 @@ def load_project(root: Path) -> Project:
     project.page_size = gw.get("page_size")
     project.gsm7_as_type0 = bool(gw.get("gsm7_as_type0", False))
     project.md5_charset = str(gw.get("md5_charset", "utf-8"))
+    project.timeout = float(gw["timeout"]) if "timeout" in gw else None
     project.sender = gw.get("sender")
     project.region = str(data.get("defaults", {}).get("region", DEFAULT_REGION)).upper()
     if project.region not in phonenumbers.SUPPORTED_REGIONS:

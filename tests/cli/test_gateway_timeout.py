@@ -1,0 +1,32 @@
+"""`gateway.timeout` in smsync.yaml: how long each gateway answer may take."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from smsync.sandbox import SandboxServer
+from tests.support.project import Project, contact, group
+
+
+def test_gateway_timeout_ends_a_plan_against_a_slow_gateway_quickly(
+    make_sandbox: Callable[..., SandboxServer], make_project: Callable[[SandboxServer], Project]
+) -> None:
+    project = make_project(make_sandbox(latency_ms=3000))
+    project.write_groups(group("Sales", [contact(1)]))
+    project.write_config(gateway={"endpoint": project.endpoint, "username": "demo", "timeout": 0.3})
+
+    started = time.monotonic()
+    result = project.run("plan", str(project.root))
+
+    assert result.exit_code == 1, result.output
+    assert "no answer within 0.3s" in result.stderr and "Traceback" not in result.output
+    assert time.monotonic() - started < 2.9  # not even one answer at the default was awaited
+
+
+def test_gateway_timeout_must_be_a_positive_number(project: Project) -> None:
+    project.write_config(gateway={"endpoint": project.endpoint, "username": "demo", "timeout": 0})
+
+    result = project.run("validate", str(project.root))
+
+    assert result.exit_code == 1 and "gateway.timeout: 0 is less than" in result.output
