@@ -12,6 +12,8 @@ Matching rules (the README's "How plan decides"):
 * Members of a managed group that the spec does not declare are deleted; groups that are not
   declared are never read, so nothing in them can be touched.
 * Fields the spec leaves out (``None``) are not managed: the remote value stays as it is.
+* A text the gateway lists with ``?`` in place of each character it cannot store (a Latin-1
+  gateway) is the spec's text as that gateway keeps it: not a change (the plan notes it once).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class DiffResult:
     existing_managed: int = 0
     #: ids of RemoteState.elsewhere rows this diff moves into a managed group
     moved_from_elsewhere: set[int] = field(default_factory=set)
+    #: "#id field, …" for rows whose declared text the gateway cannot store (see _lossy)
+    unstorable: list[str] = field(default_factory=list)
 
 
 def number_key(mobile: str, region: str) -> str:
@@ -146,13 +150,40 @@ def _score(spec: ContactSpec, c: Contact) -> tuple[int, int]:
     return same, -c.id
 
 
-def _details_match(spec: ContactSpec, c: Contact) -> bool:
-    """Every detail field the spec declares equals the remote row's."""
+def _lossy(wanted: str, stored: str) -> bool:
+    """``stored`` is ``wanted`` as a gateway keeps it that cannot store some of its characters
+    (a Latin-1 body lists each as ``?``). Sending ``wanted`` again would change nothing: the
+    field is left as it is, and the plan says so once, instead of editing it on every apply."""
     return (
-        (spec.address is None or spec.address == c.address)
-        and (spec.birth is None or spec.birth == c.birth)
-        and (spec.desc is None or spec.desc == c.desc)
+        len(wanted) == len(stored)
+        and wanted != stored
+        and all(w == s or (s == "?" and ord(w) > 0xFF) for w, s in zip(wanted, stored, strict=True))
     )
+
+
+def _same_text(wanted: str | None, stored: str) -> bool:
+    return wanted is None or wanted == stored or _lossy(wanted, stored)
+
+
+def _details_match(spec: ContactSpec, c: Contact) -> bool:
+    """Every detail field the spec declares equals the remote row's (as the gateway can
+    store it)."""
+    return (
+        _same_text(spec.address, c.address)
+        and (spec.birth is None or spec.birth == c.birth)
+        and _same_text(spec.desc, c.desc)
+    )
+
+
+def _unstorable(spec: ContactSpec, c: Contact) -> list[str]:
+    """The text fields the spec declares that the gateway could not store as written."""
+    return [
+        name
+        for name in ("name", "address", "desc")
+        if (wanted := getattr(spec, name)) is not None
+        and (name == "name" or c.complete)
+        and _lossy(wanted, getattr(c, name))
+    ]
 
 
 def _declares_details(spec: ContactSpec) -> bool:
@@ -334,7 +365,12 @@ def _update(
     if not moving and c.name == spec.name and _details_match(spec, c):
         # Unchanged (most rows of a large phonebook): what field_changes would find, without
         # building two records per row. Short rows get here only when no detail is declared.
+        if c.complete and _declares_details(spec) and (lossy := _unstorable(spec, c)):
+            result.unstorable.append(f"#{c.id} {', '.join(lossy)}")
         return
+    lossy = _unstorable(spec, c)
+    if lossy:
+        result.unstorable.append(f"#{c.id} {', '.join(lossy)}")
     # ``c`` was matched by number, so its number_key is the spec's number.
     before = remote_record(c, region, spec.mobile)
     if not c.complete and (moving or _declares_details(spec) or c.name != spec.name):
@@ -342,7 +378,9 @@ def _update(
         result.needs_details.add(c.id)
         return
     after = desired_record(spec, g.name if moving else c.group, before)
-    changes = field_changes(before, after)
+    # A field the gateway cannot store as written is no change: an edit made for another
+    # field still sends the spec's text (the gateway may keep more than its listing shows).
+    changes = [ch for ch in field_changes(before, after) if ch.field not in lossy]
     if not changes:
         return
     result.actions.append(

@@ -102,7 +102,7 @@ def make_plan(
     judged.findings.extend(ambiguous_group_findings(remote.groups, (g.name for g in groups)))
     renames = resolve_renames(managed, remote.groups)
     return Plan(
-        notes=renames.notes,
+        notes=renames.notes + unstorable_note(result.unstorable),
         unmanaged=unmanaged_groups(remote, groups, renames),
         actions=result.actions,
         fingerprint=remote.fingerprint(),
@@ -118,6 +118,18 @@ def make_plan(
         username=username,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
+
+
+def unstorable_note(rows: list[str]) -> list[str]:
+    """One line for every contact whose declared text the gateway cannot store (not edited)."""
+    if not rows:
+        return []
+    shown = ", ".join(rows[:5]) + (f", and {len(rows) - 5} more" if len(rows) > 5 else "")
+    return [
+        f"the gateway cannot store some characters of {len(rows)} contact(s) ({shown}): it "
+        "lists them as '?' (a Latin-1 gateway), so they are left as they are instead of being "
+        "edited on every apply; write those fields with characters it can store"
+    ]
 
 
 def unmanaged_groups(
