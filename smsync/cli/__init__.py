@@ -50,6 +50,7 @@ COMMANDS = {
     "init": "smsync.cli.project:init_cmd",
     "plan": "smsync.cli.plan:plan_cmd",
     "sandbox": "smsync.cli.sandbox:sandbox_group",
+    "schema": "smsync.cli.schema:schema_cmd",
     "show": "smsync.cli.plan:show_cmd",
     "status": "smsync.cli.status:status_cmd",
     "state": "smsync.cli.state:state_group",

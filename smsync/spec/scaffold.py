@@ -10,7 +10,7 @@ from smsync.outfile import write_atomically
 
 PROJECT_TEMPLATE = """\
 # smsync project file: the gateway, defaults, which spec files to read, safety limits.
-# Check it with `smsync validate`. Full reference: schemas/project.schema.json.
+# Check it with `smsync validate`. Full reference: `smsync schema project` prints its schema.
 #
 # The password is never written here. smsync takes it from SMSYNC_PASSWORD, from
 # --password-file FILE, or from ~/.config/smsync/credentials (a `username: password`
