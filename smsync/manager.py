@@ -35,7 +35,7 @@ from smsync.broadcast import (
 from smsync.broadcast.audience import UnknownGroup
 from smsync.broadcast.model import BroadcastPlan
 from smsync.broadcast.schedule import clock
-from smsync.broadcast.send import group_check
+from smsync.broadcast.send import completable, group_check, record_complete
 from smsync.endpoint import open_client, public_endpoint
 from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
@@ -453,6 +453,9 @@ class Session:
             apply_lock(state, gateway_identity(self.credentials), timeout=lock_timeout),
         ):
             self._remember_protection(plan, ok=True)
+            if completable(plan.broadcasts):
+                with self._ledger() as ledger:
+                    record_complete(plan.broadcasts, ledger)
 
     def _execute(
         self,

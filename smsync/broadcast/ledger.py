@@ -32,6 +32,7 @@ the rendered body too, for audit.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 from collections import Counter
@@ -74,6 +75,8 @@ def _now() -> str:
 
 
 GROUP_ROW_PREFIX = "group:"
+#: meta key of a `once` broadcast found complete (Ledger.mark_complete)
+COMPLETE_PREFIX = "complete:"
 
 
 def group_row_key(group: str) -> str:
@@ -341,6 +344,35 @@ class Ledger:
                 unsent = None
         return Progress(int(sent), bool(group_sent), unsent, int(hopeless))
 
+    def completed(self, broadcast: str) -> Progress | None:
+        """The progress recorded when ``broadcast`` (mode once) was found complete, or None."""
+        with self._access():
+            row = self._db.execute(
+                "SELECT value FROM meta WHERE key=?", (COMPLETE_PREFIX + broadcast,)
+            ).fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        return Progress(int(data["sent"]), False, frozenset(), int(data["failed_for_good"]))
+
+    def mark_complete(self, broadcast: str, sent: int, failed_for_good: int) -> None:
+        """Record that ``broadcast`` is complete, so that later plans read one row instead of
+        checking its whole audience (written once: apply records it when a plan found it)."""
+        if self.completed(broadcast) is not None:
+            return
+        value = json.dumps({"sent": sent, "failed_for_good": failed_for_good, "at": _now()})
+        with self._write() as touched:
+            key = COMPLETE_PREFIX + broadcast
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            touched.add("meta", key)
+
+    def has_rows(self, broadcast: str) -> bool:
+        with self._access():
+            found = self._db.execute(
+                "SELECT 1 FROM sends WHERE broadcast=? LIMIT 1", (broadcast,)
+            ).fetchone()
+        return found is not None
+
     def rows_by_broadcast(self) -> Counter[str]:
         """How many rows each broadcast has (one query, whatever the number of broadcasts)."""
         with self._access():
@@ -527,4 +559,6 @@ class Ledger:
             for key in fixed:
                 touched.add("audiences", *key)
             self._db.execute("DELETE FROM audiences WHERE broadcast=?", (broadcast,))
+            self._db.execute("DELETE FROM meta WHERE key=?", (COMPLETE_PREFIX + broadcast,))
+            touched.add("meta", COMPLETE_PREFIX + broadcast)
             return len(keys)

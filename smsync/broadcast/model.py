@@ -84,6 +84,7 @@ class Totals:
     fallback_segments_max: int = 0  # WhatsApp with fallback: SMS segments if every one fell back
     late_joiners: int = 0  # mode once: in the audience now, not when it was fixed (never sent)
     never_sent: int = 0  # closed: members of its audience who never got it
+    failed_for_good: int = 0  # complete: refused for good (an invalid number), never retried
 
 
 @dataclass

@@ -148,6 +148,13 @@ def _name_new_broadcasts(
     plans: list[BroadcastPlan], ledger: Ledger, declared: Collection[str] | None
 ) -> None:
     """A broadcast renamed in the spec is a new broadcast: say so where it could surprise."""
+    new = [
+        p
+        for p in plans
+        if p.mode != "recurring" and p.totals.to_send and not ledger.has_rows(p.name)
+    ]
+    if not new:
+        return  # the common case costs one indexed lookup per broadcast with sends
     recorded = ledger.rows_by_broadcast()
     names = set(declared) if declared is not None else {p.spec_name or p.name for p in plans}
     gone = {
@@ -159,13 +166,12 @@ def _name_new_broadcasts(
         return
     shown = ", ".join(f"'{name}' ({n})" for name, n in sorted(gone.items())[:3])
     more = f" and {len(gone) - 3} more" if len(gone) > 3 else ""
-    for plan in plans:
-        if plan.mode != "recurring" and plan.name not in recorded and plan.totals.to_send:
-            plan.warnings.append(
-                f"new broadcast: nothing is recorded under this name; the state holds sends of "
-                f"broadcasts the spec no longer declares ({shown}{more}): a renamed broadcast "
-                "is a new one, and their sends are not counted"
-            )
+    for plan in new:
+        plan.warnings.append(
+            f"new broadcast: nothing is recorded under this name; the state holds sends of "
+            f"broadcasts the spec no longer declares ({shown}{more}): a renamed broadcast "
+            "is a new one, and their sends are not counted"
+        )
 
 
 def _fail(b: BroadcastSpec, message: str, recipient: str | None = None) -> BroadcastError:
@@ -274,8 +280,8 @@ def _settled(
 
     A complete broadcast is neither resolved nor rendered: it costs no request and no time,
     however many broadcasts a repository keeps."""
-    progress = ledger.progress(b.name)
     if b.audience.group is not None:
+        progress = ledger.progress(b.name)
         group_row = ledger.group_row(b.name, b.audience.group)
         complete = group_row is not None and group_row.accepted
         sent_to = group_row.number.removeprefix(GROUP_ROW_PREFIX) if group_row else ""
@@ -286,11 +292,15 @@ def _settled(
                 "name to send it to that group)"
             )
     else:
+        # recorded by an earlier apply: one row read, whatever the audience's size
+        marked = ledger.completed(b.name) if b.mode == "once" else None
+        progress = marked or ledger.progress(b.name)
         unsent = progress.unsent if b.mode == "once" else None
         complete = progress.group_sent or (unsent is not None and unsent <= suppression)
     if complete:
         plan.status = "complete"
         plan.totals.already_sent = progress.sent
+        plan.totals.failed_for_good = progress.failed_for_good
         if progress.failed_for_good:
             plan.warnings.append(
                 f"{progress.failed_for_good} recipient(s) can never get it (the gateway "

@@ -139,6 +139,19 @@ class SendReport:
         }
 
 
+def completable(plans: list[BroadcastPlan]) -> list[BroadcastPlan]:
+    """The plans that found a `once` broadcast complete (apply records that: see
+    Ledger.mark_complete)."""
+    return [
+        p for p in plans if p.status == "complete" and p.kind == "contacts" and p.mode == "once"
+    ]
+
+
+def record_complete(plans: list[BroadcastPlan], ledger: Ledger) -> None:
+    for plan in completable(plans):
+        ledger.mark_complete(plan.name, plan.totals.already_sent, plan.totals.failed_for_good)
+
+
 def send_broadcasts(
     client: Sender,
     plans: list[BroadcastPlan],
@@ -167,6 +180,7 @@ def send_broadcasts(
     if rate is not None and rate <= 0:
         raise ValueError("rate must be positive")
     raise_if_unsafe([f for p in plans for f in p.findings], force=force)
+    record_complete(plans, ledger)
     now = now or datetime.now(UTC)
     run = _Run(
         client, ledger, concurrency, RateLimiter(rate), resend_unknown, on_progress, check_group

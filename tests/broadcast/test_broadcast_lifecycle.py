@@ -132,3 +132,20 @@ def test_renamed_broadcast_is_planned_as_a_new_one_and_says_so(
     assert "Broadcast rapat-desember (sms, per contact): 2 recipients: 2 to send" in out
     assert "new broadcast: nothing is recorded under this name" in out
     assert "no longer declares ('rapat' (2))" in out
+
+
+def test_apply_records_completion_so_later_plans_read_one_row(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    _setup(project, [1, 2])
+    project.apply()
+    project.apply()  # this plan found it complete: apply records that
+    db = sqlite3.connect(project.root / ".smsync" / "ledger.sqlite")
+    with db:  # neither the audience nor the sends are read any more
+        db.execute("DELETE FROM audiences")
+        db.execute("UPDATE sends SET state='pending'")
+    db.close()
+    assert "Broadcast rapat (sms, per contact): complete (2 sent)" in project.plan().output
+    forgot = project.run("state", "forget", "rapat", "--project", str(project.root))
+    assert forgot.exit_code == 0, forgot.output
+    assert "2 recipients: 2 to send" in project.plan().output

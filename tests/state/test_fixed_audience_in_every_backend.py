@@ -56,3 +56,5 @@ def test_fresh_checkout_sends_a_once_broadcast_to_the_audience_fixed_elsewhere(
     assert runner.apply().exit_code == 0
     assert sorted(m["mobile"] for m in messages(sandbox)) == [gw(1), gw(2)]
     assert "complete (2 sent)" in runner.plan().output
+    assert runner.apply().exit_code == 0  # nothing to send: records that it is complete
+    assert "complete (2 sent)" in runner.plan().output
