@@ -11,9 +11,10 @@ from datetime import date
 from smsync.broadcast.errors import BroadcastError
 from smsync.gateway.models import Contact
 from smsync.gateway.names import group_key
-from smsync.numbers import to_gateway, to_national, try_normalize
+from smsync.numbers import mask, to_gateway, to_national, try_normalize
 from smsync.spec.model import BroadcastSpec, ContactSpec, DesiredState
 from smsync.spec.templates import CONTACT_FIELDS as CONTACT_FIELDS  # (re-exported)
+from smsync.spec.templates import fields_without_default
 
 RemoteMembers = Callable[[str], list[Contact]]
 
@@ -160,9 +161,40 @@ class Resolver:
             if g.state == "present"
             for m in (from_spec(c, g.name) for c in g.contacts)
         }
+        blank = [f for f in fields_without_default(b.template) if f != "mobile"]
         for n in sel.numbers:
-            members.append(known.get(n) or Member(n, "", "", _fields("", n, "", None, None, None)))
-        return _dedupe(members)
+            member = known.get(n)
+            if member is None and blank:
+                # Rendered, every field but the number would be empty text ("Halo ,"): no
+                # message is better than that one.
+                raise BroadcastError(
+                    f"{b.where}: broadcast '{b.name}': audience.contacts.numbers: "
+                    f"{mask(to_national(n))} is not in the phonebook, so the template's "
+                    f"{{{{ {blank[0]} }}}} would be empty: add the number to a group, or write "
+                    f"{{{{ {blank[0]} | default('...') }}}}",
+                    broadcast=b.name,
+                )
+            members.append(member or Member(n, "", "", _fields("", n, "", None, None, None)))
+        members = _dedupe(members)
+        self._check_fields_have_values(b, members, blank)
+        return members
+
+    def _check_fields_have_values(
+        self, b: BroadcastSpec, members: list[Member], used: list[str]
+    ) -> None:
+        """A field the template prints that no recipient has a value for (the spec leaves it
+        unmanaged, or nobody has it) would print as nothing in every message."""
+        for f in used:
+            if members and not any(m.fields.get(f) for m in members):
+                shown = ", ".join(mask(to_national(m.number)) for m in members[:3])
+                more = f" and {len(members) - 3} more" if len(members) > 3 else ""
+                raise BroadcastError(
+                    f"{b.where}: broadcast '{b.name}': the template prints '{f}', but no "
+                    f"recipient has a value for it ({shown}{more}; a field the spec leaves out "
+                    f"is not managed, and reads as empty): set it, or write "
+                    f"{{{{ {f} | default('...') }}}}",
+                    broadcast=b.name,
+                )
 
     def _matches(self, m: Member, where: Mapping[str, tuple[str, ...]]) -> bool:
         for fname, values in where.items():

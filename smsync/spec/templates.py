@@ -47,6 +47,24 @@ def undefined_variables(template: str, known: Collection[str]) -> list[str]:
     return missing
 
 
+def fields_without_default(template: str) -> list[str]:
+    """The contact fields ``template`` prints without a ``default`` filter: those an empty
+    value would leave blank in the message."""
+    try:
+        ast = _ENV.parse(template)
+    except jinja2.TemplateSyntaxError:
+        return []
+    defaulted = {
+        id(f.node) for f in ast.find_all(nodes.Filter) if f.name in ("default", "d") and f.node
+    }
+    used: list[str] = []
+    for n in ast.find_all(nodes.Name):
+        fresh = n.name in CONTACT_FIELDS and n.name not in used
+        if fresh and n.ctx == "load" and id(n) not in defaulted:
+            used.append(n.name)
+    return used
+
+
 def template_problems(
     doc: YamlDoc, template: str, vars_: Collection[str], *, group_send: bool
 ) -> Iterator[tuple[Location, str]]:

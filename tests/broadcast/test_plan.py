@@ -90,7 +90,7 @@ def test_selector_filters_numbers_and_dedupes(bproject: BProject) -> None:
     bproject.group("B", contacts(1, start=1, desc="Gold"))  # same number as A's second member
     bproject.broadcast(
         "gold",
-        "Hi {{ name }} from {{ group }}",
+        "Hi {{ name | d('') }} from {{ group | d('') }}",  # blank for a number not declared
         {
             "contacts": {
                 "groups": ["A", "B"],

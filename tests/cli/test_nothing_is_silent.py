@@ -76,3 +76,40 @@ def test_status_of_a_project_that_never_sent_says_so_and_succeeds(project: Proje
 
     assert result.exit_code == 0, result.output
     assert "No broadcasts sent yet" in result.stdout
+
+
+def test_number_outside_the_phonebook_cannot_fill_a_name_placeholder(project: Project) -> None:
+    write_with_broadcasts(
+        project,
+        broadcast("promo", "Halo {{ name }}", {"contacts": {"numbers": ["081299990000"]}}),
+    )
+
+    result = project.plan()
+
+    assert result.exit_code == 1, result.output
+    assert "not in the phonebook" in result.stderr and "{{ name }}" in result.stderr
+    assert "081299990000" not in result.stderr  # masked
+
+
+def test_number_outside_the_phonebook_with_a_default_is_planned(project: Project) -> None:
+    template = "Halo {{ name | default('Pelanggan') }}, nomor {{ mobile }}"
+    write_with_broadcasts(
+        project, broadcast("promo", template, {"contacts": {"numbers": ["081299990000"]}})
+    )
+
+    result = project.plan()
+
+    assert result.exit_code == 2, result.output + result.stderr
+
+
+def test_field_no_recipient_has_a_value_for_is_an_error_naming_them(project: Project) -> None:
+    write_with_broadcasts(
+        project,
+        broadcast("promo", "Diskon untuk {{ desc }}.", {"contacts": {"groups": ["Sales"]}}),
+    )
+
+    result = project.plan()
+
+    assert result.exit_code == 1, result.output
+    assert "'desc'" in result.stderr and "no recipient" in result.stderr
+    assert "0812*****001" in result.stderr
