@@ -147,8 +147,14 @@ def cli(verbose: int, debug: bool, log_format: str, no_color: bool) -> None:
       smsync status myphonebook    # delivery status of the broadcasts sent
 
     \b
-    Starting from an existing account:  smsync import myphonebook
-    Trying things safely:               smsync sandbox serve --account demo:demo-pass
+    Reviewed plans (Terraform's saved plans):
+      smsync plan myphonebook --out plan.json   # then: smsync show plan.json
+      smsync apply plan.json --project myphonebook   # applies exactly that, without asking
+
+    \b
+    Starting from an existing account (creates the project and its smsync.yaml):
+      smsync import myphonebook --endpoint http://HOST:PORT --username USER
+    Trying things safely:  smsync sandbox serve --account demo:demo-pass
 
     Every command that talks to the gateway takes --endpoint, --username and --password-file;
     `sandbox://PATH` runs a local sandbox gateway in-process, so you can try everything safely.
