@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import sys
 from collections import Counter
 from pathlib import Path
@@ -31,6 +32,8 @@ from smsync.cli.options import (
     use_color,
 )
 from smsync.cli.printers import apply_progress, apply_report, print_apply_outcome
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from smsync.apply.executor import ActionOutcome
@@ -232,7 +235,7 @@ def apply_cmd(
     from smsync.apply.executor import ApplyResult
     from smsync.manager import ApplyOutcome, gateway_identity
     from smsync.plan.planner import PlanOptions
-    from smsync.plan.render import Style, render_text
+    from smsync.plan.render import Style, action_line, render_text
     from smsync.safety import check_in_project
 
     plan_file = path if path.is_file() else None
@@ -302,11 +305,14 @@ def apply_cmd(
 
         def done(outcome: ActionOutcome) -> None:
             seen[str(outcome.status)] += 1
+            # -v: each action as it completes (masked as the plan was)
+            log.info("%s: %s", outcome.status, action_line(outcome.action, style)[0])
             advance()
 
         def sent(progress: SendProgress) -> None:
             if progress.outcome in ("sent", "fallback"):
                 seen["messages"] += 1
+            log.info("broadcast %s: %s to %s", progress.broadcast, progress.outcome, progress.to)
             advance()
 
         try:

@@ -57,3 +57,16 @@ def test_no_color_keeps_escape_sequences_out(project: Project, sandbox: SandboxS
     result = project.run("--no-color", "plan", str(project.root), env={"NO_COLOR": ""})
 
     assert result.exit_code == 0 and "\x1b[" not in result.output
+
+
+def test_verbose_apply_logs_each_action_as_it_completes(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    project.write_groups(group("Sales", [contact(1), contact(2)]))
+
+    result = project.run("-v", "apply", str(project.root), "--auto-approve")
+
+    assert result.exit_code == 0, result.output
+    logged = [line for line in result.stderr.splitlines() if line.startswith("info: ")]
+    assert len(logged) == 3 and all(": done: " in line for line in logged), result.stderr
+    assert "6281230000001" not in result.stderr  # masked, as the plan was
