@@ -8,7 +8,7 @@ from typing import Any
 
 from smsync.spec.errors import SpecErrors, SpecProblem
 from smsync.spec.loader import load_desired_state, load_suppression
-from smsync.spec.model import DesiredState
+from smsync.spec.model import OCCURRENCE_FIELDS, DesiredState
 from smsync.spec.project import PROJECT_FILE, Project, load_project
 from smsync.spec.templates import template_problems
 from smsync.spec.yamldoc import YamlDoc, load_yaml_file
@@ -117,12 +117,15 @@ def _template_problems(state: DesiredState) -> list[SpecProblem]:
         if doc is None:
             continue
         vars_ = doc.data.get("vars")
+        known = list(vars_) if isinstance(vars_, dict) else []
+        if b.mode == "recurring":
+            known.extend(OCCURRENCE_FIELDS)
         problems.extend(
             SpecProblem(where, "template", message)
             for where, message in template_problems(
                 doc,
                 b.template,
-                vars_ if isinstance(vars_, dict) else {},
+                known,
                 group_send=b.audience.group is not None,
             )
         )

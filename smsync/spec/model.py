@@ -79,6 +79,11 @@ class Audience:
     contacts: ContactSelector | None = None
 
 
+#: What a recurring broadcast's template gets beside the contact's fields: the occurrence's date
+#: and, for a contact with a birth date, the age reached that day.
+OCCURRENCE_FIELDS = ("occurrence", "age")
+
+
 @dataclass(frozen=True)
 class Schedule:
     """``schedule:`` of a recurring broadcast (see smsync.broadcast.schedule)."""

@@ -39,3 +39,5 @@ def test_lifecycle_examples_plan_each_kind(tmp_path: Path, sandbox: SandboxServe
     assert "Selamat ulang tahun ke-59, Budi Santoso!" in out
     assert "Broadcast pengingat-gajian (sms, per contact): recurring: no occurrence due now" in out
     assert "closed since 2026-12-15T10:00:00+07:00" in out
+    validated = CliRunner().invoke(cli, ["validate", str(root)])
+    assert validated.exit_code == 0, validated.output  # occurrence and age are known
