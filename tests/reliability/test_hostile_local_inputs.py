@@ -79,7 +79,7 @@ def test_hostile_suppression_file_is_one_clear_error(
     # plan reads the suppression list for broadcasts only.
     (root / "g.yaml").write_text(
         'kind: Group\nname: Kantor\ncontacts: [{name: Andi, mobile: "081234567890"}]\n---\n'
-        'kind: Broadcast\nname: halo\naudience: {group: Kantor}\ntemplate: "Halo {{ name }}"\n'
+        'kind: Broadcast\nname: halo\naudience: {group: Kantor}\ntemplate: "Halo semua"\n'
     )
     code, out = run(command, str(root))
     assert code == 1, out
