@@ -155,6 +155,7 @@ class Resolver:
             ]
             for g in groups:
                 members.extend(m for m in self.group_members(b, g) if self._matches(m, sel.where))
+            self._warn_unmanaged_where(b, groups, sel.where)
         known = {
             m.number: m
             for g in self.desired.groups
@@ -194,6 +195,30 @@ class Resolver:
                     f"is not managed, and reads as empty): set it, or write "
                     f"{{{{ {f} | default('...') }}}}",
                     broadcast=b.name,
+                )
+
+    def _warn_unmanaged_where(
+        self, b: BroadcastSpec, groups: list[str], where: Mapping[str, tuple[str, ...]]
+    ) -> None:
+        """A declared contact that leaves a field out does not manage it: ``where:`` then
+        compares an empty value, whatever the gateway holds. Say so rather than select
+        nobody quietly."""
+        for fname in where:
+            if fname in ("name", "mobile", "group"):
+                continue  # always declared
+            unmanaged = sum(
+                1
+                for g in groups
+                if (spec := self.desired.group(g)) is not None
+                and group_key(g) not in self.live_groups
+                for c in spec.contacts
+                if getattr(c, fname, None) in (None, "")
+            )
+            if unmanaged:
+                self.warnings.append(
+                    f"broadcast '{b.name}': where: {fname}: {unmanaged} declared contact(s) "
+                    f"leave {fname} unmanaged in the spec, so it is matched as empty, not as "
+                    f"the gateway's value; declare {fname} on them to select them by it"
                 )
 
     def _matches(self, m: Member, where: Mapping[str, tuple[str, ...]]) -> bool:

@@ -113,3 +113,18 @@ def test_field_no_recipient_has_a_value_for_is_an_error_naming_them(project: Pro
     assert result.exit_code == 1, result.output
     assert "'desc'" in result.stderr and "no recipient" in result.stderr
     assert "0812*****001" in result.stderr
+
+
+def test_where_on_a_field_the_spec_leaves_unmanaged_says_so(project: Project) -> None:
+    write_with_broadcasts(
+        project,
+        broadcast(
+            "promo",
+            "Halo {{ name }}",
+            {"contacts": {"groups": ["Sales"], "where": {"desc": ["Gold"]}}},
+        ),
+    )
+
+    result = project.plan()
+
+    assert "where: desc" in result.stdout and "unmanaged" in result.stdout, result.output
