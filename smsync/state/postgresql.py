@@ -22,7 +22,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from smsync.state.backend import Backend, LockInfo, Record, StateError
 
+# The advisory lock serialises the DDL: two runners creating the tables at once would race
+# inside PostgreSQL ("duplicate key value violates unique constraint pg_type_typname_nsp_index",
+# a known CREATE TABLE IF NOT EXISTS race); it ends with the transaction.
 _SCHEMA = """
+SELECT pg_advisory_xact_lock(hashtextextended('smsync:schema', 0));
 CREATE TABLE IF NOT EXISTS smsync_state (
     tbl        text NOT NULL,
     key        text NOT NULL,
