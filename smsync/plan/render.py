@@ -389,11 +389,10 @@ def render_markdown(plan: Plan, style: Style) -> str:
         lines.extend(f"- {md_inline(s)}" for s in broadcast_samples(b, style))
         lines.extend(f"- ⚠ {md_inline(w)}" for w in b.warnings)
         lines.append("")
-    lines.extend(f"> **Note:** {md_inline(note)}" for note in plan.notes)
+    for note in plan.notes:  # one quote each: consecutive lines would merge into one
+        lines.extend([f"> **Note:** {md_inline(note)}", ""])
     if unmanaged := unmanaged_line(plan):
-        lines.append(md_inline(unmanaged))
-    if plan.notes or unmanaged:
-        lines.append("")
+        lines.extend([md_inline(unmanaged), ""])
     if masked(plan, style):
         lines.extend([md_inline(MASKED_NOTE), ""])
     lines.append(f"<sub>{md_inline(read_line(plan))}</sub>")

@@ -82,3 +82,16 @@ def test_a_spec_that_declares_every_group_has_no_unmanaged_line(
     project.write_groups(group("Office", [contact(1, "Budi")]))
     assert project.apply().exit_code == 0
     assert "not managed" not in project.plan().output
+
+
+def test_markdown_shows_notes_and_the_unmanaged_line_as_paragraphs_of_their_own(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    _seed(sandbox)
+    project.write_groups(group("Pelanggan", [contact(1, "Budi")], renamed_from="Lama"))
+    out = project.run("plan", str(project.root), "--format", "markdown").output
+    assert "\n\n> **Note:** group 'Pelanggan' is renamed from 'Lama'" in out, out
+    assert (
+        "\n\n3 groups on the gateway are not managed: Alumni, Kosong, Pelangan "
+        "(contact counts unknown: they were not listed).\n\n"
+    ) in out, out
