@@ -9,15 +9,21 @@ import click
 SCHEMAS = {
     "project": "project.schema.json",  # smsync.yaml
     "spec": "spec.schema.json",  # Group and Broadcast documents
-    "plan": "plan.schema.json",  # plan --out / --format json
+    "plan": "plan.schema.json",  # plan --out / --format json, show --format json
+    "apply": "apply.schema.json",  # apply --format json
+    "validate": "validate.schema.json",  # validate --format json
+    "import": "import.schema.json",  # import --format json
+    "status": "status.schema.json",  # status --format json
+    "doctor": "doctor.schema.json",  # doctor --format json
 }
 
 
 @click.command("schema")
 @click.argument("name", type=click.Choice(sorted(SCHEMAS)))
 def schema_cmd(name: str) -> None:
-    """Print the JSON Schema of smsync.yaml (project), of spec documents (spec) or of a plan
-    file (plan).
+    """Print the JSON Schema of smsync.yaml (project), of spec documents (spec), of a plan
+    file (plan), or of what a command prints with --format json (apply, validate, import,
+    status, doctor).
 
     \b
     Example:

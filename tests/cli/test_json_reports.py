@@ -65,3 +65,12 @@ def test_apply_format_json_reports_results_on_stdout_and_the_plan_on_stderr(
     jsonschema.validate(report, schema("apply.schema.json"))
     assert report["phonebook"]["done"] == 3 and report["ok"] is True
     assert "Group Sales" in result.stderr
+
+
+def test_every_shipped_schema_is_printed_by_smsync_schema() -> None:
+    shipped = {p.name.removesuffix(".schema.json") for p in SCHEMAS.glob("*.schema.json")}
+
+    for name in shipped:
+        result = run_cli("schema", name)
+        assert result.exit_code == 0, (name, result.output)
+        assert json.loads(result.stdout) == schema(f"{name}.schema.json")
