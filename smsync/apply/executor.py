@@ -184,10 +184,17 @@ class Executor:
             held += orphans
             actions = [a for a in actions if a not in held]
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-                for outcome in pool.map(self._run_one, actions):
-                    result.outcomes.append(outcome)
-                    if self.on_done:
-                        self.on_done(outcome)
+                try:
+                    for outcome in pool.map(self._run_one, actions):
+                        result.outcomes.append(outcome)
+                        if self.on_done:
+                            self.on_done(outcome)
+                except KeyboardInterrupt:
+                    # Ctrl-C: no new write starts (leaving `with` waits for the pool); the
+                    # writes in flight finish, so none is cut off between its check and write.
+                    self._fatal = self._fatal or "interrupted"
+                    self._stop.set()
+                    raise
         result.fatal = self._fatal
         return result
 

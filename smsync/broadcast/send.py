@@ -368,7 +368,14 @@ class _Run:
             max_workers=self.concurrency, thread_name_prefix="smsync-send"
         ) as pool:
             futures = [pool.submit(self._one, plan, result, r, done, len(todo)) for r in todo]
-            errors = [f.exception() for f in futures]
+            try:
+                errors = [f.exception() for f in futures]
+            except KeyboardInterrupt:
+                # Ctrl-C: no new send starts (leaving `with` would otherwise wait for every
+                # queued one); a send in flight finishes and settles its row, and a row whose
+                # request left unanswered stays pending: outcome unknown, never sent twice.
+                self.stop.set()
+                raise
         for err in errors:
             if err is not None:
                 raise err
