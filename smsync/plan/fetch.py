@@ -262,6 +262,36 @@ def list_group(
     )
 
 
+def read_by_id(
+    client: PhonebookReader, ids: list[int], stats: ReadStats, *, concurrency: int = 4
+) -> list[Contact]:
+    """The complete rows of ``ids`` (phbkGetCompleteData each), counted in ``stats``; a row
+    gone meanwhile means the listing shifted under the plan."""
+    if not ids:
+        return []
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            rows = list(pool.map(client.get_contact, ids))
+    except (InvalidPhonebookId, DataNotFound) as exc:
+        raise ListingShifted(
+            f"a contact disappeared while the phonebook was read ({exc}); run plan again"
+        ) from None
+    # each row takes exactly one request: no strategy could have read them with fewer
+    stats.requests += len(ids)
+    stats.min_requests += len(ids)
+    return rows
+
+
+def read_moved_rows(
+    client: PhonebookReader, ids: list[int], stats: ReadStats, *, concurrency: int = 4
+) -> list[Contact]:
+    """The rows a plan moves in from outside its --target/--exclude, read whole by id (as
+    apply's freshness check will); recorded as ``stats.elsewhere_ids``."""
+    rows = read_by_id(client, ids, stats, concurrency=concurrency)
+    stats.elsewhere_ids = list(ids)
+    return rows
+
+
 def fetch_details(
     client: PhonebookReader, state: RemoteState, ids: set[int], *, concurrency: int = 4
 ) -> None:
@@ -271,15 +301,7 @@ def fetch_details(
     wanted = sorted(ids & present)
     if not wanted:
         return
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            complete = {c.id: c for c in pool.map(client.get_contact, wanted)}
-    except (InvalidPhonebookId, DataNotFound) as exc:
-        raise ListingShifted(
-            f"a contact disappeared while the phonebook was read ({exc}); run plan again"
-        ) from None
-    state.replace_rows(complete)
-    state.read.requests += len(wanted)
-    state.read.min_requests += len(wanted)
+    rows = read_by_id(client, wanted, state.read, concurrency=concurrency)
+    state.replace_rows({c.id: c for c in rows})
     state.read.details_fetched += len(wanted)
     state.read.detail_ids = sorted(set(state.read.detail_ids) | set(wanted))

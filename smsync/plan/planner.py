@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import fnmatch
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from smsync.errors import SmsyncError
-from smsync.gateway.errors import DataNotFound, InvalidPhonebookId
-from smsync.gateway.models import Contact
 from smsync.gateway.names import group_key
 from smsync.gateway.provider import PhonebookReader
 from smsync.plan.diff import DiffResult, diff, number_key, number_keys
-from smsync.plan.fetch import ListingShifted, fetch_details, read_remote
+from smsync.plan.fetch import fetch_details, read_moved_rows, read_remote
 from smsync.plan.model import Op, PhonebookSafety, Plan, UnmanagedGroup
 from smsync.plan.remote import RemoteState
 from smsync.plan.renames import Renames, old_names, renamed_view, resolve_renames
@@ -213,14 +210,11 @@ def _moves_from_outside(
         client,
         adds,
         outside,
+        remote.read,
         expected_rows={group_key(g.name): len(g.contacts) for g in others},
         page_size=options.page_size,
         concurrency=options.concurrency,
     )
-    remote.read.elsewhere = found.how
-    remote.read.elsewhere_requests = found.requests
-    remote.read.requests += found.requests
-    remote.read.min_requests += found.requests - found.wasted
     wanted = set(adds)
     # a number the spec still declares in that other group is not leaving it
     kept_there = {(group_key(g.name), c.mobile) for g in others for c in g.contacts}
@@ -237,20 +231,5 @@ def _moves_from_outside(
     # The rows moved are what the plan acts on: read them whole, by id, as apply's freshness
     # check will (and only those: the others make no difference to the plan).
     used = sorted(result.moved_from_elsewhere)
-    remote.elsewhere = _get_rows(client, used, options.concurrency)
-    remote.read.elsewhere_ids = used
-    remote.read.requests += len(used)
-    remote.read.min_requests += len(used)
+    remote.elsewhere = read_moved_rows(client, used, remote.read, concurrency=options.concurrency)
     return diff(managed, remote, region, renames.groups)
-
-
-def _get_rows(client: PhonebookReader, ids: list[int], concurrency: int) -> list[Contact]:
-    if not ids:
-        return []
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            return list(pool.map(client.get_contact, ids))
-    except (InvalidPhonebookId, DataNotFound) as exc:
-        raise ListingShifted(
-            f"a contact disappeared while the phonebook was read ({exc}); run plan again"
-        ) from None

@@ -15,6 +15,7 @@ from smsync.gateway.names import group_key
 from smsync.gateway.paging import Counter
 from smsync.gateway.provider import PhonebookReader
 from smsync.plan.fetch import list_group
+from smsync.plan.model import ReadStats
 from smsync.plan.strategy import DEFAULT_PAGE_SIZE, pages
 
 
@@ -56,6 +57,7 @@ def find_elsewhere(
     client: PhonebookReader,
     numbers_wanted: list[str],
     groups: list[Group],
+    stats: ReadStats,
     *,
     expected_rows: Mapping[str, int],
     page_size: int | None = None,
@@ -68,8 +70,26 @@ def find_elsewhere(
     Whichever needs fewer requests: phbkFindPhNumber per stored spelling of each number
     (:func:`stored_forms`; partial matches, at most 10 rows, filtered by the caller to exact
     numbers), or listing those groups. A saturated search may hide rows, so then the groups
-    are listed after all.
+    are listed after all. The requests are counted in ``stats`` (``elsewhere``,
+    ``elsewhere_requests`` and the totals).
     """
+    found = _search(client, numbers_wanted, groups, expected_rows, page_size, concurrency)
+    stats.elsewhere = found.how
+    stats.elsewhere_requests = found.requests
+    stats.requests += found.requests
+    # lookups made before a saturated search sent us to the listing were not needed
+    stats.min_requests += found.requests - found.wasted
+    return found
+
+
+def _search(
+    client: PhonebookReader,
+    numbers_wanted: list[str],
+    groups: list[Group],
+    expected_rows: Mapping[str, int],
+    page_size: int | None,
+    concurrency: int,
+) -> Elsewhere:
     if not numbers_wanted or not groups:
         return Elsewhere([], 0, "")
     size = page_size or DEFAULT_PAGE_SIZE
