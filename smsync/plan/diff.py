@@ -42,8 +42,8 @@ class DiffResult:
     #: ids of short-form remote records whose details must be fetched before the diff is final
     needs_details: set[int] = field(default_factory=set)
     existing_managed: int = 0
-    #: ids of RemoteState.elsewhere rows this diff moves into a managed group
-    moved_from_elsewhere: set[int] = field(default_factory=set)
+    #: ids of RemoteState.outside_rows this diff moves into a managed group
+    moved_in_from_outside: set[int] = field(default_factory=set)
     #: "#id field, …" for rows whose declared text the gateway cannot store (see _lossy)
     unstorable: list[str] = field(default_factory=list)
 
@@ -287,17 +287,17 @@ def diff(
                 if c.id not in claimed:
                     by_number[num].append(c)
         # rows of declared groups outside this plan that the spec moved out of them
-        for c in remote.elsewhere:
+        for c in remote.outside_rows:
             by_number[number_key(c.mobile, region)].append(c)
-    elsewhere_ids = {c.id for c in remote.elsewhere}
+    outside_ids = {c.id for c in remote.outside_rows}
     for g, spec in unmatched:
         pool = [c for c in by_number.get(spec.mobile, []) if c.id not in claimed]
         if pool:
             _need_fair_scores(result, pool)
             source = max(pool, key=lambda c: _score(spec, c))
             claimed.add(source.id)
-            if source.id in elsewhere_ids:
-                result.moved_from_elsewhere.add(source.id)
+            if source.id in outside_ids:
+                result.moved_in_from_outside.add(source.id)
             _update(result, g, spec, source, region, Op.MOVE_CONTACT)
         else:
             result.actions.append(
@@ -316,7 +316,7 @@ def diff(
     leftover = (
         [(gk, num, c) for (gk, num), cands in rows.items() for c in cands if c.id not in claimed]
         # a converged phonebook has no leftovers (rows moved in from outside are not managed)
-        if len(claimed) - len(result.moved_from_elsewhere) < result.existing_managed
+        if len(claimed) - len(result.moved_in_from_outside) < result.existing_managed
         else []
     )
     leftover.sort(key=lambda t: (t[0], t[1], t[2].id))

@@ -297,7 +297,7 @@ def fetch_details(
 ) -> None:
     """Replace short-form records (no address/birth/desc) by their complete data, in place."""
     present = {c.id for members in state.contacts.values() for c in members}
-    present.update(c.id for c in state.elsewhere)
+    present.update(c.id for c in state.outside_rows)
     wanted = sorted(ids & present)
     if not wanted:
         return

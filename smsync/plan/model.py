@@ -149,9 +149,13 @@ class ReadStats:
     page_size_trusted: bool = False  # configured as the gateway's maximum (no probing)
     page_cap: int | None = None  # a smaller maximum the gateway turned out to enforce
     detail_ids: list[int] = field(default_factory=list)  # rows read with phbkGetCompleteData
-    # Declared groups outside --target/--exclude, searched for contacts the spec moved out of
-    # them: "lookup" (phbkFindPhNumber per number) or "list"; the requests it took; the rows
-    # the plan moves from there (read again by id when apply checks the plan is fresh).
+    # How declared groups outside --target/--exclude were searched for contacts the spec moved
+    # out of them (the rows found are RemoteState.outside_rows). The names are the plan
+    # file's (schemas/plan.schema.json, a published schema), so they stay:
+    #   elsewhere: "lookup" (phbkFindPhNumber per stored spelling), "list", or "" (no search);
+    #   elsewhere_requests: the requests that search took (included in ``requests``);
+    #   elsewhere_ids: the rows the plan moves in from there (DiffResult.moved_in_from_outside),
+    #   read again by id, as apply reads them when it checks the plan is fresh.
     elsewhere: str = ""
     elsewhere_requests: int = 0
     elsewhere_ids: list[int] = field(default_factory=list)

@@ -62,7 +62,7 @@ def assess_safety(result: DiffResult, limits: ShareLimits) -> PhonebookSafety:
     updates = sum(
         1
         for a in result.actions
-        if a.op in (Op.EDIT_CONTACT, Op.MOVE_CONTACT) and a.id not in result.moved_from_elsewhere
+        if a.op in (Op.EDIT_CONTACT, Op.MOVE_CONTACT) and a.id not in result.moved_in_from_outside
     )
     protected = sum(1 for a in result.actions if a.protected)
     existing = result.existing_managed
@@ -226,10 +226,12 @@ def _moves_from_outside(
     ]
     if not candidates:
         return result
-    remote.elsewhere = candidates
+    remote.outside_rows = candidates
     result = diff(managed, remote, region, renames.groups)
     # The rows moved are what the plan acts on: read them whole, by id, as apply's freshness
     # check will (and only those: the others make no difference to the plan).
-    used = sorted(result.moved_from_elsewhere)
-    remote.elsewhere = read_moved_rows(client, used, remote.read, concurrency=options.concurrency)
+    used = sorted(result.moved_in_from_outside)
+    remote.outside_rows = read_moved_rows(
+        client, used, remote.read, concurrency=options.concurrency
+    )
     return diff(managed, remote, region, renames.groups)

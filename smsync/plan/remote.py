@@ -56,7 +56,7 @@ class RemoteState:
     digests: dict[str, str] = field(default_factory=dict)
     #: rows of declared groups this plan does not manage (outside --target/--exclude) that
     #: declared contacts of managed groups can move from; never pruned (see find_elsewhere)
-    elsewhere: list[Contact] = field(default_factory=list)
+    outside_rows: list[Contact] = field(default_factory=list)
     #: (group listed, or "" for the whole phonebook; record) for each record that could not
     #: be read: no action is ever based on one (it is unmanaged for this run)
     bad_rows: list[tuple[str, BadRecord]] = field(default_factory=list)
@@ -77,7 +77,7 @@ class RemoteState:
 
     def replace_rows(self, complete: Mapping[int, Contact]) -> None:
         """Put complete records in place of short ones (and forget what they invalidate)."""
-        self.elsewhere = [complete.get(c.id, c) for c in self.elsewhere]
+        self.outside_rows = [complete.get(c.id, c) for c in self.outside_rows]
         for key, members in self.contacts.items():
             if any(c.id in complete for c in members):
                 self.contacts[key] = [complete.get(c.id, c) for c in members]
@@ -92,8 +92,8 @@ class RemoteState:
         for key in sorted(self.contacts):
             part = self.digests.get(key) or group_digest(self.contacts[key])
             digest.update(f"r\x00{key}\x00{part}\n".encode())
-        if self.elsewhere:
-            digest.update(f"e\x00{group_digest(self.elsewhere)}\n".encode())
+        if self.outside_rows:
+            digest.update(f"e\x00{group_digest(self.outside_rows)}\n".encode())
         for group, record in sorted(self.bad_rows, key=lambda b: (b[0], b[1].id or -1)):
             digest.update(f"b\x00{group}\x00{record.id}\x00{record.reason}\n".encode())
         return digest.hexdigest()
