@@ -102,16 +102,41 @@ class Finding:
     rule: Rule
     message: str
     broadcast: str | None = None
+    #: the E.164 numbers ``message`` names, masked, in order: a plan's text is masked for CI,
+    #: and a renderer asked for --show-pii shows them in full (:meth:`shown`)
+    numbers: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"broadcast {self.broadcast}: {self.message}" if self.broadcast else self.message
 
+    def shown(self, show_pii: bool) -> str:
+        """``message``, with its numbers in full when ``show_pii``."""
+        if not show_pii:
+            return self.message
+        from smsync.numbers import mask, to_national
+
+        text = self.message
+        for number in self.numbers:
+            # each replace takes the first masked form left, so equal masks map in order
+            text = text.replace(mask(to_national(number)), to_national(number), 1)
+        return text
+
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "rule": self.rule.value, "forcible": self.rule.forcible}
+        return {
+            **asdict(self),
+            "rule": self.rule.value,
+            "forcible": self.rule.forcible,
+            "numbers": list(self.numbers),
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Finding:
-        return cls(Rule(data["rule"]), str(data["message"]), data.get("broadcast"))
+        return cls(
+            Rule(data["rule"]),
+            str(data["message"]),
+            data.get("broadcast"),
+            tuple(str(n) for n in data.get("numbers", ())),
+        )
 
 
 class Judged:
@@ -201,6 +226,7 @@ def remembered_protection_findings(
                 f"{what} was applied with `protect: true`, and this change removes it together "
                 f"with its flag: refused even with --force. Take two steps: first drop "
                 f"`protect: true` (keep the {item}) and apply; then remove it and apply",
+                numbers=(a.before.number,) if a.before is not None else (),
             )
         )
     return out
@@ -297,6 +323,7 @@ def group_send_findings(b: BroadcastPlan, unreadable: int) -> list[Finding]:
                 "group send reaches every member, so it cannot skip them: use audience.contacts "
                 "with groups: [...] instead",
                 b.name,
+                tuple(r.number for r in suppressed[:5]),
             )
         )
     return out

@@ -118,8 +118,8 @@ class BroadcastPlan(Judged):
     #: the spec's broadcast this plan is of ("": ``name``; a recurring one's plan is NAME@DATE)
     spec_name: str = ""
 
-    def finding(self, rule: Rule, message: str) -> None:
-        self.findings.append(Finding(rule, message, self.name))
+    def finding(self, rule: Rule, message: str, numbers: tuple[str, ...] = ()) -> None:
+        self.findings.append(Finding(rule, message, self.name, numbers))
 
     @property
     def samples(self) -> list[Recipient]:
@@ -158,7 +158,7 @@ class BroadcastPlan(Judged):
             "encoding": dict(self.encoding),
             "samples": [
                 {
-                    "to": masked(r.number),
+                    "to": r.number,
                     "name": r.name,
                     "message": r.message,
                     "encoding": r.encoding,

@@ -530,6 +530,7 @@ def _totals_and_safety(plan: BroadcastPlan) -> None:
                 f"the {what} to {masked(worst.number)} is {worst.sms_segments} SMS segments, "
                 f"over max_segments_per_message {lim.max_segments_per_message} "
                 f"({over} message(s) over)",
+                (worst.number,),
             )
     if t.segments > lim.max_total_segments:
         plan.finding(

@@ -310,7 +310,7 @@ def render_text(plan: Plan, style: Style) -> str:
     if masked(plan, style):
         add(MASKED_NOTE)
     add(summary_line(plan))
-    for line in [*credit_lines(plan), *_safety_lines(plan, bullet="! ")]:
+    for line in [*credit_lines(plan), *_safety_lines(plan, "! ", style)]:
         add(line)
     # Every line is escaped here, at the edge, so no value can be missed; colour comes after,
     # being the one control sequence that is ours.
@@ -333,14 +333,12 @@ def credit_lines(plan: Plan) -> list[str]:
     return [f"Credit: balance {c.balance}{short}; the sends need {c.needed} segments."]
 
 
-def _safety_lines(plan: Plan, bullet: str) -> list[str]:
-    out: list[str] = []
-    if plan.safety.unsafe:
-        out.extend(f"{bullet}UNSAFE: {reason}" for reason in plan.safety.reasons)
+def _safety_lines(plan: Plan, bullet: str, style: Style) -> list[str]:
+    pii = style.show_pii
+    out = [f"{bullet}UNSAFE: {f.shown(pii)}" for f in plan.safety.findings]
     for b in plan.broadcasts:
-        if b.unsafe:
-            out.extend(f"{bullet}UNSAFE: broadcast {b.name}: {reason}" for reason in b.reasons)
-    out.extend(f"{bullet}UNSAFE: {f.message}" for f in plan.credit.findings)
+        out.extend(f"{bullet}UNSAFE: broadcast {b.name}: {f.shown(pii)}" for f in b.findings)
+    out.extend(f"{bullet}UNSAFE: {f.shown(pii)}" for f in plan.credit.findings)
     return out
 
 
@@ -358,7 +356,7 @@ def render_markdown(plan: Plan, style: Style) -> str:
     # Values outside the ```diff block go through md_inline; inside it nothing is Markdown,
     # and no value can close it: a fence must start its line, and values never do.
     lines = ["### smsync plan", "", summary_line(plan), *credit_lines(plan), ""]
-    unsafe = _safety_lines(plan, bullet="")
+    unsafe = _safety_lines(plan, "", style)
     lines.extend(f"> **Unsafe:** {md_inline(line.removeprefix('UNSAFE: '))}" for line in unsafe)
     if unsafe:
         lines.append("")

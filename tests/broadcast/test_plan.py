@@ -80,7 +80,7 @@ def test_plan_json_is_stable_and_round_trips(bproject: BProject) -> None:
     }
     assert data["where"].endswith("broadcasts.yaml:2:7")
     assert data["due"] is False and data["channel"] == "whatsapp" and data["fallback"] == "sms"
-    assert len(data["samples"]) == 3 and data["samples"][0]["to"] == "0812*****000"
+    assert len(data["samples"]) == 3 and data["samples"][0]["to"] == "+6281230000000"
     assert data["totals"]["segments"] == 4 and data["totals"]["fallback_segments_max"] == 4
     assert BroadcastPlan.from_json(data).to_json() == data
 
