@@ -31,12 +31,13 @@ the rendered body too, for audit.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,11 +52,30 @@ from smsync.state import Backend, StateError, Store
 from smsync.state.local import LocalBackend, problem
 from smsync.state.store import Touched
 
-PENDING = "pending"
-FAILED = "failed"
+
+class SendState(enum.StrEnum):
+    """A ``sends`` row's ``state`` (see the life cycle above); the values are what is stored.
+    The accepted states are the gateway's :class:`DeliveryState` spellings."""
+
+    PENDING = "pending"
+    FAILED = "failed"
+    SENT = DeliveryState.SENT.value
+    DELIVRD = DeliveryState.DELIVRD.value
+    UNDELIVRD = DeliveryState.UNDELIVRD.value
+    REJECTED = DeliveryState.REJECTED.value
+    EXPIRED = DeliveryState.EXPIRED.value
+
+    @property
+    def accepted(self) -> bool:
+        """The gateway took the message: the recipient has been messaged."""
+        return self not in (SendState.PENDING, SendState.FAILED)
+
+
+#: (the name send.py uses)
+PENDING = SendState.PENDING
 #: States of a row the gateway accepted: the recipient has been messaged.
-ACCEPTED_STATES = frozenset(s.value for s in DeliveryState)
-FINAL_STATES = frozenset(s.value for s in DeliveryState if s.is_final)
+ACCEPTED_STATES = frozenset(s for s in SendState if s.accepted)
+FINAL_STATES = frozenset(s for s in ACCEPTED_STATES if DeliveryState(s).is_final)
 #: Error codes after which a recipient never gets the message, however often it is retried: a
 #: `once` broadcast counts them as finished (complete without them).
 FAILED_FOR_GOOD = frozenset({InvalidNumber.code})
@@ -128,7 +148,7 @@ class Progress:
 
 def _conclusiveness(row: LedgerRow) -> int:
     """Sent beats unknown beats failed: what was sent must never be sent again."""
-    return 2 if row.accepted else 1 if row.state == PENDING else 0
+    return 2 if row.accepted else 1 if row.state == SendState.PENDING else 0
 
 
 class Ledger:
@@ -212,13 +232,16 @@ class Ledger:
 
     # ---- the gateway account this ledger belongs to --------------------------------------
 
-    def bind_gateway(self, identity: str, *, claim: bool = True) -> None:
+    def bind_gateway(
+        self, identity: str, *, claim: bool = True, formerly: Callable[[str], bool] | None = None
+    ) -> None:
         """Tie the ledger to one gateway account (``user@endpoint``, no secrets).
 
         A ledger records what one account sent: read against another account it would skip
         recipients who never got the message there. So a ledger that already belongs to
         another account is refused with a clear error. An unbound ledger is bound to
         ``identity`` when ``claim`` (a run that sends), and left as it is otherwise (a plan).
+        ``formerly``: whether a bound identity is this one as spelled before (it is rebound).
         """
         with self._access():
             row = self._db.execute("SELECT value FROM meta WHERE key='gateway'").fetchone()
@@ -227,6 +250,14 @@ class Ledger:
                 with self._write() as touched:
                     self._db.execute(
                         "INSERT INTO meta (key, value) VALUES ('gateway', ?)", (identity,)
+                    )
+                    touched.add("meta", "gateway")
+            return
+        if row[0] != identity and formerly is not None and formerly(row[0]):
+            if claim:
+                with self._write() as touched:
+                    self._db.execute(
+                        "UPDATE meta SET value = ? WHERE key = 'gateway'", (identity,)
                     )
                     touched.add("meta", "gateway")
             return
@@ -313,7 +344,7 @@ class Ledger:
             db = self._db
             hopeless = db.execute(
                 f"SELECT COUNT(*) FROM sends WHERE broadcast=? AND state=? AND error IN ({final})",
-                (broadcast, FAILED, *codes),
+                (broadcast, SendState.FAILED, *codes),
             ).fetchone()[0]
             sent, group_sent = db.execute(
                 "SELECT COALESCE(SUM(recipients), 0), COALESCE(MAX(kind='group'), 0) FROM sends "
@@ -327,7 +358,7 @@ class Ledger:
                     "SELECT a.number FROM audiences a WHERE a.broadcast=? AND NOT EXISTS "
                     "(SELECT 1 FROM sends s WHERE s.broadcast=a.broadcast AND s.number=a.number "
                     f"AND {done})",
-                    (broadcast, *states, FAILED, *codes),
+                    (broadcast, *states, SendState.FAILED, *codes),
                 )
                 unsent: frozenset[str] | None = frozenset(r[0] for r in cur.fetchall())
             elif db.execute(
@@ -337,7 +368,7 @@ class Ledger:
                 cur = db.execute(
                     "SELECT number FROM sends s WHERE broadcast=? AND kind='contact' "
                     f"AND NOT {done}",
-                    (broadcast, *states, FAILED, *codes),
+                    (broadcast, *states, SendState.FAILED, *codes),
                 )
                 unsent = frozenset(r[0] for r in cur.fetchall())
             else:
@@ -445,7 +476,7 @@ class Ledger:
                     fallback_from,
                     trxid,
                     attempt,
-                    PENDING,
+                    SendState.PENDING,
                     body_hash(body),
                     len(body),
                     segments,
@@ -466,7 +497,7 @@ class Ledger:
             self._db.execute(
                 "UPDATE sends SET state=?, msgid=?, error=NULL, sent_at=?, updated_at=? "
                 "WHERE broadcast=? AND number=?",
-                (DeliveryState.SENT.value, msgid, now, now, broadcast, number),
+                (SendState.SENT, msgid, now, now, broadcast, number),
             )
             if msgid is None:
                 return
@@ -486,7 +517,7 @@ class Ledger:
             touched.add("sends", broadcast, number)
             self._db.execute(
                 "UPDATE sends SET state=?, error=?, updated_at=? WHERE broadcast=? AND number=?",
-                (FAILED, code, _now(), broadcast, number),
+                (SendState.FAILED, code, _now(), broadcast, number),
             )
 
     def update_state(self, broadcast: str, number: str, state: DeliveryState) -> None:
@@ -515,7 +546,7 @@ class Ledger:
             return False
         with self._write(durable=False) as touched:
             in_flight = self._db.execute(
-                "SELECT 1 FROM sends WHERE state=? LIMIT 1", (PENDING,)
+                "SELECT 1 FROM sends WHERE state=? LIMIT 1", (SendState.PENDING,)
             ).fetchone()
             held = self._db.execute("SELECT COUNT(*) FROM early_reports").fetchone()[0]
             if in_flight is None or held >= MAX_EARLY_REPORTS:

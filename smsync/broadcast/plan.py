@@ -17,7 +17,7 @@ from typing import Any
 
 from smsync.broadcast.audience import CONTACT_FIELDS, Member, RemoteMembers, Resolver
 from smsync.broadcast.errors import BroadcastError
-from smsync.broadcast.ledger import FAILED, GROUP_ROW_PREFIX, PENDING, Ledger, LedgerRow
+from smsync.broadcast.ledger import GROUP_ROW_PREFIX, Ledger, LedgerRow, SendState
 from smsync.broadcast.model import (
     AudienceKind,
     BroadcastPlan,
@@ -395,7 +395,7 @@ def _plan_contacts(
     gsm7_as_type0: bool,
 ) -> None:
     group_row = next((r for r in rows.values() if r.kind == "group"), None)
-    if group_row is not None and group_row.state != FAILED:
+    if group_row is not None and group_row.state != SendState.FAILED:
         plan.warnings.append(
             f"this broadcast was already sent as a group send ({group_row.number}); "
             "nobody is messaged again"
@@ -408,7 +408,7 @@ def _plan_contacts(
             continue
         message = _render_for(b, template, {**b.vars, **m.fields}, m.number)
         row = rows.get(m.number)
-        if group_row is not None and group_row.state != FAILED:
+        if group_row is not None and group_row.state != SendState.FAILED:
             state: RecipientState = "sent" if group_row.accepted else "pending_unknown"
             plan.recipients.append(
                 _recipient(b, m, message, state, None, gsm7_as_type0=gsm7_as_type0)
@@ -417,7 +417,7 @@ def _plan_contacts(
             plan.recipients.append(
                 _recipient(b, m, message, "sent", row.trxid, gsm7_as_type0=gsm7_as_type0)
             )
-        elif row is not None and row.state == PENDING and not resend_unknown:
+        elif row is not None and row.state == SendState.PENDING and not resend_unknown:
             # Outcome unknown: sent again with the SAME trxid (the gateway deduplicates).
             plan.recipients.append(
                 _recipient(
@@ -477,7 +477,7 @@ def _plan_group(
         )
     if row is not None and row.accepted:
         state: RecipientState = "sent"
-    elif row is not None and row.state == PENDING:
+    elif row is not None and row.state == SendState.PENDING:
         state = "pending_unknown"
         plan.warnings.append(
             "a previous group send's outcome is unknown (the run stopped before the gateway "

@@ -7,13 +7,12 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from smsync.broadcast.ledger import Ledger, LedgerRow
+from smsync.broadcast.ledger import Ledger, LedgerRow, SendState
 from smsync.errors import SmsyncError
-from smsync.gateway.models import DeliveryState
 from smsync.gateway.provider import Sender
 
 #: Order in which states are shown.
-STATE_ORDER = ("pending", "failed", "SENT", "DELIVRD", "UNDELIVRD", "REJECTED", "EXPIRED")
+STATE_ORDER: tuple[str, ...] = tuple(SendState)
 
 
 @dataclass
@@ -49,7 +48,7 @@ def refresh_status(
         r
         for name in wanted
         for r in ledger.rows(name)
-        if r.msgid and r.kind == "contact" and r.state == DeliveryState.SENT.value
+        if r.msgid and r.kind == "contact" and r.state == SendState.SENT
     ]
 
     lock = threading.Lock()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from smsync.broadcast import send_broadcasts
-from smsync.broadcast.ledger import FAILED
+from smsync.broadcast.ledger import SendState
 from smsync.gateway import (
     Client,
     GatewayError,
@@ -116,5 +116,6 @@ def test_broadcast_records_refused_sends_as_failed_not_unknown(
     assert (report.sent, report.unknown, report.failed) == (0, 0, 3)
     assert {f.code for f in report.results[0].failed} == {"http-403"}
     assert all("HTTP 403 Forbidden" in f.message for f in report.results[0].failed)
-    assert [r.state for r in rows] == [FAILED] * 3  # not pending: nothing to resolve later
+    # not pending: nothing to resolve later
+    assert [r.state for r in rows] == [SendState.FAILED] * 3
     assert srv.store.snapshot()["messages"] == []
