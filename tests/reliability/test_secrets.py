@@ -8,9 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import signal
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +21,7 @@ from smsync.manager import GatewayOptions, Manager
 from smsync.sandbox import SandboxServer
 from tests.reliability.scenarios import build_world, cli_env, converge, password_file
 from tests.support.sandbox import PASSWORD, USERNAME
+from tests.support.serve import sandbox_serve
 
 
 def invoke(args: list[str], env: dict[str, str] | None = None) -> Result:
@@ -126,30 +124,11 @@ def test_logs_exceptions_reprs_and_ledger_hold_no_password(
 
 
 def test_sandbox_serve_never_prints_account_passwords(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "smsync",
-            "sandbox",
-            "serve",
-            "--port",
-            "0",
-            "--account",
-            f"{USERNAME}:{PASSWORD}:100",
-            "--db",
-            str(tmp_path / "s.sqlite"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=cli_env(),
-    )
-    assert proc.stdout is not None
-    first = proc.stdout.readline()
-    proc.send_signal(signal.SIGINT)
-    rest, _ = proc.communicate(timeout=20)
-    assert "http://" in first
-    assert PASSWORD not in first + rest
+    with sandbox_serve(
+        "--account", f"{USERNAME}:{PASSWORD}:100", "--db", str(tmp_path / "s.sqlite"), env=cli_env()
+    ) as served:
+        pass
+    assert "http://" in served.first
+    assert PASSWORD not in served.first + served.out + served.err
     shown = invoke(["sandbox", "show", "--db", str(tmp_path / "s.sqlite"), "--json"])
     assert shown.exit_code == 0 and USERNAME in shown.output

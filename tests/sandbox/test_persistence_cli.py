@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +15,7 @@ from smsync.cli import cli
 from smsync.sandbox import SandboxConfig, SandboxServer
 from tests.support.raw_http import Gw, md5
 from tests.support.sandbox import PASSWORD, USERNAME
+from tests.support.serve import sandbox_serve
 
 MOBILE = "08123456789"
 
@@ -166,34 +163,15 @@ def test_show_does_not_create_or_modify(tmp_path: Path) -> None:
 
 def test_serve_subprocess_prints_url_and_stops_on_sigint(tmp_path: Path) -> None:
     db = tmp_path / "served.sqlite"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "smsync",
-            "sandbox",
-            "serve",
-            "--port",
-            "0",
-            "--db",
-            str(db),
-            "--account",
-            f"{USERNAME}:{PASSWORD}:77",
-            "--account",
-            "ops:pw:with:colons",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:\d+", line)
-        assert match, line
-        url = match.group(0)
+    with sandbox_serve(
+        "--db",
+        str(db),
+        "--account",
+        f"{USERNAME}:{PASSWORD}:77",
+        "--account",
+        "ops:pw:with:colons",
+    ) as served:
+        url = served.url
         auth = md5(USERNAME, PASSWORD)
         resp = requests.get(
             f"{url}/web2sms/api/creditsleft.aspx?username={USERNAME}&auth={auth}", timeout=5
@@ -204,14 +182,9 @@ def test_serve_subprocess_prints_url_and_stops_on_sigint(tmp_path: Path) -> None
             timeout=5,
         )
         assert ops.text == "1000"  # no numeric last part: all of it is the password
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
-    assert "Traceback" not in err
-    assert PASSWORD not in line + out + err
+    assert served.returncode == 0, served.err
+    assert "Traceback" not in served.err
+    assert PASSWORD not in served.first + served.out + served.err
     code, shown = _show(db, "--json")
     assert code == 0 and json.loads(shown)["accounts"][0]["credit"] == 77
 

@@ -5,11 +5,6 @@ and the doctor finds the same dialect in it. A subprocess, as a user runs it."""
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +15,7 @@ from smsync.cli import cli
 from smsync.sandbox import SandboxServer, Store
 from tests.support.numbers import number
 from tests.support.sandbox import PASSWORD, USERNAME
+from tests.support.serve import sandbox_serve
 
 DIALECT = {
     "paths": "underscore",
@@ -43,38 +39,8 @@ def seed(store: Store) -> None:
 
 @contextmanager
 def served(db: Path, *flags: str) -> Iterator[str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "smsync",
-            "sandbox",
-            "serve",
-            "--port",
-            "0",
-            "--db",
-            str(db),
-            "--account",
-            f"{USERNAME}:{PASSWORD}",
-            *flags,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:\d+", line)
-        assert match, line + (proc.stderr.read() if proc.stderr else "")
-        yield match.group(0)
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    with sandbox_serve("--db", str(db), "--account", f"{USERNAME}:{PASSWORD}", *flags) as s:
+        yield s.url
 
 
 def doctor(url: str, tmp: Path) -> dict[str, object]:

@@ -3,11 +3,6 @@ runs it (a subprocess, spoken to over HTTP)."""
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import requests
@@ -17,46 +12,28 @@ from smsync.cli import cli
 from smsync.sandbox import Store
 from tests.support.raw_http import FS, RS, md5
 from tests.support.sandbox import PASSWORD, USERNAME
+from tests.support.serve import sandbox_serve
 
 MOBILE = "08123456789"
 
 
 def test_serve_switches_reach_the_wire(tmp_path: Path) -> None:
     db = tmp_path / "served.sqlite"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "smsync",
-            "sandbox",
-            "serve",
-            "--port",
-            "0",
-            "--db",
-            str(db),
-            "--account",
-            f"{USERNAME}:{PASSWORD}:0",
-            "--raw-fields",
-            "--trxid-remembers-failures",
-            "--fault-rate",
-            "1",
-            "--fault-kind",
-            "403",
-            "--fault-path",
-            "SendSMSGroup",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:\d+", line)
-        assert match, line
-        api = f"{match.group(0)}/web2sms/api"
+    with sandbox_serve(
+        "--db",
+        str(db),
+        "--account",
+        f"{USERNAME}:{PASSWORD}:0",
+        "--raw-fields",
+        "--trxid-remembers-failures",
+        "--fault-rate",
+        "1",
+        "--fault-kind",
+        "403",
+        "--fault-path",
+        "SendSMSGroup",
+    ) as served:
+        api = f"{served.url}/web2sms/api"
         store = Store(str(db))  # a second writer on the same file, as a test fixture would be
         try:
             cid = store.add_contact(USERNAME, name=f"a{RS}b", mobile=MOBILE, group="Office")
@@ -89,12 +66,7 @@ def test_serve_switches_reach_the_wire(tmp_path: Path) -> None:
             },
         )
         assert (group.status_code, group.text) == (403, "Forbidden")
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+    assert served.returncode == 0, served.err
 
 
 def test_serve_names_an_unknown_fault_path_in_one_line() -> None:
