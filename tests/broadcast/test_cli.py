@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +18,7 @@ from smsync.sandbox import SandboxServer
 from tests.support.numbers import gw
 from tests.support.project import BProject, contacts
 from tests.support.sandbox import PASSWORD, USERNAME
+from tests.support.serve import serving
 
 TOKEN = "cli-token-0123456789abcdef"
 
@@ -75,17 +72,9 @@ def test_dlr_serve_prints_template_records_and_stops_on_ctrl_c(
     with bproject.ledger() as ledger:
         send_broadcasts(client, bproject.plan(ledger), ledger)
         [row] = ledger.rows("hello")
-    env = {**os.environ, "SMSYNC_DLR_TOKEN": TOKEN, "PYTHONPATH": str(Path.cwd())}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smsync", "dlr", "serve", str(bproject.root), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
+    env = {"SMSYNC_DLR_TOKEN": TOKEN, "PYTHONPATH": str(Path.cwd())}
+    with serving("dlr", "serve", str(bproject.root), "--port", "0", env=env) as served:
+        line = served.first
         assert line.startswith("Receiving delivery reports on http://127.0.0.1:"), line
         assert TOKEN not in line and "/<token>/dlr?msgid=%id&status=%s" in line
         base = line.split(" on ", 1)[1].split("/<token>")[0]
@@ -99,13 +88,8 @@ def test_dlr_serve_prints_template_records_and_stops_on_ctrl_c(
             raise AssertionError("a wrong token was accepted")
         except urllib.error.HTTPError as e:
             assert e.code == 403
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()  # reaps it and closes its pipes
-    assert proc.returncode == 0, err
+    out, err = served.out, served.err
+    assert served.returncode == 0, err
     assert "Stopped; 1 delivery report(s) recorded." in out
     assert TOKEN not in out + err and "Traceback" not in err
     with bproject.ledger() as ledger:

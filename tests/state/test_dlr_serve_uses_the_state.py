@@ -4,14 +4,8 @@ CLI (the server in a subprocess, stopped with Ctrl-C), the real sandbox calling 
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,36 +14,11 @@ from smsync.broadcast.ledger import Ledger
 from smsync.manager import Manager
 from smsync.sandbox import SandboxServer
 from tests.support.project import Project, contact, group
+from tests.support.serve import serving
 from tests.support.state import PostgresServer, state_url
 
 TOKEN = "dlr-token-0123456789abcdef"
 MakeSandbox = Callable[..., SandboxServer]
-
-
-@contextmanager
-def dlr_serve(project_root: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """``smsync dlr serve`` on a free port: its port, and (once it stopped on SIGINT) its
-    output under "out"."""
-    output: dict[str, str] = {}
-    with subprocess.Popen(
-        [sys.executable, "-m", "smsync", "dlr", "serve", str(project_root), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "SMSYNC_DLR_TOKEN": TOKEN, "NO_COLOR": "1"},
-    ) as proc:
-        assert proc.stdout is not None
-        first = ""
-        try:
-            first = proc.stdout.readline()
-            found = re.search(r"http://127\.0\.0\.1:(\d+)/", first)
-            assert found, first + proc.communicate(timeout=15)[1]
-            yield int(found[1]), output
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=15)
-            output["out"] = first + out + err
 
 
 def counts(project: Project) -> dict[str, int]:
@@ -76,9 +45,12 @@ def test_delivery_reports_land_in_the_state_apply_recorded_the_sends_in(
     )
     spec = ["groups/*.yaml", "broadcasts/*.yaml"]
     project.write_config(spec=spec, state=state)
-    with dlr_serve(project.root) as (port, output):
+    with serving(
+        "dlr", "serve", str(project.root), "--port", "0", env={"SMSYNC_DLR_TOKEN": TOKEN}
+    ) as served:
         gateway = make_sandbox(
-            dlr_url=f"http://127.0.0.1:{port}/{TOKEN}/dlr?msgid=%id&status=%s", dlr_delay_ms=10
+            dlr_url=f"http://127.0.0.1:{served.port}/{TOKEN}/dlr?msgid=%id&status=%s",
+            dlr_delay_ms=10,
         )
         login = {"endpoint": gateway.url, "username": project.config["gateway"]["username"]}
         project.write_config(gateway=login, spec=spec, state=state)
@@ -88,5 +60,6 @@ def test_delivery_reports_land_in_the_state_apply_recorded_the_sends_in(
             time.sleep(0.05)
         assert counts(project) == {"DELIVRD": 2}
         assert gateway.stats()["dlr_callbacks_ok"] == 2
-    assert "Stopped; 2 delivery report(s) recorded." in output["out"], output["out"]
+    output = served.first + served.out + served.err
+    assert "Stopped; 2 delivery report(s) recorded." in output, output
     assert not (project.root / ".smsync" / "ledger.sqlite").exists()
