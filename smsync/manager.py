@@ -36,7 +36,7 @@ from smsync.broadcast.audience import UnknownGroup
 from smsync.broadcast.model import BroadcastPlan
 from smsync.broadcast.schedule import clock
 from smsync.broadcast.send import completable, group_check, record_complete
-from smsync.endpoint import open_client, public_endpoint
+from smsync.endpoint import SANDBOX_SCHEME, is_sandbox, open_client, public_endpoint
 from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
 from smsync.gateway.models import Contact
@@ -151,7 +151,8 @@ class Manager:
                 return Status(ledger_status(ledger, names))
             creds = self.credentials()
             # Before the client opens: the reports of one account are never asked of another.
-            ledger.bind_gateway(gateway_identity(creds), claim=False)
+            identity = gateway_identity(creds, self.project.root)
+            ledger.bind_gateway(identity, claim=False, formerly=earlier_identity(identity))
             stats = RefreshStats()
             options = self.client_options(pool_size=concurrency)
             with open_client(creds, base_dir=self.project.root, **options) as client:
@@ -374,7 +375,8 @@ class Session:
         # Planning must not create files: with no ledger yet, nothing has been sent.
         with Ledger(self.manager.state(), read_only=read_only) as ledger:
             # Planning only checks whose ledger this is; sending (apply) claims it.
-            ledger.bind_gateway(gateway_identity(self.credentials), claim=not read_only)
+            identity = gateway_identity(self.credentials, self.project.root)
+            ledger.bind_gateway(identity, claim=not read_only, formerly=earlier_identity(identity))
             yield ledger
 
     def replan(self, plan: Plan, *, concurrency: int = 4, resend_unknown: bool = False) -> Plan:
@@ -428,7 +430,9 @@ class Session:
         self.check_applicable(plan, force=force)
         with (
             self.manager.state() as state,
-            apply_lock(state, gateway_identity(self.credentials), timeout=lock_timeout),
+            apply_lock(
+                state, gateway_identity(self.credentials, self.project.root), timeout=lock_timeout
+            ),
         ):
             now = self.replan(plan, concurrency=concurrency, resend_unknown=resend_unknown)
             check_same_plan(plan, now)
@@ -450,7 +454,9 @@ class Session:
             return
         with (
             self.manager.state() as state,
-            apply_lock(state, gateway_identity(self.credentials), timeout=lock_timeout),
+            apply_lock(
+                state, gateway_identity(self.credentials, self.project.root), timeout=lock_timeout
+            ),
         ):
             self._remember_protection(plan, ok=True)
             if completable(plan.broadcasts):
@@ -565,6 +571,24 @@ class ApplyOutcome:
         return self.phonebook.ok and sends_ok and not self.broadcasts_skipped
 
 
-def gateway_identity(creds: Credentials) -> str:
-    """``user@endpoint`` (no secrets): which account a ledger's sends went through."""
-    return f"{creds.username}@{public_endpoint(creds.endpoint)}"
+def gateway_identity(creds: Credentials, root: Path | None = None) -> str:
+    """``user@endpoint`` (no secrets): which account a ledger's sends went through. An
+    embedded sandbox inside the project ``root`` is named relative to it (as smsync.yaml
+    writes it), so that the project, its sandbox and its ledger can be moved or copied."""
+    shown = public_endpoint(creds.endpoint)
+    if root is not None and is_sandbox(creds.endpoint):
+        path = Path(creds.endpoint[len(SANDBOX_SCHEME) :])
+        if path.is_relative_to(root.resolve()):
+            shown = SANDBOX_SCHEME + path.relative_to(root.resolve()).as_posix()
+    return f"{creds.username}@{shown}"
+
+
+def earlier_identity(identity: str) -> Callable[[str], bool]:
+    """Whether a ledger's identity is ``identity`` as an earlier smsync wrote it for this
+    project: its sandbox's absolute path (wherever the project was then) rather than the
+    project-relative one."""
+    user, _, endpoint = identity.partition("@")
+    rel = endpoint.removeprefix(SANDBOX_SCHEME)
+    if not is_sandbox(endpoint) or rel.startswith("/"):
+        return lambda bound: False
+    return lambda bound: bound.startswith(f"{user}@{SANDBOX_SCHEME}/") and bound.endswith("/" + rel)

@@ -37,7 +37,7 @@ import json
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -232,13 +232,16 @@ class Ledger:
 
     # ---- the gateway account this ledger belongs to --------------------------------------
 
-    def bind_gateway(self, identity: str, *, claim: bool = True) -> None:
+    def bind_gateway(
+        self, identity: str, *, claim: bool = True, formerly: Callable[[str], bool] | None = None
+    ) -> None:
         """Tie the ledger to one gateway account (``user@endpoint``, no secrets).
 
         A ledger records what one account sent: read against another account it would skip
         recipients who never got the message there. So a ledger that already belongs to
         another account is refused with a clear error. An unbound ledger is bound to
         ``identity`` when ``claim`` (a run that sends), and left as it is otherwise (a plan).
+        ``formerly``: whether a bound identity is this one as spelled before (it is rebound).
         """
         with self._access():
             row = self._db.execute("SELECT value FROM meta WHERE key='gateway'").fetchone()
@@ -248,6 +251,12 @@ class Ledger:
                     self._db.execute(
                         "INSERT INTO meta (key, value) VALUES ('gateway', ?)", (identity,)
                     )
+                    touched.add("meta", "gateway")
+            return
+        if row[0] != identity and formerly is not None and formerly(row[0]):
+            if claim:
+                with self._write() as touched:
+                    self._db.execute("UPDATE meta SET value = ? WHERE key = 'gateway'", (identity,))
                     touched.add("meta", "gateway")
             return
         if row[0] != identity:

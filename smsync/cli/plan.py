@@ -267,7 +267,9 @@ def apply_cmd(
     try:
         with (
             m.state() as state,
-            apply_lock(state, gateway_identity(m.credentials()), timeout=lock_timeout),
+            apply_lock(
+                state, gateway_identity(m.credentials(), m.project.root), timeout=lock_timeout
+            ),
         ):
             pass
     except ApplyLocked as exc:
