@@ -244,6 +244,7 @@ def _sandbox_account(
     help="JSON object of dialect switches (what `smsync doctor --json` prints under "
     '"sandbox"); flags given here override it.',
 )
+@click.option("--quiet", "-q", is_flag=True, help="Log no requests (by default one line each).")
 @click.pass_context
 def sandbox_serve_cmd(
     ctx: click.Context,
@@ -278,8 +279,10 @@ def sandbox_serve_cmd(
     md5_charset: str,
     proxy_port: int | None,
     dialect_file: str | None,
+    quiet: bool,
 ) -> None:
-    """Serve the web2sms protocol locally until Ctrl-C.
+    """Serve the web2sms protocol locally until Ctrl-C, logging each request to stderr
+    (method, path, status, time; never the query, which holds the auth) unless --quiet.
 
     Prints the base URL; point smsync at it with --endpoint URL (or use sandbox://PATH to
     run one in-process instead). Passwords given here are sandbox test passwords.
@@ -341,11 +344,25 @@ def sandbox_serve_cmd(
             proxy_port=proxy_port,
             **dialect,
         )
+        _log_requests(not quiet)
         serve_until_interrupted(config, accounts, click.echo)
     except (ConfigError, StoreError) as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _log_requests(on: bool) -> None:
+    """The access log on stderr (the sandbox's logger does not reach smsync's own)."""
+    import logging
+
+    from smsync.sandbox.server import access_log
+
+    if on:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        access_log.addHandler(handler)
+        access_log.setLevel(logging.INFO)
 
 
 @sandbox_group.command("show")

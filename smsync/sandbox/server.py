@@ -21,6 +21,10 @@ from smsync.sandbox.dlr import DlrWorker
 from smsync.sandbox.store import Store
 
 log = logging.getLogger(__name__)
+#: One line per request (``sandbox serve`` prints it unless --quiet): method, path, status, time.
+access_log = logging.getLogger("smsync.sandbox.access")
+# Not smsync's own log: `-v` on a sandbox:// project must not mix the gateway's side into it.
+access_log.propagate = False
 
 
 class _HttpServer(ThreadingHTTPServer):
@@ -90,6 +94,16 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         # Never log request lines: Send.aspx carries the password in the query string.
         pass
+
+    def parse_request(self) -> bool:
+        self._started = time.monotonic()
+        return super().parse_request()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # The path alone: the query holds the auth (and, at Send.aspx, the password).
+        path = urllib.parse.urlsplit(getattr(self, "path", "")).path[:200]
+        took = (time.monotonic() - getattr(self, "_started", time.monotonic())) * 1000
+        access_log.info("%s %s %s %.0f ms", self.command, path, code, took)
 
     def do_GET(self) -> None:
         self._serve(post=False)
