@@ -71,8 +71,6 @@ class SendState(enum.StrEnum):
         return self not in (SendState.PENDING, SendState.FAILED)
 
 
-#: (the name send.py uses)
-PENDING = SendState.PENDING
 #: States of a row the gateway accepted: the recipient has been messaged.
 ACCEPTED_STATES = frozenset(s for s in SendState if s.accepted)
 FINAL_STATES = frozenset(s for s in ACCEPTED_STATES if DeliveryState(s).is_final)

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from filelock import FileLock, Timeout
 
 from smsync.broadcast.errors import BroadcastError
-from smsync.broadcast.ledger import PENDING, Ledger, group_row_key
+from smsync.broadcast.ledger import Ledger, SendState, group_row_key
 from smsync.broadcast.model import BroadcastPlan, Recipient, make_trxid, masked
 from smsync.gateway.errors import (
     GatewayError,
@@ -298,7 +298,7 @@ class _Run:
         if row is not None and row.accepted:
             result.already_sent = len(members)
             return
-        if row is not None and row.state == PENDING and not self.resend_unknown:
+        if row is not None and row.state == SendState.PENDING and not self.resend_unknown:
             result.skipped_reason = (
                 "outcome of an earlier group send is unknown; not sent again (resend it "
                 "explicitly once you know it did not go out)"
@@ -424,7 +424,7 @@ class _Run:
         # trxids the gateway may have seen already: an error it answers to one of them may be
         # the replay of an earlier attempt's answer, so it proves nothing (outcome unknown).
         seen = {row.trxid} if row is not None and row.trxid else set()
-        if r.resume and row is not None and row.state == PENDING and row.trxid:
+        if r.resume and row is not None and row.state == SendState.PENDING and row.trxid:
             # Interrupted before: same channel, same trxid (the gateway deduplicates).
             channel, trxid, attempt = row.channel, row.trxid, row.attempt
             fallback_from = row.fallback_from
