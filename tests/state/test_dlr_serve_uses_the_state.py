@@ -50,7 +50,10 @@ def test_delivery_reports_land_in_the_state_apply_recorded_the_sends_in(
     ) as served:
         gateway = make_sandbox(
             dlr_url=f"http://127.0.0.1:{served.port}/{TOKEN}/dlr?msgid=%id&status=%s",
-            dlr_delay_ms=10,
+            # After apply recorded the send: a report racing ahead of it is held only by a
+            # receiver sharing the sender's store (the local file), not across processes on
+            # PostgreSQL (then `smsync status` recovers it through Report.aspx).
+            dlr_delay_ms=1500,
         )
         login = {"endpoint": gateway.url, "username": project.config["gateway"]["username"]}
         project.write_config(gateway=login, spec=spec, state=state)
