@@ -171,17 +171,17 @@ def report_format(schema: str) -> Callable[[F], F]:
             callback=alias,
             help="Same as --format json.",
         )(fn)
-        fn = click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(["text", "json"]),
-            default="text",
-            show_default=True,
-            help=f"json: one object on stdout, as schemas/{schema} describes it.",
-        )(fn)
-        return fn
+        return format_option(f"json: one object on stdout, as schemas/{schema} describes it.")(fn)
 
     return decorate
+
+
+def format_option(help: str, *, markdown: bool = False) -> Callable[[F], F]:
+    """``--format text|json`` (and ``markdown`` where a command renders one), into ``fmt``."""
+    choices = ["text", "json", "markdown"] if markdown else ["text", "json"]
+    return click.option(
+        "--format", "fmt", type=click.Choice(choices), default="text", show_default=True, help=help
+    )
 
 
 def chosen_format(fmt: str) -> str:

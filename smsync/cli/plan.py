@@ -24,6 +24,7 @@ from smsync.cli.errors import (
 from smsync.cli.options import (
     FiniteFloatRange,
     broadcast_selection,
+    format_option,
     gateway_options,
     manager,
     plan_options,
@@ -56,14 +57,9 @@ def freeze_spec(m: Manager) -> None:
 @project_argument
 @gateway_options
 @plan_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="json: the documented schema schemas/plan.schema.json; markdown: "
-    "for a pull-request comment.",
+@format_option(
+    "json: the documented schema schemas/plan.schema.json; markdown: for a pull-request comment.",
+    markdown=True,
 )
 @click.option(
     "--out",
@@ -183,14 +179,9 @@ def plan_cmd(
     help="Wait up to SECONDS for another apply of the same gateway account to finish "
     "(default: refuse at once, naming the holder).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: the results on stdout as schemas/apply.schema.json describes them (the plan "
-    "and messages go to stderr).",
+@format_option(
+    "json: the results on stdout as schemas/apply.schema.json describes them (the plan and "
+    "messages go to stderr)."
 )
 def apply_cmd(
     path: Path,
@@ -358,13 +349,9 @@ def apply_cmd(
 
 @click.command("show")
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="As for `smsync plan`: json is the plan file's own schema (schemas/plan.schema.json).",
+@format_option(
+    "As for `smsync plan`: json is the plan file's own schema (schemas/plan.schema.json).",
+    markdown=True,
 )
 @click.option(
     "--show-pii",

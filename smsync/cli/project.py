@@ -9,7 +9,13 @@ from pathlib import Path
 import click
 
 from smsync.cli.errors import UserError
-from smsync.cli.options import chosen_format, gateway_options, manager, report_format
+from smsync.cli.options import (
+    chosen_format,
+    format_option,
+    gateway_options,
+    manager,
+    report_format,
+)
 from smsync.cli.printers import print_import_result
 
 
@@ -126,14 +132,7 @@ def validate_cmd(path: Path, fmt: str) -> None:
     help="Remove files an earlier import wrote whose groups are no longer on the gateway "
     "(without it they are kept and listed; the next plan would add those groups back).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: the report as schemas/import.schema.json describes it.",
-)
+@format_option("json: the report as schemas/import.schema.json describes it.")
 def import_cmd(
     project_dir: Path,
     endpoint: str | None,
