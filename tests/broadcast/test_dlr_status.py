@@ -145,11 +145,13 @@ def test_sandbox_delivery_reports_reach_the_ledger(
             srv = make_sandbox(
                 dlr_url=f"http://127.0.0.1:{port}/{TOKEN}/dlr?msgid=%id&status=%s",
                 dlr_delay_ms=10,
+                # a loaded CI machine (coverage, 2 cores) can take seconds per callback
+                dlr_timeout_s=15.0,
                 undeliverable_prefixes=(gw(2),),
             )
             with Client(srv.url, USERNAME, PASSWORD) as client:
                 assert send_broadcasts(client, bproject.plan(ledger), ledger).sent == 4
-            wait_for(lambda: ledger.counts("hello").get("SENT", 0) == 0)
+            wait_for(lambda: ledger.counts("hello").get("SENT", 0) == 0, timeout=30.0)
         assert ledger.counts("hello") == {"DELIVRD": 3, "UNDELIVRD": 1}
         assert srv.stats()["dlr_callbacks_ok"] == 4
 
