@@ -531,23 +531,17 @@ class Status:
     refreshed: RefreshStats | None = None  # what Report.aspx was asked; None: not asked
 
 
-#: Operators that do not deliver Unicode (type 3) messages from alpha-sender accounts, as the
-#: gateway reference says ("Alpha sender account, unicode is not supported by Telkomsel and XL").
-UNICODE_BLIND_ON_ALPHA = ("Telkomsel", "XL")
-
-
 def warn_alpha_unicode(broadcasts: list[BroadcastPlan]) -> None:
     """On an alpha-sender account, name how many Unicode messages go to operators that drop them
     (the operator from the number, by phonenumbers' carrier data)."""
-    import phonenumbers
-    from phonenumbers import carrier
+    from smsync.operators import UNICODE_BLIND_ON_ALPHA, operator_of
 
     for b in broadcasts:
         hit = Counter(
             name
             for r in b.recipients
             if r.state == "to_send" and r.encoding == "UCS-2"
-            for name in [carrier.name_for_number(phonenumbers.parse(r.number), "en")]
+            for name in [operator_of(r.number)]
             if name in UNICODE_BLIND_ON_ALPHA
         )
         if hit:
