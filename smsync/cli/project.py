@@ -65,30 +65,35 @@ def validate_cmd(path: Path, fmt: str) -> None:
     Prints every problem as file:line:column: field: message, or a one-line summary. Exit 1
     when there is a problem (--format json: the problems as data, same exit code).
     """
-    from smsync.spec.check import check
+    from smsync.spec.check import check, find_project_root
     from smsync.spec.project import PROJECT_FILE
 
     if not path.exists():
         raise click.ClickException(f"{path} does not exist")
+    shown_root = ""
+    if path.is_dir() and not (path / PROJECT_FILE).is_file():
+        # Without smsync.yaml, every YAML below would be read as a spec: in a repository of
+        # other YAML (or a home directory) that is slow and says "ok" about files that are not
+        # smsync's. A folder inside a project (validate groups/) validates that project.
+        root = find_project_root(path)
+        if not (root / PROJECT_FILE).is_file():
+            raise UserError(
+                f"{path}: no {PROJECT_FILE} here or in a parent directory, so this is not an "
+                f"smsync project; create one with `smsync init {path}`, or validate one spec "
+                "file with `smsync validate FILE`"
+            )
+        path, shown_root = root, f" (project {root})"
     result = check(path)
     if chosen_format(fmt) == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         sys.exit(0 if result.ok else 1)
-    empty = result.ok and result.state is not None and not result.state.files
-    if empty and path.is_dir() and not (path / PROJECT_FILE).is_file():
-        # "ok: 0 groups" would read as a valid project
-        raise UserError(
-            f"{path}: no {PROJECT_FILE} and no spec file here, so this is not an smsync "
-            f"project; create one with `smsync init {path}` or run validate in the "
-            "project's directory"
-        )
     if not result.ok:
         for p in result.problems:
             click.echo(str(p))
         n = len(result.problems)
         click.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
         sys.exit(1)
-    click.echo(result.summary())
+    click.echo(result.summary() + shown_root)
 
 
 @click.command("import")

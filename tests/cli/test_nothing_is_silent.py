@@ -128,3 +128,28 @@ def test_where_on_a_field_the_spec_leaves_unmanaged_says_so(project: Project) ->
     result = project.plan()
 
     assert "where: desc" in result.stdout and "unmanaged" in result.stdout, result.output
+
+
+def test_validate_of_spec_files_without_smsync_yaml_refuses(tmp_path: Path) -> None:
+    # A directory of YAML that is not a project (say, a Kubernetes repository): validate must
+    # not walk it and call whatever parses "ok".
+    (tmp_path / "groups").mkdir()
+    (tmp_path / "groups" / "office.yaml").write_text(
+        "kind: Group\nname: Office\ncontacts:\n  - {name: Ani, mobile: '081234567890'}\n"
+    )
+
+    result = run_cli("validate", str(tmp_path))
+
+    assert result.exit_code == 1, result.output
+    assert "no smsync.yaml" in result.stderr and "smsync init" in result.stderr
+    assert "ok:" not in result.stdout
+
+
+def test_validate_of_a_folder_inside_a_project_validates_that_project(project: Project) -> None:
+    project.write_groups(group("Office", [contact(1)]))
+
+    result = run_cli("validate", str(project.root / "groups"))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok: 1 group")
+    assert str(project.root.resolve()) in result.stdout

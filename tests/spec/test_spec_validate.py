@@ -12,8 +12,10 @@ from tests.support.files import WriteFn
 
 @pytest.fixture(autouse=True)
 def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Locations are printed relative to the working directory.
+    # Locations are printed relative to the working directory; a project is a directory
+    # with smsync.yaml (here with no settings: every YAML below is a spec file).
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "smsync.yaml").write_text("# defaults\n")
 
 
 def problems(*args: str) -> list[str]:
