@@ -33,6 +33,7 @@ import ipaddress
 import re
 import threading
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -42,6 +43,7 @@ from smsync.broadcast.ledger import ACCEPTED_STATES, FINAL_STATES, Ledger
 from smsync.gateway.dlr import parse_delivery_report
 from smsync.gateway.models import DeliveryStatus
 from smsync.state import Backend
+from smsync.textsafe import escape_controls
 
 MAX_URL_CHARS = 2048
 MAX_BODY_BYTES = 2048
@@ -147,6 +149,8 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     # Slow or idle clients (slowloris) are disconnected instead of holding a thread forever.
     timeout = SOCKET_TIMEOUT_S
+    # the report this request carried, once read (for the log line)
+    _report: DeliveryStatus | None = None
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # http.server quotes the whole bad request line (token included) in its answer: keep
@@ -165,12 +169,24 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
         if self.server.log is not None:
-            path = urlsplit(self.path).path
-            if self.server.token is None:
-                shown = path
-            else:
-                shown = "/<token>" + path[path.find("/", 1) :] if path.count("/") > 1 else "/…"
-            self.server.log(f"{self.command} {shown[:80]} -> {status} {text}")
+            self.server.log(self._log_line(status, text))
+        self._report = None  # one handler serves every request of a kept-alive connection
+
+    def _log_line(self, status: int, text: str) -> str:
+        """``TIME SOURCE METHOD PATH msgid=… status=… -> CODE answer``: enough to tell from
+        the log alone which message's report came when, from where, and whether it counted.
+        The token is masked; what the request carried is escaped (it is anyone's text)."""
+        path = urlsplit(self.path).path
+        if self.server.token is None:
+            shown = path
+        else:
+            shown = "/<token>" + path[path.find("/", 1) :] if path.count("/") > 1 else "/…"
+        when = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        report = ""
+        if self._report is not None:
+            report = f" msgid={self._report.msgid[:64]} status={self._report.state.value}"
+        line = f"{when} {self.client_address[0]} {self.command} {shown[:80]}{report}"
+        return escape_controls(f"{line} -> {status} {text}")
 
     def do_GET(self) -> None:
         self._handle(b"")
@@ -223,6 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError as e:
             self._answer(400, str(e))
             return
+        self._report = report
         if self.server.token is None:
             if not self.server.receive_waiting(report):
                 self._answer(404, "unknown msgid, or its final state is known")
