@@ -533,17 +533,16 @@ class Status:
 
 def warn_alpha_unicode(broadcasts: list[BroadcastPlan]) -> None:
     """On an alpha-sender account, name how many Unicode messages go to operators that drop them
-    (the operator from the number, by phonenumbers' carrier data)."""
-    from smsync.operators import UNICODE_BLIND_ON_ALPHA, operator_of
+    (the plan's operator breakdown: the operator from the number, by phonenumbers' carrier
+    data)."""
+    from smsync.operators import UNICODE_BLIND_ON_ALPHA
 
     for b in broadcasts:
-        hit = Counter(
-            name
-            for r in b.recipients
-            if r.state == "to_send" and r.encoding == "UCS-2"
-            for name in [operator_of(r.number)]
-            if name in UNICODE_BLIND_ON_ALPHA
-        )
+        hit = {
+            op: share.unicode
+            for op, share in b.operators.items()
+            if op in UNICODE_BLIND_ON_ALPHA and share.unicode
+        }
         if hit:
             who = ", ".join(f"{n} to {op}" for op, n in sorted(hit.items()))
             b.warnings.append(

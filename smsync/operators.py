@@ -21,20 +21,39 @@ UNICODE_BLIND_ON_ALPHA = frozenset({"Telkomsel", "XL"})
 
 def operator_of(e164: str) -> str:
     """The operator's name (``Telkomsel``, ``XL``, ``Indosat Ooredoo Hutchison``…) for an E.164
-    number, or :data:`UNKNOWN`. Memoised per prefix: the carrier data is keyed by prefixes of at
-    most 9 digits (``CARRIER_LONGEST_PREFIX``), and a 100k-recipient plan has a few hundred
-    distinct ones."""
-    prefix = e164[:_PREFIX_CHARS]
-    name = _BY_PREFIX.get(prefix)
+    number, or :data:`UNKNOWN`. Memoised per (prefix, length): a plan of 100k recipients asks
+    a few hundred full lookups, and each other number costs a dict lookup."""
+    key = (e164[:_SHORT_CHARS], len(e164))
+    name = _MEMO.get(key)
     if name is None:
-        name = _BY_PREFIX[prefix] = _lookup(e164)
+        if e164[1:_SHORT_CHARS] in _deep_prefixes():
+            key = (e164[:_LONG_CHARS], len(e164))
+            name = _MEMO.get(key)
+        if name is None:
+            name = _MEMO[key] = _lookup(e164)
     return name
 
 
-# "+" and the carrier data's longest prefix (9 digits): numbers sharing these characters share
-# their operator, whatever follows.
-_PREFIX_CHARS = 10
-_BY_PREFIX: dict[str, str] = {}
+# Why (prefix, length) is enough: the carrier data names the operator by a number's longest
+# prefix in it, and the lookup answers only for mobile numbers, a type that follows from the
+# first digits and the length (Indonesia: 8[1-35-9] and 9 to 12 digits). Its Indonesian
+# prefixes have 5 digits; where the data holds longer ones under a 5-digit prefix (found once,
+# when first needed), the key is "+" and the longest prefix it can hold (9 digits).
+_SHORT_CHARS = 6
+_LONG_CHARS = 10
+_MEMO: dict[tuple[str, int], str] = {}
+_DEEP: frozenset[str] | None = None
+
+
+def _deep_prefixes() -> frozenset[str]:
+    """The 5-digit prefixes under which the carrier data holds longer ones."""
+    global _DEEP
+    if _DEEP is None:
+        from phonenumbers.carrierdata import CARRIER_DATA
+
+        cut = _SHORT_CHARS - 1
+        _DEEP = frozenset(k[:cut] for k in CARRIER_DATA if len(k) > cut)
+    return _DEEP
 
 
 def _lookup(e164: str) -> str:

@@ -88,6 +88,24 @@ class Totals:
 
 
 @dataclass
+class Share:
+    """The messages to send (and their segments, on the broadcast's channel) that go to one
+    operator or through one gateway account; ``unicode``: how many of them are UCS-2."""
+
+    messages: int = 0
+    segments: int = 0
+    unicode: int = 0
+
+
+def shares_to_json(shares: dict[str, Share]) -> dict[str, dict[str, int]]:
+    return {name: asdict(s) for name, s in shares.items()}
+
+
+def shares_from_json(data: dict[str, Any] | None) -> dict[str, Share]:
+    return {name: Share(**s) for name, s in (data or {}).items()}
+
+
+@dataclass
 class Limits:
     max_recipients: int
     max_segments_per_message: int
@@ -117,6 +135,8 @@ class BroadcastPlan(Judged):
     not_after: datetime | None = None
     #: the spec's broadcast this plan is of ("": ``name``; a recurring one's plan is NAME@DATE)
     spec_name: str = ""
+    #: the messages to send by operator of the number (smsync.operators), most first
+    operators: dict[str, Share] = field(default_factory=dict)
 
     def finding(self, rule: Rule, message: str, numbers: tuple[str, ...] = ()) -> None:
         self.findings.append(Finding(rule, message, self.name, numbers))
@@ -156,6 +176,7 @@ class BroadcastPlan(Judged):
             "limits": asdict(self.limits),
             "totals": asdict(self.totals),
             "encoding": dict(self.encoding),
+            "operators": shares_to_json(self.operators),
             "samples": [
                 {
                     "to": r.number,
@@ -192,4 +213,5 @@ class BroadcastPlan(Judged):
             status=data.get("status", "open"),
             not_after=datetime.fromisoformat(na) if na else None,
             spec_name=str(data.get("spec_name", "")),
+            operators=shares_from_json(data.get("operators")),
         )

@@ -24,6 +24,7 @@ from smsync.broadcast.model import (
     Limits,
     Recipient,
     RecipientState,
+    Share,
     make_trxid,
     masked,
 )
@@ -45,6 +46,7 @@ from smsync.broadcast.schedule import (
 from smsync.gateway.encoding import SmsEncoding, count_segments
 from smsync.gateway.limits import MAX_GROUP_MESSAGE_CHARS
 from smsync.gateway.names import group_key
+from smsync.operators import UNKNOWN, operator_of
 from smsync.safety import Rule, group_send_findings
 from smsync.spec.model import BroadcastSpec, DesiredState
 from smsync.spec.project import Project
@@ -514,6 +516,7 @@ def _totals_and_safety(plan: BroadcastPlan) -> None:
     if plan.channel == "whatsapp" and plan.fallback == "sms":
         t.fallback_segments_max = sum(r.sms_segments for r in sending)
     plan.encoding = dict(Counter(r.encoding for r in sending))
+    plan.operators = operator_shares(sending)
     lim = plan.limits
     reached = t.recipients - t.suppressed
     if reached > lim.max_recipients:
@@ -537,3 +540,18 @@ def _totals_and_safety(plan: BroadcastPlan) -> None:
             Rule.MAX_TOTAL_SEGMENTS,
             f"{t.segments} segments in total, over max_total_segments {lim.max_total_segments}",
         )
+
+
+def operator_shares(sending: list[Recipient]) -> dict[str, Share]:
+    """The messages of ``sending`` by operator of their number, the biggest share first and
+    ``unknown`` last. Cheap (a 100k audience adds a few hundredths of a second): operator_of
+    is a dict lookup once a prefix was seen, and the tally is one C-level Counter pass."""
+    unicode = ENCODING_NAMES[SmsEncoding.UCS2]
+    tally = Counter((operator_of(r.number), r.segments, r.encoding) for r in sending)
+    shares: dict[str, Share] = {}
+    for (name, segments, encoding), n in tally.items():
+        share = shares.setdefault(name, Share())
+        share.messages += n
+        share.segments += segments * n
+        share.unicode += n if encoding == unicode else 0
+    return dict(sorted(shares.items(), key=lambda kv: (kv[0] == UNKNOWN, -kv[1].messages, kv[0])))

@@ -161,6 +161,18 @@ def broadcast_headline(b: BroadcastPlan) -> str:
     return text
 
 
+def broadcast_shares(b: BroadcastPlan) -> list[str]:
+    """How the messages to send split by operator (``operators: Telkomsel 1,812 (1,812
+    segments) · XL 950 (1,900 segments)``)."""
+    if not b.totals.to_send or not b.operators:
+        return []
+    shares = " · ".join(
+        f"{name} {s.messages:,} ({s.segments:,} segment{'' if s.segments == 1 else 's'})"
+        for name, s in b.operators.items()
+    )
+    return [f"operators: {shares}"]
+
+
 def broadcast_samples(b: BroadcastPlan, style: Style) -> list[str]:
     """A few rendered messages, when there is something to send."""
     lines: list[str] = []
@@ -298,6 +310,8 @@ def render_text(plan: Plan, style: Style) -> str:
         add("")
     for b in plan.broadcasts:
         add(broadcast_headline(b), "+" if b.totals.to_send and b.due else "")
+        for line in broadcast_shares(b):
+            add(f"  {line}")
         for s in broadcast_samples(b, style):
             add(f"  {s}")
         for w in b.warnings:
@@ -384,6 +398,7 @@ def render_markdown(plan: Plan, style: Style) -> str:
     for b in plan.broadcasts:
         lines.append(f"**{md_inline(broadcast_headline(b))}**")
         lines.append("")
+        lines.extend(f"- {md_inline(s)}" for s in broadcast_shares(b))
         lines.extend(f"- {md_inline(s)}" for s in broadcast_samples(b, style))
         lines.extend(f"- ⚠ {md_inline(w)}" for w in b.warnings)
         lines.append("")
