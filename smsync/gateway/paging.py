@@ -84,12 +84,14 @@ def read_listing(
     what: str,
     requests: Counter | None = None,
     rereads: Counter | None = None,
+    probes: Counter | None = None,
     exhaustive: bool = False,
     bad: list[BadRecord] | None = None,
 ) -> list[R]:
     """Every row of one paged listing (``fetch(page, size)``), read to its end; raises
     ListingShifted when it keeps repeating rows. ``requests``/``rereads`` count the requests
-    made and the listings read again.
+    made and the listings read again; ``probes`` the requests that only showed a short page
+    was the last (an empty page after it: the price of not knowing the gateway's page cap).
 
     ``exhaustive``: trust no page but an empty one as the end (one more request): for rows that
     will be *messaged* (the members a group send reaches), where a page cap below what was
@@ -131,6 +133,8 @@ def read_listing(
                 probe = fetch(page_no + 1, sizer.requested)
                 requests.add()
                 if not probe.served:
+                    if probes is not None:
+                        probes.add()
                     break
                 sizer.learn_cap(served)
                 probe_ids = [row.id for row in probe.items]

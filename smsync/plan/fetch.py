@@ -65,6 +65,7 @@ def bad_row_label(group: str, record: BadRecord) -> str:
 class _Counters:
     requests: Counter = field(default_factory=Counter)
     rereads: Counter = field(default_factory=Counter)
+    probes: Counter = field(default_factory=Counter)
 
 
 def _read_sequence(
@@ -75,7 +76,13 @@ def _read_sequence(
     bad: list[BadRecord] | None = None,
 ) -> list[R]:
     return read_listing(
-        fetch, sizer, what=what, requests=counters.requests, rereads=counters.rereads, bad=bad
+        fetch,
+        sizer,
+        what=what,
+        requests=counters.requests,
+        rereads=counters.rereads,
+        probes=counters.probes,
+        bad=bad,
     )
 
 
@@ -225,6 +232,7 @@ def _read_remote(
         groups_read=len(groups),
         contacts_read=total_rows,
         rereads=counters.rereads.value,
+        probes=counters.probes.value,
         page_size=requested,
         page_size_trusted=page_size is not None,
         page_cap=sizer.cap if sizer.cap is not None and sizer.cap < requested else None,

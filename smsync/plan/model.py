@@ -145,6 +145,10 @@ class ReadStats:
     contacts_read: int = 0
     details_fetched: int = 0
     rereads: int = 0  # listings read again because they shifted while being read
+    # Requests that found only an empty page after a short one: with a page size not
+    # configured as the gateway's maximum, a short page may be a capped one. Not part of
+    # ``min_requests`` (the pages the rows needed); ``gateway.page_size`` avoids them.
+    probes: int = 0
     page_size: int = 0  # the page size requested
     page_size_trusted: bool = False  # configured as the gateway's maximum (no probing)
     page_cap: int | None = None  # a smaller maximum the gateway turned out to enforce

@@ -243,7 +243,13 @@ def read_line(plan: Plan) -> str:
     text = (
         f"Read {_n(r.groups_read, 'group')} and {_n(r.contacts_read, 'contact')} of managed "
         f"groups in {_n(r.requests, 'request')} (strategy {r.strategy}: {r.reason}; "
-        f"minimum {r.min_requests})"
+        f"minimum {r.min_requests}"
+        + (
+            f", plus {_n(r.probes, 'page-size probe')}: set gateway.page_size to the gateway's "
+            "maximum to skip probes)"
+            if r.probes
+            else ")"
+        )
     )
     if r.details_fetched:
         text += f"; {r.details_fetched} complete records fetched"
