@@ -10,6 +10,7 @@ fixed one, so the real password never reaches a sandbox file.
 from __future__ import annotations
 
 import configparser
+import enum
 import json
 import os
 import stat
@@ -181,11 +182,36 @@ class CredentialsError(SmsyncError):
     """Endpoint, username or password missing or unusable. Never quotes a password."""
 
 
+class PasswordOrigin(enum.Enum):
+    """Where the password in use was read: what must change when the password changes."""
+
+    PASSWORD_FILE = "password file"
+    ENVIRONMENT = "environment variable"
+    CREDENTIALS_FILE = "credentials file"
+    SANDBOX = "embedded sandbox"  # fixed (SANDBOX_PASSWORD); nothing was read
+
+
+#: The environment variable the password may come from.
+PASSWORD_ENV = "SMSYNC_PASSWORD"
+
+
+@dataclass(frozen=True)
+class PasswordSource:
+    origin: PasswordOrigin
+    path: Path | None = None  # the file, for the file origins
+
+    def __str__(self) -> str:
+        if self.origin is PasswordOrigin.ENVIRONMENT:
+            return f"${PASSWORD_ENV}"
+        return f"{self.origin.value} {self.path}" if self.path else self.origin.value
+
+
 @dataclass(frozen=True)
 class Credentials:
     endpoint: str
     username: str
     password: str = field(repr=False)
+    source: PasswordSource | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.username}@{self.endpoint}"
@@ -241,9 +267,9 @@ def resolve_credentials(
             _read_password_file(password_file)
         if credentials_file is not None:
             read_credentials_file(credentials_file)
-        return Credentials(ep, user, SANDBOX_PASSWORD)
-    password = _password(user, password_file, credentials_file, env)
-    return Credentials(ep, user, password)
+        return Credentials(ep, user, SANDBOX_PASSWORD, PasswordSource(PasswordOrigin.SANDBOX))
+    password, source = _password(user, password_file, credentials_file, env)
+    return Credentials(ep, user, password, source)
 
 
 def _password(
@@ -251,11 +277,13 @@ def _password(
     password_file: Path | None,
     credentials_file: Path | None,
     env: Mapping[str, str],
-) -> str:
+) -> tuple[str, PasswordSource]:
     if password_file is not None:
-        return _read_password_file(password_file)
-    if env.get("SMSYNC_PASSWORD"):
-        return _require_utf8(env["SMSYNC_PASSWORD"], "SMSYNC_PASSWORD")
+        source = PasswordSource(PasswordOrigin.PASSWORD_FILE, password_file)
+        return _read_password_file(password_file), source
+    if env.get(PASSWORD_ENV):
+        source = PasswordSource(PasswordOrigin.ENVIRONMENT)
+        return _require_utf8(env[PASSWORD_ENV], PASSWORD_ENV), source
     explicit = credentials_file or (
         Path(env["SMSYNC_CREDENTIALS_FILE"]) if env.get("SMSYNC_CREDENTIALS_FILE") else None
     )
@@ -263,7 +291,7 @@ def _password(
     if explicit is not None or cred_path.is_file():
         table = read_credentials_file(cred_path)
         if user in table:
-            return table[user]
+            return table[user], PasswordSource(PasswordOrigin.CREDENTIALS_FILE, cred_path)
         if explicit is not None:
             raise CredentialsError(f"credentials file {cred_path} has no entry for user {user!r}")
     raise CredentialsError(
@@ -323,9 +351,7 @@ def read_credentials_file(path: Path) -> dict[str, str]:
         text = read_text_file(path, max_bytes=MAX_SECRET_FILE_BYTES, encoding="utf-8")
     except LocalFileError as e:
         raise CredentialsError(f"credentials file {e}") from None
-    table = _credentials_yaml(text)
-    if table is None:
-        table = _credentials_ini(text)
+    table = parse_credentials(text)
     if table is None:
         # Never quote the parser's message: it would show a line of the file (a password).
         raise CredentialsError(
@@ -333,6 +359,12 @@ def read_credentials_file(path: Path) -> dict[str, str]:
             "INI file"
         )
     return table
+
+
+def parse_credentials(text: str) -> dict[str, str] | None:
+    """A credentials file's text as ``{username: password}`` (None: neither form)."""
+    table = _credentials_yaml(text)
+    return _credentials_ini(text) if table is None else table
 
 
 def _credentials_yaml(text: str) -> dict[str, str] | None:
