@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smsync import account
 from smsync.apply import Executor, apply_lock, check_plan
 from smsync.apply.executor import ActionOutcome, ApplyResult
 from smsync.broadcast import (
@@ -158,6 +159,23 @@ class Manager:
             with open_client(creds, base_dir=self.project.root, **options) as client:
                 counts = refresh_status(client, ledger, names, concurrency=concurrency, stats=stats)
             return Status(counts, refreshed=stats)
+
+    # ---- the account (`smsync account ...`) ----------------------------------------------
+
+    def balance(self) -> account.Balance:
+        """The account's credits (creditsleft.aspx)."""
+        with self.session() as session:
+            return account.balance(session.client, session.credentials)
+
+    def change_password(self, new_password: str) -> account.PasswordChanged:
+        """Change the account's password (ChangePassword.aspx) and the credentials file it
+        came from; see smsync.account for the three outcomes."""
+        creds = self.credentials()
+        return account.change_password(
+            creds,
+            new_password,
+            lambda: open_client(creds, base_dir=self.project.root, **self.client_options()),
+        )
 
     # ---- the state (`smsync state ...`) --------------------------------------------------
 

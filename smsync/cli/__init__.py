@@ -43,6 +43,7 @@ __all__ = [
 
 # Command name -> "module:attribute" of its click command (or group).
 COMMANDS = {
+    "account": "smsync.cli.account:account_group",
     "apply": "smsync.cli.plan:apply_cmd",
     "dlr": "smsync.cli.status:dlr_group",
     "doctor": "smsync.cli.doctor:doctor_cmd",
@@ -155,6 +156,7 @@ def cli(verbose: int, debug: bool, log_format: str, no_color: bool) -> None:
     Starting from an existing account (creates the project and its smsync.yaml):
       smsync import myphonebook --endpoint http://HOST:PORT --username USER
     Trying things safely:  smsync sandbox serve --account demo:demo-pass
+    The account:  smsync account balance;  smsync account change-password (rotate it)
 
     Every command that talks to the gateway takes --endpoint, --username and --password-file;
     `sandbox://PATH` runs a local sandbox gateway in-process, so you can try everything safely.
