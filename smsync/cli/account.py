@@ -274,6 +274,12 @@ def _read_file(path: Path) -> str:
 def _read_stdin() -> str:
     from smsync.spec.project import MAX_SECRET_FILE_BYTES
 
+    if sys.stdin.isatty():
+        # A terminal would show the password as it is typed: that is what the prompt is for.
+        raise UserError(
+            "--new-password-stdin reads a pipe or a file, and stdin is a terminal (it would "
+            "show the password): leave the option out to be asked without echo"
+        )
     data = sys.stdin.buffer.read(MAX_SECRET_FILE_BYTES + 1)
     if len(data) > MAX_SECRET_FILE_BYTES:
         raise UserError(f"--new-password-stdin: more than {MAX_SECRET_FILE_BYTES} bytes on stdin")

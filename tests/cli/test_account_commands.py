@@ -260,6 +260,23 @@ def test_a_terminal_prompt_asks_twice_and_echoes_nothing(
     assert again.exit_code == 0, again.output
 
 
+def test_new_password_stdin_on_a_terminal_is_refused_rather_than_echoed(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    root = make_project(tmp_path / "p", sandbox.url)
+
+    argv = [sys.executable, "-m", "smsync", "account", "change-password", str(root)]
+    output, code = run_on_a_terminal(
+        [*argv, "--new-password-stdin"],
+        answers={},
+        env={**os.environ, "SMSYNC_PASSWORD": PASSWORD, "XDG_CONFIG_HOME": str(tmp_path / "x")},
+    )
+
+    assert code == 1, output
+    assert "stdin is a terminal" in output
+    assert change_requests(sandbox) == 0
+
+
 def run_on_a_terminal(
     argv: list[str], answers: dict[str, str], env: dict[str, str]
 ) -> tuple[str, int]:
