@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from smsync.broadcast import (
     refresh_status,
     send_broadcasts,
 )
+from smsync.broadcast.accounts import AccountClients, needed_by_account
 from smsync.broadcast.audience import UnknownGroup
 from smsync.broadcast.model import BroadcastPlan
 from smsync.broadcast.schedule import clock
@@ -120,8 +121,9 @@ class Manager:
     def session(self, **client_options: Any) -> Iterator[Session]:
         creds = self.credentials()
         options = self.client_options(**client_options)
-        with open_client(creds, base_dir=self.project.root, **options) as client:
-            yield Session(self, client, creds)
+        others = AccountClients(self.project, creds, self.gateway.credentials_file)
+        with open_client(creds, base_dir=self.project.root, **options) as client, closing(others):
+            yield Session(self, client, creds, others)
 
     def import_phonebook(
         self, options: ImportOptions, progress: ImportProgress | None = None
@@ -260,6 +262,8 @@ class Session:
     manager: Manager
     client: Client
     credentials: Credentials
+    #: gateway.accounts: the other accounts some messages go through (never the phonebook)
+    accounts: AccountClients | None = None
 
     @property
     def project(self) -> Project:
@@ -325,6 +329,10 @@ class Session:
         if self.project.sender == "alpha":
             warn_alpha_unicode(plan.broadcasts)
         plan.credit = self._credit_check(plan)
+        if self.accounts:
+            lines, short = self.accounts.check_credit(plan.broadcasts)
+            plan.notes.extend(lines)
+            plan.credit.findings.extend(short)
         return plan
 
     def _group_members(self, group: str) -> list[Contact]:
@@ -349,9 +357,7 @@ class Session:
         """The balance against the segments the due sends need (asked only when there are
         sends: one request)."""
         # WhatsApp with SMS fallback: the worst case, every message falling back to SMS
-        needed = sum(
-            max(b.totals.segments, b.totals.fallback_segments_max) for b in plan.broadcasts if b.due
-        )
+        needed = needed_by_account(plan.broadcasts)[""]  # the others: AccountClients
         if not needed:
             return CreditCheck()
         try:
@@ -531,6 +537,7 @@ class Session:
                 on_progress=on_sent,
                 check_group=check,
                 now=clock(),
+                accounts=self.accounts.senders(plan.broadcasts) if self.accounts else None,
             )
         return outcome
 

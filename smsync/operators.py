@@ -9,7 +9,7 @@ the prefix names the operator.
 
 from __future__ import annotations
 
-__all__ = ["UNICODE_BLIND_ON_ALPHA", "UNKNOWN", "operator_of"]
+__all__ = ["UNICODE_BLIND_ON_ALPHA", "UNKNOWN", "operator_names", "operator_of"]
 
 #: What operator_of answers for a number the carrier data does not know (or cannot parse).
 UNKNOWN = "unknown"
@@ -54,6 +54,23 @@ def _deep_prefixes() -> frozenset[str]:
         cut = _SHORT_CHARS - 1
         _DEEP = frozenset(k[:cut] for k in CARRIER_DATA if len(k) > cut)
     return _DEEP
+
+
+def operator_names(region: str) -> frozenset[str]:
+    """Every operator name the carrier data holds for numbers of ``region``'s country code
+    (ID: AXIS, Indosat Ooredoo Hutchison, Smartfren, Telkomsel, XL): the names a routing rule
+    may use."""
+    import phonenumbers
+    from phonenumbers.carrierdata import CARRIER_DATA
+
+    code = str(phonenumbers.country_code_for_region(region))
+    return frozenset(
+        name
+        for prefix, names in CARRIER_DATA.items()
+        if prefix.startswith(code)
+        for name in [names.get("en")]
+        if name
+    )
 
 
 def _lookup(e164: str) -> str:

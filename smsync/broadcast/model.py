@@ -22,6 +22,8 @@ AudienceKind = Literal["group", "contacts"]
 Lifecycle = Literal["open", "complete", "closed"]
 
 SAMPLE_COUNT = 3
+#: How plans name the main account next to gateway.accounts (a name those cannot take).
+MAIN_ACCOUNT = "main"
 
 
 def make_trxid(
@@ -64,6 +66,7 @@ class Recipient:
     state: RecipientState
     resume: bool = False  # a pending row of an interrupted run: re-sent with its own trxid
     attempt: int = 0  # > 0: an explicit resend with a new trxid (resend_unknown)
+    account: str = ""  # the gateway account it goes through ("": the main one)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,6 +140,9 @@ class BroadcastPlan(Judged):
     spec_name: str = ""
     #: the messages to send by operator of the number (smsync.operators), most first
     operators: dict[str, Share] = field(default_factory=dict)
+    #: with gateway.accounts: the messages to send by the account they go through (MAIN_ACCOUNT
+    #: for the main one)
+    accounts: dict[str, Share] = field(default_factory=dict)
 
     def finding(self, rule: Rule, message: str, numbers: tuple[str, ...] = ()) -> None:
         self.findings.append(Finding(rule, message, self.name, numbers))
@@ -177,6 +183,7 @@ class BroadcastPlan(Judged):
             "totals": asdict(self.totals),
             "encoding": dict(self.encoding),
             "operators": shares_to_json(self.operators),
+            "accounts": shares_to_json(self.accounts),
             "samples": [
                 {
                     "to": r.number,
@@ -214,4 +221,5 @@ class BroadcastPlan(Judged):
             not_after=datetime.fromisoformat(na) if na else None,
             spec_name=str(data.get("spec_name", "")),
             operators=shares_from_json(data.get("operators")),
+            accounts=shares_from_json(data.get("accounts")),
         )

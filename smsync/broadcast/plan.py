@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from smsync.broadcast.audience import CONTACT_FIELDS, Member, RemoteMembers, Res
 from smsync.broadcast.errors import BroadcastError
 from smsync.broadcast.ledger import GROUP_ROW_PREFIX, Ledger, LedgerRow, SendState
 from smsync.broadcast.model import (
+    MAIN_ACCOUNT,
     AudienceKind,
     BroadcastPlan,
     Limits,
@@ -35,6 +36,7 @@ from smsync.broadcast.render import (
     compile_template,
     render,
 )
+from smsync.broadcast.routes import recorded_accounts
 from smsync.broadcast.schedule import (
     OCCURRENCE_SEPARATOR,
     age_on,
@@ -49,7 +51,7 @@ from smsync.gateway.names import group_key
 from smsync.operators import UNKNOWN, operator_of
 from smsync.safety import Rule, group_send_findings
 from smsync.spec.model import BroadcastSpec, DesiredState
-from smsync.spec.project import Project
+from smsync.spec.project import Account, Project
 
 ENCODING_NAMES = {SmsEncoding.GSM7: "GSM-7", SmsEncoding.UCS2: "UCS-2"}
 
@@ -266,6 +268,7 @@ def _plan_one(
             resend_unknown,
             gsm7_as_type0=project.gsm7_as_type0,
         )
+    _route(plan, b, project.accounts, ledger)
     _totals_and_safety(plan)
     return plan
 
@@ -546,12 +549,54 @@ def operator_shares(sending: list[Recipient]) -> dict[str, Share]:
     """The messages of ``sending`` by operator of their number, the biggest share first and
     ``unknown`` last. Cheap (a 100k audience adds a few hundredths of a second): operator_of
     is a dict lookup once a prefix was seen, and the tally is one C-level Counter pass."""
+    shares = _shares(sending, lambda r: operator_of(r.number))
+    return dict(sorted(shares.items(), key=lambda kv: (kv[0] == UNKNOWN, -kv[1].messages, kv[0])))
+
+
+def _shares(sending: list[Recipient], key: Callable[[Recipient], str]) -> dict[str, Share]:
     unicode = ENCODING_NAMES[SmsEncoding.UCS2]
-    tally = Counter((operator_of(r.number), r.segments, r.encoding) for r in sending)
+    tally = Counter((key(r), r.segments, r.encoding) for r in sending)
     shares: dict[str, Share] = {}
     for (name, segments, encoding), n in tally.items():
         share = shares.setdefault(name, Share())
         share.messages += n
         share.segments += segments * n
         share.unicode += n if encoding == unicode else 0
-    return dict(sorted(shares.items(), key=lambda kv: (kv[0] == UNKNOWN, -kv[1].messages, kv[0])))
+    return shares
+
+
+def _route(plan: BroadcastPlan, b: BroadcastSpec, accounts: list[Account], ledger: Ledger) -> None:
+    """The account each message to send goes through: the first of ``accounts``
+    (gateway.accounts) whose rule matches its number, else the main one; a message of unknown
+    outcome goes through the account it went to (smsync.broadcast.routes)."""
+    recorded = recorded_accounts(ledger, plan.name) if plan.kind == "contacts" else {}
+    if not accounts and not recorded:
+        return
+    sending = [r for r in plan.recipients if r.state == "to_send"]
+    for r in sending:
+        if r.resume:
+            r.account = recorded.get(r.number, "")
+        else:
+            op = operator_of(r.number)
+            r.account = next((a.name for a in accounts if a.matches(r.number, op)), "")
+    shares = _shares(sending, lambda r: r.account or MAIN_ACCOUNT)
+    if plan.kind == "group":
+        routed = {k: s.messages for k, s in shares.items() if k != MAIN_ACCOUNT}
+        if routed:
+            who = ", ".join(f"{n} for '{k}'" for k, n in routed.items())
+            raise _fail(
+                b,
+                f"via: group-call is one SendSMSGroup call through the main account; {who} "
+                "by gateway.accounts cannot be split off from it: leave out 'via: group-call' "
+                "to send per member, each through its account",
+            )
+        return
+    plan.accounts = shares
+    gone = sorted({r.account for r in sending} - {a.name for a in accounts} - {""})
+    for name in gone:
+        n = shares[name].messages
+        plan.warnings.append(
+            f"{n} message(s) of unknown outcome went through account '{name}', which "
+            "gateway.accounts no longer declares: they are not repeated through another account "
+            "(that could send them twice); declare it again to finish them"
+        )

@@ -16,7 +16,7 @@ A run holds a lock file beside the ledger, so two runs never send from one ledge
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +27,7 @@ from filelock import FileLock, Timeout
 from smsync.broadcast.errors import BroadcastError
 from smsync.broadcast.ledger import Ledger, SendState, group_row_key
 from smsync.broadcast.model import BroadcastPlan, Recipient, make_trxid, masked
+from smsync.broadcast.routes import record_account, recorded_accounts
 from smsync.gateway.errors import (
     GatewayError,
     InsufficientCredit,
@@ -164,6 +165,7 @@ def send_broadcasts(
     now: datetime | None = None,
     on_progress: Callable[[SendProgress], None] | None = None,
     check_group: GroupCheck | None = None,
+    accounts: Mapping[str, Sender] | None = None,
 ) -> SendReport:
     """Send every due plan's ``to_send`` recipients; a SendReport of what happened.
 
@@ -174,6 +176,7 @@ def send_broadcasts(
     cleanly: in-flight sends finish, nothing new starts, ``stopped_reason`` says how far it got
     and how many messages of every broadcast were not attempted. A group send goes out only
     after ``check_group`` (see :func:`group_check`) passed; without one it is not sent.
+    ``accounts``: the clients of gateway.accounts by name, for recipients routed to them.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -183,7 +186,14 @@ def send_broadcasts(
     record_complete(plans, ledger)
     now = now or datetime.now(UTC)
     run = _Run(
-        client, ledger, concurrency, RateLimiter(rate), resend_unknown, on_progress, check_group
+        client,
+        ledger,
+        concurrency,
+        RateLimiter(rate),
+        resend_unknown,
+        on_progress,
+        check_group,
+        accounts=accounts or {},
     )
     report = SendReport()
     with _LedgerLock(ledger):
@@ -258,6 +268,9 @@ class _Run:
     stop: threading.Event = field(default_factory=threading.Event)
     wa_stop: threading.Event = field(default_factory=threading.Event)
     wa_answers: list[bool] = field(default_factory=list)  # first answers: was it 1751?
+    accounts: Mapping[str, Sender] = field(default_factory=dict)  # gateway.accounts' clients
+    #: per broadcast, the accounts other than the main one its messages went through (routes)
+    recorded: dict[str, dict[str, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _progress(
@@ -358,6 +371,7 @@ class _Run:
         result.unknown = sum(1 for r in plan.recipients if r.state == "pending_unknown")
         if not todo:
             return
+        self.recorded[plan.name] = recorded_accounts(self.ledger, plan.name)
         if plan.mode == "once":
             # before the first message: a run killed after this has fixed the audience too
             self.ledger.fix_audience(
@@ -428,11 +442,23 @@ class _Run:
             # Interrupted before: same channel, same trxid (the gateway deduplicates).
             channel, trxid, attempt = row.channel, row.trxid, row.attempt
             fallback_from = row.fallback_from
+            account = self.recorded[name].get(r.number, "")  # where the trxid was seen
         else:
             attempt, channel, fallback_from = r.attempt, plan.channel, None
             trxid = r.trxid or make_trxid(name, r.number, r.message, attempt=attempt)
+            account = r.account
+            if account != self.recorded[name].get(r.number, ""):
+                record_account(self.ledger, name, r.number, account)  # before the request
             self._pending(plan, r, channel, trxid, attempt, None)
-        outcome, code, msg = self._attempt(plan, r, channel, trxid, trxid in seen)
+        client = self.accounts.get(account) if account else self.client
+        if client is None:
+            return (
+                "unknown",
+                None,
+                f"outcome unknown: it went through account '{account}', which gateway.accounts "
+                "no longer declares; not repeated through another account",
+            )
+        outcome, code, msg = self._attempt(plan, r, channel, trxid, trxid in seen, client)
         if (
             code == WhatsAppNotActive.code
             and channel == "whatsapp"
@@ -443,7 +469,7 @@ class _Run:
                 name, r.number, r.message, channel=FALLBACK_CHANNEL, attempt=attempt
             )
             self._pending(plan, r, "sms", fb_trxid, attempt, "whatsapp")
-            outcome, code, msg = self._attempt(plan, r, "sms", fb_trxid, fb_trxid in seen)
+            outcome, code, msg = self._attempt(plan, r, "sms", fb_trxid, fb_trxid in seen, client)
             if outcome == "sent":
                 outcome = "fallback"
         elif outcome == "sent" and fallback_from is not None:
@@ -472,20 +498,26 @@ class _Run:
         )
 
     def _attempt(
-        self, plan: BroadcastPlan, r: Recipient, channel: str, trxid: str, repeated: bool
+        self,
+        plan: BroadcastPlan,
+        r: Recipient,
+        channel: str,
+        trxid: str,
+        repeated: bool,
+        client: Sender,
     ) -> tuple[Outcome, str | None, str]:
         self.limiter.wait()
         try:
             res: SendResult
             if channel == "whatsapp":
                 try:
-                    res = self.client.send_wa(r.mobile, r.message, trxid=trxid)
+                    res = client.send_wa(r.mobile, r.message, trxid=trxid)
                 except WhatsAppNotActive:
                     self._wa_answer(not_active=True)
                     raise
                 self._wa_answer(not_active=False)
             else:
-                res = self.client.send_sms(r.mobile, r.message, trxid=trxid)
+                res = client.send_sms(r.mobile, r.message, trxid=trxid)
         except WhatsAppNotActive as e:
             # (whether first-hand or replayed, 1751 means the WhatsApp message never left)
             if plan.fallback != "sms":

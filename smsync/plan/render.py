@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import click
 
 from smsync import numbers
-from smsync.broadcast.model import BroadcastPlan
+from smsync.broadcast.model import BroadcastPlan, Share
 from smsync.plan.model import Action, Op, Plan, Record
 from smsync.textsafe import escape_controls
 
@@ -163,14 +163,22 @@ def broadcast_headline(b: BroadcastPlan) -> str:
 
 def broadcast_shares(b: BroadcastPlan) -> list[str]:
     """How the messages to send split by operator (``operators: Telkomsel 1,812 (1,812
-    segments) · XL 950 (1,900 segments)``)."""
-    if not b.totals.to_send or not b.operators:
+    segments) · XL 950 (1,900 segments)``) and, with gateway.accounts, by the account they go
+    through (``accounts: main 1,812 (…) · xl-masking 950 (…)``)."""
+    if not b.totals.to_send:
         return []
-    shares = " · ".join(
+    return [
+        f"{what}: {_shares(shares)}"
+        for what, shares in (("operators", b.operators), ("accounts", b.accounts))
+        if shares
+    ]
+
+
+def _shares(shares: dict[str, Share]) -> str:
+    return " · ".join(
         f"{name} {s.messages:,} ({s.segments:,} segment{'' if s.segments == 1 else 's'})"
-        for name, s in b.operators.items()
+        for name, s in shares.items()
     )
-    return [f"operators: {shares}"]
 
 
 def broadcast_samples(b: BroadcastPlan, style: Style) -> list[str]:

@@ -30,7 +30,7 @@ from smsync.spec.hours import parse_sending_hours
 from smsync.spec.localfile import LocalFileError, read_text_file, require_regular
 from smsync.spec.model import Location, SendingHours
 from smsync.spec.schema import PROJECT_SCHEMA, validate_doc
-from smsync.spec.yamldoc import load_yaml_file
+from smsync.spec.yamldoc import YamlDoc, load_yaml_file
 
 PROJECT_FILE = "smsync.yaml"
 #: Password and credentials files larger than this are refused, not read.
@@ -55,6 +55,24 @@ class Safety:
     max_total_segments: int = 3000
 
 
+@dataclass(frozen=True)
+class Account:
+    """Another account of the gateway (``gateway.accounts``): the per-contact messages to
+    numbers its rule matches go through it; everything else uses the main account."""
+
+    name: str
+    username: str
+    where: str  # file:line of its entry in smsync.yaml
+    endpoint: str | None = None  # None: the main account's
+    password_env: str | None = None  # None: the credentials file's entry for ``username``
+    operators: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+
+    def matches(self, number: str, operator: str) -> bool:
+        """Whether the message to ``number`` (E.164; its ``operator``) goes through it."""
+        return operator in self.operators or number.startswith(self.prefixes)
+
+
 @dataclass
 class Project:
     root: Path
@@ -73,6 +91,7 @@ class Project:
     sender: str | None = None  # gateway.sender: "alpha" | "numeric" (None: not said)
     state: str | None = None  # `state:` as written (None: the local ledger file)
     sending_hours: SendingHours | None = None  # broadcasts wait outside them
+    accounts: list[Account] = field(default_factory=list)  # gateway.accounts, in order
 
     def state_url(self, env: Mapping[str, str] | None = None) -> str:
         """Where the state lives: SMSYNC_STATE, then `state:`, then `ledger:` (local)."""
@@ -122,6 +141,7 @@ def load_project(root: Path) -> Project:
                 )
             ]
         )
+    project.accounts = _accounts(doc, gw.get("accounts", []), root, project.region)
     project.spec_globs = list(data.get("spec", []))
     project.safety = Safety(**data.get("safety", {}))
     if "suppression_file" in data:
@@ -147,6 +167,54 @@ def load_project(root: Path) -> Project:
             )
         project.state = data["state"]
     return project
+
+
+def _accounts(
+    doc: YamlDoc, entries: list[dict[str, Any]], root: Path, region: str
+) -> list[Account]:
+    """``gateway.accounts`` (schema-valid) as Accounts; SpecErrors naming file:line for what
+    the schema cannot see: a name used twice, an operator the carrier data does not know (a
+    misspelt one would route nothing), an operator given to two accounts."""
+    from smsync.operators import operator_names
+
+    known = operator_names(region)
+    problems: list[SpecProblem] = []
+    accounts: list[Account] = []
+    names: set[str] = set()
+    routed: dict[str, str] = {}
+    for i, e in enumerate(entries):
+        path: tuple[str | int, ...] = ("gateway", "accounts", i)
+        here = f"gateway.accounts[{i}]"
+        if e["name"] in names:
+            where = doc.locate_key(path, "name")
+            problems.append(SpecProblem(where, f"{here}.name", f"{e['name']!r} is used twice"))
+        names.add(e["name"])
+        for j, op in enumerate(e.get("operators", [])):
+            where = doc.locate((*path, "operators", j))
+            field_ = f"{here}.operators[{j}]"
+            if op not in known:
+                shown = ", ".join(sorted(known))
+                problems.append(
+                    SpecProblem(where, field_, f"unknown operator {op!r} (known: {shown})")
+                )
+            elif routed.setdefault(op, e["name"]) != e["name"]:
+                problems.append(
+                    SpecProblem(where, field_, f"{op} already goes through '{routed[op]}'")
+                )
+        accounts.append(
+            Account(
+                name=e["name"],
+                username=e["username"],
+                where=str(doc.locate(path)),
+                endpoint=_absolute_endpoint(e["endpoint"], root) if "endpoint" in e else None,
+                password_env=e.get("password_env"),
+                operators=frozenset(e.get("operators", [])),
+                prefixes=tuple(e.get("prefixes", [])),
+            )
+        )
+    if problems:
+        raise SpecErrors(problems)
+    return accounts
 
 
 def switch_state_setting(project: Project, url: str) -> Path:
@@ -270,6 +338,39 @@ def resolve_credentials(
         return Credentials(ep, user, SANDBOX_PASSWORD, PasswordSource(PasswordOrigin.SANDBOX))
     password, source = _password(user, password_file, credentials_file, env)
     return Credentials(ep, user, password, source)
+
+
+def account_credentials(
+    account: Account,
+    main: Credentials,
+    *,
+    credentials_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Credentials:
+    """The credentials of one of ``gateway.accounts``: its endpoint (the main account's
+    unless it names one), its username, and its password from ``password_env`` or else the
+    credentials file's entry for its username (as for the main account)."""
+    env = os.environ if env is None else env
+    ep = account.endpoint or main.endpoint
+    what = f"{account.where}: gateway.accounts '{account.name}'"
+    if ep.startswith(SANDBOX_SCHEME):
+        return Credentials(ep, account.username, SANDBOX_PASSWORD)
+    if account.password_env:
+        password = _require_utf8(env.get(account.password_env), account.password_env)
+        if not password:
+            raise CredentialsError(f"{what}: {account.password_env} is not set (its password)")
+        return Credentials(ep, account.username, password)
+    explicit = credentials_file or (
+        Path(env["SMSYNC_CREDENTIALS_FILE"]) if env.get("SMSYNC_CREDENTIALS_FILE") else None
+    )
+    cred_path = explicit or default_credentials_file()
+    table = read_credentials_file(cred_path) if cred_path.is_file() or explicit else {}
+    if account.username not in table:
+        raise CredentialsError(
+            f"{what}: no password for user {account.username!r}: set password_env, or add "
+            f"'{account.username}: PASSWORD' to {cred_path} (chmod 600)"
+        )
+    return Credentials(ep, account.username, table[account.username])
 
 
 def _password(

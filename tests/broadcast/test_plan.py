@@ -73,6 +73,8 @@ def test_plan_json_is_stable_and_round_trips(bproject: BProject) -> None:
         "limits",
         "totals",
         "encoding",
+        "operators",
+        "accounts",
         "samples",
         "recipients",
         "findings",
