@@ -161,6 +161,40 @@ def broadcast_headline(b: BroadcastPlan) -> str:
     return text
 
 
+def quiet(b: BroadcastPlan) -> str | None:
+    """How to say in a few words that ``b`` has nothing to send now and nothing to tell
+    (``complete (2 sent)``), or None when it needs its own paragraph."""
+    t = b.totals
+    if b.warnings or b.findings or t.to_send or t.pending_unknown or t.late_joiners:
+        return None
+    if b.status == "complete":
+        return f"complete ({t.already_sent} sent)"
+    if b.mode == "recurring" and not b.recipients:
+        return "no occurrence due"
+    if b.status != "closed" and t.already_sent and not t.suppressed:
+        return f"all {t.already_sent} sent"
+    return None
+
+
+def split_quiet(broadcasts: list[BroadcastPlan]) -> tuple[list[BroadcastPlan], str | None]:
+    """The broadcasts that need their own paragraph, and one line for the others (None when
+    fewer than two: one keeps its usual headline)."""
+    said = [(b, quiet(b)) for b in broadcasts]
+    calm = [(b, q) for b, q in said if q is not None]
+    if len(calm) < 2:
+        return broadcasts, None
+    shown = "; ".join(f"{b.name} {q}" for b, q in calm[:_QUIET_NAMED])
+    if len(calm) > _QUIET_NAMED:
+        shown += f"; and {len(calm) - _QUIET_NAMED} more (--format json lists them)"
+    line = f"Nothing to send now for {len(calm)} broadcasts: {shown}"
+    return [b for b, q in said if q is None], line
+
+
+# names listed in the quiet line before "and N more": a repository of years of broadcasts
+# must not make the line a page
+_QUIET_NAMED = 10
+
+
 def broadcast_shares(b: BroadcastPlan) -> list[str]:
     """How the messages to send split by operator (``operators: Telkomsel 1,812 (1,812
     segments) · XL 950 (1,900 segments)``) and, with gateway.accounts, by the account they go
@@ -322,7 +356,11 @@ def render_text(plan: Plan, style: Style) -> str:
         )
     if plan.duplicates:
         add("")
-    for b in plan.broadcasts:
+    loud, quiet_line = split_quiet(plan.broadcasts)
+    if quiet_line:
+        add(quiet_line)
+        add("")
+    for b in loud:
         add(broadcast_headline(b), "+" if b.totals.to_send and b.due else "")
         for line in broadcast_shares(b):
             add(f"  {line}")
@@ -409,7 +447,10 @@ def render_markdown(plan: Plan, style: Style) -> str:
             lines.append("")
         lines.append("</details>")
         lines.append("")
-    for b in plan.broadcasts:
+    loud, quiet_line = split_quiet(plan.broadcasts)
+    if quiet_line:
+        lines.extend([md_inline(quiet_line), ""])
+    for b in loud:
         lines.append(f"**{md_inline(broadcast_headline(b))}**")
         lines.append("")
         lines.extend(f"- {md_inline(s)}" for s in broadcast_shares(b))
