@@ -35,9 +35,11 @@ from smsync.broadcast import (
 )
 from smsync.broadcast.accounts import AccountClients, needed_by_account
 from smsync.broadcast.audience import UnknownGroup
+from smsync.broadcast.deliveries import BroadcastStatus, split_key
 from smsync.broadcast.model import BroadcastPlan
 from smsync.broadcast.schedule import clock
 from smsync.broadcast.send import completable, group_check, record_complete
+from smsync.broadcast.status import broadcast_statuses
 from smsync.endpoint import SANDBOX_SCHEME, is_sandbox, open_client, public_endpoint
 from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
@@ -60,7 +62,7 @@ from smsync.safety import (
     remembered_protection_findings,
 )
 from smsync.spec.loader import load_desired_state, load_suppression
-from smsync.spec.model import DesiredState
+from smsync.spec.model import BroadcastSpec, DesiredState
 from smsync.spec.project import Credentials, Project, load_project, resolve_credentials
 from smsync.state import Backend, LockInfo, Record, StateError, Store, open_backend
 from smsync.state.protection import CONTACT, GROUP, Protected, remember, remembered
@@ -148,10 +150,15 @@ class Manager:
             raise SmsyncError(f"no ledger at {path}: no broadcast has been sent yet")
         with Ledger(state) as ledger:
             names = [broadcast] if broadcast else None
-            if broadcast and broadcast not in ledger.broadcasts():
-                raise SmsyncError(f"broadcast '{broadcast}' is not in the ledger {path}")
+            if broadcast:
+                # a recurring broadcast's name stands for all its occurrences
+                names = [k for k in ledger.broadcasts() if split_key(k)[0] == broadcast] or [
+                    k for k in ledger.broadcasts() if k == broadcast
+                ]
+                if not names:
+                    raise SmsyncError(f"broadcast '{broadcast}' is not in the ledger {path}")
             if not refresh:
-                return Status(ledger_status(ledger, names))
+                return self._status(ledger, ledger_status(ledger, names))
             creds = self.credentials()
             # Before the client opens: the reports of one account are never asked of another.
             identity = gateway_identity(creds, self.project.root)
@@ -160,7 +167,24 @@ class Manager:
             options = self.client_options(pool_size=concurrency)
             with open_client(creds, base_dir=self.project.root, **options) as client:
                 counts = refresh_status(client, ledger, names, concurrency=concurrency, stats=stats)
-            return Status(counts, refreshed=stats)
+            return self._status(ledger, counts, refreshed=stats)
+
+    def _status(
+        self, ledger: Ledger, counts: dict[str, Counter[str]], refreshed: RefreshStats | None = None
+    ) -> Status:
+        """``counts`` with each broadcast's kind, lifecycle and deliveries. The spec gives the
+        kinds; a spec that does not load leaves them unknown (and says why) rather than hide
+        what was sent."""
+        specs: dict[str, BroadcastSpec] = {}
+        suppression: frozenset[str] = frozenset()
+        problem = None
+        try:
+            specs = {b.name: b for b in self.desired().broadcasts}
+            suppression = load_suppression(self.project)
+        except SmsyncError as exc:
+            problem = str(exc).splitlines()[0]
+        found = broadcast_statuses(ledger, list(counts), specs, suppression, clock())
+        return Status(counts, refreshed, found, problem)
 
     # ---- the account (`smsync account ...`) ----------------------------------------------
 
@@ -554,6 +578,9 @@ class Status:
 
     counts: dict[str, Counter[str]]
     refreshed: RefreshStats | None = None  # what Report.aspx was asked; None: not asked
+    #: per broadcast of the spec: kind, lifecycle, deliveries (occurrences under their broadcast)
+    broadcasts: list[BroadcastStatus] = field(default_factory=list)
+    spec_problem: str | None = None  # why the kinds are unknown (the spec did not load)
 
 
 def warn_alpha_unicode(broadcasts: list[BroadcastPlan]) -> None:

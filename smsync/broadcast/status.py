@@ -1,15 +1,21 @@
-"""Delivery status of sent broadcasts: ledger counts, refreshed through Report.aspx."""
+"""Delivery status of sent broadcasts: ledger counts, refreshed through Report.aspx, and each
+broadcast's kind, lifecycle and deliveries (:mod:`smsync.broadcast.deliveries`)."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 
+from smsync.broadcast.deliveries import BroadcastStatus, split_key, summarize
 from smsync.broadcast.ledger import Ledger, LedgerRow, SendState
+from smsync.broadcast.model import Lifecycle
 from smsync.errors import SmsyncError
 from smsync.gateway.provider import Sender
+from smsync.spec.model import BroadcastSpec
 
 #: Order in which states are shown.
 STATE_ORDER: tuple[str, ...] = tuple(SendState)
@@ -73,3 +79,47 @@ def refresh_status(
         ) as pool:
             list(pool.map(one, rows))
     return ledger_status(ledger, wanted)
+
+
+def broadcast_statuses(
+    ledger: Ledger,
+    keys: list[str],
+    specs: Mapping[str, BroadcastSpec],
+    suppression: frozenset[str],
+    now: datetime,
+) -> list[BroadcastStatus]:
+    """The broadcasts of the ledger ``keys``, an occurrence's key under its broadcast: kind
+    from the spec (``specs`` by name; a broadcast no longer there has its occurrences, if any,
+    told by their keys), lifecycle for `once` ones, deliveries from the rows."""
+    found: dict[str, BroadcastStatus] = {}
+    for key in keys:
+        name, occurrence = (key, None) if key in specs else split_key(key)
+        spec = specs.get(name)
+        kind = spec.mode if spec is not None else "recurring" if occurrence else None
+        fixed = ledger.audience(key) if kind in ("once", None) else None
+        deliveries = summarize(key, ledger.rows(key), fixed or frozenset())
+        if name not in found:
+            found[name] = BroadcastStatus(name, kind, None)
+        found[name].occurrences.append(deliveries)
+        if kind == "once":
+            found[name].lifecycle = _lifecycle(ledger, key, spec, suppression, now)
+    for status in found.values():
+        status.occurrences.sort(key=lambda d: d.occurrence or "")
+    return list(found.values())
+
+
+def _lifecycle(
+    ledger: Ledger,
+    key: str,
+    spec: BroadcastSpec | None,
+    suppression: frozenset[str],
+    now: datetime,
+) -> Lifecycle:
+    """As plan judges it (broadcast.plan._settled), from the ledger alone."""
+    progress = ledger.completed(key) or ledger.progress(key)
+    unsent = progress.unsent
+    if progress.group_sent or (unsent is not None and unsent <= suppression):
+        return "complete"
+    if spec is not None and spec.not_after is not None and now >= spec.not_after:
+        return "closed"
+    return "open"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from smsync.cli.dashboard import print_status, status_json
 from smsync.cli.errors import UserError
 from smsync.cli.options import (
     chosen_format,
@@ -16,10 +18,10 @@ from smsync.cli.options import (
     project_argument,
     report_format,
 )
-from smsync.cli.printers import print_status
 
 if TYPE_CHECKING:
     from smsync.broadcast import DlrServer
+    from smsync.manager import Status
 
 
 @click.command("status")
@@ -38,6 +40,19 @@ if TYPE_CHECKING:
     type=click.IntRange(1, 64),
     help="Report.aspx requests in flight at once.",
 )
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.html",
+    help="Also write the delivery report: one self-contained HTML page (charts inline, "
+    "nothing fetched) to open anywhere or keep as a CI artifact.",
+)
+@click.option(
+    "--show-pii",
+    is_flag=True,
+    help="Show the numbers to retry in full in the report and the JSON (masked by default).",
+)
 @report_format("status.schema.json")
 def status_cmd(
     project_dir: Path,
@@ -48,22 +63,32 @@ def status_cmd(
     credentials_file: Path | None,
     no_refresh: bool,
     concurrency: int,
+    report_file: Path | None,
+    show_pii: bool,
     fmt: str,
 ) -> None:
-    """Delivery status of sent broadcasts, by state.
+    """Delivery status of sent broadcasts: per broadcast its kind (once, ongoing, recurring:
+    per occurrence), whether it is complete, the delivery funnel and a table by operator.
 
     Counts come from the ledger (project setting `ledger`); messages without a final state
-    are first refreshed through the gateway's Report.aspx (only those). States: pending
-    (outcome unknown), failed (refused by the gateway), SENT (accepted, no report yet),
-    DELIVRD, UNDELIVRD, REJECTED, EXPIRED. A group send counts once per member it reached.
+    are first refreshed through the gateway's Report.aspx (only those). Funnel: planned
+    (recorded, or in a `once` broadcast's fixed audience) = delivered + failed (refused by
+    the gateway, UNDELIVRD, REJECTED, EXPIRED) + pending (no outcome yet); sent: accepted by
+    the gateway. A group send counts once per member it reached.
 
     \b
     Examples:
       smsync status                        # every broadcast of the project here
-      smsync status . promo-lebaran-2025   # one broadcast
+      smsync status . promo-lebaran-2025   # one broadcast (a recurring one: every occurrence)
+      smsync status --report delivery.html # and the report, to open in a browser
       smsync status --no-refresh --format json   # offline, machine-readable (or --json)
     """
     as_json = chosen_format(fmt) == "json"
+    if report_file is not None:
+        from smsync.cli.report_html import HEAD
+        from smsync.outfile import check_writable
+
+        check_writable(report_file, replaces=HEAD)  # before any question to the gateway
     m = manager(
         project_dir,
         endpoint=endpoint,
@@ -83,13 +108,36 @@ def status_cmd(
                 "not an smsync project"
             )
         # Nothing sent is an answer, not a failure: a CI step asking for status must not fail.
+        if report_file is not None:
+            _write_report(report_file, project_dir, None, show_pii)
         if as_json:
-            click.echo("{}")
+            click.echo(json.dumps(status_json(None, show_pii=show_pii), indent=2))
         else:
             click.echo(f"No broadcasts sent yet (no ledger at {m.state().where}).")
         return
     status = m.status(broadcast, refresh=not no_refresh, concurrency=concurrency)
-    print_status(status, as_json=as_json)
+    print_status(status, as_json=as_json, show_pii=show_pii)
+    if report_file is not None:
+        _write_report(report_file, project_dir, status, show_pii)
+
+
+def _write_report(path: Path, project_dir: Path, status: Status | None, show_pii: bool) -> None:
+    from smsync.broadcast.schedule import clock
+    from smsync.cli.report_html import render_report
+    from smsync.outfile import write_atomically
+
+    note = ""
+    if status is not None and status.refreshed is None:
+        note = "states as the ledger held them (not refreshed)"
+    page = render_report(
+        status.broadcasts if status is not None else [],
+        title=project_dir.resolve().name,
+        generated=clock(),
+        show_pii=show_pii,
+        note=note,
+    )
+    write_atomically(path, page)
+    click.echo(f"Wrote the delivery report to {path}", err=True)
 
 
 @click.group("dlr")
