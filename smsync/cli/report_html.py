@@ -34,11 +34,11 @@ h2{font-size:18px;margin:8px 0}h2 .kind{font-weight:normal;color:#667;font-size:
 margin-left:8px}
 h3{font-size:14px;margin:6px 0;color:#333}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:10px 24px}
-figure{margin:0}figcaption{font-size:12px;color:#667;margin-top:2px}
+figure{margin:0;min-width:0;overflow-x:auto}figcaption{font-size:12px;color:#667;margin-top:2px}
 table{border-collapse:collapse;font-size:13px;margin:4px 0}
 th,td{padding:2px 10px 2px 0;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
-thead th{border-bottom:1px solid #ccc}th{white-space:nowrap}
+thead th{border-bottom:1px solid #ccc;white-space:nowrap}
 .swatch{display:inline-block;width:10px;height:10px;margin-right:6px;border-radius:2px}
 .note{color:#667;font-size:12px}.empty{color:#667;font-style:italic}
 nav a{color:#c9d3de;margin-right:12px}
@@ -159,7 +159,7 @@ def _operator_table(operators: dict[str, Funnel]) -> str:
     )
     return (
         f'<table class="operators"><thead><tr><th>operator</th>{head}'
-        f'<th class="n">delivered %</th></tr></thead><tbody>{rows}</tbody></table>'
+        f'<th class="n">deliv. %</th></tr></thead><tbody>{rows}</tbody></table>'
     )
 
 
