@@ -284,3 +284,32 @@ def test_recurring_broadcast_shows_each_occurrence(
         day: {"planned": 2, "sent": 2, "delivered": 1, "failed": 1, "pending": 0}
         for day in ("2026-01-25", "2026-02-25")
     }
+
+
+def test_broadcast_gone_from_the_spec_is_still_shown_and_said_so(
+    sent: tuple[Project, SandboxServer],
+) -> None:
+    project, _ = sent
+    (project.root / "groups" / "zz-broadcasts.yaml").write_text("")
+
+    text = project.run("status", str(project.root), "--no-refresh")
+    doc = json.loads(project.run("status", str(project.root), "--no-refresh", "--json").stdout)
+
+    assert text.stdout.splitlines()[0].split() == [BROADCAST, "not", "in", "the", "spec"]
+    [b] = doc["broadcasts"]
+    assert (b["kind"], b["lifecycle"], b["funnel"]["planned"]) == (None, None, 8)
+
+
+def test_a_spec_that_does_not_load_leaves_kinds_unknown_and_says_why(
+    sent: tuple[Project, SandboxServer],
+) -> None:
+    project, _ = sent
+    (project.root / "groups" / "zz-broadcasts.yaml").write_text("kind: Broadcast\nname: [\n")
+
+    result = project.run("status", str(project.root), "--no-refresh", "--json")
+
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "warning: kinds unknown, the spec did not load: " in result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["spec_problem"] and doc["broadcasts"][0]["kind"] is None
+    assert doc["broadcasts"][0]["funnel"]["sent"] == 8
