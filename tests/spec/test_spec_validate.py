@@ -331,7 +331,7 @@ def test_project_file_errors(write: WriteFn) -> None:
     assert problems() == [
         "smsync.yaml:2:13: gateway.endpoint: must start with http://, https:// or sandbox://",
         "smsync.yaml:3:3: gateway.password: unknown key 'password'; allowed: endpoint, "
-        "username, page_size, gsm7_as_type0, md5_charset, timeout, sender",
+        "username, page_size, gsm7_as_type0, md5_charset, timeout, sender, accounts",
         "smsync.yaml:5:21: safety.max_delete_share: must be at most 1",
     ]
 
