@@ -3,32 +3,41 @@
 Changing the password is the one request whose failure can lock its user out, so it ends in
 exactly one of three ways, each telling the caller what to do next:
 
-- ``PasswordChanged``: the gateway answered 1701. A credentials file the old password came from
-  now holds the new one (rewritten atomically, see smsync.spec.credentials_file); a variable or
-  a password file must be updated by the user, and the result names it.
+- ``PasswordChanged``: the gateway answered 1701 (exactly: see ``confirms_change``). A
+  credentials file the old password came from now holds the new one (rewritten atomically, see
+  smsync.spec.credentials_file); a variable or a password file must be updated by the user, and
+  the result names it, and any credentials file that still holds the old password too.
 - ``PasswordNotChanged`` (an error): certainly not applied. The request never left (no
   connection was made), or the gateway refused it with a code. The old password is still valid.
 - ``PasswordChangeUnknown`` (an error): the request may have reached the gateway (a timeout, a
-  lost or unreadable answer, an interrupt). Either password may be the valid one now, so
-  nothing local is touched; the caller says how to find out.
+  lost, unreadable or not exactly successful answer, a redirect, an interrupt). Either password
+  may be the valid one now, so nothing local is touched; the caller says how to find out.
 
 Everything a credentials file needs is checked before the request, while the old password is
-certainly the valid one. The new password is never logged, printed or put in a message.
+certainly the valid one. The new password is never logged, printed or put in a message, and
+neither password reaches one through the gateway's answer: an answer may echo the request (error
+pages quote URLs), so a detail that holds 4 characters of a password in a row is not quoted.
 """
 
 from __future__ import annotations
 
 import enum
+import os
+import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import quote, quote_plus
 
 from smsync.endpoint import public_endpoint
 from smsync.errors import SmsyncError
-from smsync.gateway.client import Client
+from smsync.gateway.client import Client, Exchange
 from smsync.gateway.errors import (
     GatewayError,
+    HttpRefused,
     InternalErrorContactAdmin,
     InternalServerError,
     InvalidCredentials,
@@ -37,7 +46,15 @@ from smsync.gateway.errors import (
     UnableToProcess,
 )
 from smsync.spec import credentials_file
-from smsync.spec.project import Credentials, PasswordOrigin, PasswordSource
+from smsync.spec.project import (
+    Credentials,
+    CredentialsError,
+    PasswordOrigin,
+    PasswordSource,
+    default_credentials_file,
+    named_credentials_file,
+    read_credentials_file,
+)
 
 #: What a new password may hold: printable ASCII, no space. The gateway's auth is an MD5 over
 #: the password's bytes, and the reference does not say which bytes a non-ASCII character is
@@ -81,6 +98,9 @@ class PasswordChanged:
     endpoint: str
     source: PasswordSource
     file_updated: bool
+    #: Credentials files that were not the password's source but hold the old password for
+    #: this user (they are read when the source is gone): the user must update them too.
+    also_old: tuple[PasswordSource, ...] = ()
 
 
 class PasswordChangeError(SmsyncError):
@@ -117,6 +137,51 @@ class CredentialsFileNotUpdated(PasswordChangeError):
     """The gateway took the new password, but the credentials file could not be rewritten."""
 
 
+class Connect(Protocol):
+    """Opens the client the change goes through, with an ``on_exchange`` hook of the caller's."""
+
+    def __call__(
+        self, *, on_exchange: Callable[[Exchange], None]
+    ) -> AbstractContextManager[Client]: ...
+
+
+#: The documented success answer, as the whole answer: 1701, then nothing, or blanks, or the
+#: page markup an ASP.NET page writes after its text ("1701<html>…"). The wire layer reads any
+#: body that starts with 1701 as success ("1701garbage", "17010"); for this one request a false
+#: success is the costly mistake: the old password, the one that still works, would be
+#: overwritten in the credentials file. A doubt costs one `account balance` instead.
+_CONFIRMED = re.compile(r"1701(?:[\s<].*)?", re.DOTALL)
+
+
+def confirms_change(status: int, body: str) -> bool:
+    """True when the answer ``status``/``body`` says, beyond doubt, that the password changed."""
+    return status == 200 and _CONFIRMED.fullmatch(body.strip()) is not None
+
+
+def quotes_secret(text: str, secrets: tuple[str, ...]) -> bool:
+    """True when ``text`` holds 4 characters in a row of a secret (the whole of a shorter one),
+    as written or as put on a URL: a cut excerpt of an echoed password is a leak too."""
+    for secret in secrets:
+        for form in {secret, quote(secret, safe=""), quote_plus(secret), repr(secret)[1:-1]}:
+            n = min(4, len(form))
+            if any(form[i : i + n] in text for i in range(len(form) - n + 1)):
+                return True
+    return False
+
+
+def _message(exc: Exception, secrets: tuple[str, ...]) -> str:
+    """``exc``'s message, without the gateway's text when that quotes a part of a secret."""
+    if isinstance(exc, GatewayError) and quotes_secret(exc.detail, secrets):
+        code = f"HTTP {exc.status}" if isinstance(exc, HttpRefused) else exc.code
+        return f"{exc.endpoint}: {code} {exc.meaning} (its text is not shown: it quotes a password)"
+    if isinstance(exc, ProtocolError) and quotes_secret(exc.body, secrets):
+        return (
+            f"{exc.endpoint}: an answer that is not a return code ({len(exc.body)} characters, "
+            "not shown: it quotes a password)"
+        )
+    return str(exc)
+
+
 # Answers that say the server broke, not that it refused: they do not say the change was not made.
 _SERVER_TROUBLE = (InternalServerError, InternalErrorContactAdmin, UnableToProcess)
 
@@ -136,48 +201,74 @@ def balance(client: Client, creds: Credentials) -> Balance:
 
 
 def change_password(
-    creds: Credentials, new: str, connect: Callable[[], AbstractContextManager[Client]]
+    creds: Credentials,
+    new: str,
+    connect: Connect,
+    *,
+    named_file: Path | None = None,
 ) -> PasswordChanged:
     """Change the password of the account ``creds`` log in to, to ``new``, over a client from
     ``connect`` (called only once everything local has been checked); see the module
-    docstring for the three outcomes."""
+    docstring for the three outcomes. ``named_file``: the credentials file named on the command
+    line (--credentials-file), as given to ``resolve_credentials``."""
     refuse_unchangeable(creds)
     # Credentials made by hand say nothing of their source: nothing local is rewritten.
     source = creds.source or PasswordSource(PasswordOrigin.ENVIRONMENT)
     user = creds.username
+    secrets = (creds.password, new)
     problem = password_problem(new, creds.password)
     if problem is not None:
         raise SmsyncError(problem)
     cred_file = source.path if source.origin is PasswordOrigin.CREDENTIALS_FILE else None
     if cred_file is not None:
         credentials_file.check_update(cred_file, user, creds.password, new)
+    answers: list[Exchange] = []
     try:
-        with connect() as client:
+        with connect(on_exchange=answers.append) as client:
             client.change_password(new)
     except TransportError as exc:
-        if exc.maybe_applied:
-            raise PasswordChangeUnknown(str(exc), username=user, source=source) from None
+        # A redirect is "not applied" to the client (it does not follow it), but a server may
+        # store the new password and then redirect: only "no answer at all" is certain.
+        if exc.maybe_applied or answers:
+            raise PasswordChangeUnknown(
+                _message(exc, secrets), username=user, source=source
+            ) from None
         raise PasswordNotChanged(
-            str(exc), username=user, source=source, because=NotChangedBecause.NEVER_SENT
+            _message(exc, secrets),
+            username=user,
+            source=source,
+            because=NotChangedBecause.NEVER_SENT,
         ) from None
     except _SERVER_TROUBLE as exc:
         # A server that failed inside may have failed after storing the new password.
-        raise PasswordChangeUnknown(str(exc), username=user, source=source) from None
+        raise PasswordChangeUnknown(_message(exc, secrets), username=user, source=source) from None
     except GatewayError as exc:
         because = (
             NotChangedBecause.WRONG_PASSWORD
             if isinstance(exc, InvalidCredentials)
             else NotChangedBecause.REFUSED
         )
-        raise PasswordNotChanged(str(exc), username=user, source=source, because=because) from None
+        raise PasswordNotChanged(
+            _message(exc, secrets), username=user, source=source, because=because
+        ) from None
     except ProtocolError as exc:
         # The gateway answered something that is not a return code: it did process the request.
-        raise PasswordChangeUnknown(str(exc), username=user, source=source) from None
+        raise PasswordChangeUnknown(_message(exc, secrets), username=user, source=source) from None
     except KeyboardInterrupt:
         raise PasswordChangeUnknown(
             "ChangePassword: interrupted while waiting for the answer",
             username=user,
             source=source,
+        ) from None
+    last = answers[-1] if answers else None
+    if last is None or not confirms_change(last.status, last.body):
+        unconfirmed = ProtocolError(
+            "ChangePassword",
+            "the answer is not the documented success code 1701 alone",
+            last.body if last is not None else "",
+        )
+        raise PasswordChangeUnknown(
+            _message(unconfirmed, secrets), username=user, source=source
         ) from None
     if cred_file is not None:
         try:
@@ -185,12 +276,34 @@ def change_password(
         except SmsyncError as exc:
             raise CredentialsFileNotUpdated(str(exc), username=user, source=source) from None
     endpoint = public_endpoint(creds.endpoint)
-    return PasswordChanged(user, endpoint, source, file_updated=cred_file is not None)
+    return PasswordChanged(
+        user,
+        endpoint,
+        source,
+        file_updated=cred_file is not None,
+        also_old=_also_holding(creds, named_file),
+    )
+
+
+def _also_holding(creds: Credentials, named: Path | None) -> tuple[PasswordSource, ...]:
+    """The credentials file smsync reads when the password's own source is gone, when it is
+    not that source and its entry for the user holds the (now old) password in use."""
+    if creds.source is not None and creds.source.origin is PasswordOrigin.CREDENTIALS_FILE:
+        return ()  # the one file read, and rewritten
+    path = named_credentials_file(named, os.environ) or default_credentials_file()
+    try:
+        table = read_credentials_file(path) if path.is_file() else {}
+    except CredentialsError:
+        return ()  # unreadable or not private: every command says so when it reads it
+    if table.get(creds.username) != creds.password:
+        return ()
+    return (PasswordSource(PasswordOrigin.CREDENTIALS_FILE, path),)
 
 
 __all__ = [
     "ALLOWED",
     "Balance",
+    "Connect",
     "CredentialsFileNotUpdated",
     "NotChangedBecause",
     "PasswordChangeError",
@@ -199,6 +312,8 @@ __all__ = [
     "PasswordNotChanged",
     "balance",
     "change_password",
+    "confirms_change",
     "password_problem",
+    "quotes_secret",
     "refuse_unchangeable",
 ]

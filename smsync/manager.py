@@ -200,7 +200,10 @@ class Manager:
         return account.change_password(
             creds,
             new_password,
-            lambda: open_client(creds, base_dir=self.project.root, **self.client_options()),
+            lambda **hooks: open_client(
+                creds, base_dir=self.project.root, **self.client_options(**hooks)
+            ),
+            named_file=self.gateway.credentials_file,
         )
 
     # ---- the state (`smsync state ...`) --------------------------------------------------

@@ -117,8 +117,9 @@ def change_password_cmd(
     file is rewritten atomically (that one entry only; its permissions kept); $SMSYNC_PASSWORD
     or a --password-file must then be updated by you (the command says which).
 
-    If the answer is lost (timeout, dropped connection), the password may or may not have
-    changed: no file is touched, and the command says how to find out which one is valid.
+    If the answer is lost (timeout, dropped connection) or unclear (a redirect, an error page,
+    anything but the success code 1701), the password may or may not have changed: no file is
+    touched, and the command says how to find out which one is valid.
     Exit code 0 only when the gateway confirmed the change and the credentials file (if any)
     holds the new password.
     """
@@ -165,6 +166,22 @@ def change_password_cmd(
 def _changed(result: PasswordChanged) -> str:
     from smsync.spec.project import PasswordOrigin
 
+    unless = (
+        "$SMSYNC_PASSWORD is set"
+        if result.source.origin is PasswordOrigin.ENVIRONMENT
+        else "--password-file is given"
+    )
+    also = [
+        f"{other} also holds the OLD password for user {result.username!r}, and is read "
+        f"unless {unless}: put the new one there too."
+        for other in result.also_old
+    ]
+    return "\n".join([_changed_source(result), *also])
+
+
+def _changed_source(result: PasswordChanged) -> str:
+    from smsync.spec.project import PasswordOrigin
+
     head = f"password changed for {result.username} at {result.endpoint}"
     origin = result.source.origin
     if result.file_updated:
@@ -208,8 +225,10 @@ def _how_to_check(exc: PasswordChangeError, check: str) -> str:
             "set $SMSYNC_PASSWORD to the new password without putting it on a command line "
             "(read -rs SMSYNC_PASSWORD && export SMSYNC_PASSWORD), then run it again"
         )
-    else:
+    elif source.origin is PasswordOrigin.CREDENTIALS_FILE:
         switch = f"put the new password in {source} (entry {exc.username!r}), then run it again"
+    else:
+        switch = f"put the new password in {source}, then run it again"
     return (
         f"{exc}\nThe password MAY OR MAY NOT have been changed: the request may have reached the "
         f"gateway, but no clear answer came back. Nothing here was changed: {source} still "

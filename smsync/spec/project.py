@@ -373,6 +373,13 @@ def account_credentials(
     return Credentials(ep, account.username, table[account.username])
 
 
+def named_credentials_file(credentials_file: Path | None, env: Mapping[str, str]) -> Path | None:
+    """The credentials file named by --credentials-file, else by $SMSYNC_CREDENTIALS_FILE; None
+    when neither names one (the default one is then read if it exists)."""
+    named = env.get("SMSYNC_CREDENTIALS_FILE")
+    return credentials_file or (Path(named) if named else None)
+
+
 def _password(
     user: str,
     password_file: Path | None,
@@ -385,9 +392,7 @@ def _password(
     if env.get(PASSWORD_ENV):
         source = PasswordSource(PasswordOrigin.ENVIRONMENT)
         return _require_utf8(env[PASSWORD_ENV], PASSWORD_ENV), source
-    explicit = credentials_file or (
-        Path(env["SMSYNC_CREDENTIALS_FILE"]) if env.get("SMSYNC_CREDENTIALS_FILE") else None
-    )
+    explicit = named_credentials_file(credentials_file, env)
     cred_path = explicit or default_credentials_file()
     if explicit is not None or cred_path.is_file():
         table = read_credentials_file(cred_path)

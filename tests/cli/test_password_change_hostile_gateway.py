@@ -1,0 +1,259 @@
+"""`smsync account change-password` against gateways that answer oddly or hostilely, through the
+real CLI over real HTTP (a scripted server on a loopback socket: the sandbox always answers
+well): the credentials file is rewritten only on the documented success answer, a redirect is
+not called "never sent", and no answer that echoes the request can put a password on stderr.
+Also: a credentials file that still holds the old password but was not the password's source
+is named after the change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import pytest
+from click.testing import CliRunner, Result
+
+from smsync.cli import cli
+from tests.support.scripted_server import ScriptedServer
+
+USERNAME = "demo"
+#: Neither password shares 4 characters in a row with the username or with any message's words:
+#: a run of 4 of them in the output is a leak, not a coincidence.
+PASSWORD = "0ld-Pa55-Qx7"
+NEW = "N3w-Zq8_xK!#1v"
+CREDENTIALS = f"# accounts\n{USERNAME}: {PASSWORD}\nother: keep-me\n"
+
+
+@pytest.fixture
+def gateway() -> Iterator[ScriptedServer]:
+    server = ScriptedServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_default_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may find the machine's own ~/.config/smsync/credentials."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+
+
+def project(tmp_path: Path, endpoint: str) -> Path:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "smsync.yaml").write_text(
+        f"version: 1\ngateway:\n  endpoint: {endpoint}\n  username: {USERNAME}\n"
+    )
+    return root
+
+
+def credentials_file(path: Path, text: str = CREDENTIALS) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+def change_password(root: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    """``smsync account change-password ROOT ARGS --new-password-stdin`` with NEW on stdin."""
+    result = CliRunner().invoke(
+        cli,
+        ["account", "change-password", str(root), *args, "--new-password-stdin"],
+        input=NEW,
+        env={"SMSYNC_PASSWORD": "", "SMSYNC_CREDENTIALS_FILE": "", "CI": "1", **(env or {})},
+    )
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def password_parts_in(text: str) -> list[str]:
+    """Every run of 4 characters of either password (as sent on a URL, too) found in ``text``:
+    a message that shows a part of a password has leaked it."""
+    forms = {f(pw) for pw in (PASSWORD, NEW) for f in (str, quote_plus)}
+    return sorted({f[i : i + 4] for f in forms for i in range(len(f) - 3)} & _runs(text))
+
+
+def _runs(text: str) -> set[str]:
+    return {text[i : i + 4] for i in range(len(text) - 3)}
+
+
+# --- the file is rewritten only on the documented success answer ----------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"1701garbage",  # not the code 1701: a word that starts with it
+        b"17010",  # a number, not a code (as the client reads any other answer)
+        b"1701.5",
+    ],
+)
+def test_an_answer_that_only_starts_with_1701_does_not_rewrite_the_credentials_file(
+    gateway: ScriptedServer, tmp_path: Path, body: bytes
+) -> None:
+    gateway.always(body)
+    root = project(tmp_path, gateway.url)
+    creds = credentials_file(tmp_path / "secrets" / "credentials")
+
+    result = change_password(root, "--credentials-file", str(creds))
+
+    assert result.exit_code == 1, result.output
+    assert "MAY OR MAY NOT have been changed" in result.stderr
+    assert creds.read_text() == CREDENTIALS
+    assert len(gateway.seen) == 1  # asked once, never repeated
+
+
+def test_a_1701_with_an_error_status_does_not_rewrite_the_credentials_file(
+    gateway: ScriptedServer, tmp_path: Path
+) -> None:
+    gateway.always(b"1701", status=404)
+    root = project(tmp_path, gateway.url)
+    creds = credentials_file(tmp_path / "secrets" / "credentials")
+
+    result = change_password(root, "--credentials-file", str(creds))
+
+    assert result.exit_code == 1, result.output
+    assert creds.read_text() == CREDENTIALS
+
+
+@pytest.mark.parametrize("body", [b"1701", b"1701\r\n", b"1701 <html><body></body></html>"])
+def test_the_documented_success_answer_rewrites_the_credentials_file(
+    gateway: ScriptedServer, tmp_path: Path, body: bytes
+) -> None:
+    gateway.always(body)
+    root = project(tmp_path, gateway.url)
+    creds = credentials_file(tmp_path / "secrets" / "credentials")
+
+    result = change_password(root, "--credentials-file", str(creds))
+
+    assert result.exit_code == 0, result.output
+    assert creds.read_text() == CREDENTIALS.replace(f": {PASSWORD}\n", f": {NEW}\n")
+
+
+def test_a_redirect_is_a_doubt_not_a_request_that_never_left(
+    gateway: ScriptedServer, tmp_path: Path
+) -> None:
+    # A server may store the new password and then redirect (to a login page, say): the
+    # request reached it, so "certainly still valid" would be a guess.
+    gateway.always(b"", status=302, headers={"Location": "https://gateway.example/login"})
+    root = project(tmp_path, gateway.url)
+    creds = credentials_file(tmp_path / "secrets" / "credentials")
+
+    result = change_password(root, "--credentials-file", str(creds))
+
+    assert result.exit_code == 1, result.output
+    assert "never reached" not in result.stderr and "certainly" not in result.stderr
+    assert "MAY OR MAY NOT have been changed" in result.stderr
+    assert "redirect" in result.stderr  # what to fix stays said
+    assert creds.read_text() == CREDENTIALS
+
+
+# --- no answer can put a password on the screen ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "says"),
+    [
+        (200, f"1702 wrong old password for newpasw={NEW}", "1702 invalid username or password"),
+        (200, f"1705 {PASSWORD} may not be reused", "1705 process failed"),
+        (200, f"<html>Bad request: ?newpasw={quote_plus(NEW)}</html>", "ChangePassword"),
+        (403, f"Forbidden: newpass={NEW}", "HTTP 403"),
+        (200, f"Unable to process your request: {NEW}", "unable to process"),
+        (200, f"1701{NEW}", "ChangePassword"),
+        # cut where the excerpt of a long body is cut: a part of the password is a leak too
+        (200, "<html>" + "x" * 110 + NEW + "</html>", "ChangePassword"),
+    ],
+)
+def test_an_answer_that_echoes_a_password_never_shows_it(
+    gateway: ScriptedServer, tmp_path: Path, status: int, body: str, says: str
+) -> None:
+    gateway.always(body.encode(), status=status)
+    root = project(tmp_path, gateway.url)
+    creds = credentials_file(tmp_path / "secrets" / "credentials")
+
+    result = change_password(root, "--credentials-file", str(creds))
+
+    assert result.exit_code == 1
+    assert says in result.stderr, result.stderr
+    assert password_parts_in(result.output) == [], result.output
+    assert creds.read_text() == CREDENTIALS
+
+
+def test_an_answer_without_a_password_in_it_is_still_quoted(
+    gateway: ScriptedServer, tmp_path: Path
+) -> None:
+    gateway.always(b"1705 password too short")
+    root = project(tmp_path, gateway.url)
+
+    result = change_password(root, env={"SMSYNC_PASSWORD": PASSWORD})
+
+    assert result.exit_code == 1
+    assert "1705 process failed (password too short)" in result.stderr
+
+
+# --- every place that still holds the old password is named ---------------------------------
+
+
+def test_a_credentials_file_also_holding_the_old_password_is_named_after_the_change(
+    gateway: ScriptedServer, tmp_path: Path
+) -> None:
+    gateway.always(b"1701")
+    root = project(tmp_path, gateway.url)
+    creds = credentials_file(tmp_path / "secrets" / "credentials")
+
+    # $SMSYNC_PASSWORD comes before any credentials file: it is the password in use.
+    result = change_password(
+        root, "--credentials-file", str(creds), env={"SMSYNC_PASSWORD": PASSWORD}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "$SMSYNC_PASSWORD still holds the OLD password" in result.stdout
+    assert f"credentials file {creds} also holds the OLD password" in result.stdout
+    assert creds.read_text() == CREDENTIALS  # not the password's source: left to its owner
+
+
+def test_the_default_credentials_file_holding_the_old_password_is_named_too(
+    gateway: ScriptedServer, tmp_path: Path
+) -> None:
+    gateway.always(b"1701")
+    root = project(tmp_path, gateway.url)
+    default = credentials_file(tmp_path / "xdg" / "smsync" / "credentials")
+    pw_file = tmp_path / "pw"
+    pw_file.write_text(PASSWORD)
+
+    result = change_password(root, "--password-file", str(pw_file))
+
+    assert result.exit_code == 0, result.output
+    assert f"password file {pw_file} still holds the OLD password" in result.stdout
+    assert f"credentials file {default} also holds the OLD password" in result.stdout
+
+
+def test_a_credentials_file_holding_another_password_is_not_named(
+    gateway: ScriptedServer, tmp_path: Path
+) -> None:
+    gateway.always(b"1701")
+    root = project(tmp_path, gateway.url)
+    creds = credentials_file(tmp_path / "secrets" / "credentials", f"{USERNAME}: older\n")
+
+    result = change_password(
+        root, "--credentials-file", str(creds), env={"SMSYNC_PASSWORD": PASSWORD}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "also holds" not in result.stdout
+
+
+def test_a_lost_answer_with_a_password_file_does_not_speak_of_an_entry(
+    gateway: ScriptedServer, tmp_path: Path
+) -> None:
+    gateway.drop()
+    root = project(tmp_path, gateway.url)
+    pw_file = tmp_path / "pw"
+    pw_file.write_text(PASSWORD)
+
+    result = change_password(root, "--password-file", str(pw_file))
+
+    assert result.exit_code == 1
+    assert f"put the new password in password file {pw_file}, then" in result.stderr
+    assert "(entry" not in result.stderr
