@@ -156,8 +156,9 @@ def change_password_cmd(
         raise UserError(_how_to_check(exc, check)) from None
     except CredentialsFileNotUpdated as exc:
         raise UserError(
-            f"{exc}\nThe password WAS changed on the gateway, but {exc.source} still holds the "
-            f"old one, which no longer works: put the new password in its entry for user "
+            # Not "still holds the old one": another process may have rewritten it meanwhile.
+            f"{exc}\nThe password WAS changed on the gateway, but {exc.source} was not "
+            f"updated and does not hold it: put the new password in its entry for user "
             f"{exc.username!r} by hand, then check with: {check}"
         ) from None
     click.echo(_changed(changed))

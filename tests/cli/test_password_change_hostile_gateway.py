@@ -7,6 +7,8 @@ is named after the change."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote_plus
@@ -257,3 +259,50 @@ def test_a_lost_answer_with_a_password_file_does_not_speak_of_an_entry(
     assert result.exit_code == 1
     assert f"put the new password in password file {pw_file}, then" in result.stderr
     assert "(entry" not in result.stderr
+
+
+# --- asked once; a file that changes meanwhile ------------------------------------------------
+
+
+def test_a_change_whose_answer_times_out_is_asked_once_and_is_a_doubt(
+    gateway: ScriptedServer, tmp_path: Path
+) -> None:
+    # Asked again, a change that was applied would fail with 1702 (the old password no longer
+    # authorises it) and read as "wrong password": a retry would turn a doubt into a wrong answer.
+    gateway.always(b"1701", delay=3.0)
+    root = project(tmp_path, gateway.url)
+    with (root / "smsync.yaml").open("a") as f:
+        f.write("  timeout: 0.5\n")
+    creds = credentials_file(tmp_path / "secrets" / "credentials")
+
+    result = change_password(root, "--credentials-file", str(creds))
+
+    assert result.exit_code == 1, result.output
+    assert "MAY OR MAY NOT have been changed" in result.stderr
+    assert len(gateway.seen) == 1
+    assert creds.read_text() == CREDENTIALS
+
+
+def test_a_credentials_file_rotated_during_the_change_is_kept_and_not_called_old(
+    gateway: ScriptedServer, tmp_path: Path
+) -> None:
+    gateway.always(b"1701", delay=1.0)
+    root = project(tmp_path, gateway.url)
+    creds = credentials_file(tmp_path / "secrets" / "credentials")
+    rotated = f"{USERNAME}: set-by-another-process\nother: keep-me\n"
+
+    def rotate() -> None:  # another process, while the gateway is still answering
+        while not gateway.seen:
+            time.sleep(0.01)
+        credentials_file(creds, rotated)
+
+    rotator = threading.Thread(target=rotate)
+    rotator.start()
+    result = change_password(root, "--credentials-file", str(creds))
+    rotator.join()
+
+    assert result.exit_code == 1, result.output
+    assert "The password WAS changed on the gateway" in result.stderr
+    assert "no longer holds the password in use" in result.stderr
+    assert "still holds the old one" not in result.stderr
+    assert creds.read_text() == rotated  # the other process's text, untouched
