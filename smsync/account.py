@@ -75,6 +75,14 @@ def password_problem(new: str, old: str) -> str | None:
             "no accented letters, no control characters): the gateway's MD5 auth is computed "
             "over the password's bytes, which it does not define for other characters"
         )
+    if "<" in new or "&#" in new:
+        # ASP.NET's request validation (on by default) answers HTTP 500 to a query value with
+        # "<" before a letter or "&#": a change that certainly failed would read as a doubt,
+        # and asking again would fail the same way.
+        return (
+            "the new password may hold no '<' and no '&#': the gateway's server (ASP.NET) "
+            "refuses such a request as potentially dangerous, so the change could not be confirmed"
+        )
     if new == old:
         return "the new password is the same as the one in use"
     return None

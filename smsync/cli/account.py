@@ -111,7 +111,8 @@ def change_password_cmd(
     The new password is asked twice on the terminal, not shown; or read from
     --new-password-file or --new-password-stdin. There is deliberately no option that takes
     the password itself. It must be printable ASCII without spaces (the gateway's MD5 auth
-    is over bytes it defines for ASCII only), and differ from the current one.
+    is over bytes it defines for ASCII only), hold no '<' and no '&#' (ASP.NET servers refuse
+    those in a URL), and differ from the current one.
 
     Where the current password came from decides what happens after the change: a credentials
     file is rewritten atomically (that one entry only; its permissions kept); $SMSYNC_PASSWORD

@@ -325,6 +325,10 @@ def run_on_a_terminal(
         ("with space", "only ASCII letters, digits and punctuation"),
         ("pässwörd", "only ASCII letters, digits and punctuation"),
         ("two\nlines", "on one line"),
+        # ASP.NET (the gateway's server) answers HTTP 500 to a URL holding these: a change that
+        # certainly failed would read as one that may have been made.
+        ("a<b>c", "no '<' and no '&#'"),
+        ("x&#65;", "no '<' and no '&#'"),
     ],
 )
 def test_an_unusable_new_password_is_refused_before_the_gateway_is_asked(
