@@ -306,3 +306,20 @@ def test_a_credentials_file_rotated_during_the_change_is_kept_and_not_called_old
     assert "no longer holds the password in use" in result.stderr
     assert "still holds the old one" not in result.stderr
     assert creds.read_text() == rotated  # the other process's text, untouched
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="smsync.gateway.client SPELLINGS['ChangePassword'] lacks 'newpassword', a spelling "
+    "public clients use (docs/protocol.md): a server reading it would get no new password",
+)
+def test_the_new_password_goes_under_every_spelling_servers_read(
+    gateway: ScriptedServer, tmp_path: Path
+) -> None:
+    root = project(tmp_path, gateway.url)
+
+    result = change_password(root, env={"SMSYNC_PASSWORD": PASSWORD})
+
+    assert result.exit_code == 0, result.output
+    sent = gateway.seen[0].params
+    assert [sent.get(name) for name in ("newpasw", "newpass", "newpassword")] == [NEW] * 3
