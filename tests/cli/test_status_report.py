@@ -278,6 +278,11 @@ def test_recurring_broadcast_shows_each_occurrence(
     assert all(o["states"] == {"DELIVRD": 1, "UNDELIVRD": 1} for o in b["occurrences"])
     assert b["funnel"] == {"planned": 4, "sent": 4, "delivered": 2, "failed": 2, "pending": 0}
     assert {r["occurrence"] for r in b["retry"]} == {"2026-01-25", "2026-02-25"}
+    text = project.run("status", str(project.root), "--no-refresh").stdout
+    rows = [line.split() for line in text.splitlines()]
+    assert rows[0] == ["gajian", "recurring,", "2", "occurrences"]
+    assert ["2026-01-25", "2", "2", "1", "1", "0"] in rows
+    assert ["2026-02-25", "2", "2", "1", "1", "0"] in rows
     section = read_report(out.read_text())["gajian"]
     assert section.kind == "recurring"
     assert section.occurrences == {
