@@ -146,10 +146,11 @@ class CredentialsFileNotUpdated(PasswordChangeError):
 
 
 class Connect(Protocol):
-    """Opens the client the change goes through, with an ``on_exchange`` hook of the caller's."""
+    """Opens the client the change goes through, with the caller's ``on_exchange`` hook and
+    ``retries`` (see ``change_password``)."""
 
     def __call__(
-        self, *, on_exchange: Callable[[Exchange], None]
+        self, *, on_exchange: Callable[[Exchange], None], retries: int
     ) -> AbstractContextManager[Client]: ...
 
 
@@ -232,7 +233,12 @@ def change_password(
         credentials_file.check_update(cred_file, user, creds.password, new)
     answers: list[Exchange] = []
     try:
-        with connect(on_exchange=answers.append) as client:
+        # Asked once, never again: the client repeats a write it believes was never sent, and
+        # it takes every TLS error for a failed handshake, also one after the request was
+        # delivered. A change repeated after the first one was applied fails with 1702 (the old
+        # password no longer authorises it), and would read as "not changed". Running the
+        # command again is the user's call, after the check it prints.
+        with connect(on_exchange=answers.append, retries=0) as client:
             client.change_password(new)
     except TransportError as exc:
         # A redirect is "not applied" to the client (it does not follow it), but a server may
