@@ -47,6 +47,7 @@ from smsync.gateway.errors import (
 )
 from smsync.spec import credentials_file
 from smsync.spec.project import (
+    PASSWORD_ENV,
     Credentials,
     CredentialsError,
     PasswordOrigin,
@@ -106,8 +107,8 @@ class PasswordChanged:
     endpoint: str
     source: PasswordSource
     file_updated: bool
-    #: Credentials files that were not the password's source but hold the old password for
-    #: this user (they are read when the source is gone): the user must update them too.
+    #: Other places that hold the old password for this user ($SMSYNC_PASSWORD, a credentials
+    #: file), read once the source is gone: the user must update them too.
     also_old: tuple[PasswordSource, ...] = ()
 
 
@@ -300,18 +301,23 @@ def change_password(
 
 
 def _also_holding(creds: Credentials, named: Path | None) -> tuple[PasswordSource, ...]:
-    """The credentials file smsync reads when the password's own source is gone, when it is
-    not that source and its entry for the user holds the (now old) password in use."""
-    if creds.source is not None and creds.source.origin is PasswordOrigin.CREDENTIALS_FILE:
-        return ()  # the one file read, and rewritten
+    """Where else smsync finds the (now old) password in use once its own source is gone:
+    $SMSYNC_PASSWORD after a --password-file, the credentials file after either; each only
+    when it holds that very password for the user."""
+    origin = creds.source.origin if creds.source is not None else PasswordOrigin.ENVIRONMENT
+    if origin is PasswordOrigin.CREDENTIALS_FILE:
+        return ()  # the last place looked in, and rewritten
+    found: list[PasswordSource] = []
+    if origin is PasswordOrigin.PASSWORD_FILE and os.environ.get(PASSWORD_ENV) == creds.password:
+        found.append(PasswordSource(PasswordOrigin.ENVIRONMENT))
     path = named_credentials_file(named, os.environ) or default_credentials_file()
     try:
         table = read_credentials_file(path) if path.is_file() else {}
     except CredentialsError:
-        return ()  # unreadable or not private: every command says so when it reads it
-    if table.get(creds.username) != creds.password:
-        return ()
-    return (PasswordSource(PasswordOrigin.CREDENTIALS_FILE, path),)
+        table = {}  # unreadable or not private: every command says so when it reads it
+    if table.get(creds.username) == creds.password:
+        found.append(PasswordSource(PasswordOrigin.CREDENTIALS_FILE, path))
+    return tuple(found)
 
 
 __all__ = [

@@ -236,6 +236,23 @@ def test_the_default_credentials_file_holding_the_old_password_is_named_too(
     assert f"credentials file {default} also holds the OLD password" in result.stdout
 
 
+def test_smsync_password_also_holding_the_old_password_is_named_after_a_password_file_change(
+    gateway: ScriptedServer, tmp_path: Path
+) -> None:
+    gateway.always(b"1701")
+    root = project(tmp_path, gateway.url)
+    pw_file = tmp_path / "pw"
+    pw_file.write_text(PASSWORD)
+
+    result = change_password(
+        root, "--password-file", str(pw_file), env={"SMSYNC_PASSWORD": PASSWORD}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert f"password file {pw_file} still holds the OLD password" in result.stdout
+    assert "$SMSYNC_PASSWORD also holds the OLD password" in result.stdout
+
+
 def test_a_credentials_file_holding_another_password_is_not_named(
     gateway: ScriptedServer, tmp_path: Path
 ) -> None:
