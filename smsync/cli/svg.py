@@ -115,7 +115,7 @@ def cumulative(series: Sequence[Series], *, top: int, width: int = 420, height: 
         anchor = ("start", "middle", "end")[i]
         out.append(
             f'<text x="{x(t):.1f}" y="{up + plot_h + 16}" text-anchor="{anchor}" {FONT} '
-            f'fill="{axis}">{esc(_tick(t, span))}</text>'
+            f'fill="{axis}">{esc(_tick(t, span, first=i == 0))}</text>'
         )
     for s in series:
         if not s.times:
@@ -142,8 +142,11 @@ def cumulative(series: Sequence[Series], *, top: int, width: int = 420, height: 
     return "".join(out)
 
 
-def _tick(t: datetime, span: float) -> str:
-    return t.strftime("%H:%M:%S" if span < 86400 else "%Y-%m-%d %H:%M")
+def _tick(t: datetime, span: float, *, first: bool) -> str:
+    """Times of day within one day (the first tick says which day); dates beyond."""
+    if span >= 86400:
+        return t.strftime("%Y-%m-%d %H:%M")
+    return t.strftime("%Y-%m-%d %H:%M:%S" if first else "%H:%M:%S")
 
 
 def _open(width: int, height: int, role: str) -> str:

@@ -16,3 +16,12 @@ def test_timeline_of_a_large_broadcast_stays_small_and_ends_at_its_count() -> No
     assert svg.count(" V") <= MAX_STEPS + 1
     assert len(svg) < 30_000
     assert "sent (100000)" in svg and 'text-anchor="end"' in svg
+
+
+def test_timeline_within_a_day_names_the_day_once() -> None:
+    start = datetime(2026, 3, 24, 2, 0, tzinfo=UTC)
+    times = [start, start + timedelta(minutes=30)]
+
+    svg = cumulative([Series("sent", "#000", times)], top=2)
+
+    assert ">2026-03-24 02:00:00<" in svg and ">02:15:00<" in svg and ">02:30:00<" in svg

@@ -318,3 +318,12 @@ def test_a_spec_that_does_not_load_leaves_kinds_unknown_and_says_why(
     doc = json.loads(result.stdout)
     assert doc["spec_problem"] and doc["broadcasts"][0]["kind"] is None
     assert doc["broadcasts"][0]["funnel"]["sent"] == 8
+
+
+def test_report_of_a_project_that_sent_nothing_says_so(project: Project, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+
+    result = project.run("status", str(project.root), "--report", str(out))
+
+    assert result.exit_code == 0, result.output + result.stderr
+    assert read_report(out.read_text()) == {} and "No broadcasts sent yet" in out.read_text()
