@@ -12,7 +12,7 @@ from smsync.broadcast.errors import BroadcastError
 from smsync.gateway.models import Contact
 from smsync.gateway.names import group_key
 from smsync.numbers import mask, to_gateway, to_national, try_normalize
-from smsync.spec.model import BroadcastSpec, ContactSpec, DesiredState
+from smsync.spec.model import BroadcastSpec, ContactSelector, ContactSpec, DesiredState
 from smsync.spec.templates import CONTACT_FIELDS as CONTACT_FIELDS  # (re-exported)
 from smsync.spec.templates import fields_without_default
 
@@ -144,9 +144,13 @@ class Resolver:
         return f"{head} is neither declared in the spec nor on the gateway{hint}"
 
     def resolve(self, b: BroadcastSpec) -> list[Member]:
-        """A per-contact audience in a stable order, one entry per number (first wins)."""
+        """A per-contact audience in a stable order, one entry per number (first wins).
+
+        A group audience sent per member (``via: per-member``) is the group's contacts, as
+        ``contacts: {groups: [that group]}`` selects them: a number the group lists twice is
+        messaged once."""
         aud = b.audience
-        sel = aud.contacts
+        sel = aud.contacts if aud.group is None else ContactSelector(groups=(aud.group,))
         assert sel is not None
         members: list[Member] = []
         if sel.groups or sel.where:

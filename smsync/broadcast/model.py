@@ -62,7 +62,7 @@ class Recipient:
     encoding: str  # "GSM-7" | "UCS-2"
     segments: int  # on the broadcast's channel (WhatsApp: 1 per message)
     sms_segments: int  # as an SMS: what the message (or its SMS fallback) costs
-    trxid: str | None  # None for group sends (SendSMSGroup has no trxid)
+    trxid: str | None  # None for group calls (SendSMSGroup has no trxid)
     state: RecipientState
     resume: bool = False  # a pending row of an interrupted run: re-sent with its own trxid
     attempt: int = 0  # > 0: an explicit resend with a new trxid (resend_unknown)
@@ -88,6 +88,7 @@ class Totals:
     late_joiners: int = 0  # mode once: in the audience now, not when it was fixed (never sent)
     never_sent: int = 0  # closed: members of its audience who never got it
     failed_for_good: int = 0  # complete: refused for good (an invalid number), never retried
+    left: int = 0  # mode once: left its fixed audience before being sent (never sent)
 
 
 @dataclass

@@ -17,7 +17,13 @@ from typing import Any
 
 from smsync.broadcast.audience import CONTACT_FIELDS, Member, RemoteMembers, Resolver
 from smsync.broadcast.errors import BroadcastError
-from smsync.broadcast.ledger import GROUP_ROW_PREFIX, Ledger, LedgerRow, SendState
+from smsync.broadcast.ledger import (
+    FAILED_FOR_GOOD,
+    GROUP_ROW_PREFIX,
+    Ledger,
+    LedgerRow,
+    SendState,
+)
 from smsync.broadcast.model import (
     MAIN_ACCOUNT,
     AudienceKind,
@@ -54,6 +60,17 @@ from smsync.spec.model import BroadcastSpec, DesiredState
 from smsync.spec.project import Account, Project
 
 ENCODING_NAMES = {SmsEncoding.GSM7: "GSM-7", SmsEncoding.UCS2: "UCS-2"}
+#: What one SendSMSGroup call (``via: group-call``) cannot guarantee, and what smsync does
+#: instead: said by every plan that would make one, so that choosing it is an informed choice.
+GROUP_CALL_LIMITS = (
+    "via: group-call: the call carries no trxid, so the gateway cannot deduplicate it: only "
+    "the state's record keeps it from going twice (a lost state sends it again; a call whose "
+    "outcome is unknown is not repeated without --resend-unknown)",
+    "via: group-call: the gateway does not honour the suppression list: smsync reads the "
+    "group's rows again right before the call, and sends nothing if one is suppressed, "
+    "unreadable, or not a row this plan counted",
+    "via: group-call: no delivery status per member (one msgid for the whole group)",
+)
 
 
 # --- planning ---------------------------------------------------------------------------------
@@ -125,8 +142,8 @@ def _plan_recurring(
     """One plan per occurrence due now, named ``NAME@DATE`` (the occurrence is the message's
     identity in the ledger and its trxid); one empty plan when none is due."""
     assert b.schedule is not None
-    if b.audience.group is not None:
-        raise _fail(b, "a recurring broadcast sends per contact: use audience.contacts")
+    if b.via == "group-call":
+        raise _fail(b, "a recurring broadcast sends per member: leave out 'via: group-call'")
     due: dict[date, list[Member]] = {}
     for m in resolver.resolve(b):
         birth = date.fromisoformat(m.fields["birth"]) if m.fields.get("birth") else None
@@ -210,7 +227,9 @@ def _plan_one(
         max_segments_per_message=b.max_segments_per_message or s.max_segments_per_message,
         max_total_segments=b.max_total_segments or s.max_total_segments,
     )
-    kind: AudienceKind = "group" if b.audience.group is not None else "contacts"
+    # a group audience goes per member unless the spec asks for the one SendSMSGroup call
+    group_call = b.via == "group-call" and b.audience.group is not None
+    kind: AudienceKind = "group" if group_call else "contacts"
     plan = BroadcastPlan(
         name=b.name,
         where=str(b.where),
@@ -231,8 +250,8 @@ def _plan_one(
     if kind == "group" and b.mode == "ongoing":
         raise _fail(
             b,
-            "mode ongoing sends to each newcomer, which one group send cannot do: "
-            "use audience.contacts",
+            "mode ongoing sends to each newcomer, which one group call cannot do: "
+            "leave out 'via: group-call'",
         )
     if _settled(plan, b, ledger, resolver, suppression, now):
         return plan
@@ -256,8 +275,11 @@ def _plan_one(
         fixed = ledger.audience(b.name) if b.mode == "once" else None
         if fixed is not None:
             # mode once: who joined after the first send never gets it
-            plan.totals.late_joiners = sum(1 for m in members if m.number not in fixed)
+            here = {m.number for m in members}
+            plan.totals.late_joiners = len(here - fixed)
             members = [m for m in members if m.number in fixed]
+            if _complete_without_leavers(plan, fixed, here, rows, suppression):
+                return plan
         _plan_contacts(
             plan,
             b,
@@ -285,7 +307,8 @@ def _settled(
 
     A complete broadcast is neither resolved nor rendered: it costs no request and no time,
     however many broadcasts a repository keeps."""
-    if b.audience.group is not None:
+    if plan.kind == "group":
+        assert b.audience.group is not None
         progress = ledger.progress(b.name)
         group_row = ledger.group_row(b.name, b.audience.group)
         complete = group_row is not None and group_row.accepted
@@ -316,13 +339,50 @@ def _settled(
         return False
     plan.status = "closed"
     accepted = {r.number for r in ledger.rows(b.name) if r.accepted and r.kind == "contact"}
-    if b.audience.group is not None:
+    if plan.kind == "group" and b.audience.group is not None:
         audience = {m.number for m in resolver.group_rows(b, b.audience.group)[0]}
     else:
         fixed = ledger.audience(b.name) if b.mode == "once" else None
         audience = set(fixed) if fixed is not None else {m.number for m in resolver.resolve(b)}
     plan.totals.already_sent = len(audience & accepted)
     plan.totals.never_sent = len(audience - accepted - suppression)
+    return True
+
+
+def _finished(row: LedgerRow | None) -> bool:
+    """Nothing more will be sent to this row's recipient: accepted, or refused for good."""
+    return row is not None and (
+        row.accepted or (row.state == SendState.FAILED and (row.error or "") in FAILED_FOR_GOOD)
+    )
+
+
+def _complete_without_leavers(
+    plan: BroadcastPlan,
+    fixed: frozenset[str],
+    here: set[str],
+    rows: dict[str, LedgerRow],
+    suppression: frozenset[str],
+) -> bool:
+    """Mode once: a recipient of the fixed audience who is no longer in the audience (deleted
+    from the phonebook, out of the group, no longer matching its filter) before being sent has
+    left: never sent, and not waited for, so the broadcast does not stay open for good. True:
+    everyone else is finished, so the broadcast is complete (the plan says how many left)."""
+    unfinished = {n for n in fixed - suppression if not _finished(rows.get(n))}
+    left = unfinished - here
+    plan.totals.left = len(left)
+    if not left:
+        return False
+    plan.warnings.append(
+        f"{len(left)} recipient(s) left the audience (no longer in the phonebook or no "
+        "longer selected) before being sent: they are not sent, and the broadcast does not "
+        "wait for them"
+    )
+    if unfinished - left:
+        return False
+    plan.status = "complete"
+    t = plan.totals
+    t.already_sent = sum(1 for n in fixed if (row := rows.get(n)) is not None and row.accepted)
+    t.failed_for_good = sum(1 for n in fixed if _finished(rows.get(n))) - t.already_sent
     return True
 
 
@@ -339,9 +399,9 @@ def _render_for(
             and any(f"'{f}'" in e.reason for f in CONTACT_FIELDS)
         ):
             hint = (
-                " (a group send is one message for every member: it can use the "
-                "broadcast's vars, not contact fields; use audience.contacts for "
-                "per-contact messages)"
+                " (a group call is one message for every member: it can use the "
+                "broadcast's vars, not contact fields; leave out 'via: group-call' to "
+                "send per member)"
             )
         raise _fail(b, f"template: {e}{hint}", recipient) from None
     if not text.strip():
@@ -465,13 +525,13 @@ def _plan_group(
         raise _fail(
             b,
             f"a group send (SendSMSGroup) takes at most {MAX_GROUP_MESSAGE_CHARS} "
-            f"characters; the message has {len(message)} (use audience.contacts "
+            f"characters; the message has {len(message)} (leave out 'via: group-call' "
             "for longer messages)",
         )
     if count_segments(message).encoding != SmsEncoding.GSM7:
         plan.warnings.append(
             "the message is not GSM-7 text; SendSMSGroup has no unicode type in the gateway "
-            "reference, so phones may show it garbled (audience.contacts sends it as unicode)"
+            "reference, so phones may show it garbled (sent per member, it goes as unicode)"
         )
     sent_to = row.number.removeprefix(GROUP_ROW_PREFIX) if row is not None else ""
     if row is not None and group_key(sent_to) != group_key(b.audience.group or ""):
@@ -497,6 +557,7 @@ def _plan_group(
         plan.recipients.append(_recipient(b, m, message, state_of, None, gsm7_as_type0=True))
     if state != "to_send":
         return
+    plan.warnings.extend(GROUP_CALL_LIMITS)
     plan.findings.extend(group_send_findings(plan, plan.unreadable))
     if contacted:
         plan.finding(

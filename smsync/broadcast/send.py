@@ -7,8 +7,9 @@ Exactly once rests on three things:
 2. the ledger row is committed as ``pending`` BEFORE the request leaves and completed after,
    so a run killed at any point leaves either no row (not sent), a pending row (maybe sent:
    re-sent with the same trxid, which is safe), or a completed row (skipped);
-3. a group send (SendSMSGroup has no trxid) found pending is never repeated automatically: its
-   outcome is unknown, and only ``resend_unknown=True`` sends it again.
+3. a group call (``via: group-call``: SendSMSGroup has no trxid) found pending is never repeated
+   automatically: its outcome is unknown, and only ``resend_unknown=True`` sends it again. A
+   group audience is otherwise sent per member, as any per-contact audience is (1 and 2).
 
 A run holds a lock file beside the ledger, so two runs never send from one ledger at once.
 """

@@ -126,7 +126,7 @@ def _template_problems(state: DesiredState) -> list[SpecProblem]:
                 doc,
                 b.template,
                 known,
-                group_send=b.audience.group is not None,
+                group_send=b.via == "group-call" and b.audience.group is not None,
             )
         )
     return problems

@@ -506,6 +506,21 @@ class _Builder:
                 "(mode: recurring)",
             )
             ok = False
+        if d.get("via") == "group-call" and not (isinstance(aud, dict) and "group" in aud):
+            self.err(
+                doc.locate(("via",)),
+                "via",
+                "'via: group-call' is one SendSMSGroup call to a group: it needs audience.group",
+            )
+            ok = False
+        elif d.get("via") == "group-call" and d.get("mode", "once") != "once":
+            self.err(
+                doc.locate(("via",)),
+                "via",
+                f"'via: group-call' is one call to the whole group, which mode {d.get('mode')} "
+                "cannot be (it sends per member): leave via out",
+            )
+            ok = False
         if isinstance(template, str):
             try:
                 jinja2.Environment().parse(template)
@@ -530,6 +545,7 @@ class _Builder:
                 fallback="sms" if fallback == "sms" else None,
                 not_before=not_before,
                 mode=d["mode"] if d.get("mode") in ("ongoing", "recurring") else "once",
+                via="group-call" if d.get("via") == "group-call" else "per-member",
                 not_after=not_after,
                 schedule=schedule,
                 sending_hours=hours if isinstance(hours, SendingHours) else None,

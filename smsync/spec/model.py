@@ -18,6 +18,9 @@ from smsync.gateway.names import group_key
 Channel = Literal["sms", "whatsapp"]
 GroupState = Literal["present", "absent"]
 BroadcastMode = Literal["once", "ongoing", "recurring"]
+#: How a group audience is sent: per-member (one sendSMS with a trxid per member: deduplicated
+#: by the gateway, suppression honoured, delivery status per member) or one SendSMSGroup call.
+Via = Literal["per-member", "group-call"]
 Scalar = str | int | float | bool
 
 
@@ -117,6 +120,7 @@ class BroadcastSpec:
     not_before: datetime | None = None  # timezone-aware
     #: once: the audience is fixed at the first send; ongoing: each newcomer gets it too
     mode: BroadcastMode = "once"
+    via: Via = "per-member"  # audience.group only: "group-call" is one SendSMSGroup call
     not_after: datetime | None = None  # timezone-aware: closed from then on, even if not complete
     schedule: Schedule | None = None  # mode recurring only
     sending_hours: SendingHours | None = None  # None: the project's (smsync.yaml), if any

@@ -73,8 +73,8 @@ def template_problems(
     for var in undefined_variables(template, known):
         if group_send and var in CONTACT_FIELDS:
             message = (
-                f"'{var}' is a contact field, but a group send renders one text for the whole "
-                "group (vars only); use audience.contacts for per-contact messages"
+                f"'{var}' is a contact field, but a group call (via: group-call) renders one "
+                "text for the whole group (vars only); leave out via to send per member"
             )
         else:
             message = (

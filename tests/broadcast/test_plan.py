@@ -237,7 +237,7 @@ def test_suppression_skips_recipients(bproject: BProject) -> None:
 def test_group_send_with_suppressed_member_is_unsafe(bproject: BProject) -> None:
     bproject.group("Office", contacts(3))
     bproject.suppress(number(2))
-    bproject.broadcast("all", "Office closed tomorrow", {"group": "Office"})
+    bproject.broadcast("all", "Office closed tomorrow", {"group": "Office"}, via="group-call")
     with Ledger(":memory:") as ledger:
         [plan] = bproject.plan(ledger)
     assert plan.kind == "group" and plan.unsafe
@@ -246,11 +246,11 @@ def test_group_send_with_suppressed_member_is_unsafe(bproject: BProject) -> None
 
 def test_group_send_checks_at_plan_time(bproject: BProject) -> None:
     bproject.group("Office", contacts(2))
-    bproject.broadcast("personal", "Hi {{ name }}", {"group": "Office"})
+    bproject.broadcast("personal", "Hi {{ name }}", {"group": "Office"}, via="group-call")
     with Ledger(":memory:") as ledger, pytest.raises(BroadcastError, match="not contact fields"):
         bproject.plan(ledger)
     bproject.broadcasts.clear()
-    bproject.broadcast("long", "x" * 161, {"group": "Office"})
+    bproject.broadcast("long", "x" * 161, {"group": "Office"}, via="group-call")
     with Ledger(":memory:") as ledger, pytest.raises(BroadcastError, match="at most 160"):
         bproject.plan(ledger)
 

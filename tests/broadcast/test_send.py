@@ -77,7 +77,11 @@ def test_group_send_is_one_call_and_not_repeated(
     bproject.group("Office", members)
     seed_group(sandbox, "Office", members)
     bproject.broadcast(
-        "closed", "Office closed on {{ day }}", {"group": "Office"}, vars={"day": "Friday"}
+        "closed",
+        "Office closed on {{ day }}",
+        {"group": "Office"},
+        via="group-call",
+        vars={"day": "Friday"},
     )
     with bproject.ledger() as ledger:
         [plan] = bproject.plan(ledger)
@@ -104,7 +108,7 @@ def test_pending_group_send_is_not_resent_unless_asked(
     members = contacts(2)
     bproject.group("Office", members)
     seed_group(sandbox, "Office", members)
-    bproject.broadcast("closed", "Office closed", {"group": "Office"})
+    bproject.broadcast("closed", "Office closed", {"group": "Office"}, via="group-call")
     with bproject.ledger() as ledger:
         # A run that died after recording the group send as pending, before the answer.
         ledger.record_pending(
@@ -138,7 +142,7 @@ def test_group_send_with_suppressed_member_is_refused_even_forced(
     bproject.group("Office", members)
     seed_group(sandbox, "Office", members)
     bproject.suppress(number(1))
-    bproject.broadcast("all", "hello", {"group": "Office"})
+    bproject.broadcast("all", "hello", {"group": "Office"}, via="group-call")
     with bproject.ledger() as ledger:
         plans = bproject.plan(ledger)
         with pytest.raises(UnsafePlan, match="suppressed member"):

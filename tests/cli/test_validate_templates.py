@@ -52,17 +52,18 @@ def test_undefined_variable_in_a_folded_template_points_at_its_line(tmp_path: Pa
     assert "spec.yaml:11:" in result.stdout and "'kontak'" in result.stdout
 
 
-def test_group_send_using_a_contact_field_is_refused(tmp_path: Path) -> None:
+def test_group_call_using_a_contact_field_is_refused(tmp_path: Path) -> None:
     write_project(
         tmp_path,
-        "kind: Broadcast\nname: promo\naudience: {group: Office}\ntemplate: 'Halo {{ name }}'\n",
+        "kind: Broadcast\nname: promo\naudience: {group: Office}\nvia: group-call\n"
+        "template: 'Halo {{ name }}'\n",
     )
 
     result = run_cli("validate", str(tmp_path))
 
     assert result.exit_code == 1
-    assert "spec.yaml:9:" in result.stdout
-    assert "group send" in result.stdout and "'name'" in result.stdout
+    assert "spec.yaml:10:" in result.stdout
+    assert "group call" in result.stdout and "'name'" in result.stdout
 
 
 def test_template_using_only_fields_vars_and_loop_names_passes(tmp_path: Path) -> None:

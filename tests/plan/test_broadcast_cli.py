@@ -74,7 +74,13 @@ def test_group_broadcast_reaches_members_added_by_the_same_apply(
 ) -> None:
     project.write_groups(group("Office", [contact(1), contact(2), contact(3)]))
     write_broadcasts(
-        project, {"name": "libur", "audience": {"group": "Office"}, "template": "Kantor libur."}
+        project,
+        {
+            "name": "libur",
+            "audience": {"group": "Office"},
+            "template": "Kantor libur.",
+            "via": "group-call",
+        },
     )
     plan = project.plan()
     assert "group send to Office" in plan.output and "3 recipients" in plan.output
@@ -128,7 +134,13 @@ def test_undefined_variable_fails_the_plan_naming_the_broadcast(project: Project
 def test_json_plan_with_broadcasts_matches_schema(project: Project) -> None:
     project.write_groups(group("Office", [contact(1, "Budi")]))
     write_broadcasts(
-        project, {"name": "b1", "audience": {"group": "Office"}, "template": "Halo semua"}
+        project,
+        {
+            "name": "b1",
+            "audience": {"group": "Office"},
+            "template": "Halo semua",
+            "via": "group-call",
+        },
     )
     result = project.run("plan", str(project.root), "--format", "json")
     data = json.loads(result.stdout)
@@ -166,7 +178,13 @@ def test_group_send_outside_the_target_reads_the_gateway_members(
     sandbox.store.add_contact(USERNAME, name="Keluar", mobile=number(9), group="Office")
     project.write_groups(group("Office", [contact(1)]), group("Other", [contact(2)]))
     write_broadcasts(
-        project, {"name": "g", "audience": {"group": "Office"}, "template": "Kantor libur."}
+        project,
+        {
+            "name": "g",
+            "audience": {"group": "Office"},
+            "template": "Kantor libur.",
+            "via": "group-call",
+        },
     )
     (project.root / "suppress.txt").write_text(number(9) + "\n")
     project.write_config(
@@ -212,7 +230,13 @@ def test_a_group_send_already_made_does_not_block_later_applies(
 ) -> None:
     project.write_groups(group("Office", [contact(1), contact(2)]))
     write_broadcasts(
-        project, {"name": "g", "audience": {"group": "Office"}, "template": "Kantor libur."}
+        project,
+        {
+            "name": "g",
+            "audience": {"group": "Office"},
+            "template": "Kantor libur.",
+            "via": "group-call",
+        },
     )
     assert project.apply().exit_code == 0
     assert len(messages(sandbox)) == 2

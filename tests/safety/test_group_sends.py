@@ -25,7 +25,7 @@ def write_group_broadcast(
     folder = project.root / "broadcasts"
     folder.mkdir(exist_ok=True)
     (folder / "b.yaml").write_text(
-        f"kind: Broadcast\nname: libur\naudience: {{group: {audience}}}\n"
+        f"kind: Broadcast\nname: libur\naudience: {{group: {audience}}}\nvia: group-call\n"
         "template: Kantor libur besok.\n"
     )
     (project.root / "suppression.txt").write_text("".join(f"{n}\n" for n in suppress))

@@ -24,7 +24,8 @@ def broadcast_project(project: Project, state: str) -> None:
     (folder / "b.yaml").write_text(
         "kind: Broadcast\nname: rapat\naudience:\n  contacts:\n    groups: [Office]\n"
         "template: Rapat jam 10.\n---\n"
-        "kind: Broadcast\nname: libur\naudience: {group: Office}\ntemplate: Kantor libur.\n"
+        "kind: Broadcast\nname: libur\naudience: {group: Office}\nvia: group-call\n"
+        "template: Kantor libur.\n"
     )
     project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"], state=state)
 
