@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from smsync.apply.executor import ApplyResult
     from smsync.broadcast import SendReport
     from smsync.importer import ImportResult
-    from smsync.manager import ApplyOutcome, Status
+    from smsync.manager import ApplyOutcome
     from smsync.plan.render import Style
 
 
@@ -151,31 +151,3 @@ def apply_progress(total: int) -> AbstractContextManager[Callable[[], None]]:
             yield lambda: progress.advance(task)
 
     return bar()
-
-
-def print_status(status: Status, *, as_json: bool) -> None:
-    """The counts by state, one row per broadcast, then what Report.aspx was asked."""
-    from smsync.broadcast import STATE_ORDER
-
-    counts, refreshed = status.counts, status.refreshed
-
-    if as_json:
-        click.echo(json.dumps({name: dict(c) for name, c in counts.items()}, indent=2))
-        return
-    if not counts:
-        click.echo("No broadcasts in the ledger.")
-        return
-    states = [s for s in STATE_ORDER if any(c.get(s) for c in counts.values())] or ["SENT"]
-    width = max(len("broadcast"), *(len(n) for n in counts))
-    click.echo(
-        f"{'broadcast':<{width}}  " + "  ".join(f"{s:>9}" for s in states) + f"  {'total':>7}"
-    )
-    for name, c in counts.items():
-        click.echo(
-            f"{name:<{width}}  "
-            + "  ".join(f"{c.get(s, 0):>9}" for s in states)
-            + f"  {sum(c.values()):>7}"
-        )
-    if refreshed is not None:
-        note = f" ({refreshed.errors} could not be read)" if refreshed.errors else ""
-        click.echo(f"Refreshed {refreshed.queried} message(s) through Report.aspx{note}.", err=True)
