@@ -152,7 +152,7 @@ def change_password_cmd(
     try:
         changed = m.change_password(new)
     except PasswordNotChanged as exc:
-        raise UserError(f"{exc}\npassword NOT changed: {_not_changed(exc)}") from None
+        raise UserError(f"{exc}\npassword NOT changed: {_not_changed(exc, check)}") from None
     except PasswordChangeUnknown as exc:
         raise UserError(_how_to_check(exc, check)) from None
     except CredentialsFileNotUpdated as exc:
@@ -201,7 +201,7 @@ def _changed_source(result: PasswordChanged) -> str:
     )
 
 
-def _not_changed(exc: PasswordNotChanged) -> str:
+def _not_changed(exc: PasswordNotChanged, check: str) -> str:
     from smsync.account import NotChangedBecause
 
     if exc.because is NotChangedBecause.NEVER_SENT:
@@ -212,7 +212,7 @@ def _not_changed(exc: PasswordNotChanged) -> str:
     if exc.because is NotChangedBecause.WRONG_PASSWORD:
         return (
             f"the gateway does not accept the password in use (from {exc.source}) for user "
-            f"{exc.username!r}: check it (was it changed already?) with `smsync account balance`."
+            f"{exc.username!r}: check it (was it changed already?) with: {check}"
         )
     return f"the gateway refused it; the password in use (from {exc.source}) is still valid."
 

@@ -437,3 +437,18 @@ def test_tls_breaking_after_the_request_is_a_doubt_not_certainly_unchanged(
     assert result.exit_code == 1, result.output
     assert "certainly" not in result.stderr
     assert "MAY OR MAY NOT have been changed" in result.stderr
+
+
+def test_a_wrong_current_password_is_checked_with_the_same_project_and_options(
+    gateway: ScriptedServer, tmp_path: Path
+) -> None:
+    gateway.always(b"1702")
+    root = project(tmp_path, gateway.url)
+    creds = credentials_file(tmp_path / "secrets" / "credentials")
+
+    result = change_password(root, "--credentials-file", str(creds))
+
+    assert result.exit_code == 1
+    assert "password NOT changed" in result.stderr
+    # A bare `smsync account balance` would look for another project and another password.
+    assert f"smsync account balance {root} --credentials-file {creds}" in result.stderr
