@@ -83,6 +83,21 @@ def test_json_plan_carries_the_breakdown_and_validates_against_its_schema(
     assert operators["unknown"]["messages"] == 1
 
 
+def test_a_group_call_breaks_down_the_group_rows_it_read(project: Project, sandbox: Any) -> None:
+    write_broadcast(project, {"group": "Office"}, "Rapat jam 9", via="group-call")
+
+    data = json.loads(project.run("plan", str(project.root), "--format", "json").stdout)
+
+    (b,) = data["broadcasts"]
+    assert b["kind"] == "group"
+    assert {op: s["messages"] for op, s in b["operators"].items()} == {
+        "Telkomsel": 2,
+        "Indosat Ooredoo Hutchison": 1,
+        "XL": 1,
+        "unknown": 1,
+    }
+
+
 def test_alpha_sender_unicode_warning_is_in_the_json_plan(project: Project, sandbox: Any) -> None:
     write_broadcast(project, PER_CONTACT, "Selamat 😊", sender="alpha")
 

@@ -196,6 +196,27 @@ def test_the_balance_is_checked_per_account(project: Project, sandbox: SandboxSe
     assert messages(sandbox) == []
 
 
+def test_a_group_call_cannot_be_split_by_operator(project: Project, sandbox: SandboxServer) -> None:
+    setup(project, sandbox, [xl_account()], via="group-call")
+
+    plan = run(project, "plan", str(project.root), "--show-pii")
+
+    assert plan.exit_code == 1
+    assert "via: group-call is one SendSMSGroup call through the main account" in plan.output
+    assert "1 for 'xl-masking'" in plan.output
+
+
+def test_a_group_call_without_matching_members_goes_through_the_main_account(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    setup(project, sandbox, [xl_account(operators=["Smartfren"])], via="group-call")
+
+    result = run(project, "apply", str(project.root), "--auto-approve")
+
+    assert result.exit_code == 0, result.output
+    assert set(sent_by_account(sandbox)) == {USERNAME}
+
+
 @pytest.mark.parametrize(
     ("entry", "error"),
     [
