@@ -13,10 +13,12 @@ The CLI is a thin layer over this class; library users can drive it the same way
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +51,7 @@ from smsync.gateway.paging import PageSizer, read_listing
 from smsync.importer import ImportOptions, ImportResult, import_phonebook, progress_hook
 from smsync.importer import Progress as ImportProgress
 from smsync.plan.fetch import DEFAULT_PAGE_SIZE, ListingShifted, list_group
-from smsync.plan.model import CreditCheck, Plan
+from smsync.plan.model import CreditCheck, PhonebookSafety, Plan, ReadStats, Strategy
 from smsync.plan.planner import PlanOptions, make_plan, select_groups
 from smsync.safety import (
     StalePlan,
@@ -302,12 +304,15 @@ class Session:
         *,
         broadcasts: list[str] | None = None,
         resend_unknown: bool = False,
+        broadcasts_only: bool = False,
     ) -> Plan:
         """The phonebook plan plus the broadcasts' plans and the balance they need.
 
         ``broadcasts``: names of the broadcasts to plan (None: all of them, []: none).
         ``resend_unknown``: per-contact messages whose outcome is unknown or that failed get a
-        new trxid (see :func:`smsync.broadcast.plan_broadcasts`).
+        new trxid (see :func:`smsync.broadcast.plan_broadcasts`). ``broadcasts_only``: no
+        phonebook change is planned (a scheduled job that sends what is due): the phonebook is
+        read only where an audience needs it, and every declared group counts as not applied.
         """
         options = dataclasses.replace(options or PlanOptions())
         if options.page_size is None:
@@ -316,24 +321,31 @@ class Session:
         unknown = sorted(set(broadcasts or []) - {b.name for b in desired.broadcasts})
         if unknown:
             raise SmsyncError(f"no broadcast named {', '.join(unknown)} in the spec")
-        plan = make_plan(
-            self.client,
-            desired.groups,
-            region=self.project.region,
-            safety=self.project.safety,
-            options=options,
-            endpoint=public_endpoint(self.credentials.endpoint),
-            username=self.credentials.username,
-        )
+        if broadcasts_only:
+            plan = self._no_phonebook_plan()
+        else:
+            plan = make_plan(
+                self.client,
+                desired.groups,
+                region=self.project.region,
+                safety=self.project.safety,
+                options=options,
+                endpoint=public_endpoint(self.credentials.endpoint),
+                username=self.credentials.username,
+            )
+            plan.safety.findings.extend(
+                remembered_protection_findings(plan, self._remembered_protection())
+            )
         plan.resend_unknown = resend_unknown
-        plan.safety.findings.extend(
-            remembered_protection_findings(plan, self._remembered_protection())
-        )
         chosen = [b for b in desired.broadcasts if broadcasts is None or b.name in broadcasts]
         # Declared groups outside this plan's --target/--exclude scope keep their current
         # members on the gateway: a group send reaches whoever is there, so its recipients
         # (and the suppression check) come from the gateway for those groups.
-        in_scope = select_groups(desired.groups, options.targets, options.excludes)
+        in_scope = (
+            []
+            if broadcasts_only
+            else select_groups(desired.groups, options.targets, options.excludes)
+        )
         if chosen:
             # Recipients come from the desired state (the phonebook as apply will leave it);
             # only groups the spec does not declare are listed on the gateway.
@@ -361,6 +373,20 @@ class Session:
             plan.notes.extend(lines)
             plan.credit.findings.extend(short)
         return plan
+
+    def _no_phonebook_plan(self) -> Plan:
+        """A plan of no phonebook change, made without reading the phonebook (its scope says
+        so, and apply of a saved one plans the same way again)."""
+        return Plan(
+            actions=[],
+            fingerprint=hashlib.sha256(BROADCASTS_ONLY[0].encode()).hexdigest(),
+            read=ReadStats(Strategy.NONE, "--broadcasts-only: the phonebook is not planned", 0, 0),
+            safety=PhonebookSafety(),
+            scope={"target": [], "exclude": [], "groups": [], "only": list(BROADCASTS_ONLY)},
+            endpoint=public_endpoint(self.credentials.endpoint),
+            username=self.credentials.username,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
 
     def _group_members(self, group: str) -> list[Contact]:
         # Who a broadcast reaches: read to an empty page, so that a gateway serving fewer rows
@@ -450,7 +476,12 @@ class Session:
                 "longer declares; nothing was written: run plan again"
             )
         try:
-            return self.plan(options, broadcasts=names, resend_unknown=resend_unknown)
+            return self.plan(
+                options,
+                broadcasts=names,
+                resend_unknown=resend_unknown,
+                broadcasts_only=is_broadcasts_only(plan),
+            )
         except ListingShifted as exc:
             raise StalePlan(f"{exc}; nothing was written") from None
 
@@ -509,7 +540,8 @@ class Session:
                 state, gateway_identity(self.credentials, self.project.root), timeout=lock_timeout
             ),
         ):
-            self._remember_protection(plan, ok=True)
+            if not is_broadcasts_only(plan):
+                self._remember_protection(plan, ok=True)
             if completable(plan.broadcasts):
                 with self._ledger() as ledger:
                     record_complete(plan.broadcasts, ledger)
@@ -540,7 +572,8 @@ class Session:
             page_size=self.project.page_size,
         )
         outcome = ApplyOutcome(phonebook=executor.run(plan))
-        self._remember_protection(plan, ok=outcome.phonebook.ok)
+        if not is_broadcasts_only(plan):  # what it leaves protected is the phonebook's apply's
+            self._remember_protection(plan, ok=outcome.phonebook.ok)
         if not plan.broadcasts:
             return outcome
         if not outcome.phonebook.ok:
@@ -617,6 +650,15 @@ class ApplyOutcome:
     def ok(self) -> bool:
         sends_ok = self.broadcasts is None or self.broadcasts.ok
         return self.phonebook.ok and sends_ok and not self.broadcasts_skipped
+
+
+#: ``Plan.scope["only"]`` of a ``--broadcasts-only`` plan
+BROADCASTS_ONLY = ("broadcasts",)
+
+
+def is_broadcasts_only(plan: Plan) -> bool:
+    """Whether ``plan`` plans broadcasts alone (``--broadcasts-only``): no phonebook change."""
+    return tuple(plan.scope.get("only", ())) == BROADCASTS_ONLY
 
 
 def gateway_identity(creds: Credentials, root: Path | None = None) -> str:

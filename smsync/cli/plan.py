@@ -43,6 +43,27 @@ if TYPE_CHECKING:
     from smsync.plan.model import Plan
 
 
+broadcasts_only_option = click.option(
+    "--broadcasts-only",
+    is_flag=True,
+    help="Only the broadcasts (those due now are sent): no phonebook change is planned or "
+    "made, and the phonebook is read only where an audience needs it. For a scheduled job "
+    "that sends what is due, beside the one that applies the spec on push.",
+)
+
+
+def check_broadcasts_only(
+    broadcasts_only: bool, targets: tuple[str, ...], excludes: tuple[str, ...], no_broadcasts: bool
+) -> None:
+    if broadcasts_only and no_broadcasts:
+        raise UserError("--broadcasts-only and --no-broadcasts leave nothing to plan together")
+    if broadcasts_only and (targets or excludes):
+        raise UserError(
+            "--target/--exclude choose the groups whose changes are applied; --broadcasts-only "
+            "applies none"
+        )
+
+
 def freeze_spec(m: Manager) -> None:
     """Load the spec, then tell the collector it lives until exit (``gc.freeze``).
 
@@ -61,6 +82,7 @@ def freeze_spec(m: Manager) -> None:
     "json: the documented schema schemas/plan.schema.json; markdown: for a pull-request comment.",
     markdown=True,
 )
+@broadcasts_only_option
 @click.option(
     "--out",
     "out_file",
@@ -86,6 +108,7 @@ def plan_cmd(
     broadcast_names: tuple[str, ...],
     no_broadcasts: bool,
     fmt: str,
+    broadcasts_only: bool,
     out_file: Path | None,
     detailed_exitcode: bool,
 ) -> None:
@@ -101,6 +124,7 @@ def plan_cmd(
       smsync plan phonebook --target 'Sales*'    # only some groups
       smsync plan --format markdown > plan.md    # a pull-request comment (PII masked)
       smsync plan --out plan.json && smsync apply plan.json
+      smsync plan --broadcasts-only              # what a scheduled run would send now
 
     \b
     Exit codes with --detailed-exitcode: 0 no changes, 2 changes, 3 unsafe,
@@ -110,6 +134,7 @@ def plan_cmd(
     from smsync.plan.planner import PlanOptions
     from smsync.plan.render import RENDERERS, Style
 
+    check_broadcasts_only(broadcasts_only, targets, excludes, no_broadcasts)
     if out_file is not None:
         # before reading the whole remote, not after; and only over an earlier plan file
         check_writable(out_file, replaces='{\n  "version"')
@@ -124,7 +149,7 @@ def plan_cmd(
     freeze_spec(m)
     with m.session(pool_size=max(concurrency, 4)) as session:
         selection = broadcast_selection(broadcast_names, no_broadcasts)
-        plan = session.plan(options, broadcasts=selection)
+        plan = session.plan(options, broadcasts=selection, broadcasts_only=broadcasts_only)
     style = Style(
         show_pii=show_pii if fmt == "markdown" else show_pii_default(show_pii),
         color=fmt == "text" and use_color(),
@@ -149,6 +174,7 @@ def plan_cmd(
 )
 @gateway_options
 @plan_options
+@broadcasts_only_option
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
     "--force",
@@ -196,6 +222,7 @@ def apply_cmd(
     show_pii: bool,
     broadcast_names: tuple[str, ...],
     no_broadcasts: bool,
+    broadcasts_only: bool,
     auto_approve: bool,
     force: bool,
     resend_unknown: bool,
@@ -221,6 +248,7 @@ def apply_cmd(
       smsync apply                      # plan, confirm, apply
       smsync apply --auto-approve       # in CI
       smsync apply plan.json            # exactly the plan that was reviewed
+      smsync apply --broadcasts-only --auto-approve   # a scheduled job: send what is due
     """
     from smsync.apply import ApplyLocked, Refused, apply_lock
     from smsync.apply.executor import ApplyResult
@@ -231,11 +259,12 @@ def apply_cmd(
 
     plan_file = path if path.is_file() else None
     project_dir = (project_opt or Path(".")) if plan_file else path
-    if plan_file and (targets or excludes or broadcast_names or no_broadcasts):
+    if plan_file and (targets or excludes or broadcast_names or no_broadcasts or broadcasts_only):
         raise UserError(
-            "--target/--exclude/--broadcast/--no-broadcasts cannot change a saved plan; "
-            "plan again instead"
+            "--target/--exclude/--broadcast/--no-broadcasts/--broadcasts-only cannot change a "
+            "saved plan; plan again instead"
         )
+    check_broadcasts_only(broadcasts_only, targets, excludes, no_broadcasts)
     m = manager(
         project_dir,
         endpoint=endpoint,
@@ -279,6 +308,7 @@ def apply_cmd(
                 options,
                 broadcasts=broadcast_selection(broadcast_names, no_broadcasts),
                 resend_unknown=resend_unknown,
+                broadcasts_only=broadcasts_only,
             )
         as_json = fmt == "json"
         click.echo(render_text(plan, style), err=as_json)  # stdout holds only the JSON
