@@ -11,7 +11,11 @@ owner out, so:
 - the temporary file is created private (0600) before the password is written into it, and
   gets the file's own mode only then: the password is never readable by others, not even for a
   moment, and a file kept at 0600 stays 0600;
-- a symlink is followed: the file it points to is replaced, the link kept.
+- a symlink is followed: the file it points to is replaced, the link kept;
+- another process's write is not overwritten: the entry is checked in the very text that is
+  rewritten, and the file must be as it was read (inode, size, times) just before the rename.
+  Without a lock the protocol shares with every editor, a write in the last microseconds (or
+  one that keeps size and times within the clock's tick) can still be lost.
 
 ``check_update`` asks all of this before the gateway is asked to change anything: a file that
 cannot be rewritten is found out while the old password is still the valid one.
@@ -128,10 +132,16 @@ def update_password(path: Path, username: str, old_password: str, new_password: 
     atomically, keeping the file's mode and every other byte. CredentialsError when the entry
     no longer holds ``old_password`` (the file changed meanwhile) or the file cannot be
     rewritten; the file is then as it was."""
-    text = _new_text(path, username, old_password, new_password)
     target = _target(path)
     try:
-        _replace(target, text.encode("utf-8"))
+        seen = _identity(os.stat(target))
+    except OSError as exc:
+        raise CredentialsError(
+            f"cannot update credentials file {path}: {exc.strerror or type(exc).__name__}"
+        ) from None
+    text = _new_text(path, username, old_password, new_password)
+    try:
+        _replace(target, text.encode("utf-8"), seen)
     except OSError as exc:
         raise CredentialsError(
             f"cannot update credentials file {path}: {exc.strerror or type(exc).__name__}"
@@ -139,16 +149,18 @@ def update_password(path: Path, username: str, old_password: str, new_password: 
 
 
 def _new_text(path: Path, username: str, old_password: str, new_password: str) -> str:
-    table = read_credentials_file(path)  # the reader's checks: regular, private, a known form
-    if table.get(username) != old_password:
-        raise CredentialsError(
-            f"credentials file {path}: the entry for user {username!r} no longer holds the "
-            "password in use (changed meanwhile?); not rewriting it"
-        )
+    read_credentials_file(path)  # the reader's checks: regular, private, a known form
     try:
         text = read_text_file(path, max_bytes=MAX_SECRET_FILE_BYTES, encoding="utf-8")
     except LocalFileError as e:
         raise CredentialsError(f"credentials file {e}") from None
+    # Checked in this text, the one rewritten: the file may have changed since the reader's.
+    table = parse_credentials(text)
+    if table is None or table.get(username) != old_password:
+        raise CredentialsError(
+            f"credentials file {path}: the entry for user {username!r} no longer holds the "
+            "password in use (changed meanwhile?); not rewriting it"
+        )
     new_text = replace_password(text, username, new_password)
     if new_text is None:
         raise CredentialsError(
@@ -166,7 +178,11 @@ def _temp_name(target: Path) -> Path:
     return target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
 
 
-def _replace(target: Path, data: bytes) -> None:
+def _identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _replace(target: Path, data: bytes, seen: tuple[int, int, int, int, int]) -> None:
     st = os.stat(target)
     temp = _temp_name(target)
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -179,6 +195,11 @@ def _replace(target: Path, data: bytes) -> None:
                 os.fchown(f.fileno(), st.st_uid, st.st_gid)
             os.fchmod(f.fileno(), stat.S_IMODE(st.st_mode))
             os.fsync(f.fileno())  # the data is on disk before the name points at it
+        if _identity(os.stat(target)) != seen:
+            raise CredentialsError(
+                f"credentials file {target} changed while being rewritten (another process?); "
+                "not replaced"
+            )
         os.replace(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)

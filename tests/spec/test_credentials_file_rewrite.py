@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from smsync.spec.credentials_file import replace_password, update_password
+from smsync.spec.localfile import read_text_file
 from smsync.spec.project import CredentialsError, parse_credentials, read_credentials_file
 
 OLD = "old-pass"
@@ -97,3 +99,48 @@ def test_update_refuses_an_entry_that_no_longer_holds_the_old_password(tmp_path:
 
     assert "changed-meanwhile" not in str(info.value) and "n3w!" not in str(info.value)
     assert creds.read_text() == "demo: changed-meanwhile\n"
+
+
+def test_a_write_by_another_process_while_the_new_file_is_prepared_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    creds = private_file(tmp_path / "credentials", FORMS["yaml plain"])
+    theirs = "demo: rotated-by-them\nother: keep-me\n"
+    real_fsync = os.fsync
+    written: list[bool] = []
+
+    def fsync_while_another_process_writes(fd: int) -> None:
+        if not written:  # the temporary file's fsync: the slow step, before the rename
+            written.append(True)
+            creds.write_text(theirs)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync_while_another_process_writes)
+
+    with pytest.raises(CredentialsError, match="changed while"):
+        update_password(creds, "demo", OLD, "n3w!")
+
+    assert creds.read_text() == theirs
+    assert os.listdir(tmp_path) == ["credentials"]
+
+
+def test_the_entry_checked_is_the_entry_rewritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process changes the file between the check of the entry and the read of the text
+    # to rewrite: its password must not be replaced as if it were the old one.
+    creds = private_file(tmp_path / "credentials", FORMS["yaml plain"])
+    theirs = "demo: rotated-by-them\nother: keep-me\n"
+
+    def read_after_another_process_wrote(path: Path, **kwargs: Any) -> str:
+        creds.write_text(theirs)  # after the reader's own look at the entry
+        return read_text_file(path, **kwargs)
+
+    monkeypatch.setattr(
+        "smsync.spec.credentials_file.read_text_file", read_after_another_process_wrote
+    )
+
+    with pytest.raises(CredentialsError, match="no longer holds the password in use"):
+        update_password(creds, "demo", OLD, "n3w!")
+
+    assert creds.read_text() == theirs
