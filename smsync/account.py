@@ -22,6 +22,7 @@ pages quote URLs), so a detail that holds 4 characters of a password in a row is
 from __future__ import annotations
 
 import enum
+import html
 import os
 import re
 from collections.abc import Callable
@@ -170,9 +171,11 @@ def confirms_change(status: int, body: str) -> bool:
 
 def quotes_secret(text: str, secrets: tuple[str, ...]) -> bool:
     """True when ``text`` holds 4 characters in a row of a secret (the whole of a shorter one),
-    as written or as put on a URL: a cut excerpt of an echoed password is a leak too."""
+    as written, as put on a URL, or as a server writes it back into HTML or a quoted string: a
+    cut excerpt of an echoed password is a leak too."""
     for secret in secrets:
-        for form in {secret, quote(secret, safe=""), quote_plus(secret), repr(secret)[1:-1]}:
+        url = {quote(secret, safe=""), quote_plus(secret)}
+        for form in {secret, *url, html.escape(secret), repr(secret)[1:-1]}:
             n = min(4, len(form))
             if any(form[i : i + n] in text for i in range(len(form) - n + 1)):
                 return True

@@ -7,6 +7,7 @@ is named after the change."""
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
 import socket
@@ -14,13 +15,16 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given
+from hypothesis import strategies as st
 
+from smsync.account import ALLOWED, password_problem, quotes_secret
 from smsync.cli import cli
 from tests.support.scripted_server import ScriptedServer
 
@@ -452,3 +456,30 @@ def test_a_wrong_current_password_is_checked_with_the_same_project_and_options(
     assert "password NOT changed" in result.stderr
     # A bare `smsync account balance` would look for another project and another password.
     assert f"smsync account balance {root} --credentials-file {creds}" in result.stderr
+
+
+# --- the leak check itself --------------------------------------------------------------------
+
+#: What `account change-password` lets through as a new password; half of the characters are
+#: ones that an echo rewrites (escapes, percent-encoding), where a leak check is likeliest to miss.
+allowed_passwords = st.text(
+    st.sampled_from(sorted(ALLOWED)) | st.sampled_from("&>\"'\\%+!#"), min_size=4, max_size=24
+).filter(lambda pw: password_problem(pw, "") is None)
+#: How a server may write back a value it was sent: as is, URL-encoded, HTML-escaped, quoted.
+ECHOES: dict[str, Callable[[str], str]] = {
+    "plain": str,
+    "url": quote_plus,
+    "html": html.escape,
+    "repr": lambda pw: repr(pw)[1:-1],
+}
+
+
+@given(pw=allowed_passwords, echo=st.sampled_from(sorted(ECHOES)), data=st.data())
+def test_any_four_characters_of_an_echoed_password_count_as_quoting_it(
+    pw: str, echo: str, data: st.DataObject
+) -> None:
+    form = ECHOES[echo](pw)
+    start = data.draw(st.integers(0, len(form) - 4))
+    end = data.draw(st.integers(start + 4, len(form)))
+
+    assert quotes_secret(f"<p>{form[start:end]}</p>", (pw,))
