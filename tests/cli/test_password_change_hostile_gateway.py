@@ -483,3 +483,7 @@ def test_any_four_characters_of_an_echoed_password_count_as_quoting_it(
     end = data.draw(st.integers(start + 4, len(form)))
 
     assert quotes_secret(f"<p>{form[start:end]}</p>", (pw,))
+
+
+def test_an_empty_password_does_not_hide_every_answer() -> None:
+    assert not quotes_secret("1705 process failed (password too short)", ("", "N3w-Zq8_xK!#1v"))
