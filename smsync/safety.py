@@ -418,7 +418,18 @@ def approval(plan: Plan) -> dict[str, Any]:
     for b in plan.broadcasts:
         recipients: dict[str, Any] = {}
         for r in b.recipients:
-            _put(recipients, r.number, {"state": r.state, "message": r.message, "trxid": r.trxid})
+            # the account too: a gateway deduplicates trxids per account, and which account
+            # pays and whose sender name shows is part of what was approved
+            _put(
+                recipients,
+                r.number,
+                {
+                    "state": r.state,
+                    "message": r.message,
+                    "trxid": r.trxid,
+                    "account": r.account,
+                },
+            )
         broadcasts[b.name] = {
             "channel": b.channel,
             "fallback": b.fallback,
@@ -454,18 +465,26 @@ def _masked(text: str) -> str:
     return _NUMBER.sub(lambda m: mask(m.group()), text)
 
 
+def _account(name: str) -> str:
+    return f"account '{name}'" if name else "the main account"
+
+
 def explain(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
     """Lines naming each difference between two approvals (numbers masked, no message texts:
     this goes to CI logs)."""
     from deepdiff import DeepDiff
 
     lines = []
+    moved: Counter[tuple[str, str]] = Counter()  # (account then, account now): numbers
     # (threshold 0: always name the differing entries, never "the whole dict differs")
     tree = DeepDiff(saved, now, view="tree", threshold_to_diff_deeper=0)
     for report, items in tree.items():
         for item in items:
-            where = " › ".join(str(p) for p in item.path(output_format="list"))
-            if report == "dictionary_item_removed":
+            path = item.path(output_format="list")
+            where = " › ".join(str(p) for p in path)
+            if report == "values_changed" and path[-1] == "account":
+                moved[(str(item.t1), str(item.t2))] += 1
+            elif report == "dictionary_item_removed":
                 lines.append(f"only in the saved plan: {where}")
             elif report == "dictionary_item_added":
                 lines.append(f"only in the plan now: {where}")
@@ -473,4 +492,9 @@ def explain(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
                 lines.append(f"{where}: {item.t1} → {item.t2}")
             else:
                 lines.append(f"{where} differs")
+    lines.extend(
+        f"messages to {n} number{'' if n == 1 else 's'} now go through {_account(after)} "
+        f"instead of {_account(before)}"
+        for (before, after), n in moved.items()
+    )
     return sorted(_masked(line) for line in lines)
