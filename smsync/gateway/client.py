@@ -34,8 +34,10 @@ import enum
 import logging
 import random
 import re
+import ssl
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -119,7 +121,7 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "phbkFindPhNumber": ("no", "number"),
     "groupFind": ("group", "name"),
     "SendSMSGroup": ("msg", "message"),
-    "ChangePassword": ("newpasw", "newpass"),
+    "ChangePassword": ("newpasw", "newpass", "newpassword"),
 }
 MD5_CHARSETS = ("utf-8", "cp1252")
 # An endpoint written as the reference writes every URL (http://host:8080/web2sms/api).
@@ -190,12 +192,29 @@ def _never_sent(exc: requests.RequestException) -> bool:
     """True when the request certainly did not reach the server (no connection was made)."""
     if _deadline_hit(exc):
         return False  # hit while reading an answer: the request had been sent
-    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
-        return True  # TLS fails in the handshake, before any request byte is written
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.SSLError):
+        # requests names every TLS failure SSLError: one in the handshake (no request byte
+        # written yet) and one while the answer was read (the request had been sent) alike.
+        return _in_handshake(exc)
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
         return True
     # NewConnectionError (refused, DNS) is a ConnectTimeoutError subclass in urllib3 2.
     return any(isinstance(e, urllib3.exceptions.ConnectTimeoutError) for e in _causes(exc))
+
+
+def _in_handshake(exc: BaseException) -> bool:
+    """Whether a TLS failure happened before the request could be written: a certificate
+    refused, or an error raised inside the handshake itself (ssl's ``do_handshake``)."""
+    for e in _causes(exc):
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return True
+        if isinstance(e, ssl.SSLError) and any(
+            frame.name == "do_handshake" for frame in traceback.extract_tb(e.__traceback__)
+        ):
+            return True
+    return False
 
 
 def _deadline_hit(exc: BaseException) -> bool:

@@ -334,11 +334,6 @@ def test_a_credentials_file_rotated_during_the_change_is_kept_and_not_called_old
     assert creds.read_text() == rotated  # the other process's text, untouched
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="smsync.gateway.client SPELLINGS['ChangePassword'] lacks 'newpassword', a spelling "
-    "public clients use (docs/protocol.md): a server reading it would get no new password",
-)
 def test_the_new_password_goes_under_every_spelling_servers_read(
     gateway: ScriptedServer, tmp_path: Path
 ) -> None:
@@ -420,11 +415,6 @@ def test_a_change_is_sent_once_even_when_tls_breaks_after_the_request(tmp_path: 
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
-@pytest.mark.xfail(
-    strict=True,
-    reason="smsync.gateway.client._never_sent takes every requests SSLError for a failed "
-    "handshake (maybe_applied=False), also one raised while reading the answer",
-)
 def test_tls_breaking_after_the_request_is_a_doubt_not_certainly_unchanged(
     tmp_path: Path,
 ) -> None:

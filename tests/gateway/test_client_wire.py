@@ -202,7 +202,13 @@ def test_groups_and_account(scripted: ScriptedServer, c: Client) -> None:
     c.change_password("n3w")
     assert last(scripted) == (
         "/gw/web2sms/api/ChangePassword.aspx",
-        {"username": "sms", "newpasw": "n3w", "newpass": "n3w", "auth": md5("sms123456")},
+        {
+            "username": "sms",
+            "newpasw": "n3w",
+            "newpass": "n3w",
+            "newpassword": "n3w",
+            "auth": md5("sms123456"),
+        },
     )
     scripted.always(b"1000")
     c.credits()  # now with the new password
