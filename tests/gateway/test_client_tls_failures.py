@@ -30,9 +30,11 @@ def test_a_certificate_refused_in_the_handshake_is_never_sent(
     garbling: GarblingTlsGateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)  # the self-signed cert is unknown
-    with Client(garbling.url, "demo", "pw", retries=0) as client:
-        with pytest.raises(TransportError) as caught:
-            client.add_group("Kantor")
+    with (
+        Client(garbling.url, "demo", "pw", retries=0) as client,
+        pytest.raises(TransportError) as caught,
+    ):
+        client.add_group("Kantor")
 
     assert caught.value.maybe_applied is False
     assert garbling.requests == 0
@@ -42,9 +44,11 @@ def test_tls_broken_while_the_answer_is_read_may_have_been_applied(
     garbling: GarblingTlsGateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(garbling.cert))
-    with Client(garbling.url, "demo", "pw", retries=2) as client:
-        with pytest.raises(TransportError) as caught:
-            client.add_group("Kantor")
+    with (
+        Client(garbling.url, "demo", "pw", retries=2) as client,
+        pytest.raises(TransportError) as caught,
+    ):
+        client.add_group("Kantor")
 
     assert caught.value.maybe_applied is True
     assert garbling.requests == 1  # a write that may have been applied is not repeated
