@@ -44,7 +44,8 @@ def account_group() -> None:
 @project_argument
 @gateway_options
 @format_option(
-    'json: one object on stdout, {"version": 1, "username": ..., "endpoint": ..., "credits": N}.'
+    'json: one object on stdout, {"version": 1, "username": ..., "endpoint": ..., "credits": N}, '
+    "as schemas/balance.schema.json describes it."
 )
 def balance_cmd(
     project_dir: Path,

@@ -15,6 +15,7 @@ SCHEMAS = {
     "import": "import.schema.json",  # import --format json
     "status": "status.schema.json",  # status --format json
     "doctor": "doctor.schema.json",  # doctor --format json
+    "balance": "balance.schema.json",  # account balance --format json
 }
 
 
@@ -23,7 +24,7 @@ SCHEMAS = {
 def schema_cmd(name: str) -> None:
     """Print the JSON Schema of smsync.yaml (project), of spec documents (spec), of a plan
     file (plan), or of what a command prints with --format json (apply, validate, import,
-    status, doctor).
+    status, doctor, balance: `account balance`).
 
     \b
     Example:

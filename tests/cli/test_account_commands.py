@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
@@ -28,6 +29,7 @@ from smsync.sandbox import SandboxServer
 from tests.support.sandbox import CREDIT, PASSWORD, USERNAME
 
 NEW = "N3w-Secret_pw!#1"
+BALANCE_SCHEMA = Path(__file__).parents[2] / "schemas" / "balance.schema.json"
 #: Another account's entry and the owner's comments: a rewrite must keep them byte for byte.
 YAML_FILE = (
     f"# gateway accounts (kept by hand)\r\n{USERNAME}: {PASSWORD}   # rotated yearly\r\n"
@@ -95,7 +97,9 @@ def test_balance_shows_the_credits_as_text_and_as_json(
     assert text.exit_code == 0, text.output
     assert text.stdout == f"{CREDIT} credits ({USERNAME} at {sandbox.url})\n"
     assert as_json.exit_code == 0, as_json.output
-    assert json.loads(as_json.stdout) == {
+    report = json.loads(as_json.stdout)
+    jsonschema.validate(report, json.loads(BALANCE_SCHEMA.read_text()))
+    assert report == {
         "version": 1,
         "username": USERNAME,
         "endpoint": sandbox.url,
