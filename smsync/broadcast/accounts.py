@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from smsync.broadcast.model import BroadcastPlan
-from smsync.endpoint import open_client
+from smsync.broadcast.routes import Route, route_of, same_account
+from smsync.endpoint import open_client, public_endpoint
 from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
 from smsync.safety import Finding, Rule
@@ -59,6 +60,8 @@ class AccountClients:
         return next((a for a in self.project.accounts if a.name == name), None)
 
     def client(self, account: Account) -> Client:
+        if not self._open:
+            self._check_distinct()
         if account.name not in self._open:
             creds = account_credentials(account, self.main, credentials_file=self.credentials_file)
             self._open[account.name] = self._stack.enter_context(
@@ -66,10 +69,36 @@ class AccountClients:
             )
         return self._open[account.name]
 
-    def senders(self, broadcasts: Iterable[BroadcastPlan]) -> dict[str, Client]:
+    def senders(self, broadcasts: Iterable[BroadcastPlan]) -> dict[Route, Client]:
         """The clients of the declared accounts the plans' messages go through."""
         used = {r.account for b in broadcasts for r in b.recipients if r.account}
-        return {a.name: self.client(a) for name in sorted(used) if (a := self.declared(name))}
+        return {route_of(a): self.client(a) for name in sorted(used) if (a := self.declared(name))}
+
+    def sender_for(self, route: Route) -> Client | None:
+        """The client of the account ``route`` recorded, if still declared (by any name)."""
+        account = same_account(route, self.project.accounts)
+        return self.client(account) if account is not None else None
+
+    def _check_distinct(self) -> None:
+        """Each declared account is another account than the main one and than the others:
+        one account under two names would have its balance checked twice against half the
+        cost, and a message of unknown outcome could not be told whose it is."""
+        main = (self.main.username, public_endpoint(self.main.endpoint))
+        seen: dict[tuple[str, str], str] = {}
+        for a in self.project.accounts:
+            its = (a.username, public_endpoint(a.endpoint or self.main.endpoint))
+            what = f"{a.where}: gateway.accounts '{a.name}'"
+            if its == main:
+                raise SmsyncError(
+                    f"{what} is the main account ({a.username} at the same endpoint): leave it "
+                    "out, as the messages it does not route go through the main account anyway"
+                )
+            if its in seen:
+                raise SmsyncError(
+                    f"{what} is the same account as '{seen[its]}' ({a.username} at the same "
+                    f"endpoint): give its operators and prefixes to '{seen[its]}'"
+                )
+            seen[its] = a.name
 
     def check_credit(self, broadcasts: list[BroadcastPlan]) -> tuple[list[str], list[Finding]]:
         """Each other account's balance against what the due sends need through it: lines

@@ -42,7 +42,7 @@ from smsync.broadcast.render import (
     compile_template,
     render,
 )
-from smsync.broadcast.routes import recorded_accounts
+from smsync.broadcast.routes import recorded_accounts, same_account
 from smsync.broadcast.schedule import (
     OCCURRENCE_SEPARATOR,
     age_on,
@@ -634,9 +634,14 @@ def _route(plan: BroadcastPlan, b: BroadcastSpec, accounts: list[Account], ledge
     if not accounts and not recorded:
         return
     sending = [r for r in plan.recipients if r.state == "to_send"]
+    gone: Counter[str] = Counter()
     for r in sending:
         if r.resume:
-            r.account = recorded.get(r.number, "")
+            route = recorded.get(r.number)
+            same = same_account(route, accounts) if route is not None else None
+            r.account = same.name if same else route.name if route else ""
+            if route is not None and same is None:
+                gone[route.shown] += 1
         else:
             op = operator_of(r.number)
             r.account = next((a.name for a in accounts if a.matches(r.number, op)), "")
@@ -653,11 +658,9 @@ def _route(plan: BroadcastPlan, b: BroadcastSpec, accounts: list[Account], ledge
             )
         return
     plan.accounts = shares
-    gone = sorted({r.account for r in sending} - {a.name for a in accounts} - {""})
-    for name in gone:
-        n = shares[name].messages
+    for shown, n in sorted(gone.items()):
         plan.warnings.append(
-            f"{n} message(s) of unknown outcome went through account '{name}', which "
+            f"{n} message(s) of unknown outcome went through account {shown}, which "
             "gateway.accounts no longer declares: they are not repeated through another account "
             "(that could send them twice); declare it again to finish them"
         )

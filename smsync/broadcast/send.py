@@ -28,7 +28,7 @@ from filelock import FileLock, Timeout
 from smsync.broadcast.errors import BroadcastError
 from smsync.broadcast.ledger import Ledger, SendState, group_row_key
 from smsync.broadcast.model import BroadcastPlan, Recipient, make_trxid, masked
-from smsync.broadcast.routes import record_account, recorded_accounts
+from smsync.broadcast.routes import Route, record_account, recorded_accounts
 from smsync.gateway.errors import (
     GatewayError,
     InsufficientCredit,
@@ -166,7 +166,7 @@ def send_broadcasts(
     now: datetime | None = None,
     on_progress: Callable[[SendProgress], None] | None = None,
     check_group: GroupCheck | None = None,
-    accounts: Mapping[str, Sender] | None = None,
+    accounts: Mapping[Route, Sender] | None = None,
 ) -> SendReport:
     """Send every due plan's ``to_send`` recipients; a SendReport of what happened.
 
@@ -177,7 +177,7 @@ def send_broadcasts(
     cleanly: in-flight sends finish, nothing new starts, ``stopped_reason`` says how far it got
     and how many messages of every broadcast were not attempted. A group send goes out only
     after ``check_group`` (see :func:`group_check`) passed; without one it is not sent.
-    ``accounts``: the clients of gateway.accounts by name, for recipients routed to them.
+    ``accounts``: the clients of gateway.accounts by route, for recipients routed to them.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -269,9 +269,9 @@ class _Run:
     stop: threading.Event = field(default_factory=threading.Event)
     wa_stop: threading.Event = field(default_factory=threading.Event)
     wa_answers: list[bool] = field(default_factory=list)  # first answers: was it 1751?
-    accounts: Mapping[str, Sender] = field(default_factory=dict)  # gateway.accounts' clients
+    accounts: Mapping[Route, Sender] = field(default_factory=dict)  # gateway.accounts' clients
     #: per broadcast, the accounts other than the main one its messages went through (routes)
-    recorded: dict[str, dict[str, str]] = field(default_factory=dict)
+    recorded: dict[str, dict[str, Route]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _progress(
@@ -443,22 +443,27 @@ class _Run:
             # Interrupted before: same channel, same trxid (the gateway deduplicates).
             channel, trxid, attempt = row.channel, row.trxid, row.attempt
             fallback_from = row.fallback_from
-            account = self.recorded[name].get(r.number, "")  # where the trxid was seen
+            # where the trxid was seen, from the state alone: the same account or none
+            route = self.recorded[name].get(r.number)
+            client = self._client(route.account if route else None)
+            if client is None:
+                assert route is not None
+                return (
+                    "unknown",
+                    None,
+                    f"outcome unknown: it went through account {route.shown}, which "
+                    "gateway.accounts no longer declares; not repeated through another account",
+                )
         else:
             attempt, channel, fallback_from = r.attempt, plan.channel, None
             trxid = r.trxid or make_trxid(name, r.number, r.message, attempt=attempt)
-            account = r.account
-            if account != self.recorded[name].get(r.number, ""):
-                record_account(self.ledger, name, r.number, account)  # before the request
+            route = next((k for k in self.accounts if k.name == r.account), None)
+            client = self.accounts[route] if route else self.client
+            if r.account and route is None:
+                return "unknown", None, f"account '{r.account}' is not open; not sent"
+            if route != self.recorded[name].get(r.number):
+                record_account(self.ledger, name, r.number, route)  # before the request
             self._pending(plan, r, channel, trxid, attempt, None)
-        client = self.accounts.get(account) if account else self.client
-        if client is None:
-            return (
-                "unknown",
-                None,
-                f"outcome unknown: it went through account '{account}', which gateway.accounts "
-                "no longer declares; not repeated through another account",
-            )
         outcome, code, msg = self._attempt(plan, r, channel, trxid, trxid in seen, client)
         if (
             code == WhatsAppNotActive.code
@@ -476,6 +481,12 @@ class _Run:
         elif outcome == "sent" and fallback_from is not None:
             outcome = "fallback"
         return outcome, code, msg
+
+    def _client(self, account: str | None) -> Sender | None:
+        """The client of ``account`` (Route.account; None: the main one), if declared."""
+        if account is None:
+            return self.client
+        return next((c for k, c in self.accounts.items() if k.account == account), None)
 
     def _pending(
         self,

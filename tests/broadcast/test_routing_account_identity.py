@@ -1,0 +1,105 @@
+"""gateway.accounts: the account a message went through is the account (username@endpoint), not the
+name smsync.yaml gives it. A message of unknown outcome is repeated with its trxid only through
+the account that saw it (a gateway deduplicates per account), whatever another project sharing
+the state or a later smsync.yaml calls its accounts; an account declared twice, or the main one
+declared again, is refused. Driven through the real CLI against the sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smsync.sandbox import SandboxServer
+from tests.broadcast.test_operator_routing import (
+    ENV,
+    ISAT,
+    TSEL_A,
+    TSEL_B,
+    XL_PASSWORD,
+    answers_lost,
+    run,
+    sent_by_account,
+    setup,
+    xl_account,
+)
+from tests.support.project import Project
+from tests.support.sandbox import USERNAME
+
+MAIN_SENT = [TSEL_A, TSEL_B, ISAT]
+
+
+# --- the account a message went through is the account, not its name ------------------------
+
+
+def test_an_unknown_outcome_is_not_repeated_through_an_account_renamed_onto_another_user(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    setup(project, sandbox, [xl_account()])
+    answers_lost(sandbox, True)
+    run(project, "apply", str(project.root), "--auto-approve")
+    answers_lost(sandbox, False)
+    # the same name, another account: it never saw the trxid, so it would send it again
+    sandbox.store.ensure_account("acme-xl-2", XL_PASSWORD, credit=100)
+    setup(project, sandbox, [{**xl_account(), "username": "acme-xl-2"}])
+
+    plan = run(project, "plan", str(project.root), "--show-pii")
+    again = run(project, "apply", str(project.root), "--auto-approve")
+
+    assert "acme-xl-2" not in sent_by_account(sandbox)
+    assert "no longer declares" in plan.output, plan.output
+    assert again.exit_code != 0
+
+
+def test_a_second_project_sharing_the_state_does_not_repeat_through_its_own_same_named_account(
+    project: Project, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    setup(project, sandbox, [xl_account()])
+    answers_lost(sandbox, True)
+    run(project, "apply", str(project.root), "--auto-approve")
+    answers_lost(sandbox, False)
+    sandbox.store.ensure_account("other-xl", XL_PASSWORD, credit=100)
+    ledger = next(p for p in project.root.rglob("*") if p.suffix in (".db", ".sqlite"))
+    (tmp_path / "second").mkdir()
+    second = Project(tmp_path / "second", project.endpoint)
+    setup(second, sandbox, [{**xl_account(), "username": "other-xl"}])
+    second.write_config(
+        spec=["groups/*.yaml", "broadcasts/*.yaml"],
+        gateway={
+            "endpoint": project.endpoint,
+            "username": USERNAME,
+            "accounts": [{**xl_account(), "username": "other-xl"}],
+        },
+        state=f"local:{ledger}",
+    )
+
+    second.run("apply", str(second.root), "--auto-approve", env=ENV)
+
+    assert "other-xl" not in sent_by_account(sandbox)
+
+
+def test_the_main_account_declared_again_as_another_account_is_refused(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    setup(project, sandbox, [{**xl_account(), "username": USERNAME}])
+
+    result = run(project, "plan", str(project.root))
+
+    assert result.exit_code == 1, result.output
+    assert "gateway.accounts 'xl-masking'" in result.output
+    assert "is the main account" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_two_accounts_that_are_one_account_are_refused(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    setup(
+        project,
+        sandbox,
+        [xl_account(), {**xl_account(operators=["Smartfren"]), "name": "sf"}],
+    )
+
+    result = run(project, "plan", str(project.root))
+
+    assert result.exit_code == 1, result.output
+    assert "gateway.accounts 'sf'" in result.output
+    assert "same account as 'xl-masking'" in result.output
