@@ -39,6 +39,7 @@ from smsync.broadcast.accounts import AccountClients, needed_by_account
 from smsync.broadcast.audience import UnknownGroup
 from smsync.broadcast.deliveries import BroadcastStatus, split_key
 from smsync.broadcast.model import BroadcastPlan
+from smsync.broadcast.routes import forget_accounts
 from smsync.broadcast.schedule import clock
 from smsync.broadcast.send import completable, group_check, record_complete
 from smsync.broadcast.status import broadcast_statuses
@@ -167,8 +168,21 @@ class Manager:
             ledger.bind_gateway(identity, claim=False, formerly=earlier_identity(identity))
             stats = RefreshStats()
             options = self.client_options(pool_size=concurrency)
-            with open_client(creds, base_dir=self.project.root, **options) as client:
-                counts = refresh_status(client, ledger, names, concurrency=concurrency, stats=stats)
+            # a message routed through another account is asked of that account (msgids are
+            # each account's own); one whose account is no longer declared is not asked
+            others = AccountClients(self.project, creds, self.gateway.credentials_file, options)
+            with (
+                open_client(creds, base_dir=self.project.root, **options) as client,
+                closing(others),
+            ):
+                counts = refresh_status(
+                    client,
+                    ledger,
+                    names,
+                    concurrency=concurrency,
+                    stats=stats,
+                    via=others.sender_for,
+                )
             return self._status(ledger, counts, refreshed=stats)
 
     def _status(
@@ -245,6 +259,7 @@ class Manager:
                     raise SmsyncError(
                         f"broadcast '{broadcast}' is not in the state {backend.where}"
                     )
+                forget_accounts(ledger, broadcast)  # the accounts its messages went through
                 return ledger.forget(broadcast)
 
     def state_migrate(self, to: str) -> int:

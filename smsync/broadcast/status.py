@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +13,7 @@ from datetime import datetime
 from smsync.broadcast.deliveries import BroadcastStatus, split_key, summarize
 from smsync.broadcast.ledger import Ledger, LedgerRow, SendState
 from smsync.broadcast.model import Lifecycle
+from smsync.broadcast.routes import Route, recorded_accounts
 from smsync.errors import SmsyncError
 from smsync.gateway.provider import Sender
 from smsync.spec.model import BroadcastSpec
@@ -41,9 +42,14 @@ def refresh_status(
     *,
     concurrency: int = 8,
     stats: RefreshStats | None = None,
+    via: Callable[[Route], Sender | None] | None = None,
 ) -> dict[str, Counter[str]]:
     """Ask Report.aspx about every accepted, not yet final row (only those), update the ledger,
-    and return the counts by state per broadcast (all broadcasts of the ledger by default)."""
+    and return the counts by state per broadcast (all broadcasts of the ledger by default).
+
+    A row that went through another account (smsync.broadcast.routes) is asked of that account,
+    ``via(route)``: a msgid means something only to the account that gave it. One whose account
+    ``via`` does not know is not asked (counted in ``stats.errors``)."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     stats = stats if stats is not None else RefreshStats()
@@ -56,13 +62,25 @@ def refresh_status(
         for r in ledger.rows(name)
         if r.msgid and r.kind == "contact" and r.state == SendState.SENT
     ]
+    routes = {name: recorded_accounts(ledger, name) for name in {r.broadcast for r in rows}}
+    asked: dict[Route, Sender | None] = {}
+    for r in rows:
+        route = routes[r.broadcast].get(r.number)
+        if route is not None and route not in asked:
+            asked[route] = via(route) if via is not None else None
 
     lock = threading.Lock()
 
     def one(row: LedgerRow) -> None:
         assert row.msgid is not None
+        route = routes[row.broadcast].get(row.number)
+        sender = client if route is None else asked[route]
+        if sender is None:  # never asked of another account: it would answer for another
+            with lock:
+                stats.errors += 1
+            return
         try:
-            status = client.report(row.msgid)
+            status = sender.report(row.msgid)
         except SmsyncError:
             with lock:
                 stats.errors += 1  # one bad row must not hide the others' status
