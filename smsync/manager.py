@@ -126,7 +126,8 @@ class Manager:
     def session(self, **client_options: Any) -> Iterator[Session]:
         creds = self.credentials()
         options = self.client_options(**client_options)
-        others = AccountClients(self.project, creds, self.gateway.credentials_file)
+        # the other accounts send with the same settings (gsm7_as_type0, timeouts...)
+        others = AccountClients(self.project, creds, self.gateway.credentials_file, options)
         with open_client(creds, base_dir=self.project.root, **options) as client, closing(others):
             yield Session(self, client, creds, others)
 

@@ -1,0 +1,137 @@
+"""gateway.accounts: the other accounts' clients send as the main one does (the project's gateway
+settings, an embedded sandbox, WhatsApp with SMS fallback through the same account), and their
+passwords end up in no output, plan file or state. Driven through the real CLI."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from smsync.sandbox import SandboxServer
+from tests.broadcast.test_operator_routing import (
+    ISAT,
+    OFFICE,
+    TSEL_A,
+    TSEL_B,
+    XL,
+    XL_PASSWORD,
+    XL_USER,
+    run,
+    setup,
+    xl_account,
+)
+from tests.support.project import Project, group
+from tests.support.sandbox import USERNAME, messages
+
+MAIN_SENT = [TSEL_A, TSEL_B, ISAT]
+
+
+def saved_plan(project: Project) -> Path:
+    out = project.root / "plan.json"
+    result = run(project, "plan", str(project.root), "--out", str(out))
+    assert result.exit_code in (0, 2), result.output
+    return out
+
+
+# --- the other accounts' clients ---------------------------------------------------------------
+
+
+def test_the_other_accounts_send_with_the_projects_gateway_settings(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    setup(project, sandbox, [xl_account()])
+    project.write_documents(
+        "broadcasts/b.yaml",
+        [
+            {
+                "kind": "Broadcast",
+                "name": "salam",
+                "audience": {"contacts": {"groups": ["Office"]}},
+                "template": "Café dibuka",
+            }
+        ],
+    )
+    config: dict[str, Any] = {
+        "endpoint": project.endpoint,
+        "username": USERNAME,
+        "gsm7_as_type0": True,
+        "accounts": [xl_account()],
+    }
+    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"], gateway=config)
+
+    result = run(project, "apply", str(project.root), "--auto-approve")
+
+    assert result.exit_code == 0, result.output
+    types = {m["account"]: m["type"] for m in messages(sandbox)}
+    assert types[XL_USER] == types[USERNAME] == 0
+
+
+def test_an_embedded_sandbox_serves_the_other_account_too(project: Project) -> None:
+    project.write_groups(group("Office", OFFICE))
+    project.write_documents(
+        "broadcasts/b.yaml",
+        [
+            {
+                "kind": "Broadcast",
+                "name": "salam",
+                "audience": {"contacts": {"groups": ["Office"]}},
+                "template": "Halo semua",
+            }
+        ],
+    )
+    project.write_config(
+        spec=["groups/*.yaml", "broadcasts/*.yaml"],
+        gateway={
+            "endpoint": "sandbox://gw.db",
+            "username": USERNAME,
+            "accounts": [{"name": "xl-masking", "username": XL_USER, "operators": ["XL"]}],
+        },
+    )
+
+    result = project.run("apply", str(project.root), "--auto-approve")
+
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(project.root / "gw.db") as db:
+        rows = db.execute("SELECT account, mobile FROM messages ORDER BY mobile").fetchall()
+    assert sorted(rows) == sorted([(USERNAME, n) for n in MAIN_SENT] + [(XL_USER, XL)])
+
+
+def test_whatsapp_falls_back_to_sms_through_the_account_it_was_routed_to(
+    make_project: Callable[[SandboxServer], Project], make_sandbox: Callable[..., SandboxServer]
+) -> None:
+    sandbox = make_sandbox(no_wa_prefixes=["62817"])
+    project = make_project(sandbox)
+    setup(project, sandbox, [xl_account()])
+    project.write_documents(
+        "broadcasts/b.yaml",
+        [
+            {
+                "kind": "Broadcast",
+                "name": "salam",
+                "audience": {"contacts": {"groups": ["Office"]}},
+                "template": "Halo semua",
+                "channel": "whatsapp",
+                "fallback": "sms",
+            }
+        ],
+    )
+    result = run(project, "apply", str(project.root), "--auto-approve")
+
+    assert result.exit_code == 0, result.output
+    by = {(m["account"], m["mobile"], m["channel"]) for m in messages(sandbox)}
+    assert (XL_USER, XL, "sms") in by
+    assert not any(m["account"] == USERNAME and m["mobile"] == XL for m in messages(sandbox))
+
+
+def test_the_other_accounts_password_is_in_no_plan_file_and_no_state(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    setup(project, sandbox, [xl_account()])
+    out = saved_plan(project)
+    assert run(project, "apply", str(out), "--project", str(project.root)).exit_code == 0
+
+    for path in project.root.rglob("*"):
+        if path.is_file():
+            assert XL_PASSWORD.encode() not in path.read_bytes(), path
