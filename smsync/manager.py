@@ -64,7 +64,7 @@ from smsync.safety import (
     raise_if_unsafe,
     remembered_protection_findings,
 )
-from smsync.spec.loader import load_desired_state, load_suppression
+from smsync.spec.loader import SpecLoad, load_suppression, start_desired_state
 from smsync.spec.model import BroadcastSpec, DesiredState
 from smsync.spec.project import Credentials, Project, load_project, resolve_credentials
 from smsync.state import Backend, LockInfo, Record, StateError, Store, open_backend
@@ -87,14 +87,22 @@ class Manager:
     gateway: GatewayOptions = field(default_factory=GatewayOptions)
     project: Project = field(init=False)
     _desired: DesiredState | None = field(default=None, init=False, repr=False)
+    _load: SpecLoad | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.project = load_project(self.root)
 
     def desired(self) -> DesiredState:
         if self._desired is None:
-            self._desired = load_desired_state(self.project)
+            self._desired = self.spec_load().finish()
         return self._desired
+
+    def spec_load(self) -> SpecLoad:
+        """The spec's documents read, its contacts files not yet (see SpecLoad): what a plan
+        needs before it reads the gateway, while those files are read."""
+        if self._load is None:
+            self._load = start_desired_state(self.project)
+        return self._load
 
     def state(self, url: str | None = None) -> Backend:
         """The state backend (``url``, else SMSYNC_STATE, ``state:``, ``ledger:``); not opened
@@ -124,7 +132,12 @@ class Manager:
 
     @contextmanager
     def session(self, **client_options: Any) -> Iterator[Session]:
-        creds = self.credentials()
+        try:
+            creds = self.credentials()
+        except SmsyncError:
+            if self._load is not None:
+                self.desired()  # a spec being loaded reports its problems first, as it did
+            raise
         options = self.client_options(**client_options)
         # the other accounts send with the same settings (gsm7_as_type0, timeouts...)
         others = AccountClients(self.project, creds, self.gateway.credentials_file, options)
@@ -333,9 +346,13 @@ class Session:
         options = dataclasses.replace(options or PlanOptions())
         if options.page_size is None:
             options.page_size = self.project.page_size
-        desired = self.manager.desired()
+        # The contacts files are read while make_plan reads the gateway: until it returns,
+        # ``desired`` holds every group and broadcast, but not yet those files' contacts.
+        load = self.manager.spec_load()
+        desired = load.state
         unknown = sorted(set(broadcasts or []) - {b.name for b in desired.broadcasts})
         if unknown:
+            self.manager.desired()  # the spec's problems first
             raise SmsyncError(f"no broadcast named {', '.join(unknown)} in the spec")
         if broadcasts_only:
             plan = self._no_phonebook_plan()
@@ -348,10 +365,12 @@ class Session:
                 options=options,
                 endpoint=public_endpoint(self.credentials.endpoint),
                 username=self.credentials.username,
+                spec=load,
             )
             plan.safety.findings.extend(
                 remembered_protection_findings(plan, self._remembered_protection())
             )
+        desired = self.manager.desired()  # complete now
         plan.resend_unknown = resend_unknown
         chosen = [b for b in desired.broadcasts if broadcasts is None or b.name in broadcasts]
         # Declared groups outside this plan's --target/--exclude scope keep their current

@@ -74,6 +74,19 @@ def freeze_spec(m: Manager) -> None:
     gc.freeze()
 
 
+def start_spec(m: Manager) -> None:
+    """Read the spec's documents; its contacts files are read while the plan reads the
+    gateway (Manager.spec_load), and the cyclic collector is off until exit.
+
+    Both then fill the heap at once (100k contacts from the files, 100k rows from the pages,
+    none of them in a reference cycle), and each full collection rescanned all of it: 15 % of
+    the CPU of a 100k-contact plan. :func:`freeze_spec` cannot help here, the spec not being
+    loaded yet. The command owns its process and ends after printing; reference counting still
+    frees everything that is not a cycle."""
+    m.spec_load()
+    gc.disable()
+
+
 @click.command("plan")
 @project_argument
 @gateway_options
@@ -146,7 +159,7 @@ def plan_cmd(
         credentials_file=credentials_file,
     )
     options = PlanOptions(targets=list(targets), excludes=list(excludes), concurrency=concurrency)
-    freeze_spec(m)
+    start_spec(m)
     with m.session(pool_size=max(concurrency, 4)) as session:
         selection = broadcast_selection(broadcast_names, no_broadcasts)
         plan = session.plan(options, broadcasts=selection, broadcasts_only=broadcasts_only)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from smsync.errors import SmsyncError
 from smsync.gateway.names import group_key
@@ -17,6 +21,9 @@ from smsync.plan.renames import Renames, old_names, renamed_view, resolve_rename
 from smsync.plan.search import find_elsewhere
 from smsync.safety import ShareLimits, ambiguous_group_findings, phonebook_findings
 from smsync.spec.model import GroupSpec
+
+if TYPE_CHECKING:
+    from smsync.spec.loader import SpecLoad
 
 MAX_DETAIL_ROUNDS = 4
 
@@ -90,11 +97,18 @@ def make_plan(
     options: PlanOptions | None = None,
     endpoint: str = "",
     username: str = "",
+    spec: SpecLoad | None = None,
 ) -> Plan:
+    """``spec``: the load ``groups`` come from, when their contacts files may still be unread:
+    they are read while the gateway is (see :func:`read_and_diff`)."""
     options = options or PlanOptions()
+    if spec is not None and spec.has_problems:
+        spec.finish()  # raises every problem, before any request
     managed = select_groups(groups, options.targets, options.excludes)
     others = [g for g in groups if g not in managed]
-    remote, result = read_and_diff(client, managed, region=region, options=options, others=others)
+    remote, result = read_and_diff(
+        client, managed, region=region, options=options, others=others, spec=spec
+    )
     judged = assess_safety(result, safety)
     judged.findings.extend(ambiguous_group_findings(remote.groups, (g.name for g in groups)))
     renames = resolve_renames(managed, remote.groups)
@@ -153,17 +167,29 @@ def read_and_diff(
     region: str,
     options: PlanOptions,
     others: list[GroupSpec] | None = None,
+    spec: SpecLoad | None = None,
 ) -> tuple[RemoteState, DiffResult]:
-    """Read, diff, and settle what the diff still needs (moves from outside, details)."""
-    remote = read_remote(
-        client,
-        [g.name for g in managed] + old_names(managed),
-        page_size=options.page_size,
-        concurrency=options.concurrency,
-        strategy=options.strategy,
-        expected_rows={group_key(g.name): len(g.contacts) for g in managed},
-        number_key=number_keys(managed, region),
-    )
+    """Read, diff, and settle what the diff still needs (moves from outside, details).
+
+    With ``spec`` not finished, its contacts files are read on a thread while the gateway's
+    pages are awaited: a large spec then costs little more than the read. The read is the one
+    a finished spec gives: the same groups, and the same row counts for choosing the strategy
+    (a valid file's non-blank rows are its contacts). A spec with problems raises them, not
+    what the read ran into."""
+    pending = spec is not None and not spec.done
+    declared = spec.declared_contacts if spec is not None else lambda g: len(g.contacts)
+    expected_rows = {group_key(g.name): declared(g) for g in managed}  # before finish starts
+    with _finishing(spec if pending else None):
+        remote = read_remote(
+            client,
+            [g.name for g in managed] + old_names(managed),
+            page_size=options.page_size,
+            concurrency=options.concurrency,
+            strategy=options.strategy,
+            expected_rows=expected_rows,
+            # the spec's numbers are not known yet: the diff indexes the rows itself
+            number_key=None if pending else number_keys(managed, region),
+        )
     renames = resolve_renames(managed, remote.groups)
     renamed_view(remote, managed, renames)
     result = diff(managed, remote, region, renames.groups)
@@ -186,6 +212,38 @@ def read_and_diff(
             "records to phbkGetCompleteData?)"
         )
     return remote, result
+
+
+@contextmanager
+def _finishing(spec: SpecLoad | None) -> Iterator[None]:
+    """Finish ``spec`` on a thread while the body runs; its problems, if any, are raised
+    instead of whatever the body raised (the spec is reported first, as when it is loaded
+    before the read)."""
+    if spec is None:
+        yield
+        return
+    failed: list[BaseException] = []
+
+    def finish() -> None:
+        try:
+            spec.finish()
+        except BaseException as exc:  # re-raised on the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=finish, name="smsync-spec-load", daemon=True)
+    thread.start()
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise  # at once: the daemon thread dies with the process
+    except BaseException:
+        thread.join()
+        if failed:
+            raise failed[0] from None
+        raise
+    thread.join()
+    if failed:
+        raise failed[0] from None
 
 
 def _moves_from_outside(

@@ -6,6 +6,8 @@ import csv
 import io
 import os
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
@@ -128,14 +130,68 @@ def _shown(path: Path) -> str:
 def load_desired_state(project: Project, files: list[Path] | None = None) -> DesiredState:
     """Read and check every spec file (``files`` or the discovered ones). Raises SpecErrors
     listing every problem found."""
+    return start_desired_state(project, files).finish()
+
+
+def start_desired_state(project: Project, files: list[Path] | None = None) -> SpecLoad:
+    """The first, quick part of :func:`load_desired_state`: the YAML documents read and
+    checked, the contacts files only counted (see :class:`SpecLoad`)."""
     paths = discover_spec_files(project) if files is None else files
-    b = _Builder(project)
+    b = _Builder(project, defer_csv=True)
     for p in paths:
         b.load_file(p)
-    b.check_cross_document()
-    if b.problems:
-        raise SpecErrors(b.problems)
-    return DesiredState(groups=b.groups, broadcasts=b.broadcasts, files=list(paths))
+    return SpecLoad(b, list(paths))
+
+
+class SpecLoad:
+    """A spec loaded in two parts, so that a plan can read the gateway during the slow one.
+
+    The first part (:func:`start_desired_state`) reads every YAML document: the groups, their
+    states and renames, the broadcasts, and how many contacts each contacts file declares (its
+    non-blank rows, which is exactly the group's contact count whenever the spec is valid).
+    :meth:`finish` does the rest, each CSV row checked and its number normalised, and returns
+    what :func:`load_desired_state` returns, or raises the same SpecErrors, problems in the
+    same order. Until then ``groups`` are the very GroupSpec objects :meth:`finish` fills.
+    :meth:`finish` may run on another thread; it runs once, and every caller gets its outcome.
+    """
+
+    def __init__(self, builder: _Builder, files: list[Path]) -> None:
+        self._builder = builder
+        self.files = files
+        self.groups = builder.groups
+        self.broadcasts = builder.broadcasts
+        #: the state :meth:`finish` returns: complete but for the contacts files' rows until then
+        self.state = DesiredState(groups=self.groups, broadcasts=self.broadcasts, files=files)
+        self._lock = threading.Lock()
+        self._outcome: DesiredState | SpecErrors | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._outcome is not None
+
+    @property
+    def has_problems(self) -> bool:
+        """Whether the first part already found a problem (finish will raise)."""
+        return bool(self._builder.problems)
+
+    def declared_contacts(self, group: GroupSpec) -> int:
+        """The contacts ``group`` declares: its YAML list and the rows of its contacts file
+        (call before :meth:`finish` starts, or after it returned)."""
+        if self.done:
+            return len(group.contacts)
+        return len(group.contacts) + self._builder.csv_rows.get(id(group), 0)
+
+    def finish(self) -> DesiredState:
+        with self._lock:
+            if self._outcome is None:
+                try:
+                    self._builder.finish(self.files)
+                    self._outcome = self.state
+                except SpecErrors as e:
+                    self._outcome = e
+        if isinstance(self._outcome, SpecErrors):
+            raise SpecErrors(self._outcome.problems)
+        return self._outcome
 
 
 def load_suppression(project: Project) -> frozenset[str]:
@@ -182,12 +238,59 @@ class _Limits:
 
 
 @dataclass
+class _CsvJob:
+    """A contacts file whose rows are read later (SpecLoad.finish)."""
+
+    group: GroupSpec
+    path: Path
+    ref: Location
+    seen: dict[str, Location]
+    at: int  # where its problems go among the others: len(problems) when it was met
+    text: str | None  # None: unreadable (the problem is reported when it runs)
+
+
+@dataclass
 class _Builder:
     project: Project
     problems: list[SpecProblem] = field(default_factory=list)
     groups: list[GroupSpec] = field(default_factory=list)
     broadcasts: list[BroadcastSpec] = field(default_factory=list)
     _limits: _Limits = field(default_factory=_Limits.from_schema)
+    defer_csv: bool = False
+    jobs: list[_CsvJob] = field(default_factory=list)
+    #: id(GroupSpec) -> non-blank rows of its contacts file (deferred files only)
+    csv_rows: dict[int, int] = field(default_factory=dict)
+
+    def finish(self, files: list[Path]) -> DesiredState:
+        """Read the deferred contacts files, each one's problems where they would have been
+        reported had it been read when it was met; then the checks across documents."""
+        before, self.problems = self.problems, []
+        merged: list[SpecProblem] = []
+        taken = 0
+        for job in self.jobs:
+            merged.extend(before[taken : job.at])
+            taken = job.at
+            self._csv_contacts(job.group, job.path, job.ref, job.seen, job.text)
+            merged.extend(self.problems)
+            self.problems = []
+            job.text = None  # let the file's text go
+        merged.extend(before[taken:])
+        self.problems = merged
+        self.jobs = []
+        self.check_cross_document()
+        if self.problems:
+            raise SpecErrors(self.problems)
+        return DesiredState(groups=self.groups, broadcasts=self.broadcasts, files=list(files))
+
+    def _defer_csv(
+        self, g: GroupSpec, path: Path, ref: Location, seen: dict[str, Location]
+    ) -> None:
+        try:
+            text: str | None = read_csv_text(path, max_bytes=MAX_CSV_BYTES)
+        except LocalFileError:
+            text = None
+        self.jobs.append(_CsvJob(g, path, ref, seen, len(self.problems), text))
+        self.csv_rows[id(g)] = _count_rows(text) if text is not None else 0
 
     def err(self, where: Location, fld: str, message: str) -> None:
         self.problems.append(SpecProblem(where, fld, message))
@@ -268,7 +371,10 @@ class _Builder:
         if isinstance(cf, str) and cf:
             csv_path = path.parent / cf
             g.contacts_file = csv_path
-            self._csv_contacts(g, csv_path, doc.locate(("contacts_file",)), seen)
+            if self.defer_csv:
+                self._defer_csv(g, csv_path, doc.locate(("contacts_file",)), seen)
+            else:
+                self._csv_contacts(g, csv_path, doc.locate(("contacts_file",)), seen)
         self.groups.append(g)
 
     def _add_unique(
@@ -336,14 +442,20 @@ class _Builder:
         )
 
     def _csv_contacts(
-        self, g: GroupSpec, path: Path, ref: Location, seen: dict[str, Location]
+        self,
+        g: GroupSpec,
+        path: Path,
+        ref: Location,
+        seen: dict[str, Location],
+        text: str | None = None,
     ) -> None:
         shown = _shown(path)
-        try:
-            text = read_csv_text(path, max_bytes=MAX_CSV_BYTES)
-        except LocalFileError as e:
-            self.err(ref, "contacts_file", f"{shown} {e.reason}")
-            return
+        if text is None:
+            try:
+                text = read_csv_text(path, max_bytes=MAX_CSV_BYTES)
+            except LocalFileError as e:
+                self.err(ref, "contacts_file", f"{shown} {e.reason}")
+                return
         reader = csv.reader(
             io.StringIO(text, newline=""), delimiter=csv_separator(text), strict=True
         )
@@ -375,29 +487,106 @@ class _Builder:
         if bad:
             return
         idx = {h: i for i, h in enumerate(cols)}
+        quick = self._quick_row(idx)
         prev_end = reader.line_num
-        while True:
-            start = prev_end + 1
+        try:
+            for row in reader:
+                start = prev_end + 1
+                prev_end = reader.line_num
+                if len(row) != len(cols):
+                    if not row or (len(row) == 1 and not row[0].strip()):
+                        continue  # blank line
+                    self.err(
+                        Location(shown, start),
+                        "row",
+                        f"{len(row)} fields, but the header has {len(cols)}",
+                    )
+                    continue
+                where = Location(shown, start)
+                spec = quick(row, where)
+                if spec is None:  # something to report, or to look at closer: the full rules
+                    spec = self._csv_row(row, idx, where)
+                    if spec is None:
+                        continue
+                if spec.mobile in seen:
+                    self._add_unique(g, spec, seen, None, None)  # reports the duplicate
+                else:
+                    seen[spec.mobile] = where
+                    g.contacts.append(spec)
+        except csv.Error as e:
+            # the reader cannot resynchronise reliably after a quoting error
+            self.err(Location(shown, prev_end + 1), "row", f"broken CSV row: {e}")
+
+    def _quick_row(
+        self, idx: dict[str, int]
+    ) -> Callable[[list[str], Location], ContactSpec | None]:
+        """The contact of a CSV row whose cells are all plainly fine, else None (the caller
+        then runs :meth:`_csv_row`, which reports each problem in its words).
+
+        A large CSV is almost all such rows; checking them here, with the column positions and
+        rules looked up once per file, is most of what made loading 100k contacts cheap. It
+        decides nothing :meth:`_csv_row` would decide otherwise: any doubt goes there."""
+        region = self.project.region
+        name_i, mobile_i = idx["name"], idx["mobile"]
+        address_i, desc_i = idx.get("address"), idx.get("desc")
+        others = [idx[c] for c in ("birth", "protect") if c in idx]
+        name_ok = _quick_rules(self._limits.name)
+        address_ok = _quick_rules(self._limits.address)
+        desc_ok = _quick_rules(self._limits.desc)
+
+        def text(row: list[str], i: int | None, ok: Callable[[str], bool]) -> str | bool | None:
+            # the cell's value, None when blank (not managed), False when the rules object
+            if i is None:
+                return None
+            v = row[i]
+            if v.startswith("'"):
+                v = v[1:]
+            if not v.strip():
+                return None
+            return v if ok(v) else False
+
+        def plain(row: list[str], where: Location) -> ContactSpec | None:
+            # name and mobile only: the shape of most large files
+            name = row[name_i]
+            if name.startswith("'"):
+                name = name[1:]
+            mobile = row[mobile_i].strip()
+            if mobile.startswith("'"):
+                mobile = mobile[1:]
+            if not mobile or not name_ok(name) or not name.strip():
+                return None
             try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as e:
-                self.err(Location(shown, start), "row", f"broken CSV row: {e}")
-                break  # the reader cannot resynchronise reliably after a quoting error
-            prev_end = reader.line_num
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # blank line
-            if len(row) != len(cols):
-                self.err(
-                    Location(shown, start),
-                    "row",
-                    f"{len(row)} fields, but the header has {len(cols)}",
-                )
-                continue
-            spec = self._csv_row(row, idx, Location(shown, start))
-            if spec is not None:
-                self._add_unique(g, spec, seen, None, None)
+                return ContactSpec(name=name, mobile=normalize(mobile, region), where=where)
+            except InvalidNumberError:
+                return None
+
+        if len(idx) == 2:
+            return plain
+
+        def quick(row: list[str], where: Location) -> ContactSpec | None:
+            if any(row[i].strip() for i in others):
+                return None
+            name = text(row, name_i, name_ok)
+            address = text(row, address_i, address_ok)
+            desc = text(row, desc_i, desc_ok)
+            mobile = row[mobile_i].strip()
+            if mobile.startswith("'"):
+                mobile = mobile[1:]
+            if not isinstance(name, str) or address is False or desc is False or not mobile:
+                return None
+            try:
+                e164 = normalize(mobile, region)
+            except InvalidNumberError:
+                return None
+            return ContactSpec(
+                name=name,
+                mobile=e164,
+                address=address if isinstance(address, str) else None,
+                desc=desc if isinstance(desc, str) else None,
+                where=where,
+            )
+
+        return quick
 
     def _csv_row(self, row: list[str], idx: dict[str, int], where: Location) -> ContactSpec | None:
         lim = self._limits
@@ -681,6 +870,36 @@ class _Builder:
                     )
                 else:
                     claimed[key] = g
+
+
+def _count_rows(text: str) -> int:
+    """The non-blank data rows of a contacts CSV, as :meth:`_Builder._csv_contacts` reads them
+    (a broken file counts what it can: it fails the load anyway)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_separator(text), strict=True)
+    rows, header = 0, True
+    try:
+        for row in reader:
+            if header:  # the first row is the header, whatever it holds
+                header = False
+            elif len(row) > 1 or (row and row[0].strip()):
+                rows += 1
+    except csv.Error:
+        pass
+    return rows
+
+
+def _quick_rules(rules: StringRules) -> Callable[[str], bool]:
+    """Whether a value breaks none of ``rules`` (the same answer as ``not rules.problems(v)``),
+    with one regular expression for all of the patterns when each is anchored at the start:
+    ``^a`` and ``^b`` both match ``v`` exactly when ``(?=^a)(?=^b)`` matches it at 0."""
+    patterns = [p for p, _ in rules.patterns]
+    limit = rules.max_length
+    if not all(p.pattern.startswith("^") and not p.flags & re.MULTILINE for p in patterns):
+        return lambda v: not rules.problems(v)
+    joined = re.compile("".join(f"(?:(?={p.pattern}))" for p in patterns)).match
+    if limit is None:
+        return lambda v: joined(v) is not None
+    return lambda v: len(v) <= limit and joined(v) is not None
 
 
 def _parse_date(s: str) -> date | None:

@@ -1,0 +1,107 @@
+"""A plan reads the spec's contacts files while it reads the gateway (smsync.spec.loader's
+SpecLoad): the plan, and the requests it makes, are those of a spec loaded whole first; a
+problem in a contacts file is still what the plan reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from smsync.manager import Manager
+from smsync.plan.model import Plan
+from smsync.sandbox import SandboxServer
+from tests.support.numbers import number
+from tests.support.project import Project
+from tests.support.sandbox import PASSWORD
+
+GROUPS = ("Pelanggan", "Reseller", "Staf")
+
+
+def write_csv_groups(project: Project, rows: dict[str, list[tuple[str, str]]]) -> None:
+    docs = []
+    for i, (name, members) in enumerate(rows.items()):
+        csv = project.root / "groups" / f"g{i}.csv"
+        csv.parent.mkdir(parents=True, exist_ok=True)
+        csv.write_text("name,mobile\n" + "".join(f"{n},{m}\n" for n, m in members))
+        docs.append({"name": name, "contacts_file": csv.name})
+    project.write_groups(*docs)
+
+
+def spec_rows(renamed: int = 0, dropped: int = 0, added: int = 0) -> dict[str, Any]:
+    rows: dict[str, list[tuple[str, str]]] = {g: [] for g in GROUPS}
+    for i in range(dropped, 360):
+        name = f"Kontak {i}" + (" baru" if i < dropped + renamed else "")
+        rows[GROUPS[i % 3]].append((name, number(i)))
+    for i in range(1000, 1000 + added):
+        rows[GROUPS[i % 3]].append((f"Baru {i}", number(i)))
+    return rows
+
+
+def comparable(plan: Plan) -> dict[str, Any]:
+    data = plan.to_json()
+    data.pop("created_at", None)
+    return data
+
+
+def test_a_plan_reading_contacts_files_during_the_read_equals_one_from_a_loaded_spec(
+    project: Project,
+) -> None:
+    write_csv_groups(project, spec_rows())
+    assert project.apply().exit_code == 0
+    write_csv_groups(project, spec_rows(renamed=7, dropped=4, added=5))
+
+    overlapped = project.manager()
+    load = overlapped.spec_load()
+    assert not load.done  # the contacts files are not read yet
+    with overlapped.session() as session:
+        plan = session.plan()
+    assert load.done
+
+    whole = project.manager()
+    whole.desired()  # loaded whole, before any request
+    with whole.session() as session:
+        reference = session.plan()
+
+    assert comparable(plan) == comparable(reference)
+    assert len(plan.actions) == 7 + 4 + 5
+    assert plan.read.requests == reference.read.requests <= plan.read.min_requests
+
+
+def test_a_problem_in_a_contacts_file_is_reported_even_while_the_gateway_is_read(
+    project: Project,
+) -> None:
+    rows = spec_rows()
+    rows["Reseller"].insert(3, ("Salah", "0812-CALL-ME"))
+    write_csv_groups(project, rows)
+
+    result = project.plan()
+
+    assert result.exit_code == 1
+    assert "g1.csv:5" in result.output and "mobile" in result.output
+    assert "Plan:" not in result.output
+
+
+def test_a_contacts_file_problem_comes_before_a_missing_password(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    project = Project(tmp_path, sandbox.url)
+    rows = spec_rows()
+    rows["Staf"].append(("Salah", "12"))
+    write_csv_groups(project, rows)
+
+    result = project.run("plan", str(project.root), env={"SMSYNC_PASSWORD": ""})
+
+    assert result.exit_code == 1
+    assert "g2.csv" in result.output
+    assert PASSWORD not in result.output
+
+
+def test_the_library_plans_the_same_with_a_spec_loaded_first_or_not(project: Project) -> None:
+    write_csv_groups(project, spec_rows(renamed=2))
+    manager: Manager = project.manager()
+
+    with manager.session() as session:
+        first = session.plan()
+        again = session.plan()  # the spec is loaded now: the read builds its index as it goes
+
+    assert comparable(first) == comparable(again)
