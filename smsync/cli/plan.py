@@ -108,6 +108,12 @@ def start_spec(m: Manager) -> None:
     is_flag=True,
     help="Exit 0: no changes, 2: changes, 3: unsafe (apply would refuse it), 1: any error.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Text: every action of every group (a group with more than 100 actions otherwise "
+    "shows 20 of them and counts the rest; JSON always has every one).",
+)
 def plan_cmd(
     project_dir: Path,
     endpoint: str | None,
@@ -124,6 +130,7 @@ def plan_cmd(
     broadcasts_only: bool,
     out_file: Path | None,
     detailed_exitcode: bool,
+    full: bool,
 ) -> None:
     """Show what apply would change on the gateway to make it match the spec.
 
@@ -145,7 +152,7 @@ def plan_cmd(
     """
     from smsync.outfile import check_writable, write_atomically
     from smsync.plan.planner import PlanOptions
-    from smsync.plan.render import RENDERERS, Style
+    from smsync.plan.render import LARGE_GROUP, RENDERERS, Style
 
     check_broadcasts_only(broadcasts_only, targets, excludes, no_broadcasts)
     if out_file is not None:
@@ -166,6 +173,7 @@ def plan_cmd(
     style = Style(
         show_pii=show_pii if fmt == "markdown" else show_pii_default(show_pii),
         color=fmt == "text" and use_color(),
+        summarise_over=None if full else LARGE_GROUP,
     )
     click.echo(RENDERERS[fmt](plan, style))
     if out_file is not None:

@@ -45,10 +45,19 @@ def mask_name(name: str) -> str:
     return " ".join(word[:1] + "***" for word in name.split()) or "***"
 
 
+#: ``smsync plan`` (text) summarises a group with more actions than this (--full: never)...
+LARGE_GROUP = 100
+#: ... showing this many of them, then a count of the others.
+GROUP_SAMPLE = 20
+
+
 @dataclass
 class Style:
     show_pii: bool = False
     color: bool = False
+    #: text: a group with more actions than this shows GROUP_SAMPLE of them and counts the
+    #: rest (None: every action; JSON always has every one)
+    summarise_over: int | None = None
 
     def name(self, value: str) -> str:
         return value if self.show_pii else mask_name(value)
@@ -269,6 +278,18 @@ def action_line(action: Action, style: Style) -> tuple[str, list[str]]:
     return head, details
 
 
+def more_line(hidden: list[Action]) -> str:
+    """The count that stands for a large group's other actions in summarised text."""
+    counts: dict[Op, int] = {}
+    for a in hidden:
+        counts[a.op] = counts.get(a.op, 0) + 1
+    what = ", ".join(f"{n} to {_OP_WORDS[op]}" for op, n in counts.items())
+    return (
+        f"... and {_n(len(hidden), 'more action')} in this group ({what}); "
+        "--full or --format json shows every one"
+    )
+
+
 def _grouped(plan: Plan) -> list[tuple[str, list[Action]]]:
     order: dict[str, list[Action]] = {}
     for action in plan.actions:
@@ -343,11 +364,15 @@ def render_text(plan: Plan, style: Style) -> str:
         add("")
     for group, actions in _grouped(plan):
         add(f"Group {group}")
-        for action in actions:
+        limit = style.summarise_over
+        shown = actions if limit is None or len(actions) <= limit else actions[:GROUP_SAMPLE]
+        for action in shown:
             head, details = action_line(action, style)
             add("  " + head, action.op.symbol)
             for d in details:
                 add(f"      {d}")
+        if len(shown) < len(actions):
+            add("  " + more_line(actions[len(shown) :]))
         add("")
     for dup in plan.duplicates:
         add(
