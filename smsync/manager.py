@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from smsync.broadcast import (
 )
 from smsync.broadcast.accounts import AccountClients, needed_by_account
 from smsync.broadcast.audience import UnknownGroup
+from smsync.broadcast.charge import Charge, accepted_keys, segments_accepted_since
 from smsync.broadcast.deliveries import BroadcastStatus, split_key
 from smsync.broadcast.model import BroadcastPlan
 from smsync.broadcast.routes import forget_accounts
@@ -620,7 +622,9 @@ class Session:
         check = group_check(
             self._group_members, load_suppression(self.project), self.project.region
         )
+        names = [b.name for b in plan.broadcasts if b.due]
         with self._ledger() as ledger:
+            before = accepted_keys(ledger, names) if plan.credit.balance is not None else None
             outcome.broadcasts = send_broadcasts(
                 self.client,
                 plan.broadcasts,
@@ -634,7 +638,22 @@ class Session:
                 now=clock(),
                 accounts=self.accounts.senders(plan.broadcasts) if self.accounts else None,
             )
+            if before is not None and plan.credit.balance is not None:
+                outcome.charge = self._charge(
+                    Decimal(plan.credit.balance), segments_accepted_since(ledger, names, before)
+                )
         return outcome
+
+    def _charge(self, before: Decimal, segments: int) -> Charge | None:
+        """The balance after the sends against the one the plan read just before them (one
+        request; none when nothing was accepted): see smsync.broadcast.charge."""
+        if not segments:
+            return None
+        try:
+            after = self.client.credits()
+        except SmsyncError:
+            return None  # the sends' report stands; only the comparison is missing
+        return Charge(before=before, after=after, segments_accepted=segments)
 
     def check_applicable(self, plan: Plan, *, force: bool = False) -> None:
         """Everything apply refuses without reading the remote (UnsafePlan, StalePlan). Apply
@@ -680,6 +699,7 @@ class ApplyOutcome:
     phonebook: ApplyResult
     broadcasts: SendReport | None = None
     broadcasts_skipped: str = ""
+    charge: Charge | None = None  # the balance before and after the sends (main account)
 
     @property
     def ok(self) -> bool:

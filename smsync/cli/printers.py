@@ -53,6 +53,8 @@ def print_apply_outcome(outcome: ApplyOutcome, style: Style) -> None:
         print_apply_summary(result)
     if outcome.broadcasts is not None:
         print_send_report(outcome.broadcasts)
+    if outcome.charge is not None:
+        click.echo(outcome.charge.line())
     if outcome.broadcasts_skipped:
         click.echo(outcome.broadcasts_skipped, err=True)
 
@@ -98,6 +100,7 @@ def apply_report(outcome: ApplyOutcome) -> dict[str, Any]:
             ],
         },
         "broadcasts_skipped": outcome.broadcasts_skipped or None,
+        "balance": outcome.charge.to_json() if outcome.charge is not None else None,
     }
 
 
