@@ -267,8 +267,11 @@ class _Run:
     on_progress: Callable[[SendProgress], None] | None
     check_group: GroupCheck | None
     stop: threading.Event = field(default_factory=threading.Event)
-    wa_stop: threading.Event = field(default_factory=threading.Event)
-    wa_answers: list[bool] = field(default_factory=list)  # first answers: was it 1751?
+    #: per account (Recipient.account): its first WhatsApp answers (was it 1751?), and the
+    #: accounts that answered 1751 to all of them; one account without WhatsApp (an operator's
+    #: masking account) does not stop the others' WhatsApp
+    wa_answers: dict[str, list[bool]] = field(default_factory=dict)
+    wa_stopped: set[str] = field(default_factory=set)
     accounts: Mapping[Route, Sender] = field(default_factory=dict)  # gateway.accounts' clients
     #: per broadcast, the accounts other than the main one its messages went through (routes)
     recorded: dict[str, dict[str, Route]] = field(default_factory=dict)
@@ -410,12 +413,14 @@ class _Run:
         total: int,
     ) -> None:
         to = masked(r.number)
-        if self.stop.is_set() or (plan.channel == "whatsapp" and self.wa_stop.is_set()):
-            if self.wa_stop.is_set() and result.stopped_reason is None:
+        wa_stopped = plan.channel == "whatsapp" and r.account in self.wa_stopped
+        if self.stop.is_set() or wa_stopped:
+            if wa_stopped and result.stopped_reason is None:
+                which = f"account '{r.account}'" if r.account else "the account"
                 with self._lock:
                     result.stopped_reason = (
                         f"WhatsApp stopped: the first {WA_PROBE_SENDS} WhatsApp sends all "
-                        "answered 1751 (NotActiveWA); the account may have no WhatsApp "
+                        f"answered 1751 (NotActiveWA); {which} may have no WhatsApp "
                         "(ask the provider, or send by SMS)"
                     )
             self._progress(plan, result, to, "not_attempted", None, done, total)
@@ -525,9 +530,9 @@ class _Run:
                 try:
                     res = client.send_wa(r.mobile, r.message, trxid=trxid)
                 except WhatsAppNotActive:
-                    self._wa_answer(not_active=True)
+                    self._wa_answer(r.account, not_active=True)
                     raise
-                self._wa_answer(not_active=False)
+                self._wa_answer(r.account, not_active=False)
             else:
                 res = client.send_sms(r.mobile, r.message, trxid=trxid)
         except WhatsAppNotActive as e:
@@ -555,13 +560,14 @@ class _Run:
         self.ledger.record_sent(plan.name, r.number, res.msgid)
         return "sent", None, ""
 
-    def _wa_answer(self, *, not_active: bool) -> None:
+    def _wa_answer(self, account: str, *, not_active: bool) -> None:
         with self._lock:
-            if len(self.wa_answers) >= WA_PROBE_SENDS:
+            answers = self.wa_answers.setdefault(account, [])
+            if len(answers) >= WA_PROBE_SENDS:
                 return
-            self.wa_answers.append(not_active)
-            if len(self.wa_answers) == WA_PROBE_SENDS and all(self.wa_answers):
-                self.wa_stop.set()
+            answers.append(not_active)
+            if len(answers) == WA_PROBE_SENDS and all(answers):
+                self.wa_stopped.add(account)
 
 
 def _code(e: Exception) -> str:

@@ -135,3 +135,37 @@ def test_the_other_accounts_password_is_in_no_plan_file_and_no_state(
     for path in project.root.rglob("*"):
         if path.is_file():
             assert XL_PASSWORD.encode() not in path.read_bytes(), path
+
+
+def test_an_account_without_whatsapp_does_not_stop_whatsapp_through_the_main_one(
+    make_project: Callable[[SandboxServer], Project], make_sandbox: Callable[..., SandboxServer]
+) -> None:
+    # the XL masking account answers 1751 (no WhatsApp) to all its numbers, which come first:
+    # its messages fall back to SMS, and the main account's still go by WhatsApp
+    xls = ["6281712345671", "6281812345672", "6281912345673"]
+    sandbox = make_sandbox(no_wa_prefixes=["62817", "62818", "62819"])
+    project = make_project(sandbox)
+    setup(project, sandbox, [xl_account()])
+    office = [{"name": f"Xl {i}", "mobile": "0" + n[2:]} for i, n in enumerate(xls)] + OFFICE[:2]
+    project.write_groups(group("Office", office))
+    project.write_documents(
+        "broadcasts/b.yaml",
+        [
+            {
+                "kind": "Broadcast",
+                "name": "salam",
+                "audience": {"contacts": {"groups": ["Office"]}},
+                "template": "Halo semua",
+                "channel": "whatsapp",
+                "fallback": "sms",
+            }
+        ],
+    )
+
+    result = run(project, "apply", str(project.root), "--auto-approve", "--concurrency", "1")
+
+    assert result.exit_code == 0, result.output
+    by = sorted((m["account"], m["mobile"], m["channel"]) for m in messages(sandbox))
+    assert by == sorted(
+        [(XL_USER, n, "sms") for n in xls] + [(USERNAME, n, "whatsapp") for n in (TSEL_A, TSEL_B)]
+    )
