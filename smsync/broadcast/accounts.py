@@ -21,6 +21,7 @@ from smsync.broadcast.routes import Route, route_of, same_account
 from smsync.endpoint import open_client, public_endpoint
 from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
+from smsync.gateway.errors import InvalidCredentials
 from smsync.safety import Finding, Rule
 from smsync.spec.project import Account, Credentials, Project, account_credentials
 
@@ -114,6 +115,9 @@ class AccountClients:
             client = self.client(account)  # a missing password is an error, not "unknown"
             try:
                 balance = client.credits()
+            except InvalidCredentials as exc:
+                # a definite answer, not an unknown balance: every send through it would fail
+                raise SmsyncError(f"{account.where}: gateway.accounts '{name}': {exc}") from None
             except SmsyncError as exc:
                 lines.append(
                     f"Credit of {what}: balance unknown (the gateway did not answer it: {exc}); "

@@ -169,3 +169,20 @@ def test_an_account_without_whatsapp_does_not_stop_whatsapp_through_the_main_one
     assert by == sorted(
         [(XL_USER, n, "sms") for n in xls] + [(USERNAME, n, "whatsapp") for n in (TSEL_A, TSEL_B)]
     )
+
+
+def test_a_wrong_password_of_the_other_account_refuses_before_any_message(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    setup(project, sandbox, [xl_account()])
+    wrong = {"SMSYNC_XL_PASSWORD": "wrong-secret-xyz"}
+
+    plan = project.run("plan", str(project.root), env=wrong)
+    applied = project.run("apply", str(project.root), "--auto-approve", env=wrong)
+
+    for result in (plan, applied):
+        assert result.exit_code == 1, result.output
+        assert "gateway.accounts 'xl-masking'" in result.output
+        assert "1702 invalid username or password" in result.output
+        assert "wrong-secret-xyz" not in result.output
+    assert messages(sandbox) == []
