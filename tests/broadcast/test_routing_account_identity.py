@@ -6,6 +6,7 @@ declared again, is refused. Driven through the real CLI against the sandbox."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from smsync.sandbox import SandboxServer
@@ -14,7 +15,9 @@ from tests.broadcast.test_operator_routing import (
     ISAT,
     TSEL_A,
     TSEL_B,
+    XL,
     XL_PASSWORD,
+    XL_USER,
     answers_lost,
     run,
     sent_by_account,
@@ -25,6 +28,15 @@ from tests.support.project import Project
 from tests.support.sandbox import USERNAME
 
 MAIN_SENT = [TSEL_A, TSEL_B, ISAT]
+
+
+def lost_through_xl(project: Project, sandbox: SandboxServer) -> None:
+    """One apply whose answers are all lost: XL's message may have gone out through acme-xl."""
+    setup(project, sandbox, [xl_account()])
+    answers_lost(sandbox, True)
+    run(project, "apply", str(project.root), "--auto-approve")
+    answers_lost(sandbox, False)
+    assert sent_by_account(sandbox)[XL_USER] == [XL]
 
 
 # --- the account a message went through is the account, not its name ------------------------
@@ -103,3 +115,35 @@ def test_two_accounts_that_are_one_account_are_refused(
     assert result.exit_code == 1, result.output
     assert "gateway.accounts 'sf'" in result.output
     assert "same account as 'xl-masking'" in result.output
+
+
+def test_an_unknown_outcome_is_repeated_through_its_account_under_a_new_name(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    lost_through_xl(project, sandbox)
+    setup(project, sandbox, [{**xl_account(), "name": "masking"}])
+
+    again = run(project, "apply", str(project.root), "--auto-approve")
+
+    assert again.exit_code == 0, again.output
+    # the same trxid through the same account: the gateway sent nothing twice
+    assert sent_by_account(sandbox) == {USERNAME: sorted(MAIN_SENT), XL_USER: [XL]}
+    assert run(project, "plan", str(project.root), "--detailed-exitcode").exit_code == 0
+
+
+def test_resend_unknown_goes_through_the_account_the_rules_give_now(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    lost_through_xl(project, sandbox)
+    setup(project, sandbox, None)  # XL numbers now go through the main account
+
+    again = run(project, "apply", str(project.root), "--auto-approve", "--resend-unknown")
+    status = run(project, "status", str(project.root), "--json")
+
+    assert again.exit_code == 0, again.output
+    # asked for: a new trxid through the main account (the first may have reached the phone)
+    assert XL in sent_by_account(sandbox)[USERNAME]
+    assert run(project, "plan", str(project.root), "--detailed-exitcode").exit_code == 0
+    assert status.exit_code == 0, status.output
+    # its state is asked of the main account now (the record of acme-xl went with the resend)
+    assert json.loads(status.stdout)["refreshed"]["errors"] == 0
