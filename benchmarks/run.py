@@ -35,8 +35,11 @@ import http.client
 import json
 import multiprocessing as mp
 import os
+import re
 import resource
 import sqlite3
+import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -47,8 +50,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode, urlsplit
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 
@@ -339,6 +342,195 @@ def bench_plan(
 
 
 # ---------------------------------------------------------------------------------------------
+# whole processes: what the user feels (start-up, imports, spec load, read, diff, print)
+
+FLOOR_SCRIPT = Path(__file__).resolve().parent / "floor.py"
+IMPORT_CONCURRENCY = 4  # smsync.importer reads with read_remote's default
+# "Read 100 groups and 100000 contacts of managed groups in 1102 requests (strategy by-group:
+# ...; minimum 1102)": what the plan says it read, checked against the floor's pages.
+_READ_LINE = re.compile(r"in (\d+) requests? \(strategy ([\w-]+):.*; minimum (\d+)\)")
+
+
+@dataclass(frozen=True)
+class Run:
+    wall_s: float
+    rss_mb: float
+    stdout: str
+    stderr: str
+
+
+def smsync_argv(*args: str) -> list[str]:
+    """The ``smsync`` command as a user runs it: the installed script beside this interpreter."""
+    script = Path(sys.executable).with_name("smsync")
+    if script.exists():
+        return [str(script), *args]
+    return [sys.executable, "-m", "smsync", *args]
+
+
+def run_process(argv: list[str], env: dict[str, str]) -> Run:
+    """One fresh process: its wall time and its own peak RSS (``wait4``'s rusage, as
+    ``/usr/bin/time`` reports it)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:3])} exited {proc.returncode}: {stderr[-2000:]}")
+    return Run(wall, usage.ru_maxrss / 1024, stdout, stderr)
+
+
+def alternate(commands: dict[str, list[str]], env: dict[str, str], runs: int) -> dict[str, Any]:
+    """Run each command ``runs`` times, alternating (the order flipped every round, so a drift in
+    the machine's load falls on both); medians of wall and peak RSS, and the last output."""
+    walls: dict[str, list[float]] = {k: [] for k in commands}
+    rss: dict[str, list[float]] = {k: [] for k in commands}
+    last: dict[str, str] = {}
+    names = list(commands)
+    for i in range(runs):
+        for name in names if i % 2 == 0 else names[::-1]:
+            r = run_process(commands[name], env)
+            walls[name].append(r.wall_s)
+            rss[name].append(r.rss_mb)
+            last[name] = r.stdout
+    out: dict[str, Any] = {}
+    for name in names:
+        out[f"{name}_wall_s"] = statistics.median(walls[name])
+        out[f"{name}_walls_s"] = [round(w, 3) for w in walls[name]]
+        out[f"{name}_rss_mb"] = statistics.median(rss[name])
+        out[f"{name}_max_rss_mb"] = max(rss[name])
+        out[f"{name}_stdout"] = last[name]
+    return out
+
+
+_LOGGED_GET = re.compile(r'"GET /web2sms/api/(\w+)\.aspx\?(\S*) HTTP')
+
+
+def replayed_steps(stderr: str, concurrency: int) -> list[dict[str, Any]]:
+    """The floor process's steps (see benchmarks/floor.py) for the requests a ``-vv`` run
+    logged: the same pages of the same listings, in the same dependency order (one listing's
+    pages in sequence; the by-group listings ``concurrency`` at a time, as smsync reads them)."""
+    steps: list[dict[str, Any]] = []
+    by_key: dict[str, list[Any]] = {}
+    for method, query in _LOGGED_GET.findall(stderr):
+        params = dict(parse_qsl(query))
+        page = int(params.pop("page", "1"))
+        for secret in ("username", "auth"):
+            params.pop(secret, None)
+        if not steps or steps[-1]["method"] != method:
+            parallel = concurrency if method == "phbkGetListbyGroup" else 1
+            steps.append({"method": method, "parallel": parallel, "sequences": []})
+            by_key = {}
+        key = json.dumps(params, sort_keys=True)
+        if key in by_key and page > 1:
+            by_key[key][2] = max(by_key[key][2], page)
+        else:
+            by_key[key] = [method, params, page]
+            steps[-1]["sequences"].append(by_key[key])
+    return steps
+
+
+def floor_argv(url: str, steps: list[dict[str, Any]]) -> list[str]:
+    return [sys.executable, str(FLOOR_SCRIPT), url, USER, json.dumps(steps)]
+
+
+def bench_process(
+    label: str, n: int, groups: int, args: argparse.Namespace, tmp: Path, *, extra: bool
+) -> dict[str, Any]:
+    """``smsync plan`` (and with ``extra``, ``validate`` and ``import``) of an n-contact project
+    as fresh processes, each next to its floor process, alternated."""
+    env = {**os.environ, "SMSYNC_PASSWORD": PASSWORD}
+    env.pop("CI", None)
+    db = str(tmp / f"process-{label}.sqlite")
+    root = tmp / f"process-{label}"
+    c, page, runs = args.concurrency, args.max_page_size, args.process_runs
+    out: dict[str, Any] = {"contacts": n, "groups": groups, "runs": runs}
+    spec = SandboxSpec(db, args.latency_ms, page, contacts=n, groups=groups)
+    with sandbox(spec) as box:
+        write_project(root, box.url, page, plan_spec(n, groups))
+        plan_argv = smsync_argv("plan", str(root), "--concurrency", str(c))
+        # one unmeasured plan logging its requests: the sandbox's pages warm, and the floor's
+        before = box.requests()
+        first = run_process([plan_argv[0], "-vv", *plan_argv[1:]], env)
+        out["requests"] = box.requests() - before
+        read = _READ_LINE.search(first.stdout)
+        if read is None:
+            raise RuntimeError(f"no read line in the plan's output: {first.stdout[:500]}")
+        out["reported_requests"], out["strategy"] = int(read.group(1)), read.group(2)
+        out["min_requests"] = int(read.group(3))
+        out["summary"] = first.stdout.strip().splitlines()[-1]
+        out["plan_lines"] = first.stdout.count("\n")
+        floor = floor_argv(box.url, replayed_steps(first.stderr, c))
+        out["floor_requests"] = int(run_process(floor, env).stdout)
+        out.update(alternate({"plan": plan_argv, "floor": floor}, env, runs))
+        out["ratio"] = out["plan_wall_s"] / out["floor_wall_s"]
+        if extra:
+            validate = smsync_argv("validate", str(root))
+            python = [sys.executable, "-c", "pass"]
+            out.update(alternate({"validate": validate, "python": python}, env, runs))
+            if args.import_runs:
+                out.update(bench_import(box, label, args, tmp, env, n, groups))
+    for key in [k for k in out if k.endswith("_stdout")]:
+        del out[key]
+    return out
+
+
+def bench_import(
+    box: Sandbox,
+    label: str,
+    args: argparse.Namespace,
+    tmp: Path,
+    env: dict[str, str],
+    n: int,
+    groups: int,
+) -> dict[str, Any]:
+    """``smsync import`` of the whole phonebook into a new project, next to the floor of the
+    pages it reads (the group list twice: once for the names, once by the reader; then the
+    listing its strategy chooses)."""
+    runs = args.import_runs
+    counter = iter(range(10_000))
+
+    def fresh() -> list[str]:
+        target = tmp / f"import-{label}-{next(counter)}"
+        return smsync_argv("import", str(target), "--endpoint", box.url, "--username", USER)
+
+    before = box.requests()
+    argv = fresh()
+    first = run_process([argv[0], "-vv", *argv[1:]], env)
+    requests_made = box.requests() - before
+    # the importer reads with the planner's reader at its default concurrency
+    steps = replayed_steps(first.stderr, IMPORT_CONCURRENCY)
+    out: dict[str, Any] = {
+        "import_requests": requests_made,
+        "import_runs": runs,
+        "import_listings": "; ".join(
+            f"{step['method']} x{len(step['sequences'])}" for step in steps
+        ),
+    }
+    floor = floor_argv(box.url, steps)
+    commands = {"import": [], "import_floor": floor}
+    walls: dict[str, list[float]] = {"import": [], "import_floor": []}
+    rss: list[float] = []
+    for i in range(runs):
+        for name in ("import", "import_floor") if i % 2 == 0 else ("import_floor", "import"):
+            r = run_process(fresh() if name == "import" else commands[name], env)
+            walls[name].append(r.wall_s)
+            if name == "import":
+                rss.append(r.rss_mb)
+    out["import_wall_s"] = statistics.median(walls["import"])
+    out["import_floor_wall_s"] = statistics.median(walls["import_floor"])
+    out["import_walls_s"] = [round(w, 3) for w in walls["import"]]
+    out["import_floor_walls_s"] = [round(w, 3) for w in walls["import_floor"]]
+    out["import_rss_mb"] = statistics.median(rss)
+    out["import_ratio"] = out["import_wall_s"] / out["import_floor_wall_s"]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # apply
 
 
@@ -622,6 +814,17 @@ def sizes(args: argparse.Namespace) -> dict[str, int]:
     return {"10k": args.plan_small, "100k": args.plan_large}
 
 
+def process_sizes(args: argparse.Namespace) -> list[tuple[str, int, int, bool]]:
+    """(label, contacts, groups, with validate and import) of the whole-process runs."""
+    out = [
+        ("10k", args.plan_small, args.plan_groups, False),
+        ("100k", args.plan_large, args.plan_groups, True),
+    ]
+    if args.million:
+        out.append(("1M", args.plan_million, args.million_groups, False))
+    return out
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     res: dict[str, Any] = {
         "quick": args.quick,
@@ -630,6 +833,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "concurrency": args.concurrency,
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
+        "load_before": os.getloadavg()[0],
     }
     with tempfile.TemporaryDirectory(prefix="smsync-bench-") as t:
         tmp = Path(t)
@@ -638,6 +842,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if args.verbose
             else (lambda msg: None)
         )
+        for label, n, groups, extra in process_sizes(args):
+            log(f"whole process {label} ({n}) ...")
+            res[f"process_{label}"] = bench_process(label, n, groups, args, tmp, extra=extra)
+        if args.process_only:
+            return res
         log("capacity ...")
         res.update(bench_capacity(args, tmp))
         for label, n in sizes(args).items():
@@ -665,6 +874,53 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return res
 
 
+class AddRow(Protocol):
+    def __call__(self, what: str, value: str, target: str = "") -> None: ...
+
+
+def process_rows(res: dict[str, Any], add: AddRow) -> None:
+    """The whole-process rows: medians of fresh processes, each next to its floor process."""
+    for key in ("process_10k", "process_100k", "process_1M"):
+        if key not in res:
+            continue
+        r = res[key]
+        n, runs = r["contacts"], r["runs"]
+        add(
+            f"`smsync plan` {n:,} contacts ({r['groups']} groups), whole process",
+            f"{r['plan_wall_s']:.2f} s, peak RSS {r['plan_rss_mb']:.0f} MB "
+            f"(median of {runs}; {r['plan_lines']} lines printed)",
+            "< 1 GB" if n >= 1_000_000 else "",
+        )
+        add(
+            "  floor process (same pages, plain requests)",
+            f"{r['floor_wall_s']:.2f} s, {r['floor_requests']} requests, peak RSS "
+            f"{r['floor_rss_mb']:.0f} MB",
+        )
+        target = "<= 1.5x" if n < 50_000 else "<= 1.3x"
+        add("  plan / floor", f"{r['ratio']:.2f}x", target)
+        add(
+            "  requests / strategy minimum",
+            f"{r['requests']} / {r['min_requests']} ({r['strategy']})",
+            "<= minimum",
+        )
+        if "validate_wall_s" in r:
+            add(
+                f"`smsync validate` {n:,} contacts",
+                f"{r['validate_wall_s']:.2f} s, peak RSS {r['validate_rss_mb']:.0f} MB "
+                f"(python -c pass: {r['python_wall_s']:.2f} s)",
+                "< 0.5 s",
+            )
+        if "import_wall_s" in r:
+            add(
+                f"`smsync import` {n:,} contacts",
+                f"{r['import_wall_s']:.2f} s, {r['import_requests']} requests "
+                f"({r['import_listings']}), peak RSS {r['import_rss_mb']:.0f} MB "
+                f"(median of {r['import_runs']})",
+            )
+            add("  floor process (same pages)", f"{r['import_floor_wall_s']:.2f} s")
+            add("  import / floor", f"{r['import_ratio']:.2f}x", "<= 1.3x")
+
+
 def table(res: dict[str, Any]) -> str:
     rows: list[tuple[str, str, str]] = []
 
@@ -675,8 +931,16 @@ def table(res: dict[str, Any]) -> str:
     add(
         "setup",
         f"latency {lat} ms/request, max page {page}, concurrency {c}, "
-        f"{res['cpus']} CPUs, Python {res['python']}",
+        f"{res['cpus']} CPUs, Python {res['python']}, load {res['load_before']:.2f} at start",
     )
+    process_rows(res, add)
+    if "sandbox_rps" in res:
+        in_process_rows(res, add)
+    return _markdown(rows)
+
+
+def in_process_rows(res: dict[str, Any], add: AddRow) -> None:
+    page = res["max_page_size"]
     add(
         "sandbox capacity (no latency)",
         f"{res['sandbox_rps_read']:.0f} req/s read, {res['sandbox_rps_send']:.0f} req/s "
@@ -687,7 +951,7 @@ def table(res: dict[str, Any]) -> str:
         r = res[f"plan_{label}"]
         n = r["contacts"]
         add(
-            f"plan {n:,} contacts: wall",
+            f"plan {n:,} contacts in process (`Session.plan()`): wall",
             f"{r['wall_s']:.2f} s (spec load {r['spec_load_s']:.2f} s apart)",
         )
         add(
@@ -737,6 +1001,9 @@ def table(res: dict[str, Any]) -> str:
     add("  second run sends", str(res["broadcast_rerun_sent"]), "0")
     add("duplicates in the sandbox's messages", str(res["duplicates"]), "0")
     add("failed actions (apply + broadcast)", str(res["failed_actions"]), "0")
+
+
+def _markdown(rows: list[tuple[str, str, str]]) -> str:
     w1 = max(len(r[0]) for r in rows)
     w2 = max(len(r[1]) for r in rows)
     lines = [
@@ -768,11 +1035,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=["list-all", "by-group"],
         help="also plan 100k with the strategy forced",
     )
+    ap.add_argument(
+        "--process-runs",
+        type=int,
+        default=5,
+        help="whole-process runs of each command and its floor (medians are reported)",
+    )
+    ap.add_argument("--import-runs", type=int, default=3, help="whole-process runs of import")
+    ap.add_argument(
+        "--million",
+        action="store_true",
+        help="also plan 1,000,000 contacts in 1,000 groups as a whole process (minutes)",
+    )
+    ap.add_argument(
+        "--process-only",
+        action="store_true",
+        help="only the whole-process measurements (no in-process plan, apply, broadcast)",
+    )
     ap.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
     args = ap.parse_args(argv)
     big = {
         "plan_small": 10_000,
         "plan_large": 100_000,
+        "plan_million": 1_000_000,
+        "million_groups": 1000,
         "apply_changes": 1000,
         "apply_remote": 2000,
         "apply_groups": 20,
@@ -783,6 +1069,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     quick = {
         "plan_small": 500,
         "plan_large": 2000,
+        "plan_million": 5000,
+        "million_groups": 20,
         "apply_changes": 100,
         "apply_remote": 200,
         "apply_groups": 4,
@@ -795,6 +1083,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.quick:
         args.plan_groups = min(args.plan_groups, 10)
         args.sequential_sample = min(args.sequential_sample, 50)
+        args.process_runs = min(args.process_runs, 2)
+        args.import_runs = min(args.import_runs, 1)
     return args
 
 

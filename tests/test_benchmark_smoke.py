@@ -28,7 +28,7 @@ REQUIRED = (
 @pytest.mark.timeout(300)
 def test_quick_benchmark_runs_and_reports_every_key() -> None:
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json"],
+        [sys.executable, str(SCRIPT), "--quick", "--json", "--million"],
         capture_output=True,
         text=True,
         timeout=280,
@@ -49,3 +49,16 @@ def test_quick_benchmark_runs_and_reports_every_key() -> None:
     assert result["plan_requests_100k"] <= result["plan_min_requests_100k"]
     assert result["plan_requests_10k"] <= result["plan_min_requests_10k"]
     assert result["broadcast_sent"] == result["broadcast_messages"]
+    # Whole processes: each `smsync` command ran as a fresh process beside its floor process,
+    # read what its strategy needs and no more, and the floor replayed those very pages.
+    for size in ("10k", "100k", "1M"):
+        r = result[f"process_{size}"]
+        for key in ("plan_wall_s", "floor_wall_s", "ratio", "plan_rss_mb", "floor_rss_mb"):
+            assert isinstance(r[key], int | float), (size, key, r[key])
+        assert r["requests"] == r["reported_requests"] == r["floor_requests"]
+        assert r["requests"] <= r["min_requests"]
+        assert len(r["plan_walls_s"]) == len(r["floor_walls_s"]) == r["runs"]
+    large = result["process_100k"]
+    assert large["validate_wall_s"] > 0 and large["python_wall_s"] > 0
+    assert large["import_requests"] > 0 and large["import_ratio"] > 0
+    assert "contacts: 20 to change" in large["summary"]  # 1 % of 2,000 renamed
