@@ -875,7 +875,10 @@ class _Builder:
 def _count_rows(text: str) -> int:
     """The non-blank data rows of a contacts CSV, as :meth:`_Builder._csv_contacts` reads them
     (a broken file counts what it can: it fails the load anyway)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_separator(text), strict=True)
+    sep = csv_separator(text)
+    if '"' not in text:
+        return _count_plain_rows(text, sep)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     rows, header = 0, True
     try:
         for row in reader:
@@ -886,6 +889,24 @@ def _count_rows(text: str) -> int:
     except csv.Error:
         pass
     return rows
+
+
+def _count_plain_rows(text: str, sep: str) -> int:
+    """:func:`_count_rows` of a CSV without quotes, where a row is a line (``\\n``, ``\\r\\n``
+    or ``\\r``, as csv splits them) and a blank row is whitespace without a separator: counted
+    with a few passes over the text instead of a row object per line (a million rows in
+    milliseconds, before the first request)."""
+    flat = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not flat:
+        return 0
+    if flat.endswith("\n"):
+        flat = flat[:-1]  # csv makes no row of what follows the last line break
+    blank = re.compile(f"^[^\\S\\n{re.escape(sep)}]*$", re.MULTILINE)
+    blanks = len(blank.findall(flat))
+    end = flat.find("\n")
+    header = flat if end < 0 else flat[:end]
+    header_blank = sep not in header and not header.strip()
+    return flat.count("\n") - (blanks - header_blank)
 
 
 def _quick_rules(rules: StringRules) -> Callable[[str], bool]:

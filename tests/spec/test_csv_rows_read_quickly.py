@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 
 from smsync.spec import load_project
 from smsync.spec.errors import SpecErrors
-from smsync.spec.loader import _Builder, load_desired_state, start_desired_state
+from smsync.spec.loader import (
+    _Builder,
+    _count_plain_rows,
+    load_desired_state,
+    start_desired_state,
+)
 
 CELLS = st.one_of(
     st.sampled_from(
@@ -99,3 +104,15 @@ def test_a_contacts_file_counts_its_non_blank_rows_before_they_are_read(tmp_path
 
     assert load.declared_contacts(load.groups[0]) == 2
     assert len(load.finish().groups[0].contacts) == 2
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from("a,;\t \r\n\x0b\x1c\u00a0\u2028"), max_size=40),
+    sep=st.sampled_from([",", ";", "\t"]),
+)
+@settings(max_examples=2000, deadline=None)
+def test_rows_of_a_file_without_quotes_are_counted_as_csv_reads_them(text: str, sep: str) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    rows = list(reader)[1:]
+    expected = sum(1 for row in rows if len(row) > 1 or (row and row[0].strip()))
+    assert _count_plain_rows(text, sep) == expected
