@@ -92,7 +92,7 @@ class AccountClients:
             if its == main:
                 raise SmsyncError(
                     f"{what} is the main account ({a.username} at the same endpoint): leave it "
-                    "out, as the messages it does not route go through the main account anyway"
+                    "out (the messages no rule routes go through the main account already)"
                 )
             if its in seen:
                 raise SmsyncError(
