@@ -5,7 +5,6 @@ schema describes. A group send's breakdown comes from the group's rows the plan 
 from __future__ import annotations
 
 import json
-import time
 from importlib import resources
 from typing import Any
 
@@ -147,15 +146,13 @@ def test_the_breakdown_of_100k_recipients_asks_the_carrier_data_a_few_hundred_ti
     sending = audience(100_000)
     operators._MEMO.clear()
 
-    start = time.process_time()
     shares = operator_shares(sending)
-    took = time.process_time() - start
 
     assert sum(s.messages for s in shares.values()) == 100_000
     assert {"Telkomsel", "XL", "Indosat Ooredoo Hutchison"} <= set(shares)
-    assert len(operators._MEMO) < 300  # full lookups: one per prefix and length
-    # well under 0.1 s on an ordinary machine; the bound leaves room for coverage tracing
-    assert took < 0.3, f"{took:.3f} s"
+    # full lookups: one per prefix and length (what it costs is measured in benchmarks/, not
+    # timed here)
+    assert len(operators._MEMO) < 300
 
 
 @settings(max_examples=300, deadline=None)

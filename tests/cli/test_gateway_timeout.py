@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from smsync.sandbox import SandboxServer
@@ -16,12 +15,12 @@ def test_gateway_timeout_ends_a_plan_against_a_slow_gateway_quickly(
     project.write_groups(group("Sales", [contact(1)]))
     project.write_config(gateway={"endpoint": project.endpoint, "username": "demo", "timeout": 0.3})
 
-    started = time.monotonic()
     result = project.run("plan", str(project.root))
 
+    # At the default timeout the 3 s answers would have come and the plan succeeded: the
+    # failure naming 0.3 s is the setting at work (no wall-clock bound: CI machines vary).
     assert result.exit_code == 1, result.output
     assert "no answer within 0.3s" in result.stderr and "Traceback" not in result.output
-    assert time.monotonic() - started < 2.9  # not even one answer at the default was awaited
 
 
 def test_gateway_timeout_must_be_a_positive_number(project: Project) -> None:
