@@ -33,6 +33,7 @@ from smsync.gateway.paging import ListingShifted as ListingShifted  # (re-export
 from smsync.gateway.provider import PhonebookLister, PhonebookReader
 from smsync.plan.model import ReadStats, Strategy
 from smsync.plan.remote import (
+    LateKey,
     NumberKey,
     RemoteState,
     bad_row_warning,
@@ -100,12 +101,13 @@ def read_remote(
     concurrency: int = 4,
     strategy: str | None = None,
     expected_rows: Mapping[str, int] | None = None,
-    number_key: NumberKey | None = None,
+    number_key: NumberKey | LateKey | None = None,
 ) -> RemoteState:
     """Read the remote groups and the contacts of the managed groups.
 
     ``expected_rows``: group_key -> rows the spec declares, for :func:`choose_strategy`.
-    ``number_key``: the diff's number key; when given, rows are indexed as they arrive.
+    ``number_key``: the diff's number key; when given, rows are indexed as they arrive. A
+    LateKey indexes the groups read once it is known; RemoteState.finish_index the others.
     """
     return _read_remote(
         client,
@@ -126,8 +128,11 @@ def _read_remote(
     concurrency: int,
     strategy: str | None,
     expected_rows: Mapping[str, int] | None,
-    number_key: NumberKey | None,
+    number_key: NumberKey | LateKey | None,
 ) -> RemoteState:
+    def key_now() -> NumberKey | None:
+        return number_key.get() if isinstance(number_key, LateKey) else number_key
+
     requested = page_size or DEFAULT_PAGE_SIZE
     trusted = page_size is not None
     # One sizer per kind of listing: a gateway may cap group and contact pages differently.
@@ -151,6 +156,7 @@ def _read_remote(
 
     digests: dict[str, str] = {}
     index: dict[tuple[str, str], list[Contact]] = {}
+    unindexed: set[str] = set()  # groups (some of) whose rows came before a LateKey was known
     # Records that could not be read: left out (unmanaged for this run), and reported.
     bad_rows: list[tuple[str, BadRecord]] = []
     other_rows: dict[str, int] | None = None
@@ -172,13 +178,18 @@ def _read_remote(
                 contacts[key].append(c)
             else:
                 other_rows[key] = other_rows.get(key, 0) + 1
+        late = key_now()
         for key, members in contacts.items():
             digests[key] = group_digest(members)
-            if number_key is not None:
-                index.update(group_index(key, members, number_key))
+            if late is not None:
+                index.update(group_index(key, members, late))
+            elif number_key is not None:
+                unindexed.add(key)
     elif chosen == "by-group":
 
-        def read_one(g: Group) -> tuple[str, list[Contact], str, dict[tuple[str, str], Any]]:
+        def read_one(
+            g: Group,
+        ) -> tuple[str, list[Contact], str, dict[tuple[str, str], Any] | None]:
             key = group_key(g.name)
             unreadable: list[BadRecord] = []
             rows = _read_sequence(
@@ -191,12 +202,16 @@ def _read_remote(
             bad_rows.extend((g.name, b) for b in unreadable)  # list.extend: atomic
             # Digest and index each group while the other groups' pages are still on the way:
             # this work then costs nothing after the last page arrives.
-            part = group_index(key, rows, number_key) if number_key is not None else {}
+            late = key_now()
+            part = group_index(key, rows, late) if late is not None else None
             return key, rows, group_digest(rows), part
 
         merged: set[str] = set()
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             for key, rows, rows_digest, part in pool.map(read_one, existing):
+                if part is None:
+                    unindexed.add(key)
+                    part = {}
                 if contacts[key]:
                     # Two remote names that only a case-insensitive match makes one group
                     # ("Straße", "STRASSE"): one managed group, all of their rows.
@@ -243,7 +258,8 @@ def _read_remote(
         contacts=contacts,
         read=stats,
         index=index if number_key is not None else None,
-        index_key=number_key,
+        index_key=key_now(),
+        unindexed=unindexed,
         digests=digests,
         bad_rows=bad_rows,
         other_rows=other_rows,

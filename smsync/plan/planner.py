@@ -16,7 +16,7 @@ from smsync.gateway.provider import PhonebookReader
 from smsync.plan.diff import DiffResult, diff, number_key, number_keys
 from smsync.plan.fetch import fetch_details, read_moved_rows, read_remote
 from smsync.plan.model import Op, PhonebookSafety, Plan, UnmanagedGroup
-from smsync.plan.remote import RemoteState
+from smsync.plan.remote import LateKey, RemoteState
 from smsync.plan.renames import Renames, old_names, renamed_view, resolve_renames
 from smsync.plan.search import find_elsewhere
 from smsync.safety import ShareLimits, ambiguous_group_findings, phonebook_findings
@@ -179,6 +179,7 @@ def read_and_diff(
     pending = spec is not None and not spec.done
     declared = spec.declared_contacts if spec is not None else lambda g: len(g.contacts)
     expected_rows = {group_key(g.name): declared(g) for g in managed}  # before finish starts
+    key = LateKey(lambda: number_keys(managed, region) if spec is None or spec.done else None)
     with _finishing(spec if pending else None):
         remote = read_remote(
             client,
@@ -187,9 +188,10 @@ def read_and_diff(
             concurrency=options.concurrency,
             strategy=options.strategy,
             expected_rows=expected_rows,
-            # the spec's numbers are not known yet: the diff indexes the rows itself
-            number_key=None if pending else number_keys(managed, region),
+            # groups read once the spec's numbers are known are indexed as they arrive
+            number_key=key,
         )
+    remote.finish_index(key.get() or number_keys(managed, region))
     renames = resolve_renames(managed, remote.groups)
     renamed_view(remote, managed, renames)
     result = diff(managed, remote, region, renames.groups)

@@ -4,6 +4,7 @@ of all of it (order-independent), which a plan records and apply compares."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -12,6 +13,23 @@ from smsync.gateway.names import group_key
 from smsync.plan.model import ReadStats, Strategy
 
 NumberKey = Callable[[str], str]
+
+
+class LateKey:
+    """The diff's number key, known only once the spec's contacts are loaded (``make`` gives
+    None until then): rows that arrive after that are indexed as they arrive."""
+
+    def __init__(self, make: Callable[[], NumberKey | None]) -> None:
+        self._make = make
+        self._key: NumberKey | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> NumberKey | None:
+        if self._key is None:
+            with self._lock:
+                if self._key is None:
+                    self._key = self._make()
+        return self._key
 
 
 def group_digest(members: list[Contact]) -> str:
@@ -52,6 +70,8 @@ class RemoteState:
     #: diff uses it when it was built with the diff's own number key.
     index: dict[tuple[str, str], list[Contact]] | None = None
     index_key: NumberKey | None = None
+    #: groups whose rows the index lacks, some or all (read before a LateKey was known)
+    unindexed: set[str] = field(default_factory=set)
     #: group_key -> digest of its rows, computed while the pages arrive
     digests: dict[str, str] = field(default_factory=dict)
     #: rows of declared groups this plan does not manage (outside --target/--exclude) that
@@ -83,6 +103,17 @@ class RemoteState:
                 self.contacts[key] = [complete.get(c.id, c) for c in members]
                 self.digests.pop(key, None)
         self.index = None
+
+    def finish_index(self, key: NumberKey) -> None:
+        """Index the groups read before the number key was known, as if every group had been
+        indexed as it arrived (a group's rows in the order they are kept)."""
+        if self.index is None or (self.index_key is not None and self.index_key != key):
+            return  # no index was asked for, or it is of another key: the diff builds its own
+        if self.unindexed:
+            self.index = {k: v for k, v in self.index.items() if k[0] not in self.unindexed}
+            for group in sorted(self.unindexed):
+                self.index.update(group_index(group, self.contacts[group], key))
+        self.index_key, self.unindexed = key, set()
 
     def fingerprint(self) -> str:
         """A digest of everything the plan was computed from (order-independent)."""

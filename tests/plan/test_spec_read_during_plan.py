@@ -7,8 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from smsync.gateway.models import Contact, Group
 from smsync.manager import Manager
 from smsync.plan.model import Plan
+from smsync.plan.remote import RemoteState, group_index
 from smsync.sandbox import SandboxServer
 from tests.support.numbers import number
 from tests.support.project import Project
@@ -105,3 +107,29 @@ def test_the_library_plans_the_same_with_a_spec_loaded_first_or_not(project: Pro
         again = session.plan()  # the spec is loaded now: the read builds its index as it goes
 
     assert comparable(first) == comparable(again)
+
+
+def test_rows_read_before_the_number_key_was_known_are_indexed_as_if_on_arrival() -> None:
+    def key(mobile: str) -> str:
+        return "+" + mobile
+
+    rows = {
+        "a": [Contact(id=1, name="A", mobile="6281", group="A")],
+        # one group of two remote spellings: the first part indexed, the second not
+        "b": [
+            Contact(id=2, name="B", mobile="6282", group="B"),
+            Contact(id=3, name="B2", mobile="6282", group="b"),
+        ],
+    }
+    state = RemoteState(
+        groups=[Group(id=1, name="A"), Group(id=2, name="B")],
+        contacts=rows,
+        index={**group_index("a", rows["a"], key), **group_index("b", rows["b"][:1], key)},
+        index_key=key,
+        unindexed={"b"},
+    )
+
+    state.finish_index(key)
+
+    whole = {**group_index("a", rows["a"], key), **group_index("b", rows["b"], key)}
+    assert state.index == whole and not state.unindexed
