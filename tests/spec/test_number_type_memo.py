@@ -15,7 +15,9 @@ from smsync.numbers import (
     ID_TYPE_PREFIX,
     InvalidNumberError,
     _normalize_full,
+    _try_normalize_full,
     normalize,
+    try_normalize,
 )
 
 MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -58,3 +60,15 @@ def test_remembered_types_give_what_the_full_path_gives(prefix: str, rest: str) 
         got = f"error: {exc}"
     assert got == expected
     assert _ID_MOBILE  # the memo answered (or learnt)
+
+
+@given(
+    prefix=st.sampled_from(["0", "62", "+62", " +62", "62-"]),
+    rest=st.text(alphabet="0123456789", min_size=6, max_size=13),
+)
+@settings(max_examples=1000, deadline=None)
+def test_remote_numbers_read_quickly_read_as_the_full_path_reads_them(
+    prefix: str, rest: str
+) -> None:
+    text = f"{prefix}8{rest}"
+    assert try_normalize(text, "ID") == _try_normalize_full(text.strip(), "ID")
