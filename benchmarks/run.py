@@ -439,7 +439,14 @@ def floor_argv(url: str, steps: list[dict[str, Any]]) -> list[str]:
 
 
 def bench_process(
-    label: str, n: int, groups: int, args: argparse.Namespace, tmp: Path, *, extra: bool
+    label: str,
+    n: int,
+    groups: int,
+    args: argparse.Namespace,
+    tmp: Path,
+    *,
+    extra: bool,
+    runs: int,
 ) -> dict[str, Any]:
     """``smsync plan`` (and with ``extra``, ``validate`` and ``import``) of an n-contact project
     as fresh processes, each next to its floor process, alternated."""
@@ -447,7 +454,7 @@ def bench_process(
     env.pop("CI", None)
     db = str(tmp / f"process-{label}.sqlite")
     root = tmp / f"process-{label}"
-    c, page, runs = args.concurrency, args.max_page_size, args.process_runs
+    c, page = args.concurrency, args.max_page_size
     out: dict[str, Any] = {"contacts": n, "groups": groups, "runs": runs}
     spec = SandboxSpec(db, args.latency_ms, page, contacts=n, groups=groups)
     with sandbox(spec) as box:
@@ -814,14 +821,14 @@ def sizes(args: argparse.Namespace) -> dict[str, int]:
     return {"10k": args.plan_small, "100k": args.plan_large}
 
 
-def process_sizes(args: argparse.Namespace) -> list[tuple[str, int, int, bool]]:
-    """(label, contacts, groups, with validate and import) of the whole-process runs."""
+def process_sizes(args: argparse.Namespace) -> list[tuple[str, int, int, bool, int]]:
+    """(label, contacts, groups, with validate and import, runs) of the whole-process runs."""
     out = [
-        ("10k", args.plan_small, args.plan_groups, False),
-        ("100k", args.plan_large, args.plan_groups, True),
+        ("10k", args.plan_small, args.plan_groups, False, args.process_runs),
+        ("100k", args.plan_large, args.plan_groups, True, args.process_runs),
     ]
     if args.million:
-        out.append(("1M", args.plan_million, args.million_groups, False))
+        out.append(("1M", args.plan_million, args.million_groups, False, args.million_runs))
     return out
 
 
@@ -842,9 +849,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if args.verbose
             else (lambda msg: None)
         )
-        for label, n, groups, extra in process_sizes(args):
+        for label, n, groups, extra, runs in process_sizes(args):
             log(f"whole process {label} ({n}) ...")
-            res[f"process_{label}"] = bench_process(label, n, groups, args, tmp, extra=extra)
+            res[f"process_{label}"] = bench_process(
+                label, n, groups, args, tmp, extra=extra, runs=runs
+            )
         if args.process_only:
             return res
         log("capacity ...")
@@ -1042,6 +1051,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="whole-process runs of each command and its floor (medians are reported)",
     )
     ap.add_argument("--import-runs", type=int, default=3, help="whole-process runs of import")
+    ap.add_argument("--million-runs", type=int, default=1, help="whole-process runs of 1M")
     ap.add_argument(
         "--million",
         action="store_true",
