@@ -7,6 +7,8 @@ import json
 import logging
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,17 +76,24 @@ def freeze_spec(m: Manager) -> None:
     gc.freeze()
 
 
-def start_spec(m: Manager) -> None:
+@contextmanager
+def spec_started(m: Manager) -> Iterator[None]:
     """Read the spec's documents; its contacts files are read while the plan reads the
-    gateway (Manager.spec_load), and the cyclic collector is off until exit.
+    gateway (Manager.spec_load). The cyclic collector is off meanwhile.
 
     Both then fill the heap at once (100k contacts from the files, 100k rows from the pages,
     none of them in a reference cycle), and each full collection rescanned all of it: 15 % of
     the CPU of a 100k-contact plan. :func:`freeze_spec` cannot help here, the spec not being
-    loaded yet. The command owns its process and ends after printing; reference counting still
-    frees everything that is not a cycle."""
+    loaded yet. Reference counting still frees everything that is not a cycle, and the
+    collector is back on after (for a command run in-process, as tests do)."""
     m.spec_load()
+    was_on = gc.isenabled()
     gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 @click.command("plan")
@@ -166,8 +175,7 @@ def plan_cmd(
         credentials_file=credentials_file,
     )
     options = PlanOptions(targets=list(targets), excludes=list(excludes), concurrency=concurrency)
-    start_spec(m)
-    with m.session(pool_size=max(concurrency, 4)) as session:
+    with spec_started(m), m.session(pool_size=max(concurrency, 4)) as session:
         selection = broadcast_selection(broadcast_names, no_broadcasts)
         plan = session.plan(options, broadcasts=selection, broadcasts_only=broadcasts_only)
     style = Style(

@@ -4,6 +4,7 @@ problem in a contacts file is still what the plan reports."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,12 @@ def test_rows_read_before_the_number_key_was_known_are_indexed_as_if_on_arrival(
 
     whole = {**group_index("a", rows["a"], key), **group_index("b", rows["b"], key)}
     assert state.index == whole and not state.unindexed
+
+
+def test_a_plan_run_in_process_leaves_the_garbage_collector_on(project: Project) -> None:
+    write_csv_groups(project, spec_rows())
+    assert gc.isenabled()
+
+    assert project.plan().exit_code == 2
+
+    assert gc.isenabled()
