@@ -17,6 +17,9 @@ from smsync.spec.templates import CONTACT_FIELDS as CONTACT_FIELDS  # (re-export
 from smsync.spec.templates import fields_without_default
 
 RemoteMembers = Callable[[str], list[Contact]]
+#: Which birth dates to keep (a recurring birthday broadcast's due days): contacts filtered
+#: before they become Members, so a whole-phonebook audience costs little on a day few are due.
+BirthFilter = Callable[[date | None], bool]
 
 
 class UnknownGroup(LookupError):
@@ -74,6 +77,8 @@ class Resolver:
     warnings: list[str] = field(default_factory=list)
     #: group_key -> (members with a readable number, ids of rows whose number is unreadable)
     _remote: dict[str, tuple[list[Member], list[int]]] = field(default_factory=dict)
+    #: E.164 -> (contact, its group): the declared phonebook, for ``numbers:`` (built once)
+    _known: dict[str, tuple[ContactSpec, str]] | None = None
 
     def group_rows(self, b: BroadcastSpec, group: str) -> tuple[list[Member], int]:
         """Who a group send to ``group`` reaches: one member per row the group will hold (a
@@ -85,7 +90,9 @@ class Resolver:
         members, unreadable = self._read(b, group)
         return list(members), len(unreadable)
 
-    def group_members(self, b: BroadcastSpec, group: str, *, live: bool = False) -> list[Member]:
+    def group_members(
+        self, b: BroadcastSpec, group: str, *, live: bool = False, birth: BirthFilter | None = None
+    ) -> list[Member]:
         spec = None if live else self.desired.group(group)
         if spec is not None:
             if spec.state == "absent":
@@ -94,13 +101,17 @@ class Resolver:
                     f"'state: absent' (at {spec.where})",
                     broadcast=b.name,
                 )
-            return [from_spec(c, spec.name) for c in spec.contacts]
+            return [
+                from_spec(c, spec.name) for c in spec.contacts if birth is None or birth(c.birth)
+            ]
         members, unreadable = self._read(b, group)
         for cid in unreadable:
             self.warnings.append(
                 f"broadcast '{b.name}': gateway contact id {cid} in group '{group}' "
                 "has an unreadable number; left out"
             )
+        if birth is not None:
+            return [m for m in members if birth(_birth_of(m))]
         return list(members)
 
     def _read(self, b: BroadcastSpec, group: str) -> tuple[list[Member], list[int]]:
@@ -143,8 +154,9 @@ class Resolver:
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"{head} is neither declared in the spec nor on the gateway{hint}"
 
-    def resolve(self, b: BroadcastSpec) -> list[Member]:
-        """A per-contact audience in a stable order, one entry per number (first wins).
+    def resolve(self, b: BroadcastSpec, *, birth: BirthFilter | None = None) -> list[Member]:
+        """A per-contact audience in a stable order, one entry per number (first wins);
+        ``birth``: only the contacts whose birth date it keeps.
 
         A group audience sent per member (``via: per-member``) is the group's contacts, as
         ``contacts: {groups: [that group]}`` selects them: a number the group lists twice is
@@ -158,17 +170,14 @@ class Resolver:
                 g.name for g in self.desired.groups if g.state == "present"
             ]
             for g in groups:
-                members.extend(m for m in self.group_members(b, g) if self._matches(m, sel.where))
+                members.extend(
+                    m for m in self.group_members(b, g, birth=birth) if self._matches(m, sel.where)
+                )
             self._warn_unmanaged_where(b, groups, sel.where)
-        known = {
-            m.number: m
-            for g in self.desired.groups
-            if g.state == "present"
-            for m in (from_spec(c, g.name) for c in g.contacts)
-        }
         blank = [f for f in fields_without_default(b.template) if f != "mobile"]
         for n in sel.numbers:
-            member = known.get(n)
+            entry = self._declared_contacts().get(n)
+            member = None if entry is None else from_spec(*entry)
             if member is None and blank:
                 # Rendered, every field but the number would be empty text ("Halo ,"): no
                 # message is better than that one.
@@ -179,10 +188,24 @@ class Resolver:
                     f"{{{{ {blank[0]} | default('...') }}}}",
                     broadcast=b.name,
                 )
+            if birth is not None and not birth(entry[0].birth if entry is not None else None):
+                continue
             members.append(member or Member(n, "", "", _fields("", n, "", None, None, None)))
         members = _dedupe(members)
         self._check_fields_have_values(b, members, blank)
         return members
+
+    def _declared_contacts(self) -> dict[str, tuple[ContactSpec, str]]:
+        # Built on first use, once per run: most audiences name no numbers, and this is the
+        # whole phonebook (a number two groups declare is the last one's, as it always was).
+        if self._known is None:
+            self._known = {
+                c.mobile: (c, g.name)
+                for g in self.desired.groups
+                if g.state == "present"
+                for c in g.contacts
+            }
+        return self._known
 
     def _check_fields_have_values(
         self, b: BroadcastSpec, members: list[Member], used: list[str]
@@ -235,6 +258,11 @@ class Resolver:
             elif have not in values:
                 return False
         return True
+
+
+def _birth_of(m: Member) -> date | None:
+    value = m.fields.get("birth")
+    return date.fromisoformat(value) if value else None
 
 
 def _dedupe(members: list[Member]) -> list[Member]:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Collection
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from smsync.broadcast.audience import CONTACT_FIELDS, Member, RemoteMembers, Resolver
 from smsync.broadcast.errors import BroadcastError
@@ -56,7 +57,7 @@ from smsync.gateway.limits import MAX_GROUP_MESSAGE_CHARS
 from smsync.gateway.names import group_key
 from smsync.operators import UNKNOWN, operator_of
 from smsync.safety import Rule, group_send_findings
-from smsync.spec.model import BroadcastSpec, DesiredState
+from smsync.spec.model import BroadcastSpec, DesiredState, Schedule
 from smsync.spec.project import Account, Project
 
 ENCODING_NAMES = {SmsEncoding.GSM7: "GSM-7", SmsEncoding.UCS2: "UCS-2"}
@@ -141,13 +142,23 @@ def _plan_recurring(
 ) -> list[BroadcastPlan]:
     """One plan per occurrence due now, named ``NAME@DATE`` (the occurrence is the message's
     identity in the ledger and its trxid); one empty plan when none is due."""
-    assert b.schedule is not None
+    s = b.schedule
+    assert s is not None
     if b.via == "group-call":
         raise _fail(b, "a recurring broadcast sends per member: leave out 'via: group-call'")
+    # Only who may be due becomes a Member: a daily run over a whole phonebook's birthdays
+    # renders the few born that day, and resolves no one on a day a monthly schedule is not
+    # due (the audience is still resolved, so that its errors show every day).
+    occurrences = None if s.on == "birth" else list(due_occurrences(s, now))
+    if occurrences is None:
+        days = _birthdays_due(s, now)
+        members = resolver.resolve(b, birth=lambda d: d is not None and (d.month, d.day) in days)
+    else:
+        members = resolver.resolve(b, birth=None if occurrences else _nobody)
     due: dict[date, list[Member]] = {}
-    for m in resolver.resolve(b):
+    for m in members:
         birth = date.fromisoformat(m.fields["birth"]) if m.fields.get("birth") else None
-        for occ in due_occurrences(b.schedule, now, birth):
+        for occ in occurrences if occurrences is not None else due_occurrences(s, now, birth):
             fields = {**m.fields, "occurrence": occ.isoformat()}
             if birth is not None:
                 fields["age"] = str(age_on(birth, occ))
@@ -163,6 +174,20 @@ def _plan_recurring(
         plan.spec_name = b.name
         plans.append(plan)
     return plans
+
+
+def _birthdays_due(s: Schedule, now: datetime) -> frozenset[tuple[int, int]]:
+    """The (month, day) of every birth that may have an occurrence due now: the local days
+    due_occurrences looks at (29 February with 28 February, where it falls in other years)."""
+    today = now.astimezone(ZoneInfo(s.timezone)).date()
+    days = {(d.month, d.day) for d in (today - timedelta(days=k) for k in range(s.grace.days + 2))}
+    if (2, 28) in days:
+        days.add((2, 29))
+    return frozenset(days)
+
+
+def _nobody(birth: date | None) -> bool:
+    return False
 
 
 def _name_new_broadcasts(
@@ -428,8 +453,8 @@ def _recipient(
 ) -> Recipient:
     """``gsm7_as_type0``: the rule the message is sent by (see ``Client``), so that it is
     counted as the gateway bills it: non-ASCII text sent as Unicode costs Unicode segments."""
-    if state == "suppressed":
-        return Recipient(m.number, m.mobile, m.name, m.group, "", "", 0, 0, None, state)
+    if state == "suppressed" or not message:  # never rendered: nothing to count
+        return Recipient(m.number, m.mobile, m.name, m.group, "", "", 0, 0, trxid, state)
     info = count_segments(message, gsm7_as_type0=gsm7_as_type0)
     segments = 1 if b.channel == "whatsapp" else info.segments
     return Recipient(
@@ -471,8 +496,17 @@ def _plan_contacts(
                 _recipient(b, m, "", "suppressed", None, gsm7_as_type0=gsm7_as_type0)
             )
             continue
-        message = _render_for(b, template, {**b.vars, **m.fields}, m.number)
         row = rows.get(m.number)
+        grouped = group_row is not None and group_row.state != SendState.FAILED
+        if not grouped and row is not None and row.accepted:
+            # Messaged already: not rendered again. A template changed since cannot fail the
+            # plan over someone it will not message, and a welcome message kept for years
+            # costs no render per member it reached.
+            plan.recipients.append(
+                _recipient(b, m, "", "sent", row.trxid, gsm7_as_type0=gsm7_as_type0)
+            )
+            continue
+        message = _render_for(b, template, {**b.vars, **m.fields}, m.number)
         if group_row is not None and group_row.state != SendState.FAILED:
             state: RecipientState = "sent" if group_row.accepted else "pending_unknown"
             plan.recipients.append(
