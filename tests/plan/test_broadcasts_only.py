@@ -4,7 +4,11 @@ change is planned or made; the phonebook is read only where an audience needs it
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from pathlib import Path
+
+import jsonschema
 
 from smsync.sandbox import SandboxServer
 from tests.support.numbers import gw
@@ -51,6 +55,12 @@ def test_plan_broadcasts_only_reads_no_phonebook(project: Project, sandbox: Sand
     assert "Broadcast rapat (sms, per contact): 2 recipients: 2 to send" in plan.output
     assert sandbox.stats()["requests"] - before == 1  # the balance, for the sends; no listing
     assert sandbox.store.snapshot()["groups"] == []
+    data = json.loads(
+        project.run("plan", str(project.root), "--broadcasts-only", "--format", "json").stdout
+    )
+    schema = json.loads(resources.files("smsync.schemas").joinpath("plan.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert data["scope"]["only"] == ["broadcasts"] and data["actions"] == []
 
 
 def test_saved_broadcasts_only_plan_is_applied_as_it_was_reviewed(
