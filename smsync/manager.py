@@ -375,9 +375,10 @@ class Session:
         desired = self.manager.desired()  # complete now
         plan.resend_unknown = resend_unknown
         chosen = [b for b in desired.broadcasts if broadcasts is None or b.name in broadcasts]
-        # Declared groups outside this plan's --target/--exclude scope keep their current
-        # members on the gateway: a group send reaches whoever is there, so its recipients
-        # (and the suppression check) come from the gateway for those groups.
+        # Declared groups outside this plan's --target/--exclude scope (all of them with
+        # --broadcasts-only) keep their current members on the gateway: a group call reaches
+        # whoever is there, so its recipients (and the suppression check) come from the
+        # gateway for those groups.
         in_scope = (
             []
             if broadcasts_only

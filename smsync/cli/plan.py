@@ -215,7 +215,7 @@ def plan_cmd(
     "--resend-unknown",
     is_flag=True,
     help="Send again what has an unknown outcome, once you have checked it did not go out: "
-    "group sends whose run was killed while the gateway answered, and per-contact messages "
+    "group calls whose run was killed while the gateway answered, and per-contact messages "
     "(with a new trxid) whose trxid a gateway answered with an error. Without it they are "
     "reported, not re-sent.",
 )

@@ -3,7 +3,8 @@
 A template is rendered with StrictUndefined, so a variable that is neither a contact field nor
 in the broadcast's ``vars`` fails every render: that is certain from the spec alone, so
 `smsync validate` says so, at the line of the template where the variable is written (not the
-``name:`` line). A group send renders one text for the whole group, with ``vars`` only.
+``name:`` line). A group call (``via: group-call``) renders one text for the whole group, with
+``vars`` only; a group audience sent per member (the default) has the contact fields too.
 """
 
 from __future__ import annotations
