@@ -209,7 +209,12 @@ def _read_remote(
         merged: set[str] = set()
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             for key, rows, rows_digest, part in pool.map(read_one, existing):
-                if part is None:
+                if part is None or key in unindexed:
+                    late = key_now()
+                    if late is not None and key not in unindexed:
+                        # some of this group's rows are indexed: it is indexed whole later
+                        for c in contacts[key]:
+                            index.pop((key, late(c.mobile)), None)
                     unindexed.add(key)
                     part = {}
                 if contacts[key]:

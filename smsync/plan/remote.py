@@ -70,7 +70,7 @@ class RemoteState:
     #: diff uses it when it was built with the diff's own number key.
     index: dict[tuple[str, str], list[Contact]] | None = None
     index_key: NumberKey | None = None
-    #: groups whose rows the index lacks, some or all (read before a LateKey was known)
+    #: groups none of whose rows the index holds (read before a LateKey was known)
     unindexed: set[str] = field(default_factory=set)
     #: group_key -> digest of its rows, computed while the pages arrive
     digests: dict[str, str] = field(default_factory=dict)
@@ -109,10 +109,8 @@ class RemoteState:
         indexed as it arrived (a group's rows in the order they are kept)."""
         if self.index is None or (self.index_key is not None and self.index_key != key):
             return  # no index was asked for, or it is of another key: the diff builds its own
-        if self.unindexed:
-            self.index = {k: v for k, v in self.index.items() if k[0] not in self.unindexed}
-            for group in sorted(self.unindexed):
-                self.index.update(group_index(group, self.contacts[group], key))
+        for group in sorted(self.unindexed):
+            self.index.update(group_index(group, self.contacts[group], key))
         self.index_key, self.unindexed = key, set()
 
     def fingerprint(self) -> str:

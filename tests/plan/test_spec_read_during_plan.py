@@ -8,11 +8,15 @@ import gc
 from pathlib import Path
 from typing import Any
 
-from smsync.gateway.models import Contact, Group
+from smsync import numbers
+from smsync.gateway.models import Contact, Group, Page
 from smsync.manager import Manager
+from smsync.plan.diff import number_keys
+from smsync.plan.fetch import read_remote
 from smsync.plan.model import Plan
-from smsync.plan.remote import RemoteState, group_index
+from smsync.plan.remote import LateKey, RemoteState, group_index
 from smsync.sandbox import SandboxServer
+from smsync.spec.model import ContactSpec, GroupSpec
 from tests.support.numbers import number
 from tests.support.project import Project
 from tests.support.sandbox import PASSWORD
@@ -116,7 +120,6 @@ def test_rows_read_before_the_number_key_was_known_are_indexed_as_if_on_arrival(
 
     rows = {
         "a": [Contact(id=1, name="A", mobile="6281", group="A")],
-        # one group of two remote spellings: the first part indexed, the second not
         "b": [
             Contact(id=2, name="B", mobile="6282", group="B"),
             Contact(id=3, name="B2", mobile="6282", group="b"),
@@ -125,7 +128,7 @@ def test_rows_read_before_the_number_key_was_known_are_indexed_as_if_on_arrival(
     state = RemoteState(
         groups=[Group(id=1, name="A"), Group(id=2, name="B")],
         contacts=rows,
-        index={**group_index("a", rows["a"], key), **group_index("b", rows["b"][:1], key)},
+        index=group_index("a", rows["a"], key),
         index_key=key,
         unindexed={"b"},
     )
@@ -143,3 +146,33 @@ def test_a_plan_run_in_process_leaves_the_garbage_collector_on(project: Project)
     assert project.plan().exit_code == 2
 
     assert gc.isenabled()
+
+
+def test_a_group_read_in_two_spellings_across_the_moment_the_key_came_is_indexed_whole() -> None:
+    groups = [Group(1, "Straße"), Group(2, "STRASSE")]
+    rows = {
+        "Straße": [Contact(10, "a", number(1), "Straße"), Contact(11, "b", number(2), "Straße")],
+        "STRASSE": [Contact(20, "c", number(1), "STRASSE")],
+    }
+
+    class Fake:
+        def list_groups(self, page: int = 1, size: int = 10) -> Page[Group]:
+            return Page(groups if page == 1 else [], page, size)
+
+        def list_contacts(self, page: int = 1, size: int = 10) -> Page[Contact]:
+            raise AssertionError("not listed in this test")
+
+        def list_contacts_by_group(self, name: str, page: int = 1, size: int = 10) -> Page[Contact]:
+            return Page(rows[name] if page == 1 else [], page, size)
+
+    specs = [GroupSpec("strasse", contacts=[ContactSpec("x", numbers.normalize(number(1)))])]
+    key = number_keys(specs, "ID")
+    asked = iter([None, key])  # unknown for the first group, known for the second
+    late = LateKey(lambda: next(asked, key))
+
+    state = read_remote(Fake(), ["strasse"], strategy="by-group", concurrency=1, number_key=late)
+    state.finish_index(key)
+    whole = read_remote(Fake(), ["strasse"], strategy="by-group", number_key=key)
+
+    assert state.index is not None and state.index == whole.index
+    assert [c.id for c in state.index[("strasse", numbers.normalize(number(1)))]] == [10, 20]
