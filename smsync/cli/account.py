@@ -21,6 +21,7 @@ from smsync.cli.options import format_option, gateway_options, manager, project_
 
 if TYPE_CHECKING:
     from smsync.account import PasswordChanged, PasswordChangeError, PasswordNotChanged
+    from smsync.manager import GatewayOptions
     from smsync.spec.project import PasswordSource
 
 #: The version of `account balance --format json` (a new field keeps it; a changed one bumps it).
@@ -49,10 +50,7 @@ def account_group() -> None:
 )
 def balance_cmd(
     project_dir: Path,
-    endpoint: str | None,
-    username: str | None,
-    password_file: Path | None,
-    credentials_file: Path | None,
+    gateway: GatewayOptions,
     fmt: str,
 ) -> None:
     """Show the account's balance: the credits left (creditsleft.aspx). Read-only.
@@ -60,13 +58,7 @@ def balance_cmd(
     Also the quickest check that a password works: a wrong one fails with
     "1702 invalid username or password".
     """
-    m = manager(
-        project_dir,
-        endpoint=endpoint,
-        username=username,
-        password_file=password_file,
-        credentials_file=credentials_file,
-    )
+    m = manager(project_dir, gateway)
     balance = m.balance()
     if fmt == "json":
         report = {
@@ -100,10 +92,7 @@ def _json_number(value: Decimal) -> int | float:
 )
 def change_password_cmd(
     project_dir: Path,
-    endpoint: str | None,
-    username: str | None,
-    password_file: Path | None,
-    credentials_file: Path | None,
+    gateway: GatewayOptions,
     new_password_file: Path | None,
     new_password_stdin: bool,
 ) -> None:
@@ -134,13 +123,7 @@ def change_password_cmd(
         refuse_unchangeable,
     )
 
-    m = manager(
-        project_dir,
-        endpoint=endpoint,
-        username=username,
-        password_file=password_file,
-        credentials_file=credentials_file,
-    )
+    m = manager(project_dir, gateway)
     # Before the new password is asked for: a setting that fails fails first.
     refuse_unchangeable(m.credentials())
     if new_password_file is not None:
@@ -149,7 +132,7 @@ def change_password_cmd(
         new = _read_stdin()
     else:
         new = _prompt()
-    check = _balance_command(project_dir, endpoint, username, password_file, credentials_file)
+    check = _balance_command(project_dir, gateway)
     try:
         changed = m.change_password(new)
     except PasswordNotChanged as exc:
@@ -246,23 +229,17 @@ def _how_to_check(exc: PasswordChangeError, check: str) -> str:
     )
 
 
-def _balance_command(
-    project_dir: Path,
-    endpoint: str | None,
-    username: str | None,
-    password_file: Path | None,
-    credentials_file: Path | None,
-) -> str:
+def _balance_command(project_dir: Path, gateway: GatewayOptions) -> str:
     """``smsync account balance`` with this command's project and gateway options: the same
     account, reached the same way (no option here holds a secret)."""
     words = ["smsync", "account", "balance"]
     if str(project_dir) != ".":
         words.append(str(project_dir))
     options = {
-        "--endpoint": endpoint,
-        "--username": username,
-        "--password-file": password_file,
-        "--credentials-file": credentials_file,
+        "--endpoint": gateway.endpoint,
+        "--username": gateway.username,
+        "--password-file": gateway.password_file,
+        "--credentials-file": gateway.credentials_file,
     }
     for option, value in options.items():
         if value is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +15,9 @@ from smsync.cli.options import (
     project_argument,
     report_format,
 )
+
+if TYPE_CHECKING:
+    from smsync.manager import GatewayOptions
 
 
 @click.command("doctor")
@@ -43,10 +47,7 @@ from smsync.cli.options import (
 @click.option("--yes", is_flag=True, help="Do not ask before sending the --sms-to message.")
 def doctor_cmd(
     project_dir: Path,
-    endpoint: str | None,
-    username: str | None,
-    password_file: Path | None,
-    credentials_file: Path | None,
+    gateway: GatewayOptions,
     fmt: str,
     write_probe: bool,
     record: Path | None,
@@ -75,13 +76,7 @@ def doctor_cmd(
             abort=True,
             err=True,
         )
-    m = manager(
-        project_dir,
-        endpoint=endpoint,
-        username=username,
-        password_file=password_file,
-        credentials_file=credentials_file,
-    )
+    m = manager(project_dir, gateway)
     diagnosis = diagnose(
         m.credentials(),
         base_dir=m.project.root,

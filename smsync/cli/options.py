@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sys
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from smsync.manager import Manager
+    from smsync.manager import GatewayOptions, Manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,53 +33,54 @@ class FiniteFloatRange(click.FloatRange):
 
 
 def gateway_options(fn: F) -> F:
-    """--endpoint / --username / --password-file / --credentials-file for gateway commands."""
-    fn = click.option(
+    """--endpoint / --username / --password-file / --credentials-file for gateway commands,
+    handed to the command as one ``gateway: GatewayOptions`` argument (what ``Manager`` takes):
+    each command then says where the gateway is in one word, not four."""
+
+    @functools.wraps(fn)
+    def with_gateway(*args: Any, **kwargs: Any) -> Any:
+        from smsync.manager import GatewayOptions  # imported when a command runs, not before
+
+        kwargs["gateway"] = GatewayOptions(
+            endpoint=kwargs.pop("endpoint"),
+            username=kwargs.pop("username"),
+            password_file=kwargs.pop("password_file"),
+            credentials_file=kwargs.pop("credentials_file"),
+        )
+        return fn(*args, **kwargs)
+
+    wrapped: Any = with_gateway
+    wrapped = click.option(
         "--credentials-file",
         type=click.Path(dir_okay=False, path_type=Path),
         help="YAML or INI file mapping username to password (must be chmod 600). "
         "Default: $SMSYNC_CREDENTIALS_FILE or ~/.config/smsync/credentials.",
-    )(fn)
-    fn = click.option(
+    )(wrapped)
+    wrapped = click.option(
         "--password-file",
         type=click.Path(dir_okay=False, path_type=Path),
         help="Read the password from this file. Otherwise $SMSYNC_PASSWORD or the credentials "
         "file. There is deliberately no --password option.",
-    )(fn)
-    fn = click.option(
+    )(wrapped)
+    wrapped = click.option(
         "--username",
         metavar="USER",
         help="Gateway username (default: $SMSYNC_USERNAME, smsync.yaml).",
-    )(fn)
-    fn = click.option(
+    )(wrapped)
+    wrapped = click.option(
         "--endpoint",
         metavar="URL",
         help="Gateway base URL, e.g. http://host:8080, or sandbox://PATH for the embedded "
         "sandbox (default: $SMSYNC_ENDPOINT, smsync.yaml).",
-    )(fn)
-    return fn
+    )(wrapped)
+    return wrapped  # type: ignore[no-any-return]
 
 
-def manager(
-    project_dir: Path,
-    *,
-    endpoint: str | None,
-    username: str | None,
-    password_file: Path | None,
-    credentials_file: Path | None,
-) -> Manager:
+def manager(project_dir: Path, gateway: GatewayOptions | None = None) -> Manager:
     """The Manager of ``project_dir``, reaching the gateway as the gateway options say."""
-    from smsync.manager import GatewayOptions, Manager
+    from smsync.manager import Manager
 
-    return Manager(
-        project_dir,
-        GatewayOptions(
-            endpoint=endpoint,
-            username=username,
-            password_file=password_file,
-            credentials_file=credentials_file,
-        ),
-    )
+    return Manager(project_dir, gateway) if gateway is not None else Manager(project_dir)
 
 
 def project_argument(fn: F) -> F:

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from smsync.apply.executor import ActionOutcome
     from smsync.broadcast import SendProgress
-    from smsync.manager import Manager
+    from smsync.manager import GatewayOptions, Manager
     from smsync.plan.model import Plan
 
 
@@ -125,10 +125,7 @@ def spec_started(m: Manager) -> Iterator[None]:
 )
 def plan_cmd(
     project_dir: Path,
-    endpoint: str | None,
-    username: str | None,
-    password_file: Path | None,
-    credentials_file: Path | None,
+    gateway: GatewayOptions,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
     concurrency: int,
@@ -167,13 +164,7 @@ def plan_cmd(
     if out_file is not None:
         # before reading the whole remote, not after; and only over an earlier plan file
         check_writable(out_file, replaces='{\n  "version"')
-    m = manager(
-        project_dir,
-        endpoint=endpoint,
-        username=username,
-        password_file=password_file,
-        credentials_file=credentials_file,
-    )
+    m = manager(project_dir, gateway)
     options = PlanOptions(targets=list(targets), excludes=list(excludes), concurrency=concurrency)
     with spec_started(m), m.session(pool_size=max(concurrency, 4)) as session:
         selection = broadcast_selection(broadcast_names, no_broadcasts)
@@ -241,10 +232,7 @@ def plan_cmd(
 def apply_cmd(
     path: Path,
     project_opt: Path | None,
-    endpoint: str | None,
-    username: str | None,
-    password_file: Path | None,
-    credentials_file: Path | None,
+    gateway: GatewayOptions,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
     concurrency: int,
@@ -294,13 +282,7 @@ def apply_cmd(
             "saved plan; plan again instead"
         )
     check_broadcasts_only(broadcasts_only, targets, excludes, no_broadcasts)
-    m = manager(
-        project_dir,
-        endpoint=endpoint,
-        username=username,
-        password_file=password_file,
-        credentials_file=credentials_file,
-    )
+    m = manager(project_dir, gateway)
     # A saved plan was approved when it was reviewed (Terraform's rule): no second question.
     ask = not auto_approve and plan_file is None
     if ask and not sys.stdin.isatty():

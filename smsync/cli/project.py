@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,9 @@ from smsync.cli.options import (
     report_format,
 )
 from smsync.cli.printers import print_import_result
+
+if TYPE_CHECKING:
+    from smsync.manager import GatewayOptions
 
 
 @click.command("init")
@@ -140,10 +144,7 @@ def validate_cmd(path: Path, fmt: str) -> None:
 @format_option("json: the report as schemas/import.schema.json describes it.")
 def import_cmd(
     project_dir: Path,
-    endpoint: str | None,
-    username: str | None,
-    password_file: Path | None,
-    credentials_file: Path | None,
+    gateway: GatewayOptions,
     out_dir: Path | None,
     groups: tuple[str, ...],
     csv_threshold: int,
@@ -170,13 +171,7 @@ def import_cmd(
 
     if project_dir.exists() and not project_dir.is_dir():
         raise UserError(f"{project_dir} is not a directory")
-    m = manager(
-        project_dir,
-        endpoint=endpoint,
-        username=username,
-        password_file=password_file,
-        credentials_file=credentials_file,
-    )
+    m = manager(project_dir, gateway)
     options = ImportOptions(
         out_dir=out_dir or m.project.root / "groups",
         groups=list(groups),

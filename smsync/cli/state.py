@@ -14,9 +14,7 @@ if TYPE_CHECKING:
 
 
 def _manager(project_dir: Path) -> Manager:
-    return manager(
-        project_dir, endpoint=None, username=None, password_file=None, credentials_file=None
-    )
+    return manager(project_dir)
 
 
 @click.group("state")

@@ -21,7 +21,7 @@ from smsync.cli.options import (
 
 if TYPE_CHECKING:
     from smsync.broadcast import DlrServer
-    from smsync.manager import Status
+    from smsync.manager import GatewayOptions, Status
 
 
 @click.command("status")
@@ -57,10 +57,7 @@ if TYPE_CHECKING:
 def status_cmd(
     project_dir: Path,
     broadcast: str | None,
-    endpoint: str | None,
-    username: str | None,
-    password_file: Path | None,
-    credentials_file: Path | None,
+    gateway: GatewayOptions,
     no_refresh: bool,
     concurrency: int,
     report_file: Path | None,
@@ -89,13 +86,7 @@ def status_cmd(
         from smsync.outfile import check_writable
 
         check_writable(report_file, replaces=HEAD)  # before any question to the gateway
-    m = manager(
-        project_dir,
-        endpoint=endpoint,
-        username=username,
-        password_file=password_file,
-        credentials_file=credentials_file,
-    )
+    m = manager(project_dir, gateway)
     if broadcast is None and not m.state().exists:
         if not no_refresh:
             # One request, as a status with something to refresh would make: gateway options
