@@ -306,7 +306,7 @@ def group_send_findings(b: BroadcastPlan, unreadable: int) -> list[Finding]:
                 Rule.UNREADABLE_IN_GROUP,
                 f"group '{b.group}' has {unreadable} member row(s) whose number cannot be read: a "
                 "group send would message them without a suppression check; fix or remove those "
-                "rows, or send per contact (audience.contacts)",
+                "rows, or send per member (leave out via: group-call)",
                 b.name,
             )
         )

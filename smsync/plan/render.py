@@ -137,7 +137,11 @@ def summary_line(plan: Plan) -> str:
 
 def broadcast_headline(b: BroadcastPlan) -> str:
     t = b.totals
-    how = f"group send to {b.group}" if b.kind == "group" else "per contact"
+    if b.kind == "group":
+        how = f"group call to {b.group}"
+    else:
+        # an audience group is sent per member (a message with its trxid each)
+        how = f"per member of {b.group}" if b.group else "per contact"
     channel = b.channel + (f", fallback {b.fallback}" if b.fallback else "")
     if b.status == "complete":  # one quiet line: nothing was resolved, nothing is sent
         return f"Broadcast {b.name} ({channel}, {how}): complete ({t.already_sent} sent)"

@@ -84,7 +84,7 @@ def test_once_group_broadcast_fixes_its_members_at_the_first_send(
     _setup(project, [1, 2, 3])  # a newcomer joins the group
 
     out = project.plan().output
-    assert "Broadcast libur (sms, per contact): complete (2 sent)" in out
+    assert "Broadcast libur (sms, per member of Office): complete (2 sent)" in out
     assert project.apply().exit_code == 0
     assert _sent(sandbox) == {gw(1): 1, gw(2): 1}
 
@@ -107,7 +107,7 @@ def test_group_call_plan_says_what_the_call_cannot_guarantee(
 ) -> None:
     _setup(project, [1, 2], via="group-call", template="Kantor libur besok.")
     out = project.plan().output
-    assert "group send to Office" in out
+    assert "group call to Office" in out
     assert "carries no trxid, so the gateway cannot deduplicate it" in out
     assert "the gateway does not honour the suppression list" in out
     assert "no delivery status per member" in out

@@ -46,7 +46,7 @@ def test_once_broadcast_completes_when_its_unsent_recipients_left_the_phonebook(
     _setup(project, [1])  # 2 and 3 are deleted from the spec (and so from the gateway)
 
     plan = project.plan()
-    assert "Broadcast rapat (sms, per contact): complete (1 sent)" in plan.output
+    assert "Broadcast rapat (sms, per member of Office): complete (1 sent)" in plan.output
     assert "2 recipient(s) left the audience" in plan.output
     applied = project.apply()
     assert applied.exit_code == 0, applied.output
@@ -55,7 +55,7 @@ def test_once_broadcast_completes_when_its_unsent_recipients_left_the_phonebook(
         assert ledger.completed("rapat") is not None  # later plans read one row
     _setup(project, [1, 2, 3])  # back again: the broadcast is over for them
     again = project.plan()
-    assert "Broadcast rapat (sms, per contact): complete (1 sent)" in again.output
+    assert "Broadcast rapat (sms, per member of Office): complete (1 sent)" in again.output
     assert project.apply().exit_code == 0
     assert [m["mobile"] for m in messages(sandbox)] == [gw(1)]
 

@@ -83,7 +83,7 @@ def test_group_broadcast_reaches_members_added_by_the_same_apply(
         },
     )
     plan = project.plan()
-    assert "group send to Office" in plan.output and "3 recipients" in plan.output
+    assert "group call to Office" in plan.output and "3 recipients" in plan.output
     assert project.apply().exit_code == 0
     sent = messages(sandbox)
     assert sorted(m["mobile"] for m in sent) == [gw(1), gw(2), gw(3)]

@@ -52,7 +52,7 @@ def test_plan_broadcasts_only_reads_no_phonebook(project: Project, sandbox: Sand
     plan = project.plan("--broadcasts-only")
     assert plan.exit_code == 2, plan.output  # changes: 2 messages to send
     assert "--broadcasts-only: the phonebook is not planned" in plan.output
-    assert "Broadcast rapat (sms, per contact): 2 recipients: 2 to send" in plan.output
+    assert "Broadcast rapat (sms, per member of Office): 2 recipients: 2 to send" in plan.output
     assert sandbox.stats()["requests"] - before == 1  # the balance, for the sends; no listing
     assert sandbox.store.snapshot()["groups"] == []
     data = json.loads(
@@ -89,7 +89,7 @@ def test_group_call_in_a_broadcasts_only_run_reaches_the_group_as_the_gateway_ho
     )
     plan = project.plan("--broadcasts-only")
     # the spec's second member is not on the gateway yet: the one call reaches one member
-    assert "group send to Office): 1 recipient: 1 to send" in plan.output, plan.output
+    assert "group call to Office): 1 recipient: 1 to send" in plan.output, plan.output
     assert project.apply("--broadcasts-only").exit_code == 0
     assert [m["mobile"] for m in messages(sandbox)] == [gw(1)]
 
