@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "ci"
@@ -25,8 +26,9 @@ def report_file(line: str) -> str | None:
     return words[words.index("--report") + 1]
 
 
-def test_github_apply_uploads_the_delivery_report_even_when_it_fails() -> None:
-    steps = load("github-actions.yml")["jobs"]["apply"]["steps"]
+@pytest.mark.parametrize("job", ["apply", "broadcasts"])
+def test_github_apply_uploads_the_delivery_report_even_when_it_fails(job: str) -> None:
+    steps = load("github-actions.yml")["jobs"][job]["steps"]
     applied = next(i for i, s in enumerate(steps) if "smsync apply" in s.get("run", ""))
     written = [(i, s) for i, s in enumerate(steps) if report_file(s.get("run", ""))]
     [(at, step)] = written
@@ -37,8 +39,11 @@ def test_github_apply_uploads_the_delivery_report_even_when_it_fails() -> None:
     assert uploads[0]["if"] == "always()"
 
 
-def test_gitlab_apply_keeps_the_delivery_report_as_an_artifact_even_when_it_fails() -> None:
-    job = load("gitlab-ci.yml")["apply"]
+@pytest.mark.parametrize("name", ["apply", "broadcasts"])
+def test_gitlab_apply_keeps_the_delivery_report_as_an_artifact_even_when_it_fails(
+    name: str,
+) -> None:
+    job = load("gitlab-ci.yml")[name]
     [written] = [f for line in job["after_script"] if (f := report_file(line.split("||")[0]))]
 
     assert job["artifacts"]["paths"] == [written] and job["artifacts"]["when"] == "always"
