@@ -25,9 +25,10 @@ step smsync validate "$demo"
 step smsync plan "$demo"
 step smsync apply "$demo" --auto-approve
 step smsync plan "$demo" --detailed-exitcode
-step smsync status "$demo"
+step smsync status "$demo" --report "$demo/delivery-report.html"
 if [ "$keep" = yes ]; then
   echo; echo "Inspect the sandbox: smsync sandbox show --db $demo/.smsync/sandbox.sqlite"
+  echo "Open the delivery report: $demo/delivery-report.html"
 else
   echo; echo "Removed $demo (run examples/demo.sh --keep to keep it and inspect the sandbox)"
 fi

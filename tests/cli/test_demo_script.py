@@ -33,3 +33,4 @@ def test_demo_keep_leaves_the_copy_to_inspect(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     [kept] = tmp_path.glob("smsync-demo.*")
     assert (kept / ".smsync" / "sandbox.sqlite").is_file()
+    assert "<svg" in (kept / "delivery-report.html").read_text(encoding="utf-8")
