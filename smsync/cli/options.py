@@ -76,6 +76,31 @@ def gateway_options(fn: F) -> F:
     return wrapped  # type: ignore[no-any-return]
 
 
+def listen_options(port: int, host_help: str, port_help: str) -> Callable[[F], F]:
+    """--host (loopback by default) and --port (0: any free port) for a command that serves."""
+
+    def decorate(fn: F) -> F:
+        fn = click.option(
+            "--port", default=port, show_default=True, type=click.IntRange(0, 65535), help=port_help
+        )(fn)
+        return click.option("--host", default="127.0.0.1", show_default=True, help=host_help)(fn)
+
+    return decorate
+
+
+def project_option(fn: F) -> F:
+    """--project DIR, for a command whose argument is something else (the project defaults
+    to the current directory)."""
+    return click.option(
+        "--project",
+        "project_dir",
+        default=".",
+        show_default=True,
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help="The project directory.",
+    )(fn)
+
+
 def manager(project_dir: Path, gateway: GatewayOptions | None = None) -> Manager:
     """The Manager of ``project_dir``, reaching the gateway as the gateway options say."""
     from smsync.manager import Manager

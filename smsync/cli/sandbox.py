@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
 
 from smsync.cli.errors import UserError
+from smsync.cli.options import F, listen_options
 
 if TYPE_CHECKING:
     from smsync.sandbox.run import AccountSpec
@@ -37,14 +39,22 @@ def _sandbox_account(
         raise click.BadParameter(str(exc)) from None
 
 
+def _switch(flag: str, forms: tuple[str, ...], help: str) -> Callable[[F], F]:
+    """A dialect switch: one of ``forms``, the first by default. (The forms are spelled here
+    again, not imported from smsync.sandbox.config: that would load the sandbox server for
+    every `smsync --help`.)"""
+    return click.option(
+        flag, type=click.Choice(forms), default=forms[0], show_default=True, help=help
+    )
+
+
+def _milliseconds(flag: str, default: int, help: str) -> Callable[[F], F]:
+    return click.option(flag, default=default, show_default=True, type=click.IntRange(0), help=help)
+
+
 @sandbox_group.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    default=8080,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port (0: any free port; the URL printed says which).",
+@listen_options(
+    8080, "Address to listen on.", "Port (0: any free port; the URL printed says which)."
 )
 @click.option(
     "--db",
@@ -63,20 +73,8 @@ def _sandbox_account(
     help="Create or update a test account at start (repeatable; new accounts get "
     "1000 credits unless CREDIT is given).",
 )
-@click.option(
-    "--latency-ms",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Delay every response by N ms.",
-)
-@click.option(
-    "--latency-jitter-ms",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Plus a random 0..N ms.",
-)
+@_milliseconds("--latency-ms", 0, "Delay every response by N ms.")
+@_milliseconds("--latency-jitter-ms", 0, "Plus a random 0..N ms.")
 @click.option(
     "--fault-rate",
     default=0.0,
@@ -115,13 +113,7 @@ def _sandbox_account(
     help="Delivery-report URL for accounts created now, with %id and %s, e.g. "
     "'http://127.0.0.1:9000/dlr?msgid=%id&status=%s'.",
 )
-@click.option(
-    "--dlr-delay-ms",
-    default=50,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Time until a SENT message reaches its final state.",
-)
+@_milliseconds("--dlr-delay-ms", 50, "Time until a SENT message reaches its final state.")
 @click.option(
     "--no-wa",
     "no_wa",
@@ -143,40 +135,24 @@ def _sandbox_account(
     help="Messages to numbers starting with PREFIX (628... form) end in STATE: DELIVRD, "
     "UNDELIVRD, REJECTED or EXPIRED (repeatable; the longest prefix wins).",
 )
-@click.option(
-    "--list-form",
-    type=click.Choice(["full", "short"]),
-    default="full",
-    show_default=True,
-    help="Contact records in lists: 7 fields or id,name,mobile,group.",
+@_switch(
+    "--list-form", ("full", "short"), "Contact records in lists: 7 fields or id,name,mobile,group."
 )
-@click.option(
+@_switch(
     "--separator",
-    type=click.Choice(["unicode", "cp1252", "bytes"]),
-    default="unicode",
-    show_default=True,
-    help="Field/record separators: U+0080/U+0081, U+20AC/U+0081, raw bytes.",
+    ("unicode", "cp1252", "bytes"),
+    "Field/record separators: U+0080/U+0081, U+20AC/U+0081, raw bytes.",
 )
-@click.option(
+@_switch(
     "--send-success",
-    type=click.Choice(["comma", "concat", "colon", "pipe", "bare"]),
-    default="comma",
-    show_default=True,
-    help="Send success body: 1701,ID / 1701ID / 1701:ID / 1701|ID / 1701.",
+    ("comma", "concat", "colon", "pipe", "bare"),
+    "Send success body: 1701,ID / 1701ID / 1701:ID / 1701|ID / 1701.",
 )
-@click.option(
-    "--add-success",
-    type=click.Choice(["comma", "bare"]),
-    default="comma",
-    show_default=True,
-    help="phbkAdd/groupAdd success body: 1701,ID or 1701.",
-)
-@click.option(
+@_switch("--add-success", ("comma", "bare"), "phbkAdd/groupAdd success body: 1701,ID or 1701.")
+@_switch(
     "--birth-form",
-    type=click.Choice(["yyyymmdd", "dmy", "iso", "slash"]),
-    default="yyyymmdd",
-    show_default=True,
-    help="Birth date in records: 19450817 / 17 Aug 1945 / 1945-08-17 / 17/08/1945.",
+    ("yyyymmdd", "dmy", "iso", "slash"),
+    "Birth date in records: 19450817 / 17 Aug 1945 / 1945-08-17 / 17/08/1945.",
 )
 @click.option(
     "--raw-fields",
@@ -188,33 +164,23 @@ def _sandbox_account(
     is_flag=True,
     help="A failed send (e.g. 1708) binds its trxid: repeats get the failure again.",
 )
-@click.option(
+@_switch(
     "--paths",
-    type=click.Choice(["both", "camel", "underscore"]),
-    default="both",
-    show_default=True,
-    help="Phonebook lookups answer at phbkGetList, phbk_getList, or both spellings.",
+    ("both", "camel", "underscore"),
+    "Phonebook lookups answer at phbkGetList, phbk_getList, or both spellings.",
 )
-@click.option(
-    "--number-param",
-    type=click.Choice(["both", "no", "number"]),
-    default="both",
-    show_default=True,
-    help="phbkFindPhNumber reads `no`, `number`, or either.",
+@_switch(
+    "--number-param", ("both", "no", "number"), "phbkFindPhNumber reads `no`, `number`, or either."
 )
-@click.option(
+@_switch(
     "--search-match",
-    type=click.Choice(["substring", "prefix"]),
-    default="substring",
-    show_default=True,
-    help="phbkFindPhNumber finds a stored mobile containing, or starting with, the search.",
+    ("substring", "prefix"),
+    "phbkFindPhNumber finds a stored mobile containing, or starting with, the search.",
 )
-@click.option(
+@_switch(
     "--credits-path",
-    type=click.Choice(["both", "api", "root"]),
-    default="both",
-    show_default=True,
-    help="creditsleft.aspx answers under web2sms/api/, web2sms/, or both.",
+    ("both", "api", "root"),
+    "creditsleft.aspx answers under web2sms/api/, web2sms/, or both.",
 )
 @click.option(
     "--error-suffix",
@@ -222,13 +188,7 @@ def _sandbox_account(
     metavar="TEXT",
     help="Text after every error code, e.g. '<br>' (a code followed by markup).",
 )
-@click.option(
-    "--md5-charset",
-    type=click.Choice(["utf-8", "cp1252"]),
-    default="utf-8",
-    show_default=True,
-    help="Bytes the auth MD5 is computed over.",
-)
+@_switch("--md5-charset", ("utf-8", "cp1252"), "Bytes the auth MD5 is computed over.")
 @click.option(
     "--proxy-port",
     type=click.IntRange(0, 65535),

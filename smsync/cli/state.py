@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from smsync.cli.options import manager, project_argument
+from smsync.cli.options import manager, project_argument, project_option
 
 if TYPE_CHECKING:
     from smsync.manager import Manager
@@ -62,14 +62,7 @@ def show_cmd(project_dir: Path, show_pii: bool) -> None:
 
 @state_group.command("unlock")
 @click.argument("lock_id")
-@click.option(
-    "--project",
-    "project_dir",
-    default=".",
-    show_default=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The project directory.",
-)
+@project_option
 def unlock_cmd(lock_id: str, project_dir: Path) -> None:
     """Break the apply lock LOCK_ID that a dead run left (the refusal names it)."""
     click.echo(_manager(project_dir).state_unlock(lock_id))
@@ -77,14 +70,7 @@ def unlock_cmd(lock_id: str, project_dir: Path) -> None:
 
 @state_group.command("forget")
 @click.argument("broadcast")
-@click.option(
-    "--project",
-    "project_dir",
-    default=".",
-    show_default=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The project directory.",
-)
+@project_option
 def forget_cmd(broadcast: str, project_dir: Path) -> None:
     """Forget what was sent for BROADCAST: the next apply sends it to everyone again."""
     n = _manager(project_dir).state_forget(broadcast)

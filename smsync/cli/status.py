@@ -14,6 +14,7 @@ from smsync.cli.errors import UserError
 from smsync.cli.options import (
     chosen_format,
     gateway_options,
+    listen_options,
     manager,
     project_argument,
     report_format,
@@ -138,18 +139,10 @@ def dlr_group() -> None:
 
 @dlr_group.command("serve")
 @project_argument
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to listen on (loopback by default; put a TLS proxy in front for the internet).",
-)
-@click.option(
-    "--port",
-    default=8090,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port to listen on (0: any free port).",
+@listen_options(
+    8090,
+    "Address to listen on (loopback by default; put a TLS proxy in front for the internet).",
+    "Port to listen on (0: any free port).",
 )
 @click.option(
     "--token",
