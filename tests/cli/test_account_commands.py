@@ -56,6 +56,28 @@ def smsync(*args: str, env: dict[str, str] | None = None, input: str | None = No
     return result
 
 
+def change_password(
+    root: Path, creds: Path, new: str = NEW, *, cli_options: tuple[str, ...] = ()
+) -> Result:
+    """``smsync [CLI_OPTIONS] account change-password ROOT``: the password in use from the
+    credentials file ``creds``, the new one typed on stdin."""
+    return smsync(
+        *cli_options,
+        "account",
+        "change-password",
+        str(root),
+        "--credentials-file",
+        str(creds),
+        "--new-password-stdin",
+        input=new,
+    )
+
+
+def balance(root: Path, password: str) -> Result:
+    """``smsync account balance ROOT`` with ``password`` as the password in use."""
+    return smsync("account", "balance", str(root), env={"SMSYNC_PASSWORD": password})
+
+
 def make_project(root: Path, endpoint: str) -> Path:
     root.mkdir()
     (root / "smsync.yaml").write_text(
@@ -112,7 +134,7 @@ def test_balance_with_a_wrong_password_fails_with_1702(
 ) -> None:
     root = make_project(tmp_path / "p", sandbox.url)
 
-    result = smsync("account", "balance", str(root), env={"SMSYNC_PASSWORD": "wrong-one"})
+    result = balance(root, "wrong-one")
 
     assert result.exit_code == 1
     assert "1702 invalid username or password" in result.stderr
@@ -136,15 +158,7 @@ def test_change_password_from_stdin_rewrites_the_credentials_file_atomically(
     creds = credentials(tmp_path, before)
     inode = creds.stat().st_ino
 
-    result = smsync(
-        "account",
-        "change-password",
-        str(root),
-        "--credentials-file",
-        str(creds),
-        "--new-password-stdin",
-        input=NEW + "\n",
-    )
+    result = change_password(root, creds, NEW + "\n")
 
     assert result.exit_code == 0, result.output
     assert f"credentials file {creds} now holds the new password" in result.stdout
@@ -154,7 +168,7 @@ def test_change_password_from_stdin_rewrites_the_credentials_file_atomically(
     assert creds.stat().st_ino != inode  # replaced by a new file, not rewritten in place
     assert sorted(p.name for p in creds.parent.iterdir()) == ["credentials"]  # no temp left
     # The gateway took it: the old password fails, and the next command works from the file.
-    old = smsync("account", "balance", str(root), env={"SMSYNC_PASSWORD": PASSWORD})
+    old = balance(root, PASSWORD)
     assert old.exit_code == 1 and "1702" in old.stderr
     again = smsync("account", "balance", str(root), "--credentials-file", str(creds))
     assert again.exit_code == 0, again.output
@@ -180,9 +194,9 @@ def test_change_password_from_a_file_with_the_password_from_the_environment_name
     assert result.exit_code == 0, result.output
     assert "$SMSYNC_PASSWORD still holds the OLD password" in result.stdout
     assert "CI secret" in result.stdout
-    with_new = smsync("account", "balance", str(root), env={"SMSYNC_PASSWORD": NEW})
+    with_new = balance(root, NEW)
     assert with_new.exit_code == 0, with_new.output
-    with_old = smsync("account", "balance", str(root), env={"SMSYNC_PASSWORD": PASSWORD})
+    with_old = balance(root, PASSWORD)
     assert with_old.exit_code == 1 and "1702" in with_old.stderr
 
 
@@ -215,18 +229,7 @@ def test_password_change_logs_every_request_but_never_a_password(
     root = make_project(tmp_path / "p", sandbox.url)
     creds = credentials(tmp_path, YAML_FILE)
 
-    result = smsync(
-        "--debug",
-        "--log-format",
-        log_format,
-        "account",
-        "change-password",
-        str(root),
-        "--credentials-file",
-        str(creds),
-        "--new-password-stdin",
-        input=NEW,
-    )
+    result = change_password(root, creds, cli_options=("--debug", "--log-format", log_format))
 
     assert result.exit_code == 0, result.output
     # The request was logged (so this looked where a password could have leaked) ...
@@ -341,15 +344,7 @@ def test_an_unusable_new_password_is_refused_before_the_gateway_is_asked(
     root = make_project(tmp_path / "p", sandbox.url)
     creds = credentials(tmp_path, YAML_FILE)
 
-    result = smsync(
-        "account",
-        "change-password",
-        str(root),
-        "--credentials-file",
-        str(creds),
-        "--new-password-stdin",
-        input=new + "\n",
-    )
+    result = change_password(root, creds, new + "\n")
 
     assert result.exit_code == 1
     assert says in result.stderr
@@ -365,15 +360,7 @@ def test_a_credentials_entry_that_cannot_be_rewritten_is_refused_before_the_gate
     text = f"{USERNAME}: >-\n  {PASSWORD}\nother: q\n"  # a folded block: not rewritten in place
     creds = credentials(tmp_path, text)
 
-    result = smsync(
-        "account",
-        "change-password",
-        str(root),
-        "--credentials-file",
-        str(creds),
-        "--new-password-stdin",
-        input=NEW,
-    )
+    result = change_password(root, creds)
 
     assert result.exit_code == 1
     assert f"credentials file {creds}" in result.stderr and "cannot rewrite" in result.stderr
@@ -428,15 +415,7 @@ def test_a_lost_answer_leaves_the_credentials_file_untouched_and_says_how_to_che
     creds = credentials(tmp_path, YAML_FILE)
     before = creds.stat()
 
-    result = smsync(
-        "account",
-        "change-password",
-        str(root),
-        "--credentials-file",
-        str(creds),
-        "--new-password-stdin",
-        input=NEW,
-    )
+    result = change_password(root, creds)
 
     assert result.exit_code == 1
     assert "MAY OR MAY NOT have been changed" in result.stderr
@@ -448,7 +427,7 @@ def test_a_lost_answer_leaves_the_credentials_file_untouched_and_says_how_to_che
     check = smsync(*check_command(result.stderr))
     if applied:
         assert check.exit_code == 1 and "1702 invalid username or password" in check.stderr
-        assert smsync("account", "balance", str(root), env={"SMSYNC_PASSWORD": NEW}).exit_code == 0
+        assert balance(root, NEW).exit_code == 0
     else:
         assert check.exit_code == 0 and f"{CREDIT} credits" in check.stdout
 
@@ -462,15 +441,7 @@ def test_a_request_that_never_left_says_the_old_password_is_certainly_valid(
     root = make_project(tmp_path / "p", url)
     creds = credentials(tmp_path, YAML_FILE)
 
-    result = smsync(
-        "account",
-        "change-password",
-        str(root),
-        "--credentials-file",
-        str(creds),
-        "--new-password-stdin",
-        input=NEW,
-    )
+    result = change_password(root, creds)
 
     assert result.exit_code == 1
     assert "could not connect" in result.stderr
@@ -496,7 +467,7 @@ def test_a_wrong_current_password_is_not_called_valid(
     assert "1702 invalid username or password" in result.stderr
     assert "does not accept the password in use (from $SMSYNC_PASSWORD)" in result.stderr
     assert "still valid" not in result.stderr and "certainly" not in result.stderr
-    still = smsync("account", "balance", str(root), env={"SMSYNC_PASSWORD": PASSWORD})
+    still = balance(root, PASSWORD)
     assert still.exit_code == 0, still.output
 
 
@@ -507,15 +478,7 @@ def test_a_request_refused_unprocessed_says_the_password_is_as_it_was(
     root = make_project(tmp_path / "p", server.url)
     creds = credentials(tmp_path, YAML_FILE)
 
-    result = smsync(
-        "account",
-        "change-password",
-        str(root),
-        "--credentials-file",
-        str(creds),
-        "--new-password-stdin",
-        input=NEW,
-    )
+    result = change_password(root, creds)
 
     assert result.exit_code == 1
     assert "HTTP 403" in result.stderr
