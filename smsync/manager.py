@@ -48,12 +48,12 @@ from smsync.broadcast.status import broadcast_statuses
 from smsync.endpoint import SANDBOX_SCHEME, is_sandbox, open_client, public_endpoint
 from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
-from smsync.gateway.models import Contact
+from smsync.gateway.models import BadRecord, Contact
 from smsync.gateway.names import group_key
 from smsync.gateway.paging import PageSizer, read_listing
 from smsync.importer import ImportOptions, ImportResult, import_phonebook, progress_hook
 from smsync.importer import Progress as ImportProgress
-from smsync.plan.fetch import DEFAULT_PAGE_SIZE, ListingShifted, list_group
+from smsync.plan.fetch import DEFAULT_PAGE_SIZE, ListingShifted
 from smsync.plan.model import CreditCheck, PhonebookSafety, Plan, ReadStats, Strategy
 from smsync.plan.planner import PlanOptions, make_plan, select_groups
 from smsync.safety import (
@@ -429,7 +429,19 @@ class Session:
     def _group_members(self, group: str) -> list[Contact]:
         # Who a broadcast reaches: read to an empty page, so that a gateway serving fewer rows
         # per page than configured (or than the reference's default) cannot hide a member.
-        members = list_group(self.client, group, page_size=self.project.page_size, exhaustive=True)
+        bad: list[BadRecord] = []
+        size = self.project.page_size
+        members = read_listing(
+            lambda page, n: self.client.list_contacts_by_group(group, page=page, size=n),
+            PageSizer(size or DEFAULT_PAGE_SIZE, trusted=size is not None),
+            what=f"listing of group {group!r}",
+            exhaustive=True,
+            bad=bad,
+        )
+        # A record that cannot be parsed is still a row the group holds (a group call messages
+        # it; a recipient missing from the listing may be it): kept as a row whose number
+        # cannot be read, never dropped in silence.
+        members.extend(Contact(r.id or 0, "", "", group) for r in bad)
         if not members and not self._gateway_has_group(group):
             # an empty listing of a misspelt group would plan "0 recipients, no changes"
             raise UnknownGroup(group)

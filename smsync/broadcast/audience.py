@@ -79,6 +79,9 @@ class Resolver:
     _remote: dict[str, tuple[list[Member], list[int]]] = field(default_factory=dict)
     #: E.164 -> (contact, its group): the declared phonebook, for ``numbers:`` (built once)
     _known: dict[str, tuple[ContactSpec, str]] | None = None
+    #: broadcasts whose audience read a gateway listing with rows it could not read: who is
+    #: missing from such an audience may be one of those rows, so nobody is known to have left
+    partly_read: set[str] = field(default_factory=set)
 
     def group_rows(self, b: BroadcastSpec, group: str) -> tuple[list[Member], int]:
         """Who a group send to ``group`` reaches: one member per row the group will hold (a
@@ -105,6 +108,8 @@ class Resolver:
                 from_spec(c, spec.name) for c in spec.contacts if birth is None or birth(c.birth)
             ]
         members, unreadable = self._read(b, group)
+        if unreadable:
+            self.partly_read.add(b.name)
         for cid in unreadable:
             self.warnings.append(
                 f"broadcast '{b.name}': gateway contact id {cid} in group '{group}' "

@@ -303,7 +303,8 @@ def _plan_one(
             here = {m.number for m in members}
             plan.totals.late_joiners = len(here - fixed)
             members = [m for m in members if m.number in fixed]
-            if _complete_without_leavers(plan, fixed, here, rows, suppression):
+            whole = b.name not in resolver.partly_read
+            if _complete_without_leavers(plan, fixed, here, rows, suppression, whole=whole):
                 return plan
         _plan_contacts(
             plan,
@@ -387,13 +388,26 @@ def _complete_without_leavers(
     here: set[str],
     rows: dict[str, LedgerRow],
     suppression: frozenset[str],
+    *,
+    whole: bool,
 ) -> bool:
     """Mode once: a recipient of the fixed audience who is no longer in the audience (deleted
     from the phonebook, out of the group, no longer matching its filter) before being sent has
     left: never sent, and not waited for, so the broadcast does not stay open for good. True:
-    everyone else is finished, so the broadcast is complete (the plan says how many left)."""
+    everyone else is finished, so the broadcast is complete (the plan says how many left).
+
+    ``whole``: the audience was read whole. Leaving skips someone for good, so it is decided
+    only from a complete reading: a gateway listing with a row it could not read may hold the
+    missing recipient, who then waits (not sent now, not given up)."""
     unfinished = {n for n in fixed - suppression if not _finished(rows.get(n))}
     left = unfinished - here
+    if left and not whole:
+        plan.warnings.append(
+            f"{len(left)} recipient(s) of the fixed audience were not found, and the group's "
+            "listing has rows whose number cannot be read: they are not sent now, and the "
+            "broadcast waits for them until every row reads"
+        )
+        return False
     plan.totals.left = len(left)
     if not left:
         return False

@@ -1,0 +1,80 @@
+"""A `once` broadcast completes without a recipient who left its fixed audience: a decision that
+skips someone for good. For a group the spec does not declare, who is still in the group comes
+from the gateway's listing, so a listing that cannot show every row (a row whose number cannot
+be read, a record that cannot be parsed) proves nobody left: the broadcast stays open, and the
+recipient is sent once the row reads again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smsync.sandbox import SandboxServer
+from tests.support.numbers import gw
+from tests.support.project import Project
+from tests.support.sandbox import USERNAME, messages
+
+
+def _setup(project: Project, sandbox: SandboxServer) -> dict[int, int]:
+    """Group 'Pelanggan' on the gateway only (members 1 and 2), a `once` broadcast to it;
+    the contact ids by member."""
+    ids = {
+        i: sandbox.store.add_contact(USERNAME, name=f"Kontak {i}", mobile=gw(i), group="Pelanggan")
+        for i in (1, 2)
+    }
+    project.write_groups()
+    doc = {"kind": "Broadcast", "name": "promo", "audience": {"group": "Pelanggan"}}
+    project.write_documents("broadcasts/b.yaml", [{**doc, "template": "Promo akhir tahun"}])
+    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"])
+    return ids
+
+
+def _first_send_then_no_credit(project: Project, sandbox: SandboxServer) -> None:
+    def sent(progress: Any) -> None:
+        if progress.outcome == "sent":
+            sandbox.store.set_credit(USERNAME, 0)
+
+    with project.manager().session() as session:
+        session.apply(session.plan(), concurrency=1, on_sent=sent)
+    assert [m["mobile"] for m in messages(sandbox)] == [gw(1)]
+    sandbox.store.set_credit(USERNAME, 1000)
+
+
+def _sent(sandbox: SandboxServer) -> list[str]:
+    return sorted(m["mobile"] for m in messages(sandbox))
+
+
+def test_unreadable_number_in_the_group_does_not_make_its_recipient_leave_for_good(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    ids = _setup(project, sandbox)
+    _first_send_then_no_credit(project, sandbox)
+    sandbox.store.edit_contact(USERNAME, ids[2], mobile="0812")  # cut short: not a number
+
+    plan = project.plan()
+    assert "complete" not in plan.output, plan.output
+    assert "left the audience" not in plan.output
+    assert project.apply().exit_code == 0
+    assert _sent(sandbox) == [gw(1)]
+
+    sandbox.store.edit_contact(USERNAME, ids[2], mobile=gw(2))  # the row reads again
+    applied = project.apply()
+    assert applied.exit_code == 0, applied.output
+    assert _sent(sandbox) == [gw(1), gw(2)]
+
+
+def test_unparseable_record_in_the_group_does_not_make_its_recipient_leave_for_good(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    ids = _setup(project, sandbox)
+    _first_send_then_no_credit(project, sandbox)
+    sandbox.store.edit_contact(USERNAME, ids[2], mobile="0812-34x")  # not written with digits
+
+    plan = project.plan()
+    assert "complete" not in plan.output, plan.output
+    assert "unreadable number" in plan.output  # said, not dropped in silence
+    assert project.apply().exit_code == 0
+    assert _sent(sandbox) == [gw(1)]
+
+    sandbox.store.edit_contact(USERNAME, ids[2], mobile=gw(2))
+    assert project.apply().exit_code == 0
+    assert _sent(sandbox) == [gw(1), gw(2)]
