@@ -60,10 +60,29 @@ def run(*args: str, **env: str) -> tuple[int, str]:
     return result.exit_code, out
 
 
+def plan_against_nowhere(root: Path, *args: str, **env: str) -> tuple[int, str]:
+    """``smsync plan ROOT ARGS`` for the test user at an endpoint nothing listens on."""
+    return run("plan", str(root), "--endpoint", NOWHERE, "--username", USERNAME, *args, **env)
+
+
 def one_error_line(out: str) -> str:
     lines = [ln for ln in out.splitlines() if ln.strip() and not ln.endswith("found")]
     assert len(lines) == 1, out
     return lines[0]
+
+
+def empty_project(tmp_path: Path) -> Path:
+    root = tmp_path / "p"
+    root.mkdir()
+    return root
+
+
+def assert_one_line_names_the_file(code: int, out: str, what: str, path: Path, kind: str) -> None:
+    """Exit 1 with one error line naming ``what`` (e.g. "password file"), the path and why."""
+    assert code == 1, out
+    line = one_error_line(out)
+    assert what in line and str(path) in line, line
+    assert REASONS[kind] in line, line
 
 
 @pytest.mark.timeout(30)
@@ -72,8 +91,7 @@ def one_error_line(out: str) -> str:
 def test_hostile_suppression_file_is_one_clear_error(
     tmp_path: Path, kind: str, command: str
 ) -> None:
-    root = tmp_path / "p"
-    root.mkdir()
+    root = empty_project(tmp_path)
     target = hostile(tmp_path, kind)
     (root / "smsync.yaml").write_text(SANDBOX + f'suppression_file: "{target}"\n')
     # plan reads the suppression list for broadcasts only.
@@ -82,72 +100,40 @@ def test_hostile_suppression_file_is_one_clear_error(
         'kind: Broadcast\nname: halo\naudience: {group: Kantor}\ntemplate: "Halo semua"\n'
     )
     code, out = run(command, str(root))
-    assert code == 1, out
-    line = one_error_line(out)
-    assert "suppression_file" in line and str(target) in line, line
-    assert REASONS[kind] in line, line
+    assert_one_line_names_the_file(code, out, "suppression_file", target, kind)
 
 
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("kind", KINDS)
 def test_hostile_password_file_is_one_clear_error(tmp_path: Path, kind: str) -> None:
-    root = tmp_path / "p"
-    root.mkdir()
+    root = empty_project(tmp_path)
     target = hostile(tmp_path, kind)
-    code, out = run(
-        "plan",
-        str(root),
-        "--endpoint",
-        NOWHERE,
-        "--username",
-        USERNAME,
-        "--password-file",
-        str(target),
-    )
+    code, out = plan_against_nowhere(root, "--password-file", str(target))
     if kind == "directory":
         # click itself refuses a directory for --password-file (a usage error, exit 2).
         assert code in (1, 2) and f"'{target}' is a directory" in out, out
         return
-    assert code == 1, out
-    line = one_error_line(out)
-    assert "password file" in line and str(target) in line, line
-    assert REASONS[kind] in line, line
+    assert_one_line_names_the_file(code, out, "password file", target, kind)
 
 
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("kind", KINDS)
 def test_hostile_credentials_file_is_one_clear_error(tmp_path: Path, kind: str) -> None:
-    root = tmp_path / "p"
-    root.mkdir()
+    root = empty_project(tmp_path)
     target = hostile(tmp_path, kind)
     if kind == "not_utf8":
         target.chmod(0o600)
-    code, out = run(
-        "plan",
-        str(root),
-        "--endpoint",
-        NOWHERE,
-        "--username",
-        USERNAME,
-        SMSYNC_CREDENTIALS_FILE=str(target),
-    )
-    assert code == 1, out
-    line = one_error_line(out)
-    assert "credentials file" in line and str(target) in line, line
-    assert REASONS[kind] in line, line
+    code, out = plan_against_nowhere(root, SMSYNC_CREDENTIALS_FILE=str(target))
+    assert_one_line_names_the_file(code, out, "credentials file", target, kind)
 
 
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("kind", KINDS)
 def test_hostile_dlr_token_file_is_one_clear_error(tmp_path: Path, kind: str) -> None:
-    root = tmp_path / "p"
-    root.mkdir()
+    root = empty_project(tmp_path)
     target = hostile(tmp_path, kind)
     code, out = run("dlr", "serve", str(root), "--port", "0", "--token-file", str(target))
-    assert code == 1, out
-    line = one_error_line(out)
-    assert "token file" in line and str(target) in line, line
-    assert REASONS[kind] in line, line
+    assert_one_line_names_the_file(code, out, "token file", target, kind)
 
 
 @pytest.mark.timeout(30)
@@ -155,8 +141,7 @@ def test_hostile_dlr_token_file_is_one_clear_error(tmp_path: Path, kind: str) ->
 def test_non_utf8_credentials_from_the_environment_are_one_clear_error(
     tmp_path: Path, sandbox: SandboxServer, variable: str
 ) -> None:
-    root = tmp_path / "p"
-    root.mkdir()
+    root = empty_project(tmp_path)
     # What Python makes of a variable holding bytes that are not UTF-8 (PEP 383).
     value = os.fsdecode(BAD_BYTES)
     env = {"SMSYNC_PASSWORD": PASSWORD, "SMSYNC_USERNAME": USERNAME, variable: value}
@@ -170,8 +155,7 @@ def test_non_utf8_credentials_from_the_environment_are_one_clear_error(
 def test_non_utf8_username_option_is_one_clear_error(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
-    root = tmp_path / "p"
-    root.mkdir()
+    root = empty_project(tmp_path)
     code, out = run(
         "plan",
         str(root),
@@ -190,8 +174,7 @@ def test_non_utf8_username_option_is_one_clear_error(
 def test_import_out_that_is_or_is_under_a_regular_file_is_one_clear_error(
     tmp_path: Path, make_sandbox: Callable[..., SandboxServer], out: str
 ) -> None:
-    root = tmp_path / "p"
-    root.mkdir()
+    root = empty_project(tmp_path)
     srv = make_sandbox()
     srv.store.add_group(USERNAME, "Kantor")
     srv.store.add_contact(USERNAME, name="Andi", mobile="081234567890", group="Kantor")
