@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from smsync.cli import cli
 from smsync.doctor import diagnose
@@ -104,8 +105,16 @@ def test_doctor_on_an_empty_phonebook_says_what_it_cannot_settle(make_sandbox: M
     assert "list_form" not in found.sandbox_switches()
 
 
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, ["doctor", *args], env={"SMSYNC_PASSWORD": PASSWORD})
+def run(
+    project_dir: Path, endpoint: str, *args: str, password: str = PASSWORD, input: str | None = None
+) -> Result:
+    """``smsync doctor PROJECT_DIR --endpoint ENDPOINT --username USERNAME ARGS``."""
+    return CliRunner().invoke(
+        cli,
+        ["doctor", str(project_dir), "--endpoint", endpoint, "--username", USERNAME, *args],
+        env={"SMSYNC_PASSWORD": password},
+        input=input,
+    )
 
 
 def test_doctor_command_prints_findings_settings_and_flags(
@@ -113,16 +122,14 @@ def test_doctor_command_prints_findings_settings_and_flags(
 ) -> None:
     server = make_sandbox(paths="underscore", max_page_size=25, error_suffix="<br>")
     seed(server)
-    result = run(str(tmp_path), "--endpoint", server.url + "/web2sms/api", "--username", USERNAME)
+    result = run(tmp_path, server.url + "/web2sms/api")
     assert result.exit_code == 0, result.output
     out = result.output
     assert "phbk_getList only" in out and "at most 25 rows a page" in out
     assert "  page_size: 25" in out and f"endpoint: {server.url}\n" in out
     assert "--paths underscore" in out and "--error-suffix '<br>'" in out
     assert PASSWORD not in out
-    data = json.loads(
-        run(str(tmp_path), "--endpoint", server.url, "--username", USERNAME, "--json").output
-    )
+    data = json.loads(run(tmp_path, server.url, "--json").output)
     assert data["sandbox"]["max_page_size"] == 25 and data["balance"] == "1000"
     assert data["version"] == 1
 
@@ -131,11 +138,7 @@ def test_doctor_with_a_wrong_password_is_one_clear_line(
     make_sandbox: MakeSandbox, tmp_path: Any
 ) -> None:
     server = make_sandbox()
-    result = CliRunner().invoke(
-        cli,
-        ["doctor", str(tmp_path), "--endpoint", server.url, "--username", USERNAME],
-        env={"SMSYNC_PASSWORD": "not-the-password"},
-    )
+    result = run(tmp_path, server.url, password="not-the-password")
     assert result.exit_code == 1
     assert "1702" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -195,9 +198,9 @@ def test_without_write_probe_the_write_answers_are_not_settled(
 ) -> None:
     server = make_sandbox()
     seed(server, 3)
-    result = run(str(tmp_path), "--endpoint", server.url, "--username", USERNAME, "--json")
+    result = run(tmp_path, server.url, "--json")
     assert json.loads(result.output)["writes"]["add_success"] is None
-    result = run(str(tmp_path), "--endpoint", server.url, "--username", USERNAME, "--write-probe")
+    result = run(tmp_path, server.url, "--write-probe")
     assert result.exit_code == 0, result.output
     assert "add answers                1701,<new id>" in result.output
     assert "--add-success comma" in result.output
@@ -207,9 +210,7 @@ def test_record_writes_a_redacted_transcript(make_sandbox: MakeSandbox, tmp_path
     server = make_sandbox(paths="underscore")
     seed(server, 12)
     transcript = tmp_path / "doctor.json"
-    result = run(
-        str(tmp_path), "--endpoint", server.url, "--username", USERNAME, "--record", str(transcript)
-    )
+    result = run(tmp_path, server.url, "--record", str(transcript))
     assert result.exit_code == 0, result.output
     text = transcript.read_text(encoding="utf-8")
     data = json.loads(text)
@@ -229,20 +230,7 @@ def test_record_is_written_when_the_credentials_are_refused(
 ) -> None:
     server = make_sandbox()
     transcript = tmp_path / "doctor.json"
-    result = CliRunner().invoke(
-        cli,
-        [
-            "doctor",
-            str(tmp_path),
-            "--endpoint",
-            server.url,
-            "--username",
-            USERNAME,
-            "--record",
-            str(transcript),
-        ],
-        env={"SMSYNC_PASSWORD": "wrong-secret"},
-    )
+    result = run(tmp_path, server.url, "--record", str(transcript), password="wrong-secret")
     assert result.exit_code == 1
     text = transcript.read_text(encoding="utf-8")
     assert "1702" in text and "wrong-secret" not in text
@@ -264,22 +252,7 @@ def test_sms_probe_reads_what_a_trxid_binds(
 ) -> None:
     server = make_sandbox(trxid_remembers_failures=remembers, send_success=send_success)
     seed(server, 3)
-    result = CliRunner().invoke(
-        cli,
-        [
-            "doctor",
-            str(tmp_path),
-            "--endpoint",
-            server.url,
-            "--username",
-            USERNAME,
-            "--sms-to",
-            number(7),
-            "--json",
-        ],
-        env={"SMSYNC_PASSWORD": PASSWORD},
-        input="y\n",
-    )
+    result = run(tmp_path, server.url, "--sms-to", number(7), "--json", input="y\n")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output[result.output.index("{") :])
     switches = data["sandbox"]
@@ -297,21 +270,7 @@ def test_sms_probe_asks_first_and_sends_nothing_when_refused(
     make_sandbox: MakeSandbox, tmp_path: Any
 ) -> None:
     server = make_sandbox()
-    result = CliRunner().invoke(
-        cli,
-        [
-            "doctor",
-            str(tmp_path),
-            "--endpoint",
-            server.url,
-            "--username",
-            USERNAME,
-            "--sms-to",
-            number(7),
-        ],
-        env={"SMSYNC_PASSWORD": PASSWORD},
-        input="n\n",
-    )
+    result = run(tmp_path, server.url, "--sms-to", number(7), input="n\n")
     assert result.exit_code == 1 and number(7) in result.output
     assert server.store.snapshot()["messages"] == []
     assert server.stats()["requests"] == 0
