@@ -65,6 +65,11 @@ def credentials_file(path: Path, text: str = CREDENTIALS) -> Path:
     return path
 
 
+def project_and_credentials(tmp_path: Path, endpoint: str) -> tuple[Path, Path]:
+    """A project at ``endpoint``, and a credentials file holding CREDENTIALS for it."""
+    return project(tmp_path, endpoint), credentials_file(tmp_path / "secrets" / "credentials")
+
+
 def change_password(root: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     """``smsync account change-password ROOT ARGS --new-password-stdin`` with NEW on stdin."""
     result = CliRunner().invoke(
@@ -104,8 +109,7 @@ def test_an_answer_that_only_starts_with_1701_does_not_rewrite_the_credentials_f
     gateway: ScriptedServer, tmp_path: Path, body: bytes
 ) -> None:
     gateway.always(body)
-    root = project(tmp_path, gateway.url)
-    creds = credentials_file(tmp_path / "secrets" / "credentials")
+    root, creds = project_and_credentials(tmp_path, gateway.url)
 
     result = change_password(root, "--credentials-file", str(creds))
 
@@ -119,8 +123,7 @@ def test_a_1701_with_an_error_status_does_not_rewrite_the_credentials_file(
     gateway: ScriptedServer, tmp_path: Path
 ) -> None:
     gateway.always(b"1701", status=404)
-    root = project(tmp_path, gateway.url)
-    creds = credentials_file(tmp_path / "secrets" / "credentials")
+    root, creds = project_and_credentials(tmp_path, gateway.url)
 
     result = change_password(root, "--credentials-file", str(creds))
 
@@ -133,8 +136,7 @@ def test_the_documented_success_answer_rewrites_the_credentials_file(
     gateway: ScriptedServer, tmp_path: Path, body: bytes
 ) -> None:
     gateway.always(body)
-    root = project(tmp_path, gateway.url)
-    creds = credentials_file(tmp_path / "secrets" / "credentials")
+    root, creds = project_and_credentials(tmp_path, gateway.url)
 
     result = change_password(root, "--credentials-file", str(creds))
 
@@ -148,8 +150,7 @@ def test_a_redirect_is_a_doubt_not_a_request_that_never_left(
     # A server may store the new password and then redirect (to a login page, say): the
     # request reached it, so "certainly still valid" would be a guess.
     gateway.always(b"", status=302, headers={"Location": "https://gateway.example/login"})
-    root = project(tmp_path, gateway.url)
-    creds = credentials_file(tmp_path / "secrets" / "credentials")
+    root, creds = project_and_credentials(tmp_path, gateway.url)
 
     result = change_password(root, "--credentials-file", str(creds))
 
@@ -180,8 +181,7 @@ def test_an_answer_that_echoes_a_password_never_shows_it(
     gateway: ScriptedServer, tmp_path: Path, status: int, body: str, says: str
 ) -> None:
     gateway.always(body.encode(), status=status)
-    root = project(tmp_path, gateway.url)
-    creds = credentials_file(tmp_path / "secrets" / "credentials")
+    root, creds = project_and_credentials(tmp_path, gateway.url)
 
     result = change_password(root, "--credentials-file", str(creds))
 
@@ -210,8 +210,7 @@ def test_a_credentials_file_also_holding_the_old_password_is_named_after_the_cha
     gateway: ScriptedServer, tmp_path: Path
 ) -> None:
     gateway.always(b"1701")
-    root = project(tmp_path, gateway.url)
-    creds = credentials_file(tmp_path / "secrets" / "credentials")
+    root, creds = project_and_credentials(tmp_path, gateway.url)
 
     # $SMSYNC_PASSWORD comes before any credentials file: it is the password in use.
     result = change_password(
@@ -313,8 +312,7 @@ def test_a_credentials_file_rotated_during_the_change_is_kept_and_not_called_old
     gateway: ScriptedServer, tmp_path: Path
 ) -> None:
     gateway.always(b"1701", delay=1.0)
-    root = project(tmp_path, gateway.url)
-    creds = credentials_file(tmp_path / "secrets" / "credentials")
+    root, creds = project_and_credentials(tmp_path, gateway.url)
     rotated = f"{USERNAME}: set-by-another-process\nother: keep-me\n"
 
     def rotate() -> None:  # another process, while the gateway is still answering
@@ -396,19 +394,23 @@ class GarblingTlsGateway:
         self.listener.close()
 
 
+def change_over_garbling_tls(tmp_path: Path) -> tuple[Result, GarblingTlsGateway]:
+    """A password change (the password in use from $SMSYNC_PASSWORD) against a
+    GarblingTlsGateway; the gateway, closed, keeps its request count."""
+    gateway = GarblingTlsGateway(tmp_path)
+    try:
+        root = project(tmp_path, gateway.url)
+        env = {"SMSYNC_PASSWORD": PASSWORD, "REQUESTS_CA_BUNDLE": str(gateway.cert)}
+        return change_password(root, env=env), gateway
+    finally:
+        gateway.close()
+
+
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_a_change_is_sent_once_even_when_tls_breaks_after_the_request(tmp_path: Path) -> None:
     # The client takes any TLS error for a failed handshake (nothing sent) and repeats such a
     # write; a password change repeated after the first was applied fails with 1702.
-    gateway = GarblingTlsGateway(tmp_path)
-    try:
-        root = project(tmp_path, gateway.url)
-
-        result = change_password(
-            root, env={"SMSYNC_PASSWORD": PASSWORD, "REQUESTS_CA_BUNDLE": str(gateway.cert)}
-        )
-    finally:
-        gateway.close()
+    result, gateway = change_over_garbling_tls(tmp_path)
 
     assert result.exit_code == 1, result.output
     assert gateway.requests == 1
@@ -418,15 +420,7 @@ def test_a_change_is_sent_once_even_when_tls_breaks_after_the_request(tmp_path: 
 def test_tls_breaking_after_the_request_is_a_doubt_not_certainly_unchanged(
     tmp_path: Path,
 ) -> None:
-    gateway = GarblingTlsGateway(tmp_path)
-    try:
-        root = project(tmp_path, gateway.url)
-
-        result = change_password(
-            root, env={"SMSYNC_PASSWORD": PASSWORD, "REQUESTS_CA_BUNDLE": str(gateway.cert)}
-        )
-    finally:
-        gateway.close()
+    result, _ = change_over_garbling_tls(tmp_path)
 
     assert result.exit_code == 1, result.output
     assert "certainly" not in result.stderr
@@ -437,8 +431,7 @@ def test_a_wrong_current_password_is_checked_with_the_same_project_and_options(
     gateway: ScriptedServer, tmp_path: Path
 ) -> None:
     gateway.always(b"1702")
-    root = project(tmp_path, gateway.url)
-    creds = credentials_file(tmp_path / "secrets" / "credentials")
+    root, creds = project_and_credentials(tmp_path, gateway.url)
 
     result = change_password(root, "--credentials-file", str(creds))
 
