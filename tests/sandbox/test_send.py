@@ -15,6 +15,29 @@ def credit(gw: Gw) -> int:
     return int(gw.user_auth("creditsleft"))
 
 
+def signed_send(
+    gw: Gw,
+    endpoint: str,
+    mobile: str,
+    message: str,
+    *,
+    username: str = USERNAME,
+    password: str = PASSWORD,
+    signed_mobile: str | None = None,
+    **params: str | int,
+) -> str:
+    """``endpoint`` asked to send ``message`` to ``mobile``, its auth the MD5 of ``username``,
+    ``password`` and ``signed_mobile`` (the mobile sent, unless told otherwise)."""
+    return gw.get(
+        endpoint,
+        username=username,
+        mobile=mobile,
+        message=message,
+        auth=md5(username, password, signed_mobile or mobile),
+        **params,
+    )
+
+
 def test_send_sms_success_records_message_and_charges(gw: Gw, sandbox: SandboxServer) -> None:
     body = gw.send_sms(MOBILE, "Hallo world", trxid="t1", type=0)
     code, msgid = body.split(",")
@@ -32,37 +55,10 @@ def test_send_sms_international_and_plus_numbers(gw: Gw) -> None:
 
 
 def test_send_sms_errors(gw: Gw, sandbox: SandboxServer) -> None:
-    assert (
-        gw.get(
-            "sendSMS",
-            username=USERNAME,
-            mobile=MOBILE,
-            message="x",
-            auth=md5(USERNAME, "wrong", MOBILE),
-        )
-        == "1702"
-    )
-    assert (
-        gw.get(
-            "sendSMS",
-            username="nobody",
-            mobile=MOBILE,
-            message="x",
-            auth=md5("nobody", PASSWORD, MOBILE),
-        )
-        == "1702"
-    )
+    assert signed_send(gw, "sendSMS", MOBILE, "x", password="wrong") == "1702"
+    assert signed_send(gw, "sendSMS", MOBILE, "x", username="nobody") == "1702"
     # auth over a different mobile than the one sent
-    assert (
-        gw.get(
-            "sendSMS",
-            username=USERNAME,
-            mobile=MOBILE,
-            message="x",
-            auth=md5(USERNAME, PASSWORD, "0811111111"),
-        )
-        == "1702"
-    )
+    assert signed_send(gw, "sendSMS", MOBILE, "x", signed_mobile="0811111111") == "1702"
     assert gw.send_sms(MOBILE, "") == "1706"
     assert gw.send_sms(MOBILE, "a" * 5001) == "1706"
     for bad in ("12345", "0812abc4567", "08" + "1" * 20, "", "0012345678"):
@@ -137,13 +133,8 @@ def test_trxid_repeat_returns_first_body_and_sends_nothing(gw: Gw, sandbox: Sand
 def test_trxid_is_scoped_to_the_account(gw: Gw, sandbox: SandboxServer) -> None:
     sandbox.store.upsert_account("other", "other-pass", credit=10)
     mine = gw.send_sms(MOBILE, "x", trxid="same")
-    theirs = gw.get(
-        "sendSMS",
-        username="other",
-        mobile=MOBILE,
-        message="x",
-        trxid="same",
-        auth=md5("other", "other-pass", MOBILE),
+    theirs = signed_send(
+        gw, "sendSMS", MOBILE, "x", username="other", password="other-pass", trxid="same"
     )
     assert theirs.startswith("1701,") and theirs != mine
 
@@ -155,88 +146,41 @@ def test_failed_send_does_not_consume_the_trxid(gw: Gw, sandbox: SandboxServer) 
     assert gw.send_sms(MOBILE, "x", trxid="retry").startswith("1701,")
 
 
+def proxy_send(sandbox: SandboxServer, path: str, password: str) -> requests.Response:
+    """A send through the ~proxy ``path``, with the plain ``password`` on the query."""
+    params = {"username": USERNAME, "mobile": MOBILE, "message": "hi", "password": password}
+    return requests.get(sandbox.url + path, params=params, timeout=5)
+
+
 def test_plain_password_endpoints(gw: Gw, sandbox: SandboxServer) -> None:
     assert gw.get(
         "Send", username=USERNAME, mobile=MOBILE, message="a", password=PASSWORD
     ).startswith("1701,")
     assert gw.get("send", username=USERNAME, mobile=MOBILE, message="a", password="nope") == "1702"
     for path, channel in (("/~proxy/send.php", "sms"), ("/~proxy/sendwa.php", "whatsapp")):
-        resp = requests.get(
-            sandbox.url + path,
-            params={
-                "username": USERNAME,
-                "mobile": MOBILE,
-                "message": "hi",
-                "password": PASSWORD,
-            },
-            timeout=5,
-        )
+        resp = proxy_send(sandbox, path, PASSWORD)
         assert resp.status_code == 200 and resp.text.startswith("1701,")
         assert messages(sandbox)[-1]["channel"] == channel
-        bad = requests.get(
-            sandbox.url + path,
-            params={
-                "username": USERNAME,
-                "mobile": MOBILE,
-                "message": "hi",
-                "password": "x",
-            },
-            timeout=5,
-        )
+        bad = proxy_send(sandbox, path, "x")
         assert bad.text == "1702"
 
 
 def test_send_wa(make_sandbox: object, make_gw: object) -> None:
     srv = make_sandbox(no_wa_prefixes=("62899",))  # type: ignore[operator]
     gw: Gw = make_gw(srv)  # type: ignore[operator]
-    body = gw.get(
-        "SendWA",
-        username=USERNAME,
-        mobile=MOBILE,
-        message="a" * 400,
-        trxid="w1",
-        auth=md5(USERNAME, PASSWORD, MOBILE),
-    )
+    body = signed_send(gw, "SendWA", MOBILE, "a" * 400, trxid="w1")
     assert body.startswith("1701,")
     [msg] = srv.store.snapshot()["messages"]
     assert msg["channel"] == "whatsapp" and msg["segments"] == 1  # 1 credit per WA message
     # trxid dedup applies to WA too
-    assert (
-        gw.get(
-            "SendWA",
-            username=USERNAME,
-            mobile=MOBILE,
-            message="a",
-            trxid="w1",
-            auth=md5(USERNAME, PASSWORD, MOBILE),
-        )
-        == body
-    )
+    assert signed_send(gw, "SendWA", MOBILE, "a", trxid="w1") == body
     # no WhatsApp: by normalised prefix, whatever form the number is written in
     for number in ("0899123456789", "62899123456789"):
-        assert (
-            gw.get(
-                "SendWA",
-                username=USERNAME,
-                mobile=number,
-                message="a",
-                auth=md5(USERNAME, PASSWORD, number),
-            )
-            == "1751"
-        )
+        assert signed_send(gw, "SendWA", number, "a") == "1751"
     assert gw.get(
         "SendWA", username=USERNAME, mobile=MOBILE, message="a", password=PASSWORD
     ).startswith("1701,")
-    assert (
-        gw.get(
-            "SendWA",
-            username=USERNAME,
-            mobile=MOBILE,
-            message="a",
-            auth=md5(USERNAME, "bad", MOBILE),
-        )
-        == "1702"
-    )
+    assert signed_send(gw, "SendWA", MOBILE, "a", password="bad") == "1702"
     assert len(srv.store.snapshot()["messages"]) == 2
     assert int(gw.user_auth("creditsleft")) == 998
 
