@@ -21,34 +21,26 @@ from tests.support.state import STATE_KEY
 N = 12
 
 
+#: `smsync` in a process of its own, one that a test can kill.
+SMSYNC = [sys.executable, "-c", "from smsync.cli import main; main()"]
+
+
+def smsync_env(**extra: str) -> dict[str, str]:
+    return {**os.environ, KEY_ENV: STATE_KEY, "PYTHONPATH": str(Path.cwd()), **extra}
+
+
 def smsync(project: Project, *args: str) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "SMSYNC_PASSWORD": PASSWORD,
-        KEY_ENV: STATE_KEY,
-        "PYTHONPATH": str(Path.cwd()),
-    }
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from smsync.cli import main; main()",
-            *args,
-            str(project.root),
-            "--auto-approve",
-        ],
+        [*SMSYNC, *args, str(project.root), "--auto-approve"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
+        env=smsync_env(SMSYNC_PASSWORD=PASSWORD),
     )
 
 
-def test_apply_killed_mid_broadcast_then_rerun_sends_each_message_once(
-    make_sandbox: Any, make_project: Any, state: str
-) -> None:
-    srv = make_sandbox(latency_ms=40)
-    project: Project = make_project(srv)
+def write_a_broadcast_to_n_members(project: Project, state: str) -> None:
+    """Group Office of N members, a broadcast to all of them, and the state at ``state``."""
     members = [{"name": f"P{i}", "mobile": f"08123{i:07d}"} for i in range(N)]
     project.write_groups(group("Office", members))
     folder = project.root / "broadcasts"
@@ -58,6 +50,14 @@ def test_apply_killed_mid_broadcast_then_rerun_sends_each_message_once(
         "template: Rapat jam 10, {{ name }}.\n"
     )
     project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"], state=state)
+
+
+def test_apply_killed_mid_broadcast_then_rerun_sends_each_message_once(
+    make_sandbox: Any, make_project: Any, state: str
+) -> None:
+    srv = make_sandbox(latency_ms=40)
+    project: Project = make_project(srv)
+    write_a_broadcast_to_n_members(project, state)
 
     first = smsync(project, "apply")
     deadline = time.monotonic() + 60
@@ -74,20 +74,10 @@ def test_apply_killed_mid_broadcast_then_rerun_sends_each_message_once(
         # git: the dead run's lock entry stays until it expires or is broken, as documented
         lock_id = re.search(r"smsync state unlock (\w+)", out)
         assert lock_id is not None, out
-        env = {**os.environ, KEY_ENV: STATE_KEY, "PYTHONPATH": str(Path.cwd())}
         subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from smsync.cli import main; main()",
-                "state",
-                "unlock",
-                lock_id.group(1),
-                "--project",
-                str(project.root),
-            ],
+            [*SMSYNC, "state", "unlock", lock_id.group(1), "--project", str(project.root)],
             check=True,
-            env=env,
+            env=smsync_env(),
             capture_output=True,
         )
         again = smsync(project, "apply")
@@ -107,15 +97,7 @@ def test_two_applies_at_once_from_two_checkouts_send_each_message_once(
     srv = make_sandbox(latency_ms=20)
     project.endpoint = srv.url
     project.config["gateway"]["endpoint"] = srv.url
-    members = [{"name": f"P{i}", "mobile": f"08123{i:07d}"} for i in range(N)]
-    project.write_groups(group("Office", members))
-    folder = project.root / "broadcasts"
-    folder.mkdir(exist_ok=True)
-    (folder / "b.yaml").write_text(
-        "kind: Broadcast\nname: rapat\naudience:\n  contacts:\n    groups: [Office]\n"
-        "template: Rapat jam 10, {{ name }}.\n"
-    )
-    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"], state=state)
+    write_a_broadcast_to_n_members(project, state)
     other = fresh_checkout(project, tmp_path, "runner2")
 
     runs = [smsync(p, "apply", "--lock-timeout", "90") for p in (project, other)]
