@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -137,7 +138,7 @@ def start_desired_state(project: Project, files: list[Path] | None = None) -> Sp
     """The first, quick part of :func:`load_desired_state`: the YAML documents read and
     checked, the contacts files only counted (see :class:`SpecLoad`)."""
     paths = discover_spec_files(project) if files is None else files
-    b = _Builder(project, defer_csv=True)
+    b = _Builder(project, defer=True)
     for p in paths:
         b.load_file(p)
     return SpecLoad(b, list(paths))
@@ -149,7 +150,8 @@ class SpecLoad:
     The first part (:func:`start_desired_state`) reads every YAML document: the groups, their
     states and renames, the broadcasts, and how many contacts each contacts file declares (its
     non-blank rows, which is exactly the group's contact count whenever the spec is valid).
-    :meth:`finish` does the rest, each CSV row checked and its number normalised, and returns
+    :meth:`finish` does the rest, each document checked against the schema and each CSV row
+    checked and its number normalised, and returns
     what :func:`load_desired_state` returns, or raises the same SpecErrors, problems in the
     same order. Until then ``groups`` are the very GroupSpec objects :meth:`finish` fills.
     :meth:`finish` may run on another thread; it runs once, and every caller gets its outcome.
@@ -238,15 +240,11 @@ class _Limits:
 
 
 @dataclass
-class _CsvJob:
-    """A contacts file whose rows are read later (SpecLoad.finish)."""
+class _Later:
+    """A check left for SpecLoad.finish: a contacts file's rows, or a document's schema."""
 
-    group: GroupSpec
-    path: Path
-    ref: Location
-    seen: dict[str, Location]
     at: int  # where its problems go among the others: len(problems) when it was met
-    text: str | None  # None: unreadable (the problem is reported when it runs)
+    run: Callable[[], None] | None  # adds its problems to the builder's; None once run
 
 
 @dataclass
@@ -256,24 +254,26 @@ class _Builder:
     groups: list[GroupSpec] = field(default_factory=list)
     broadcasts: list[BroadcastSpec] = field(default_factory=list)
     _limits: _Limits = field(default_factory=_Limits.from_schema)
-    defer_csv: bool = False
-    jobs: list[_CsvJob] = field(default_factory=list)
+    defer: bool = False  # leave the slow checks to finish (SpecLoad)
+    jobs: list[_Later] = field(default_factory=list)
     #: id(GroupSpec) -> non-blank rows of its contacts file (deferred files only)
     csv_rows: dict[int, int] = field(default_factory=dict)
 
     def finish(self, files: list[Path]) -> DesiredState:
-        """Read the deferred contacts files, each one's problems where they would have been
-        reported had it been read when it was met; then the checks across documents."""
+        """Run the checks left for later (contacts files, documents' schemas), each one's
+        problems where they would have been reported had it run when it was met; then the
+        checks across documents."""
         before, self.problems = self.problems, []
         merged: list[SpecProblem] = []
         taken = 0
         for job in self.jobs:
             merged.extend(before[taken : job.at])
             taken = job.at
-            self._csv_contacts(job.group, job.path, job.ref, job.seen, job.text)
+            if job.run is not None:
+                job.run()
             merged.extend(self.problems)
             self.problems = []
-            job.text = None  # let the file's text go
+            job.run = None  # let a file's text go
         merged.extend(before[taken:])
         self.problems = merged
         self.jobs = []
@@ -289,8 +289,13 @@ class _Builder:
             text: str | None = read_csv_text(path, max_bytes=MAX_CSV_BYTES)
         except LocalFileError:
             text = None
-        self.jobs.append(_CsvJob(g, path, ref, seen, len(self.problems), text))
+        self.jobs.append(
+            _Later(len(self.problems), partial(self._csv_contacts, g, path, ref, seen, text))
+        )
         self.csv_rows[id(g)] = _count_rows(text) if text is not None else 0
+
+    def _schema(self, doc: YamlDoc) -> None:
+        self.problems.extend(validate_doc(doc, SPEC_SCHEMA))
 
     def err(self, where: Location, fld: str, message: str) -> None:
         self.problems.append(SpecProblem(where, fld, message))
@@ -301,8 +306,10 @@ class _Builder:
         for doc in docs:
             if doc.data is None:
                 continue
-            structural = validate_doc(doc, SPEC_SCHEMA)
-            self.problems.extend(structural)
+            if self.defer:
+                self.jobs.append(_Later(len(self.problems), partial(self._schema, doc)))
+            else:
+                self._schema(doc)
             data = doc.data
             if not isinstance(data, dict):
                 continue
@@ -371,7 +378,7 @@ class _Builder:
         if isinstance(cf, str) and cf:
             csv_path = path.parent / cf
             g.contacts_file = csv_path
-            if self.defer_csv:
+            if self.defer:
                 self._defer_csv(g, csv_path, doc.locate(("contacts_file",)), seen)
             else:
                 self._csv_contacts(g, csv_path, doc.locate(("contacts_file",)), seen)
