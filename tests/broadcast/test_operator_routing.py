@@ -8,7 +8,6 @@ against the sandbox, which holds both accounts."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from importlib import resources
 from typing import Any
@@ -17,70 +16,24 @@ import jsonschema
 import pytest
 
 from smsync.sandbox import SandboxServer
-from tests.support.project import Project, group
+from tests.support.project import Project
+from tests.support.routing import (
+    ISAT,
+    TSEL_A,
+    TSEL_B,
+    XL,
+    XL_USER,
+    answers_lost,
+    lost_through_xl,
+    run_apply,
+    run_plan,
+    sent_by_account,
+    setup,
+    xl_account,
+)
 from tests.support.sandbox import USERNAME, messages, remote_groups
 
 SCHEMA = json.loads(resources.files("smsync.schemas").joinpath("plan.schema.json").read_text())
-
-XL_USER = "acme-xl"
-XL_PASSWORD = "xl-secret-pass"
-ENV = {"SMSYNC_XL_PASSWORD": XL_PASSWORD}
-
-TSEL_A, TSEL_B, XL, ISAT = "6281234567890", "6281334567890", "6281712345678", "6285712345678"
-OFFICE = [
-    {"name": "Tsel A", "mobile": "0" + TSEL_A[2:]},
-    {"name": "Tsel B", "mobile": "0" + TSEL_B[2:]},
-    {"name": "Xl", "mobile": "0" + XL[2:]},
-    {"name": "Isat", "mobile": "0" + ISAT[2:]},
-]
-
-
-def xl_account(**rule: Any) -> dict[str, Any]:
-    return {
-        "name": "xl-masking",
-        "username": XL_USER,
-        "password_env": "SMSYNC_XL_PASSWORD",
-        **(rule or {"operators": ["XL"]}),
-    }
-
-
-def setup(
-    project: Project,
-    sandbox: SandboxServer,
-    accounts: list[dict[str, Any]] | None = None,
-    *,
-    via: str = "",
-    credit: int = 1000,
-) -> None:
-    sandbox.store.ensure_account(XL_USER, XL_PASSWORD, credit=credit)
-    project.write_groups(group("Office", OFFICE))
-    doc: dict[str, Any] = {
-        "kind": "Broadcast",
-        "name": "salam",
-        "audience": {"contacts": {"groups": ["Office"]}},
-        "template": "Halo semua",
-    }
-    if via:
-        doc.update(audience={"group": "Office"}, via=via)
-    project.write_documents("broadcasts/b.yaml", [doc])
-    gateway: dict[str, Any] = {"endpoint": project.endpoint, "username": USERNAME}
-    if accounts is not None:
-        gateway["accounts"] = accounts
-    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"], gateway=gateway)
-
-
-def run(project: Project, *args: str) -> Any:
-    result = project.run(*args, env=ENV)
-    assert XL_PASSWORD not in result.output
-    assert XL_PASSWORD not in (result.stderr or "")
-    return result
-
-
-def sent_by_account(sandbox: SandboxServer) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for m in messages(sandbox):
-        out.setdefault(m["account"], []).append(m["mobile"])
-    return {k: sorted(v) for k, v in out.items()}
 
 
 def test_plan_shows_which_account_each_broadcasts_messages_go_through(
@@ -88,8 +41,8 @@ def test_plan_shows_which_account_each_broadcasts_messages_go_through(
 ) -> None:
     setup(project, sandbox, [xl_account()])
 
-    text = run(project, "plan", str(project.root), "--show-pii")
-    data = json.loads(run(project, "plan", str(project.root), "--format", "json").stdout)
+    text = run_plan(project, "--show-pii")
+    data = json.loads(run_plan(project, "--format", "json").stdout)
 
     assert "  accounts: main 3 (3 segments) · xl-masking 1 (1 segment)" in text.output
     jsonschema.Draft202012Validator(SCHEMA).validate(data)
@@ -106,7 +59,7 @@ def test_apply_sends_the_matched_numbers_through_the_other_account(
 ) -> None:
     setup(project, sandbox, [xl_account(prefixes=["+62817"])])
 
-    result = run(project, "apply", str(project.root), "--auto-approve")
+    result = run_apply(project)
 
     assert result.exit_code == 0, result.output
     assert sent_by_account(sandbox) == {USERNAME: [TSEL_A, TSEL_B, ISAT], XL_USER: [XL]}
@@ -119,25 +72,15 @@ def test_a_message_sent_through_the_other_account_is_not_sent_again_without_it(
     project: Project, sandbox: SandboxServer
 ) -> None:
     setup(project, sandbox, [xl_account()])
-    assert run(project, "apply", str(project.root), "--auto-approve").exit_code == 0
+    assert run_apply(project).exit_code == 0
     setup(project, sandbox, None)  # routing dropped: XL numbers would now go through main
 
-    plan = run(project, "plan", str(project.root), "--show-pii", "--detailed-exitcode")
-    again = run(project, "apply", str(project.root), "--auto-approve")
+    plan = run_plan(project, "--show-pii", "--detailed-exitcode")
+    again = run_apply(project)
 
     assert plan.exit_code == 0, plan.output  # nothing to send
     assert again.exit_code == 0, again.output
     assert sent_by_account(sandbox) == {USERNAME: [TSEL_A, TSEL_B, ISAT], XL_USER: [XL]}
-
-
-def answers_lost(sandbox: SandboxServer, lost: bool) -> None:
-    # every sendSMS is taken, then its answer is lost: each message's outcome is unknown
-    sandbox.config = dataclasses.replace(
-        sandbox.config,
-        fault_rate=1.0 if lost else 0.0,
-        fault_kinds=("drop-after",),
-        fault_paths=("sendsms",),
-    )
 
 
 def test_a_message_of_unknown_outcome_is_repeated_through_the_account_it_went_to(
@@ -145,7 +88,7 @@ def test_a_message_of_unknown_outcome_is_repeated_through_the_account_it_went_to
 ) -> None:
     setup(project, sandbox, [xl_account()])
     answers_lost(sandbox, True)
-    first = run(project, "apply", str(project.root), "--auto-approve")
+    first = run_apply(project)
     assert first.exit_code != 0, first.output
     assert sent_by_account(sandbox)[XL_USER] == [XL]
     answers_lost(sandbox, False)
@@ -153,28 +96,25 @@ def test_a_message_of_unknown_outcome_is_repeated_through_the_account_it_went_to
     # may have gone out through xl-masking, whose trxid memory is the only deduplication
     setup(project, sandbox, [xl_account(operators=["Smartfren"])])
 
-    plan = run(project, "plan", str(project.root), "--format", "json")
-    again = run(project, "apply", str(project.root), "--auto-approve")
+    plan = run_plan(project, "--format", "json")
+    again = run_apply(project)
 
     (b,) = json.loads(plan.stdout)["broadcasts"]
     assert {r["mobile"]: r["account"] for r in b["recipients"]}[XL] == "xl-masking"
     assert again.exit_code == 0, again.output
     assert sent_by_account(sandbox) == {USERNAME: [TSEL_A, TSEL_B, ISAT], XL_USER: [XL]}
-    final = run(project, "plan", str(project.root), "--show-pii", "--detailed-exitcode")
+    final = run_plan(project, "--show-pii", "--detailed-exitcode")
     assert final.exit_code == 0, final.output
 
 
 def test_a_message_of_unknown_outcome_through_an_undeclared_account_is_not_repeated(
     project: Project, sandbox: SandboxServer
 ) -> None:
-    setup(project, sandbox, [xl_account()])
-    answers_lost(sandbox, True)
-    run(project, "apply", str(project.root), "--auto-approve")
-    answers_lost(sandbox, False)
+    lost_through_xl(project, sandbox)
     setup(project, sandbox, None)
 
-    plan = run(project, "plan", str(project.root), "--show-pii")
-    again = run(project, "apply", str(project.root), "--auto-approve")
+    plan = run_plan(project, "--show-pii")
+    again = run_apply(project)
 
     assert "which gateway.accounts no longer declares" in plan.output
     assert "which gateway.accounts no longer declares" in again.output + (again.stderr or "")
@@ -185,8 +125,8 @@ def test_a_message_of_unknown_outcome_through_an_undeclared_account_is_not_repea
 def test_the_balance_is_checked_per_account(project: Project, sandbox: SandboxServer) -> None:
     setup(project, sandbox, [xl_account()], credit=0)
 
-    plan = run(project, "plan", str(project.root), "--show-pii")
-    applied = run(project, "apply", str(project.root), "--auto-approve")
+    plan = run_plan(project, "--show-pii")
+    applied = run_apply(project)
 
     assert "Credit of account 'xl-masking' (acme-xl): balance 0 (not enough)" in plan.output
     assert "UNSAFE: the sends through account 'xl-masking' (acme-xl) need 1 segments" in (
@@ -199,7 +139,7 @@ def test_the_balance_is_checked_per_account(project: Project, sandbox: SandboxSe
 def test_a_group_call_cannot_be_split_by_operator(project: Project, sandbox: SandboxServer) -> None:
     setup(project, sandbox, [xl_account()], via="group-call")
 
-    plan = run(project, "plan", str(project.root), "--show-pii")
+    plan = run_plan(project, "--show-pii")
 
     assert plan.exit_code == 1
     assert "via: group-call is one SendSMSGroup call through the main account" in plan.output
@@ -211,7 +151,7 @@ def test_a_group_call_without_matching_members_goes_through_the_main_account(
 ) -> None:
     setup(project, sandbox, [xl_account(operators=["Smartfren"])], via="group-call")
 
-    result = run(project, "apply", str(project.root), "--auto-approve")
+    result = run_apply(project)
 
     assert result.exit_code == 0, result.output
     assert set(sent_by_account(sandbox)) == {USERNAME}
@@ -231,7 +171,7 @@ def test_a_bad_accounts_entry_is_one_error_naming_file_line_and_field(
 ) -> None:
     setup(project, sandbox, [entry])
 
-    result = run(project, "plan", str(project.root))
+    result = run_plan(project)
 
     assert result.exit_code == 1
     assert "Traceback" not in result.output
@@ -243,7 +183,7 @@ def test_one_operator_routed_to_two_accounts_is_refused(
 ) -> None:
     setup(project, sandbox, [xl_account(), {**xl_account(), "name": "xl-2"}])
 
-    result = run(project, "plan", str(project.root))
+    result = run_plan(project)
 
     assert result.exit_code == 1
     assert "gateway.accounts[1].operators[0]: XL already goes through 'xl-masking'" in (

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 from smsync.sandbox import SandboxServer
-from tests.broadcast.test_operator_routing import (
-    ISAT,
+from tests.support.project import Project, group
+from tests.support.routing import (
+    MAIN_SENT,
     OFFICE,
     TSEL_A,
     TSEL_B,
@@ -19,20 +18,15 @@ from tests.broadcast.test_operator_routing import (
     XL_PASSWORD,
     XL_USER,
     run,
+    run_apply,
+    salam,
+    saved_plan,
     setup,
     xl_account,
 )
-from tests.support.project import Project, group
 from tests.support.sandbox import USERNAME, messages
 
-MAIN_SENT = [TSEL_A, TSEL_B, ISAT]
-
-
-def saved_plan(project: Project) -> Path:
-    out = project.root / "plan.json"
-    result = run(project, "plan", str(project.root), "--out", str(out))
-    assert result.exit_code in (0, 2), result.output
-    return out
+WHATSAPP_THEN_SMS = {"channel": "whatsapp", "fallback": "sms"}
 
 
 # --- the other accounts' clients ---------------------------------------------------------------
@@ -41,27 +35,15 @@ def saved_plan(project: Project) -> Path:
 def test_the_other_accounts_send_with_the_projects_gateway_settings(
     project: Project, sandbox: SandboxServer
 ) -> None:
-    setup(project, sandbox, [xl_account()])
-    project.write_documents(
-        "broadcasts/b.yaml",
-        [
-            {
-                "kind": "Broadcast",
-                "name": "salam",
-                "audience": {"contacts": {"groups": ["Office"]}},
-                "template": "Café dibuka",
-            }
-        ],
+    setup(
+        project,
+        sandbox,
+        [xl_account()],
+        broadcast={"template": "Café dibuka"},
+        gateway_settings={"gsm7_as_type0": True},
     )
-    config: dict[str, Any] = {
-        "endpoint": project.endpoint,
-        "username": USERNAME,
-        "gsm7_as_type0": True,
-        "accounts": [xl_account()],
-    }
-    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"], gateway=config)
 
-    result = run(project, "apply", str(project.root), "--auto-approve")
+    result = run_apply(project)
 
     assert result.exit_code == 0, result.output
     types = {m["account"]: m["type"] for m in messages(sandbox)}
@@ -70,17 +52,7 @@ def test_the_other_accounts_send_with_the_projects_gateway_settings(
 
 def test_an_embedded_sandbox_serves_the_other_account_too(project: Project) -> None:
     project.write_groups(group("Office", OFFICE))
-    project.write_documents(
-        "broadcasts/b.yaml",
-        [
-            {
-                "kind": "Broadcast",
-                "name": "salam",
-                "audience": {"contacts": {"groups": ["Office"]}},
-                "template": "Halo semua",
-            }
-        ],
-    )
+    project.write_documents("broadcasts/b.yaml", [salam()])
     project.write_config(
         spec=["groups/*.yaml", "broadcasts/*.yaml"],
         gateway={
@@ -103,21 +75,8 @@ def test_whatsapp_falls_back_to_sms_through_the_account_it_was_routed_to(
 ) -> None:
     sandbox = make_sandbox(no_wa_prefixes=["62817"])
     project = make_project(sandbox)
-    setup(project, sandbox, [xl_account()])
-    project.write_documents(
-        "broadcasts/b.yaml",
-        [
-            {
-                "kind": "Broadcast",
-                "name": "salam",
-                "audience": {"contacts": {"groups": ["Office"]}},
-                "template": "Halo semua",
-                "channel": "whatsapp",
-                "fallback": "sms",
-            }
-        ],
-    )
-    result = run(project, "apply", str(project.root), "--auto-approve")
+    setup(project, sandbox, [xl_account()], broadcast=WHATSAPP_THEN_SMS)
+    result = run_apply(project)
 
     assert result.exit_code == 0, result.output
     by = {(m["account"], m["mobile"], m["channel"]) for m in messages(sandbox)}
@@ -145,24 +104,11 @@ def test_an_account_without_whatsapp_does_not_stop_whatsapp_through_the_main_one
     xls = ["6281712345671", "6281812345672", "6281912345673"]
     sandbox = make_sandbox(no_wa_prefixes=["62817", "62818", "62819"])
     project = make_project(sandbox)
-    setup(project, sandbox, [xl_account()])
+    setup(project, sandbox, [xl_account()], broadcast=WHATSAPP_THEN_SMS)
     office = [{"name": f"Xl {i}", "mobile": "0" + n[2:]} for i, n in enumerate(xls)] + OFFICE[:2]
     project.write_groups(group("Office", office))
-    project.write_documents(
-        "broadcasts/b.yaml",
-        [
-            {
-                "kind": "Broadcast",
-                "name": "salam",
-                "audience": {"contacts": {"groups": ["Office"]}},
-                "template": "Halo semua",
-                "channel": "whatsapp",
-                "fallback": "sms",
-            }
-        ],
-    )
 
-    result = run(project, "apply", str(project.root), "--auto-approve", "--concurrency", "1")
+    result = run_apply(project, "--concurrency", "1")
 
     assert result.exit_code == 0, result.output
     by = sorted((m["account"], m["mobile"], m["channel"]) for m in messages(sandbox))

@@ -10,22 +10,17 @@ import sqlite3
 from collections.abc import Callable
 
 from smsync.sandbox import SandboxServer
-from tests.broadcast.test_operator_routing import (
-    ISAT,
-    TSEL_A,
-    TSEL_B,
+from tests.support.project import Project
+from tests.support.routing import (
     XL,
     XL_PASSWORD,
     XL_USER,
     run,
+    run_apply,
     setup,
     xl_account,
 )
-from tests.support.project import Project
 from tests.support.sandbox import messages
-
-MAIN_SENT = [TSEL_A, TSEL_B, ISAT]
-
 
 # --- status asks each message's own account ---------------------------------------------------
 
@@ -42,7 +37,7 @@ def test_status_asks_a_routed_message_through_the_account_that_sent_it(
     other = make_sandbox(final_states=["62817=UNDELIVRD"], dlr_delay_ms=0)
     other.store.ensure_account(XL_USER, XL_PASSWORD, credit=100)
     setup(project, sandbox, [{**xl_account(), "endpoint": other.url}])
-    assert run(project, "apply", str(project.root), "--auto-approve").exit_code == 0
+    assert run_apply(project).exit_code == 0
     assert [m["mobile"] for m in messages(other)] == [XL]
 
     status = run(project, "status", str(project.root), "--json")
@@ -59,7 +54,7 @@ def test_status_of_a_message_through_an_undeclared_account_is_not_asked_of_anoth
     sandbox = make_sandbox(dlr_delay_ms=0)
     project = make_project(sandbox)
     setup(project, sandbox, [xl_account()])
-    assert run(project, "apply", str(project.root), "--auto-approve").exit_code == 0
+    assert run_apply(project).exit_code == 0
     setup(project, sandbox, None)
 
     status = run(project, "status", str(project.root), "--json")
@@ -76,7 +71,7 @@ def test_state_forget_drops_the_accounts_recorded_for_the_broadcast(
     project: Project, sandbox: SandboxServer
 ) -> None:
     setup(project, sandbox, [xl_account()])
-    assert run(project, "apply", str(project.root), "--auto-approve").exit_code == 0
+    assert run_apply(project).exit_code == 0
 
     result = run(project, "state", "forget", "salam", "--project", str(project.root))
 

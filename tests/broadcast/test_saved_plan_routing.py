@@ -6,20 +6,11 @@ the file."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from smsync.sandbox import SandboxServer
-from tests.broadcast.test_operator_routing import run, setup, xl_account
 from tests.support.project import Project
+from tests.support.routing import run, saved_plan, setup, xl_account
 from tests.support.sandbox import messages
-
-
-def saved_plan(project: Project) -> Path:
-    out = project.root / "plan.json"
-    result = run(project, "plan", str(project.root), "--out", str(out))
-    assert result.exit_code in (0, 2), result.output
-    return out
-
 
 # --- a saved plan is an approval of where each message goes ------------------------------------
 
