@@ -90,7 +90,6 @@ _FORCIBLE = frozenset(
         Rule.MAX_RECIPIENTS,
         Rule.MAX_SEGMENTS_PER_MESSAGE,
         Rule.MAX_TOTAL_SEGMENTS,
-        Rule.ALREADY_CONTACTED,
     }
 )
 

@@ -283,7 +283,12 @@ def _plan_one(
     if kind == "group":
         assert b.audience.group is not None
         members, plan.unreadable = resolver.group_rows(b, b.audience.group)
-        contacted = sum(1 for r in ledger.rows(b.name) if r.kind == "contact" and r.accepted)
+        # a per-member send of unknown outcome may have reached its recipient too
+        contacted = sum(
+            1
+            for r in ledger.rows(b.name)
+            if r.kind == "contact" and (r.accepted or r.state == SendState.PENDING)
+        )
         _plan_group(
             plan,
             b,
@@ -338,8 +343,12 @@ def _settled(
         progress = ledger.progress(b.name)
         group_row = ledger.group_row(b.name, b.audience.group)
         complete = group_row is not None and group_row.accepted
+        if group_row is None:
+            # sent per member before 'via: group-call' was chosen: complete as it was
+            progress = ledger.completed(b.name) or progress
+            complete = progress.unsent is not None and progress.unsent <= suppression
         sent_to = group_row.number.removeprefix(GROUP_ROW_PREFIX) if group_row else ""
-        if complete and group_key(sent_to) != group_key(b.audience.group):
+        if complete and group_row and group_key(sent_to) != group_key(b.audience.group):
             plan.warnings.append(
                 f"this broadcast already went out as a group send to '{sent_to}'; its audience "
                 "is now another group, and nobody is messaged again (give the broadcast a new "
@@ -610,8 +619,9 @@ def _plan_group(
     if contacted:
         plan.finding(
             Rule.ALREADY_CONTACTED,
-            f"{contacted} recipient(s) already got this broadcast by per-contact sends; "
-            "a group send would message them again",
+            f"{contacted} recipient(s) already got this broadcast (or may have) by per-member "
+            "sends, and a group call would message them again: leave out 'via: group-call' to "
+            "finish it per member",
         )
 
 
