@@ -53,9 +53,11 @@ from smsync.gateway.names import group_key
 from smsync.gateway.paging import PageSizer, read_listing
 from smsync.importer import ImportOptions, ImportResult, import_phonebook, progress_hook
 from smsync.importer import Progress as ImportProgress
+from smsync.numbers import try_normalize
 from smsync.plan.fetch import DEFAULT_PAGE_SIZE, ListingShifted
 from smsync.plan.model import CreditCheck, PhonebookSafety, Plan, ReadStats, Strategy
 from smsync.plan.planner import PlanOptions, make_plan, select_groups
+from smsync.plan.search import search_number
 from smsync.safety import (
     StalePlan,
     check_in_project,
@@ -394,6 +396,7 @@ class Session:
                     self.project,
                     ledger=ledger,
                     remote_members=self._group_members,
+                    find_member=self._member_found,
                     live_groups=frozenset(
                         group_key(g.name)
                         for g in desired.groups
@@ -446,6 +449,16 @@ class Session:
             # an empty listing of a misspelt group would plan "0 recipients, no changes"
             raise UnknownGroup(group)
         return members
+
+    def _member_found(self, group: str, number: str) -> bool:
+        """Whether the gateway's number search finds ``number`` in ``group`` (True when a
+        saturated search cannot tell)."""
+        rows, saturated = search_number(self.client, number)
+        key = group_key(group)
+        region = self.project.region
+        return saturated or any(
+            group_key(c.group) == key and try_normalize(c.mobile, region) == number for c in rows
+        )
 
     def _gateway_has_group(self, group: str) -> bool:
         sizer = PageSizer(self.project.page_size or DEFAULT_PAGE_SIZE, trusted=False)

@@ -17,6 +17,9 @@ from smsync.spec.templates import CONTACT_FIELDS as CONTACT_FIELDS  # (re-export
 from smsync.spec.templates import fields_without_default
 
 RemoteMembers = Callable[[str], list[Contact]]
+#: Whether the gateway's number search finds ``number`` (E.164) in ``group`` (True too when
+#: the search cannot tell): a second look before a recipient is taken to have left a group.
+FindMember = Callable[[str, str], bool]
 #: Which birth dates to keep (a recurring birthday broadcast's due days): contacts filtered
 #: before they become Members, so a whole-phonebook audience costs little on a day few are due.
 BirthFilter = Callable[[date | None], bool]
@@ -79,9 +82,12 @@ class Resolver:
     _remote: dict[str, tuple[list[Member], list[int]]] = field(default_factory=dict)
     #: E.164 -> (contact, its group): the declared phonebook, for ``numbers:`` (built once)
     _known: dict[str, tuple[ContactSpec, str]] | None = None
+    find_member: FindMember | None = None
     #: broadcasts whose audience read a gateway listing with rows it could not read: who is
     #: missing from such an audience may be one of those rows, so nobody is known to have left
     partly_read: set[str] = field(default_factory=set)
+    #: broadcast name -> the groups its audience read from the gateway
+    _read_for: dict[str, set[str]] = field(default_factory=dict)
 
     def group_rows(self, b: BroadcastSpec, group: str) -> tuple[list[Member], int]:
         """Who a group send to ``group`` reaches: one member per row the group will hold (a
@@ -108,6 +114,7 @@ class Resolver:
                 from_spec(c, spec.name) for c in spec.contacts if birth is None or birth(c.birth)
             ]
         members, unreadable = self._read(b, group)
+        self._read_for.setdefault(b.name, set()).add(group)
         if unreadable:
             self.partly_read.add(b.name)
         for cid in unreadable:
@@ -118,6 +125,20 @@ class Resolver:
         if birth is not None:
             return [m for m in members if birth(_birth_of(m))]
         return list(members)
+
+    def still_held(self, b: BroadcastSpec, numbers: frozenset[str]) -> frozenset[str]:
+        """Those of ``numbers`` (missing from ``b``'s audience as resolved) that the gateway
+        may still hold in a group whose listing ``b`` read: every one when a listing had rows
+        it could not read, else those its number search finds there. Leaving skips a
+        recipient for good: one listing (a page read empty by a bad moment of the gateway, a
+        row shifted past by a concurrent edit) is not enough to decide it."""
+        if b.name in self.partly_read:
+            return numbers
+        groups = self._read_for.get(b.name, set())
+        if not numbers or not groups or self.find_member is None:
+            return frozenset()
+        find = self.find_member
+        return frozenset(n for n in numbers if any(find(g, n) for g in sorted(groups)))
 
     def _read(self, b: BroadcastSpec, group: str) -> tuple[list[Member], list[int]]:
         key = group_key(group)

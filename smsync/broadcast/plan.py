@@ -10,13 +10,14 @@ whether the plan is ``unsafe``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import Counter
 from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smsync.broadcast.audience import CONTACT_FIELDS, Member, RemoteMembers, Resolver
+from smsync.broadcast.audience import CONTACT_FIELDS, FindMember, Member, RemoteMembers, Resolver
 from smsync.broadcast.errors import BroadcastError
 from smsync.broadcast.ledger import (
     FAILED_FOR_GOOD,
@@ -84,6 +85,7 @@ def plan_broadcasts(
     ledger: Ledger,
     now: datetime | None = None,
     remote_members: RemoteMembers | None = None,
+    find_member: FindMember | None = None,
     suppression: frozenset[str] | None = None,
     live_groups: frozenset[str] = frozenset(),
     resend_unknown: bool = False,
@@ -93,7 +95,9 @@ def plan_broadcasts(
 
     Recipients come from ``desired`` (the phonebook as it will be after apply); only a group
     the spec does not declare is read through ``remote_members(group)``, and so is a group send
-    to a group in ``live_groups`` (declared, but not applied by this run). ``suppression`` (E.164
+    to a group in ``live_groups`` (declared, but not applied by this run); ``find_member``
+    looks again before a recipient missing from such a listing is taken to have left it (see
+    Resolver.still_held). ``suppression`` (E.164
     numbers) defaults to the project's suppression file. ``resend_unknown``: messages whose
     earlier outcome is unknown or failed get a new trxid (the user checked they did not go
     out). ``declared``: every broadcast name of the spec, when ``desired`` holds only some
@@ -109,6 +113,7 @@ def plan_broadcasts(
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     resolver = Resolver(desired, project.region, remote_members, live_groups)
+    resolver.find_member = find_member
     plans = []
     errors: list[BroadcastError] = []
     for b in desired.broadcasts:
@@ -308,8 +313,8 @@ def _plan_one(
             here = {m.number for m in members}
             plan.totals.late_joiners = len(here - fixed)
             members = [m for m in members if m.number in fixed]
-            whole = b.name not in resolver.partly_read
-            if _complete_without_leavers(plan, fixed, here, rows, suppression, whole=whole):
+            held = functools.partial(resolver.still_held, b)
+            if _complete_without_leavers(plan, fixed, here, rows, suppression, still_held=held):
                 return plan
         _plan_contacts(
             plan,
@@ -398,25 +403,26 @@ def _complete_without_leavers(
     rows: dict[str, LedgerRow],
     suppression: frozenset[str],
     *,
-    whole: bool,
+    still_held: Callable[[frozenset[str]], frozenset[str]],
 ) -> bool:
     """Mode once: a recipient of the fixed audience who is no longer in the audience (deleted
     from the phonebook, out of the group, no longer matching its filter) before being sent has
     left: never sent, and not waited for, so the broadcast does not stay open for good. True:
     everyone else is finished, so the broadcast is complete (the plan says how many left).
 
-    ``whole``: the audience was read whole. Leaving skips someone for good, so it is decided
-    only from a complete reading: a gateway listing with a row it could not read may hold the
-    missing recipient, who then waits (not sent now, not given up)."""
+    ``still_held``: those of the missing recipients the gateway may still hold in the group
+    (Resolver.still_held): leaving skips someone for good, so they have not left; they wait
+    (not sent now, not given up)."""
     unfinished = {n for n in fixed - suppression if not _finished(rows.get(n))}
     left = unfinished - here
-    if left and not whole:
+    held = still_held(frozenset(left)) if left else frozenset()
+    if held:
+        left -= held
         plan.warnings.append(
-            f"{len(left)} recipient(s) of the fixed audience were not found, and the group's "
-            "listing has rows whose number cannot be read: they are not sent now, and the "
-            "broadcast waits for them until every row reads"
+            f"{len(held)} recipient(s) of the fixed audience are missing from the group's "
+            "listing, but the gateway may still hold them (a row it could not read, or its "
+            "number search finds them there): not sent now, and the broadcast waits for them"
         )
-        return False
     plan.totals.left = len(left)
     if not left:
         return False
