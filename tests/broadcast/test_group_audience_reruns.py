@@ -1,0 +1,93 @@
+"""A group audience sent per member, run again after the worst: `smsync apply` SIGKILLed in the
+middle of the sends (then its state lost too), and a group on the gateway that holds one number
+in two spellings (08… and 628…) and twice as the same row. Each person gets the message once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from smsync.sandbox import SandboxServer
+from tests.support.numbers import gw, number
+from tests.support.project import Project
+from tests.support.sandbox import PASSWORD, USERNAME, messages
+
+N = 16
+
+
+def _apply(project: Project, srv: SandboxServer, kill_after: int | None) -> None:
+    """``smsync apply`` in its own process; with ``kill_after``, SIGKILL it once the sandbox
+    holds that many messages."""
+    env = {**os.environ, "PYTHONPATH": str(Path.cwd()), "SMSYNC_PASSWORD": PASSWORD}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smsync", "apply", str(project.root), "--auto-approve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        if kill_after is None:
+            _, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err
+            return
+        deadline = time.monotonic() + 30
+        while len(messages(srv)) < kill_after and proc.poll() is None:
+            assert time.monotonic() < deadline, "the sender made no progress"
+            time.sleep(0.002)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def _broadcast(project: Project) -> None:
+    project.write_groups()
+    doc = {"kind": "Broadcast", "name": "promo", "audience": {"group": "Pelanggan"}}
+    project.write_documents("broadcasts/b.yaml", [{**doc, "template": "Halo {{ name }}"}])
+    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"])
+
+
+def _sent(srv: SandboxServer) -> Counter[str]:
+    return Counter(m["mobile"] for m in messages(srv))
+
+
+def test_killed_per_member_group_send_then_rerun_without_state_sends_each_member_once(
+    make_sandbox: Callable[..., SandboxServer], make_project: Callable[[SandboxServer], Project]
+) -> None:
+    srv = make_sandbox(latency_ms=15)
+    project = make_project(srv)
+    for i in range(N):
+        srv.store.add_contact(USERNAME, name=f"Orang {i}", mobile=gw(i), group="Pelanggan")
+    _broadcast(project)
+
+    _apply(project, srv, kill_after=N // 3)
+    assert 0 < len(messages(srv)) < N
+    _apply(project, srv, kill_after=None)
+    shutil.rmtree(project.root / ".smsync")  # and the state is lost (a new CI runner)
+    _apply(project, srv, kill_after=None)
+
+    assert _sent(srv) == {gw(i): 1 for i in range(N)}
+
+
+def test_number_stored_in_two_spellings_and_twice_in_the_group_is_messaged_once(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    for mobile in (number(1), gw(1), gw(1), gw(2)):  # 08… and 628…, and a duplicate row
+        sandbox.store.add_contact(USERNAME, name="Ada", mobile=mobile, group="Pelanggan")
+    _broadcast(project)
+
+    plan = project.plan()
+    assert "2 recipients: 2 to send" in plan.output, plan.output
+    assert project.apply().exit_code == 0
+    assert project.apply().exit_code == 0
+    assert _sent(sandbox) == {gw(1): 1, gw(2): 1}
