@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 
 from smsync.broadcast import Ledger, make_dlr_server
-from tests.broadcast.test_dlr_status import TOKEN, _ledger_with_row, request, running
+from tests.support.dlr import TOKEN, add_sent_row, request, running
 
 
 def test_dlr_log_line_names_time_source_msgid_status_and_outcome() -> None:
     logged: list[str] = []
     with Ledger(":memory:") as ledger:
-        _ledger_with_row(ledger)
+        add_sent_row(ledger)
         server = make_dlr_server(ledger, TOKEN, log=logged.append)
         with running(server):
             assert request(server, f"/{TOKEN}/dlr?msgid=MSG1&status=DELIVRD")[0] == 200
@@ -32,7 +32,7 @@ def test_dlr_log_line_names_time_source_msgid_status_and_outcome() -> None:
 def test_dlr_log_escapes_control_characters_from_the_request() -> None:
     logged: list[str] = []
     with Ledger(":memory:") as ledger:
-        _ledger_with_row(ledger)
+        add_sent_row(ledger)
         server = make_dlr_server(ledger, TOKEN, log=logged.append)
         with running(server):
             request(server, f"/{TOKEN}/dlr?msgid=%1B%5B2JX&status=DELIVRD")

@@ -14,7 +14,7 @@ from smsync.broadcast import Ledger, make_dlr_server, send_broadcasts
 from smsync.cli import cli
 from smsync.gateway import Client
 from smsync.sandbox import SandboxServer
-from tests.broadcast.test_dlr_status import TOKEN, _ledger_with_row, request, running, wait_for
+from tests.support.dlr import TOKEN, add_sent_row, request, running, wait_for
 from tests.support.numbers import gw
 from tests.support.project import BProject, contacts
 from tests.support.sandbox import PASSWORD, USERNAME
@@ -24,7 +24,7 @@ LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]
 
 def test_token_as_a_query_parameter_on_the_reference_path_is_accepted() -> None:
     with Ledger(":memory:") as ledger:
-        _ledger_with_row(ledger)
+        add_sent_row(ledger)
         server = make_dlr_server(ledger, TOKEN)
         with running(server):
             assert (
@@ -41,7 +41,7 @@ def test_token_as_a_query_parameter_on_the_reference_path_is_accepted() -> None:
 def test_without_a_token_only_msgids_awaiting_their_final_state_are_accepted() -> None:
     logged: list[str] = []
     with Ledger(":memory:") as ledger:
-        _ledger_with_row(ledger)
+        add_sent_row(ledger)
         server = make_dlr_server(ledger, None, log=logged.append, allow=LOOPBACK)
         assert server.url_template.endswith("/dlr.php?msgid=%id&status=%s")
         with running(server):
@@ -57,7 +57,7 @@ def test_without_a_token_only_msgids_awaiting_their_final_state_are_accepted() -
 
 def test_a_source_address_outside_the_allowlist_is_refused() -> None:
     with Ledger(":memory:") as ledger:
-        _ledger_with_row(ledger)
+        add_sent_row(ledger)
         elsewhere = [ipaddress.ip_network("203.0.113.0/24")]
         for token in (None, TOKEN):
             server = make_dlr_server(ledger, token, allow=elsewhere)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import http.client
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
 
 from smsync.broadcast import (
     BroadcastError,
-    DlrServer,
     Ledger,
     RefreshStats,
     make_dlr_server,
@@ -22,69 +17,16 @@ from smsync.broadcast import (
 from smsync.gateway import Client
 from smsync.gateway.models import DeliveryState
 from smsync.sandbox import SandboxServer
+from tests.support.dlr import TOKEN, add_sent_row, request, running, wait_for
 from tests.support.numbers import gw
 from tests.support.project import BProject, contacts
 from tests.support.sandbox import PASSWORD, USERNAME
-
-TOKEN = "t0k3n-abcdefghijklmnop"
-
-
-@contextmanager
-def running(server: DlrServer) -> Iterator[DlrServer]:
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-def request(
-    server: DlrServer,
-    path: str,
-    method: str = "GET",
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, str]:
-    host, port = server.server_address[:2]
-    conn = http.client.HTTPConnection(str(host), int(port), timeout=5)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        return resp.status, resp.read().decode()
-    finally:
-        conn.close()
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
-def _ledger_with_row(tmp_ledger: Ledger) -> None:
-    tmp_ledger.record_pending(
-        broadcast="b",
-        number="+6281230000000",
-        kind="contact",
-        channel="sms",
-        trxid="sm1",
-        attempt=0,
-        body="hi",
-        segments=1,
-    )
-    tmp_ledger.record_sent("b", "+6281230000000", "MSG1")
 
 
 def test_dlr_server_accepts_and_rejects(tmp_path: object) -> None:
     logged: list[str] = []
     with Ledger(":memory:") as ledger:
-        _ledger_with_row(ledger)
+        add_sent_row(ledger)
         server = make_dlr_server(ledger, TOKEN, log=logged.append)
         assert server.url_template.endswith("/<token>/dlr?msgid=%id&status=%s")
         assert server.url_template.startswith("http://127.0.0.1:")

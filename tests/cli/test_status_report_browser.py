@@ -13,15 +13,15 @@ import pytest
 
 from smsync.numbers import mask
 from smsync.sandbox import SandboxServer
-from tests.cli.test_status_report import (
+from tests.support.chromium import CHROMIUM, render
+from tests.support.project import Project
+from tests.support.report_broadcast import (
     BROADCAST,
     BY_OPERATOR,
     delivered_project,
     ledger_rows,
     sandbox_states,
 )
-from tests.support.chromium import CHROMIUM, render
-from tests.support.project import Project
 from tests.support.report_page import read_report
 
 pytestmark = pytest.mark.skipif(

@@ -12,7 +12,7 @@ import pytest
 
 from smsync.gateway.client import Client
 from smsync.gateway.errors import TransportError
-from tests.cli.test_password_change_hostile_gateway import GarblingTlsGateway
+from tests.support.tls import GarblingTlsGateway
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 

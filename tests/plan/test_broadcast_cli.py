@@ -9,21 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
+from tests.support.broadcasts import write_broadcasts
 from tests.support.numbers import gw, number
 from tests.support.project import Project, contact, group
 from tests.support.sandbox import USERNAME, messages
-
-
-def write_broadcasts(project: Project, *docs: dict[str, Any]) -> None:
-    folder = project.root / "broadcasts"
-    folder.mkdir(exist_ok=True)
-    text = yaml.safe_dump_all([{"kind": "Broadcast", **d} for d in docs], sort_keys=False)
-    (folder / "b.yaml").write_text(text)
-    project.write_config(
-        spec=["groups/*.yaml", "broadcasts/*.yaml"], ledger=str(project.root / "ledger.sqlite")
-    )
 
 
 def send_one_broadcast(project: Project) -> None:

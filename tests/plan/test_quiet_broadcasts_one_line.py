@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.plan.test_broadcast_cli import write_broadcasts
+from tests.support.broadcasts import write_broadcasts
 from tests.support.project import Project, contact, group
 
 

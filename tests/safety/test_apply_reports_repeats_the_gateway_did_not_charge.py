@@ -9,9 +9,10 @@ import json
 import shutil
 from typing import Any
 
-from tests.safety.test_sends_survive_lost_state import messages_to, write_contacts_broadcast
+from tests.support.broadcasts import write_contacts_broadcast
 from tests.support.numbers import gw
 from tests.support.project import Project, contact, group
+from tests.support.sandbox import messages_to
 
 
 def test_apply_after_a_lost_ledger_says_the_gateway_had_already_sent_them(

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from smsync.broadcast import Ledger
+from tests.support.broadcasts import write_contacts_broadcast
 from tests.support.numbers import gw
 from tests.support.project import Project, contact, group
-from tests.support.sandbox import USERNAME
+from tests.support.sandbox import USERNAME, messages_to
 
 KILL_AFTER_PENDING = textwrap.dedent("""
     import os, signal, sys
@@ -51,20 +52,6 @@ def test_ledger_file_alone_holds_rows_committed_before_a_killed_send(tmp_path: P
     assert rows == [("libur", "group:office", "pending")]
     with Ledger(saved) as ledger:
         assert ledger.get("libur", "group:office") is not None
-
-
-def write_contacts_broadcast(project: Project) -> None:
-    folder = project.root / "broadcasts"
-    folder.mkdir(exist_ok=True)
-    (folder / "b.yaml").write_text(
-        "kind: Broadcast\nname: rapat\naudience:\n  contacts:\n    groups: [Office]\n"
-        "template: Rapat jam 10.\n"
-    )
-    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"])
-
-
-def messages_to(server: Any, mobile: str) -> int:
-    return sum(1 for m in server.store.snapshot()["messages"] if m["mobile"] == mobile)
 
 
 def test_message_retried_after_a_refusal_is_not_sent_again_when_the_ledger_is_lost(

@@ -14,10 +14,9 @@ import pytest
 from smsync.broadcast import Ledger
 from smsync.state import Record, StateError
 from smsync.state.git import KEY_ENV, GitBackend
-from tests.state.test_shared_state import broadcast_project
 from tests.support.project import Project
 from tests.support.sandbox import messages
-from tests.support.state import STATE_KEY, git, git_project
+from tests.support.state import STATE_KEY, broadcast_project, git, git_project
 
 
 def clone(remote: Path, root: Path, endpoint: str) -> Project:

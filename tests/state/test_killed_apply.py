@@ -16,7 +16,7 @@ from typing import Any
 from smsync.state.git import KEY_ENV
 from tests.support.project import Project, group
 from tests.support.sandbox import PASSWORD, messages
-from tests.support.state import STATE_KEY
+from tests.support.state import STATE_KEY, fresh_checkout
 
 N = 12
 
@@ -92,8 +92,6 @@ def test_apply_killed_mid_broadcast_then_rerun_sends_each_message_once(
 def test_two_applies_at_once_from_two_checkouts_send_each_message_once(
     make_sandbox: Any, project: Project, tmp_path: Path, state: str
 ) -> None:
-    from tests.state.test_shared_state import fresh_checkout
-
     srv = make_sandbox(latency_ms=20)
     project.endpoint = srv.url
     project.config["gateway"]["endpoint"] = srv.url

@@ -4,7 +4,6 @@ writes at a time. Each test runs against every backend, each a real engine."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,28 +14,7 @@ from smsync.manager import Manager, gateway_identity
 from smsync.state import open_backend
 from tests.support.project import Project, contact, group
 from tests.support.sandbox import PASSWORD, messages
-
-
-def broadcast_project(project: Project, state: str) -> None:
-    project.write_groups(group("Office", [contact(1), contact(2)]))
-    folder = project.root / "broadcasts"
-    folder.mkdir(exist_ok=True)
-    (folder / "b.yaml").write_text(
-        "kind: Broadcast\nname: rapat\naudience:\n  contacts:\n    groups: [Office]\n"
-        "template: Rapat jam 10.\n---\n"
-        "kind: Broadcast\nname: libur\naudience: {group: Office}\nvia: group-call\n"
-        "template: Kantor libur.\n"
-    )
-    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"], state=state)
-
-
-def fresh_checkout(project: Project, tmp_path: Path, name: str) -> Project:
-    """The project's files in another directory, without its .smsync/ (a new CI runner)."""
-    root = tmp_path / name
-    shutil.copytree(project.root, root, ignore=shutil.ignore_patterns(".smsync"))
-    other = Project.__new__(Project)
-    other.root, other.config, other.endpoint = root, project.config, project.endpoint
-    return other
+from tests.support.state import broadcast_project, fresh_checkout
 
 
 def account(project: Project, monkeypatch: pytest.MonkeyPatch) -> str:

@@ -10,10 +10,9 @@ import pytest
 
 from smsync.manager import Manager, gateway_identity
 from smsync.state import open_backend
-from tests.state.test_shared_state import broadcast_project, fresh_checkout
 from tests.support.project import Project
 from tests.support.sandbox import PASSWORD, messages
-from tests.support.state import PostgresServer
+from tests.support.state import PostgresServer, broadcast_project, fresh_checkout
 
 
 def test_state_and_ledger_together_is_one_clear_error(project: Project, sandbox: Any) -> None:

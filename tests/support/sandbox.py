@@ -41,6 +41,11 @@ def messages(server: SandboxServer) -> list[dict[str, Any]]:
     return list(server.store.snapshot()["messages"])
 
 
+def messages_to(server: SandboxServer, mobile: str) -> int:
+    """How many messages the sandbox accepted for ``mobile`` (gateway form, ``gw(i)``)."""
+    return sum(1 for m in messages(server) if m["mobile"] == mobile)
+
+
 def seed_group(server: SandboxServer, name: str, members: list[dict[str, Any]]) -> None:
     """What apply would have done: the group and its members on the gateway."""
     for m in members:

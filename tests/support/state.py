@@ -1,6 +1,6 @@
 """State backends for tests, each a real engine: the local SQLite file, a PostgreSQL server
 brought by the ``pgserver`` package (real binaries, no root), a git branch pushed to a real
-bare repository."""
+bare repository; and the projects the state tests share between runs."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.project import Project, contact, group
 
 #: The backends every behaviour test runs against.
 KINDS = ["local", "postgresql", "git"]
@@ -93,3 +95,30 @@ def git(*args: str, cwd: Path) -> str:
     return subprocess.run(
         ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
     ).stdout
+
+
+# --- projects whose runs share a state ---------------------------------------------------------
+
+
+def broadcast_project(project: Project, state: str) -> None:
+    """Office (two contacts), a per-contact broadcast ``rapat`` and a group-call one ``libur``
+    to it, with ``state`` as the project's ``state:``."""
+    project.write_groups(group("Office", [contact(1), contact(2)]))
+    folder = project.root / "broadcasts"
+    folder.mkdir(exist_ok=True)
+    (folder / "b.yaml").write_text(
+        "kind: Broadcast\nname: rapat\naudience:\n  contacts:\n    groups: [Office]\n"
+        "template: Rapat jam 10.\n---\n"
+        "kind: Broadcast\nname: libur\naudience: {group: Office}\nvia: group-call\n"
+        "template: Kantor libur.\n"
+    )
+    project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"], state=state)
+
+
+def fresh_checkout(project: Project, tmp_path: Path, name: str) -> Project:
+    """The project's files in another directory, without its .smsync/ (a new CI runner)."""
+    root = tmp_path / name
+    shutil.copytree(project.root, root, ignore=shutil.ignore_patterns(".smsync"))
+    other = Project.__new__(Project)
+    other.root, other.config, other.endpoint = root, project.config, project.endpoint
+    return other
