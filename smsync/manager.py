@@ -54,7 +54,7 @@ from smsync.gateway.paging import PageSizer, read_listing
 from smsync.importer import ImportOptions, ImportResult, import_phonebook, progress_hook
 from smsync.importer import Progress as ImportProgress
 from smsync.numbers import try_normalize
-from smsync.plan.fetch import DEFAULT_PAGE_SIZE, ListingShifted
+from smsync.plan.fetch import DEFAULT_PAGE_SIZE, ListingShifted, read_by_id
 from smsync.plan.model import CreditCheck, PhonebookSafety, Plan, ReadStats, Strategy
 from smsync.plan.planner import PlanOptions, make_plan, select_groups
 from smsync.plan.search import search_number
@@ -397,6 +397,7 @@ class Session:
                     ledger=ledger,
                     remote_members=self._group_members,
                     find_member=self._member_found,
+                    complete_records=self._complete_records,
                     live_groups=frozenset(
                         group_key(g.name)
                         for g in desired.groups
@@ -449,6 +450,10 @@ class Session:
             # an empty listing of a misspelt group would plan "0 recipients, no changes"
             raise UnknownGroup(group)
         return members
+
+    def _complete_records(self, ids: list[int]) -> list[Contact]:
+        stats = ReadStats(Strategy.NONE, "complete records of an audience", 0, 0)
+        return read_by_id(self.client, ids, stats, concurrency=4)
 
     def _member_found(self, group: str, number: str) -> bool:
         """Whether the gateway's number search finds ``number`` in ``group`` (True when a

@@ -14,12 +14,16 @@ from smsync.gateway.names import group_key
 from smsync.numbers import mask, to_gateway, to_national, try_normalize
 from smsync.spec.model import BroadcastSpec, ContactSelector, ContactSpec, DesiredState
 from smsync.spec.templates import CONTACT_FIELDS as CONTACT_FIELDS  # (re-exported)
-from smsync.spec.templates import fields_without_default
+from smsync.spec.templates import fields_without_default, undefined_variables
 
 RemoteMembers = Callable[[str], list[Contact]]
 #: Whether the gateway's number search finds ``number`` (E.164) in ``group`` (True too when
 #: the search cannot tell): a second look before a recipient is taken to have left a group.
 FindMember = Callable[[str, str], bool]
+#: The complete records (phbkGetCompleteData) of contacts by id.
+CompleteRecords = Callable[[list[int]], list[Contact]]
+#: What a short-form listing (id, name, mobile, group) leaves unknown.
+DETAIL_FIELDS = frozenset({"address", "birth", "desc"})
 #: Which birth dates to keep (a recurring birthday broadcast's due days): contacts filtered
 #: before they become Members, so a whole-phonebook audience costs little on a day few are due.
 BirthFilter = Callable[[date | None], bool]
@@ -83,6 +87,10 @@ class Resolver:
     #: E.164 -> (contact, its group): the declared phonebook, for ``numbers:`` (built once)
     _known: dict[str, tuple[ContactSpec, str]] | None = None
     find_member: FindMember | None = None
+    #: for audiences that read a detail field of rows listed in the short form
+    complete_records: CompleteRecords | None = None
+    #: group_key -> the rows its listing gave (complete or short form), as read
+    _listed: dict[str, list[Contact]] = field(default_factory=dict)
     #: broadcasts whose audience read a gateway listing with rows it could not read: who is
     #: missing from such an audience may be one of those rows, so nobody is known to have left
     partly_read: set[str] = field(default_factory=set)
@@ -114,6 +122,8 @@ class Resolver:
                 from_spec(c, spec.name) for c in spec.contacts if birth is None or birth(c.birth)
             ]
         members, unreadable = self._read(b, group)
+        if any(not c.complete for c in self._listed[group_key(group)]) and _reads_details(b):
+            members, unreadable = self._complete(b, group)
         self._read_for.setdefault(b.name, set()).add(group)
         if unreadable:
             self.partly_read.add(b.name)
@@ -149,27 +159,49 @@ class Resolver:
                     "spec, and its members on the gateway were not read",
                     broadcast=b.name,
                 )
-            members: list[Member] = []
-            unreadable: list[int] = []
             try:
                 listed = self.remote_members(group)
             except UnknownGroup:
                 raise BroadcastError(self._nowhere(b, group), broadcast=b.name) from None
-            for c in listed:
-                number = try_normalize(c.mobile, self.region)
-                if number is None:
-                    unreadable.append(c.id)
-                    continue
-                members.append(
-                    Member(
-                        number,
-                        c.name,
-                        c.group,
-                        _fields(c.name, number, c.group, c.address, c.birth, c.desc),
-                    )
-                )
-            self._remote[key] = (members, unreadable)
+            self._listed[key] = listed
+            self._remote[key] = self._members(listed)
         return self._remote[key]
+
+    def _complete(self, b: BroadcastSpec, group: str) -> tuple[list[Member], list[int]]:
+        """The group's members with the complete records of its short-form rows: a filter,
+        template or birthday schedule that reads address, birth or desc would otherwise read
+        them as empty, and select (or greet) nobody."""
+        key = group_key(group)
+        if self.complete_records is None:
+            raise BroadcastError(
+                f"{b.where}: broadcast '{b.name}': the gateway lists group '{group}' without "
+                "address, birth and desc, which this broadcast reads, and their complete "
+                "records were not read",
+                broadcast=b.name,
+            )
+        listed = self._listed[key]
+        full = {c.id: c for c in self.complete_records([c.id for c in listed if not c.complete])}
+        self._listed[key] = [full.get(c.id, c) for c in listed]
+        self._remote[key] = self._members(self._listed[key])
+        return self._remote[key]
+
+    def _members(self, listed: list[Contact]) -> tuple[list[Member], list[int]]:
+        members: list[Member] = []
+        unreadable: list[int] = []
+        for c in listed:
+            number = try_normalize(c.mobile, self.region)
+            if number is None:
+                unreadable.append(c.id)
+                continue
+            members.append(
+                Member(
+                    number,
+                    c.name,
+                    c.group,
+                    _fields(c.name, number, c.group, c.address, c.birth, c.desc),
+                )
+            )
+        return members, unreadable
 
     def _nowhere(self, b: BroadcastSpec, group: str) -> str:
         head = f"{b.where}: broadcast '{b.name}': audience group '{group}'"
@@ -284,6 +316,16 @@ class Resolver:
             elif have not in values:
                 return False
         return True
+
+
+def _reads_details(b: BroadcastSpec) -> bool:
+    """Whether ``b``'s filter, schedule or template reads a field of DETAIL_FIELDS."""
+    sel = b.audience.contacts
+    if sel is not None and DETAIL_FIELDS & set(sel.where):
+        return True
+    if b.schedule is not None and b.schedule.on == "birth":
+        return True
+    return bool(DETAIL_FIELDS & set(undefined_variables(b.template, ())))
 
 
 def _birth_of(m: Member) -> date | None:

@@ -17,7 +17,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smsync.broadcast.audience import CONTACT_FIELDS, FindMember, Member, RemoteMembers, Resolver
+from smsync.broadcast.audience import (
+    CONTACT_FIELDS,
+    CompleteRecords,
+    FindMember,
+    Member,
+    RemoteMembers,
+    Resolver,
+)
 from smsync.broadcast.errors import BroadcastError
 from smsync.broadcast.ledger import (
     FAILED_FOR_GOOD,
@@ -86,6 +93,7 @@ def plan_broadcasts(
     now: datetime | None = None,
     remote_members: RemoteMembers | None = None,
     find_member: FindMember | None = None,
+    complete_records: CompleteRecords | None = None,
     suppression: frozenset[str] | None = None,
     live_groups: frozenset[str] = frozenset(),
     resend_unknown: bool = False,
@@ -97,7 +105,8 @@ def plan_broadcasts(
     the spec does not declare is read through ``remote_members(group)``, and so is a group send
     to a group in ``live_groups`` (declared, but not applied by this run); ``find_member``
     looks again before a recipient missing from such a listing is taken to have left it (see
-    Resolver.still_held). ``suppression`` (E.164
+    Resolver.still_held); ``complete_records`` reads the complete records of short-form rows
+    an audience's filter, template or birthday schedule needs. ``suppression`` (E.164
     numbers) defaults to the project's suppression file. ``resend_unknown``: messages whose
     earlier outcome is unknown or failed get a new trxid (the user checked they did not go
     out). ``declared``: every broadcast name of the spec, when ``desired`` holds only some
@@ -114,6 +123,7 @@ def plan_broadcasts(
         now = now.replace(tzinfo=UTC)
     resolver = Resolver(desired, project.region, remote_members, live_groups)
     resolver.find_member = find_member
+    resolver.complete_records = complete_records
     plans = []
     errors: list[BroadcastError] = []
     for b in desired.broadcasts:
