@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -125,7 +125,7 @@ def plan_broadcasts(
     resolver.find_member = find_member
     resolver.complete_records = complete_records
     plans = []
-    errors: list[BroadcastError] = []
+    errors: list[BroadcastError] = list(_occurrence_names(desired, declared))
     for b in desired.broadcasts:
         before = len(resolver.warnings)
         try:
@@ -144,6 +144,33 @@ def plan_broadcasts(
             "\n".join(str(e) for e in errors) + f"\n{len(errors)} broadcasts cannot be planned"
         )
     return plans
+
+
+def _occurrence_names(
+    desired: DesiredState, declared: Collection[str] | None
+) -> Iterator[BroadcastError]:
+    """A broadcast named like an occurrence of another one (``NAME@DATE``) would share its
+    records in the state: whichever went first would make the other look sent for good."""
+    # a recurring one; or one this run does not plan (its mode is not known here)
+    recurring = {b.name for b in desired.broadcasts if b.mode == "recurring"}
+    recurring |= set(declared or ()) - {b.name for b in desired.broadcasts}
+    for b in desired.broadcasts:
+        stem, sep, tail = b.name.rpartition(OCCURRENCE_SEPARATOR)
+        if sep and stem in recurring and _is_date(tail):
+            yield _fail(
+                b,
+                f"the name reads as an occurrence of recurring broadcast '{stem}' "
+                f"({stem}{OCCURRENCE_SEPARATOR}DATE, under which the state records its sends): "
+                "rename it",
+            )
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _plan_recurring(
