@@ -206,7 +206,11 @@ class Resolver:
     def _nowhere(self, b: BroadcastSpec, group: str) -> str:
         head = f"{b.where}: broadcast '{b.name}': audience group '{group}'"
         if self.desired.group(group) is not None:
-            return f"{head} is not on the gateway yet, and --target/--exclude leave it out"
+            return (
+                f"{head} is not on the gateway yet, and this run does not apply it "
+                "(--target/--exclude leave it out, or --broadcasts-only): a group call reaches "
+                "the group as the gateway holds it"
+            )
         declared = [g.name for g in self.desired.groups if g.state == "present"]
         close = difflib.get_close_matches(group, declared, n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else ""

@@ -103,3 +103,18 @@ def test_broadcasts_only_with_target_or_no_broadcasts_is_a_one_line_error(
         assert result.exit_code == 1, result.output
         assert "--broadcasts-only" in result.output and "Traceback" not in result.output
     assert messages(sandbox) == []
+
+
+def test_group_call_to_a_group_not_on_the_gateway_yet_names_broadcasts_only(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    _setup(project, [1])
+    doc = {"kind": "Broadcast", "name": "rapat", "audience": {"group": "Office"}}
+    project.write_documents(
+        "broadcasts/b.yaml", [{**doc, "via": "group-call", "template": "Rapat jam 10"}]
+    )
+    result = project.run("apply", str(project.root), "--broadcasts-only", "--auto-approve")
+    assert result.exit_code == 1, result.output
+    [line] = [x for x in result.output.splitlines() if "Office" in x]
+    assert "is not on the gateway yet" in line and "--broadcasts-only" in line
+    assert messages(sandbox) == []
