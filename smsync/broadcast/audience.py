@@ -94,6 +94,9 @@ class Resolver:
     #: broadcasts whose audience read a gateway listing with rows it could not read: who is
     #: missing from such an audience may be one of those rows, so nobody is known to have left
     partly_read: set[str] = field(default_factory=set)
+    #: broadcasts whose audience read a declared group this run does not apply (live_groups):
+    #: who the spec takes out of it is still in the phonebook, and its change may be refused
+    unapplied: set[str] = field(default_factory=set)
     #: broadcast name -> the groups its audience read from the gateway
     _read_for: dict[str, set[str]] = field(default_factory=dict)
 
@@ -118,6 +121,8 @@ class Resolver:
                     f"'state: absent' (at {spec.where})",
                     broadcast=b.name,
                 )
+            if group_key(spec.name) in self.live_groups:
+                self.unapplied.add(b.name)
             return [
                 from_spec(c, spec.name) for c in spec.contacts if birth is None or birth(c.birth)
             ]
@@ -137,12 +142,14 @@ class Resolver:
         return list(members)
 
     def still_held(self, b: BroadcastSpec, numbers: frozenset[str]) -> frozenset[str]:
-        """Those of ``numbers`` (missing from ``b``'s audience as resolved) that the gateway
-        may still hold in a group whose listing ``b`` read: every one when a listing had rows
-        it could not read, else those its number search finds there. Leaving skips a
+        """Those of ``numbers`` (missing from ``b``'s audience as resolved) that may still be
+        in it: every one when a listing had rows it could not read, or when the audience reads
+        a declared group whose changes this run does not apply (the spec's removal is not the
+        phonebook's yet, and the run that applies it may refuse it as unsafe); else those the
+        gateway's number search finds in a group whose listing ``b`` read. Leaving skips a
         recipient for good: one listing (a page read empty by a bad moment of the gateway, a
         row shifted past by a concurrent edit) is not enough to decide it."""
-        if b.name in self.partly_read:
+        if b.name in self.partly_read or b.name in self.unapplied:
             return numbers
         groups = self._read_for.get(b.name, set())
         if not numbers or not groups or self.find_member is None:

@@ -456,9 +456,10 @@ def _complete_without_leavers(
     if held:
         left -= held
         plan.warnings.append(
-            f"{len(held)} recipient(s) of the fixed audience are missing from the group's "
-            "listing, but the gateway may still hold them (a row it could not read, or its "
-            "number search finds them there): not sent now, and the broadcast waits for them"
+            f"{len(held)} recipient(s) of the fixed audience are missing from it now, but may "
+            "still be in it (a row the gateway's listing could not read or its number search "
+            "still finds, or a phonebook change this run does not apply): not sent now, and "
+            "the broadcast waits for them"
         )
     plan.totals.left = len(left)
     if not left:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 
@@ -118,3 +119,29 @@ def test_group_call_to_a_group_not_on_the_gateway_yet_names_broadcasts_only(
     [line] = [x for x in result.output.splitlines() if "Office" in x]
     assert "is not on the gateway yet" in line and "--broadcasts-only" in line
     assert messages(sandbox) == []
+
+
+def test_broadcasts_only_run_does_not_give_up_recipients_the_spec_drops_but_the_phonebook_holds(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    _setup(project, [1, 2, 3])
+
+    def sent(progress: Any) -> None:
+        if progress.outcome == "sent":
+            sandbox.store.set_credit(USERNAME, 0)
+
+    with project.manager().session() as session:
+        session.apply(session.plan(), concurrency=1, on_sent=sent)
+    sandbox.store.set_credit(USERNAME, 1000)
+    assert [m["mobile"] for m in messages(sandbox)] == [gw(1)]
+    # a spec mistake drops two members: the push job's apply refuses it (or is never run),
+    # and the scheduled job must not take them as having left the broadcast for good
+    _setup(project, [1])
+    scheduled = project.apply("--broadcasts-only")
+    assert scheduled.exit_code == 0, scheduled.output
+    assert "complete" not in scheduled.output
+    assert [m["mobile"] for m in messages(sandbox)] == [gw(1)]
+
+    _setup(project, [1, 2, 3])  # the mistake is reverted
+    assert project.apply("--broadcasts-only").exit_code == 0
+    assert sorted(m["mobile"] for m in messages(sandbox)) == [gw(1), gw(2), gw(3)]
