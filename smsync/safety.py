@@ -73,6 +73,7 @@ class Rule(enum.StrEnum):
     ALREADY_CONTACTED = "already_contacted"
     SUPPRESSED_IN_GROUP = "suppressed_in_group"
     UNREADABLE_IN_GROUP = "unreadable_in_group"
+    DUPLICATE_IN_GROUP = "duplicate_in_group"
     CREDIT = "credit"
     REMEMBERED_PROTECTION = "remembered_protection"
     AMBIGUOUS_GROUP = "ambiguous_group"
@@ -309,10 +310,24 @@ def group_send_findings(b: BroadcastPlan, unreadable: int) -> list[Finding]:
                 b.name,
             )
         )
+    from smsync.numbers import mask, to_national
+
+    twice = sorted(n for n, k in Counter(r.number for r in b.recipients).items() if k > 1)
+    if twice:
+        shown = ", ".join(mask(to_national(n)) for n in twice[:5])
+        more = f" and {len(twice) - 5} more" if len(twice) > 5 else ""
+        out.append(
+            Finding(
+                Rule.DUPLICATE_IN_GROUP,
+                f"group '{b.group}' holds {len(twice)} number(s) in more than one row ({shown}"
+                f"{more}): a group call messages every row, so they would get it twice; remove "
+                "the extra rows, or send per member (leave out via: group-call)",
+                b.name,
+                tuple(twice[:5]),
+            )
+        )
     suppressed = [r for r in b.recipients if r.state == "suppressed"]
     if suppressed:
-        from smsync.numbers import mask, to_national
-
         shown = ", ".join(mask(to_national(r.number)) for r in suppressed[:5])
         more = f" and {len(suppressed) - 5} more" if len(suppressed) > 5 else ""
         out.append(
