@@ -552,10 +552,16 @@ def _plan_contacts(
     gsm7_as_type0: bool,
 ) -> None:
     group_row = next((r for r in rows.values() if r.kind == "group"), None)
-    if group_row is not None and group_row.state != SendState.FAILED:
+    if group_row is not None and group_row.accepted:
         plan.warnings.append(
-            f"this broadcast was already sent as a group send ({group_row.number}); "
+            f"this broadcast was already sent as a group call ({group_row.number}); "
             "nobody is messaged again"
+        )
+    elif group_row is not None and group_row.state != SendState.FAILED:
+        plan.warnings.append(
+            f"this broadcast went out as a group call ({group_row.number}) whose outcome is "
+            "unknown: nobody is messaged per member (that could send it twice); if it did not "
+            "go out, give it 'via: group-call' again and apply with --resend-unknown"
         )
     for m in members:
         if m.number in suppression:

@@ -108,3 +108,27 @@ def test_group_call_after_a_per_member_send_of_unknown_outcome_is_refused(
     assert finding.rule == Rule.ALREADY_CONTACTED and not finding.rule.forcible
     with pytest.raises(UnsafePlan, match="even with --force"):
         raise_if_unsafe(plan.findings, force=True)
+
+
+def test_group_call_of_unknown_outcome_switched_to_per_member_says_so_and_sends_nothing(
+    bproject: BProject,
+) -> None:
+    bproject.group("Office", contacts(2))
+    bproject.broadcast("libur", "Kantor libur besok.", {"group": "Office"})
+    with Ledger(":memory:") as ledger:
+        # a group call whose answer never came (the run was killed): maybe delivered
+        ledger.record_pending(
+            broadcast="libur",
+            number="group:office",
+            kind="group",
+            channel="sms",
+            trxid=None,
+            attempt=0,
+            body="Kantor libur besok.",
+            segments=1,
+            recipients=2,
+        )
+        [plan] = bproject.plan(ledger)
+    assert plan.totals.to_send == 0 and plan.totals.pending_unknown == 2
+    [warning] = [w for w in plan.warnings if "group call" in w]
+    assert "outcome is unknown" in warning and "--resend-unknown" in warning
