@@ -1,6 +1,7 @@
 """A group audience sent per member, run again after the worst: `smsync apply` SIGKILLed in the
-middle of the sends (then its state lost too), and a group on the gateway that holds one number
-in two spellings (08… and 628…) and twice as the same row. Each person gets the message once."""
+middle of the sends (then its state lost too), a group on the gateway that holds one number in
+two spellings (08… and 628…) and twice as the same row, a group renamed between two runs. Each
+person gets the message once."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from smsync.sandbox import SandboxServer
 from tests.support.numbers import gw, number
-from tests.support.project import Project
+from tests.support.project import Project, contact, group
 from tests.support.sandbox import PASSWORD, USERNAME, messages
 
 N = 16
@@ -91,3 +93,30 @@ def test_number_stored_in_two_spellings_and_twice_in_the_group_is_messaged_once(
     assert project.apply().exit_code == 0
     assert project.apply().exit_code == 0
     assert _sent(sandbox) == {gw(1): 1, gw(2): 1}
+
+
+def test_group_renamed_between_runs_finishes_a_once_broadcast_without_repeating_it(
+    project: Project, sandbox: SandboxServer
+) -> None:
+    def write(name: str, **extra: Any) -> None:
+        project.write_groups(group(name, [contact(i) for i in (1, 2, 3)], **extra))
+        doc = {"kind": "Broadcast", "name": "rapat", "audience": {"group": name}}
+        project.write_documents("broadcasts/b.yaml", [{**doc, "template": "Rapat 15 Des"}])
+        project.write_config(spec=["groups/*.yaml", "broadcasts/*.yaml"])
+
+    write("Office")
+
+    def sent(progress: Any) -> None:
+        if progress.outcome == "sent":
+            sandbox.store.set_credit(USERNAME, 0)
+
+    with project.manager().session() as session:
+        session.apply(session.plan(), concurrency=1, on_sent=sent)
+    sandbox.store.set_credit(USERNAME, 1000)
+    assert len(messages(sandbox)) == 1
+
+    write("Kantor", renamed_from=["Office"])  # the group and the audience renamed together
+    applied = project.apply()
+    assert applied.exit_code == 0, applied.output
+    assert project.apply().exit_code == 0
+    assert _sent(sandbox) == {gw(1): 1, gw(2): 1, gw(3): 1}
