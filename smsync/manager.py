@@ -48,6 +48,7 @@ from smsync.broadcast.status import broadcast_statuses
 from smsync.endpoint import SANDBOX_SCHEME, is_sandbox, open_client, public_endpoint
 from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
+from smsync.gateway.errors import GatewayError, ProtocolError, TransportError
 from smsync.gateway.models import BadRecord, Contact
 from smsync.gateway.names import group_key
 from smsync.gateway.paging import PageSizer, read_listing
@@ -456,9 +457,13 @@ class Session:
         return read_by_id(self.client, ids, stats, concurrency=4)
 
     def _member_found(self, group: str, number: str) -> bool:
-        """Whether the gateway's number search finds ``number`` in ``group`` (True when a
-        saturated search cannot tell)."""
-        rows, saturated = search_number(self.client, number)
+        """Whether the gateway's number search finds ``number`` in ``group`` (True when it
+        cannot tell: a saturated search, or one the gateway fails to answer, which must neither
+        give the recipient up nor stop the other broadcasts)."""
+        try:
+            rows, saturated = search_number(self.client, number)
+        except (GatewayError, ProtocolError, TransportError):
+            return True
         key = group_key(group)
         region = self.project.region
         return saturated or any(

@@ -7,6 +7,7 @@ the recipient is sent once the listing shows them again."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -126,5 +127,21 @@ def test_recipient_deleted_from_an_undeclared_group_has_left(
     plan = project.plan()
     assert "complete (1 sent)" in plan.output, plan.output
     assert "1 recipient(s) left the audience" in plan.output
+    assert project.apply().exit_code == 0
+    assert _sent(sandbox) == [gw(1)]
+
+
+def test_gateway_whose_number_search_fails_keeps_the_recipient_waiting_and_plans_the_rest(
+    make_sandbox: Callable[..., SandboxServer], make_project: Callable[[SandboxServer], Project]
+) -> None:
+    sandbox = make_sandbox(fault_rate=1.0, fault_kinds=("1703",), fault_paths=("phbkfindphnumber",))
+    project = make_project(sandbox)
+    ids = _setup(project, sandbox)
+    _first_send_then_no_credit(project, sandbox)
+    sandbox.store.delete_contact(USERNAME, ids[2])
+
+    plan = project.plan()
+    assert plan.exit_code == 0, plan.output  # the plan is made; nothing is given up
+    assert "may still be in it" in plan.output and "complete" not in plan.output
     assert project.apply().exit_code == 0
     assert _sent(sandbox) == [gw(1)]
