@@ -199,6 +199,18 @@ def write_project(
         (root / "extra.yaml").write_text(extra_docs)
 
 
+def _write_plan_project(root: str, url: str, page_size: int, n: int, groups: int) -> None:
+    write_project(Path(root), url, page_size, plan_spec(n, groups))
+
+
+def write_plan_project(root: Path, url: str, page_size: int, n: int, groups: int) -> None:
+    """The plan project of n contacts, written by a spawned child: building a million rows
+    here would raise this process's peak RSS, which every process it starts inherits (Linux
+    keeps ru_maxrss across exec), and the plan and floor figures would show it, not theirs."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=SPAWN) as pool:
+        pool.submit(_write_plan_project, str(root), url, page_size, n, groups).result()
+
+
 def plan_spec(n: int, groups: int) -> dict[str, list[tuple[str, str]]]:
     """The spec for ``remote_rows(n, groups)``: every contact declared, 1 % renamed."""
     out: dict[str, list[tuple[str, str]]] = {group_name(g): [] for g in range(groups)}
@@ -323,7 +335,7 @@ def bench_plan(
     spec = SandboxSpec(db, args.latency_ms, args.max_page_size, contacts=n, groups=groups)
     root = tmp / f"plan-{n}-{strategy or 'auto'}"
     with sandbox(spec) as box:
-        write_project(root, box.url, args.max_page_size, plan_spec(n, groups))
+        write_plan_project(root, box.url, args.max_page_size, n, groups)
         result = run_plan_child(root, args.concurrency, strategy)
         floor = floor_fetch(
             box.url,
@@ -458,7 +470,7 @@ def bench_process(
     out: dict[str, Any] = {"contacts": n, "groups": groups, "runs": runs}
     spec = SandboxSpec(db, args.latency_ms, page, contacts=n, groups=groups)
     with sandbox(spec) as box:
-        write_project(root, box.url, page, plan_spec(n, groups))
+        write_plan_project(root, box.url, page, n, groups)
         plan_argv = smsync_argv("plan", str(root), "--concurrency", str(c))
         # one unmeasured plan logging its requests: the sandbox's pages warm, and the floor's
         before = box.requests()
