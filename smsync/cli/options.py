@@ -7,6 +7,7 @@ import math
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -14,6 +15,7 @@ import click
 
 if TYPE_CHECKING:
     from smsync.manager import GatewayOptions, Manager
+    from smsync.plan.planner import PlanOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -117,55 +119,122 @@ def project_argument(fn: F) -> F:
     )(fn)
 
 
+@dataclass(frozen=True)
+class PlanScope:
+    """What plan and apply look at (--target, --exclude, --broadcast, --no-broadcasts,
+    --broadcasts-only) and how (--concurrency, --show-pii): one argument of both commands."""
+
+    targets: tuple[str, ...]
+    excludes: tuple[str, ...]
+    concurrency: int
+    show_pii: bool
+    broadcast_names: tuple[str, ...]
+    no_broadcasts: bool
+    broadcasts_only: bool
+
+    def check(self) -> None:
+        """Combinations that cannot mean anything are one-line errors, before any request."""
+        from smsync.cli.errors import UserError
+
+        if self.broadcasts_only and self.no_broadcasts:
+            raise UserError("--broadcasts-only and --no-broadcasts leave nothing to plan together")
+        if self.broadcasts_only and (self.targets or self.excludes):
+            raise UserError(
+                "--target/--exclude choose the groups whose changes are applied; "
+                "--broadcasts-only applies none"
+            )
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether any option chose a part of the spec (a saved plan cannot be narrowed)."""
+        return bool(
+            self.targets
+            or self.excludes
+            or self.broadcast_names
+            or self.no_broadcasts
+            or self.broadcasts_only
+        )
+
+    @property
+    def broadcasts(self) -> list[str] | None:
+        """--broadcast/--no-broadcasts as Session.plan's ``broadcasts`` (None: all of them)."""
+        if self.no_broadcasts:
+            return []
+        return list(self.broadcast_names) or None
+
+    def plan_options(self) -> PlanOptions:
+        from smsync.plan.planner import PlanOptions
+
+        return PlanOptions(
+            targets=list(self.targets), excludes=list(self.excludes), concurrency=self.concurrency
+        )
+
+
 def plan_options(fn: F) -> F:
-    """What to plan, for plan and apply: groups, broadcasts, concurrency, PII."""
-    fn = click.option(
+    """What to plan, for plan and apply: groups, broadcasts, concurrency, PII, handed to the
+    command as one ``scope: PlanScope`` argument."""
+
+    @functools.wraps(fn)
+    def with_scope(*args: Any, **kwargs: Any) -> Any:
+        kwargs["scope"] = PlanScope(
+            targets=kwargs.pop("targets"),
+            excludes=kwargs.pop("excludes"),
+            concurrency=kwargs.pop("concurrency"),
+            show_pii=kwargs.pop("show_pii"),
+            broadcast_names=kwargs.pop("broadcast_names"),
+            no_broadcasts=kwargs.pop("no_broadcasts"),
+            broadcasts_only=kwargs.pop("broadcasts_only"),
+        )
+        return fn(*args, **kwargs)
+
+    wrapped: Any = with_scope
+    wrapped = click.option(
+        "--broadcasts-only",
+        is_flag=True,
+        help="Only the broadcasts (those due now are sent): no phonebook change is planned or "
+        "made, and the phonebook is read only where an audience needs it. For a scheduled job "
+        "that sends what is due, beside the one that applies the spec on push.",
+    )(wrapped)
+    wrapped = click.option(
         "--no-broadcasts",
         is_flag=True,
         help="Leave broadcasts out (phonebook changes only).",
-    )(fn)
-    fn = click.option(
+    )(wrapped)
+    wrapped = click.option(
         "--broadcast",
         "broadcast_names",
         multiple=True,
         metavar="NAME",
         help="Plan only this broadcast (repeatable; default: every broadcast in the spec).",
-    )(fn)
-    fn = click.option(
+    )(wrapped)
+    wrapped = click.option(
         "--concurrency",
         default=4,
         show_default=True,
         type=click.IntRange(1, 64),
         help="Requests in flight at once.",
-    )(fn)
-    fn = click.option(
+    )(wrapped)
+    wrapped = click.option(
         "--exclude",
         "excludes",
         multiple=True,
         metavar="GROUP",
         help="Leave groups matching this glob out of the plan (repeatable).",
-    )(fn)
-    fn = click.option(
+    )(wrapped)
+    wrapped = click.option(
         "--target",
         "targets",
         multiple=True,
         metavar="GROUP",
         help="Plan only groups matching this glob, e.g. 'Sales*' (repeatable).",
-    )(fn)
-    fn = click.option(
+    )(wrapped)
+    wrapped = click.option(
         "--show-pii",
         is_flag=True,
         help="Show names and numbers in full (masked by default when output is not a terminal, "
         "when CI is set, and in Markdown).",
-    )(fn)
-    return fn
-
-
-def broadcast_selection(names: tuple[str, ...], none: bool) -> list[str] | None:
-    """--broadcast/--no-broadcasts as Session.plan's ``broadcasts`` (None: all of them)."""
-    if none:
-        return []
-    return list(names) or None
+    )(wrapped)
+    return wrapped  # type: ignore[no-any-return]
 
 
 def show_pii_default(show_pii: bool) -> bool:

@@ -25,7 +25,6 @@ from smsync.cli.errors import (
 )
 from smsync.cli.options import (
     FiniteFloatRange,
-    broadcast_selection,
     format_option,
     gateway_options,
     manager,
@@ -41,29 +40,9 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from smsync.apply.executor import ActionOutcome
     from smsync.broadcast import SendProgress
+    from smsync.cli.options import PlanScope
     from smsync.manager import GatewayOptions, Manager
     from smsync.plan.model import Plan
-
-
-broadcasts_only_option = click.option(
-    "--broadcasts-only",
-    is_flag=True,
-    help="Only the broadcasts (those due now are sent): no phonebook change is planned or "
-    "made, and the phonebook is read only where an audience needs it. For a scheduled job "
-    "that sends what is due, beside the one that applies the spec on push.",
-)
-
-
-def check_broadcasts_only(
-    broadcasts_only: bool, targets: tuple[str, ...], excludes: tuple[str, ...], no_broadcasts: bool
-) -> None:
-    if broadcasts_only and no_broadcasts:
-        raise UserError("--broadcasts-only and --no-broadcasts leave nothing to plan together")
-    if broadcasts_only and (targets or excludes):
-        raise UserError(
-            "--target/--exclude choose the groups whose changes are applied; --broadcasts-only "
-            "applies none"
-        )
 
 
 def freeze_spec(m: Manager) -> None:
@@ -104,7 +83,6 @@ def spec_started(m: Manager) -> Iterator[None]:
     "json: the documented schema schemas/plan.schema.json; markdown: for a pull-request comment.",
     markdown=True,
 )
-@broadcasts_only_option
 @click.option(
     "--out",
     "out_file",
@@ -126,14 +104,8 @@ def spec_started(m: Manager) -> Iterator[None]:
 def plan_cmd(
     project_dir: Path,
     gateway: GatewayOptions,
-    targets: tuple[str, ...],
-    excludes: tuple[str, ...],
-    concurrency: int,
-    show_pii: bool,
-    broadcast_names: tuple[str, ...],
-    no_broadcasts: bool,
+    scope: PlanScope,
     fmt: str,
-    broadcasts_only: bool,
     out_file: Path | None,
     detailed_exitcode: bool,
     full: bool,
@@ -157,20 +129,21 @@ def plan_cmd(
     1 error (a mistyped option or argument too). Without it: 0 unless there is an error.
     """
     from smsync.outfile import check_writable, write_atomically
-    from smsync.plan.planner import PlanOptions
     from smsync.plan.render import LARGE_GROUP, RENDERERS, Style
 
-    check_broadcasts_only(broadcasts_only, targets, excludes, no_broadcasts)
+    scope.check()
     if out_file is not None:
         # before reading the whole remote, not after; and only over an earlier plan file
         check_writable(out_file, replaces='{\n  "version"')
     m = manager(project_dir, gateway)
-    options = PlanOptions(targets=list(targets), excludes=list(excludes), concurrency=concurrency)
-    with spec_started(m), m.session(pool_size=max(concurrency, 4)) as session:
-        selection = broadcast_selection(broadcast_names, no_broadcasts)
-        plan = session.plan(options, broadcasts=selection, broadcasts_only=broadcasts_only)
+    with spec_started(m), m.session(pool_size=max(scope.concurrency, 4)) as session:
+        plan = session.plan(
+            scope.plan_options(),
+            broadcasts=scope.broadcasts,
+            broadcasts_only=scope.broadcasts_only,
+        )
     style = Style(
-        show_pii=show_pii if fmt == "markdown" else show_pii_default(show_pii),
+        show_pii=scope.show_pii if fmt == "markdown" else show_pii_default(scope.show_pii),
         color=fmt == "text" and use_color(),
         summarise_over=None if full else LARGE_GROUP,
     )
@@ -194,7 +167,6 @@ def plan_cmd(
 )
 @gateway_options
 @plan_options
-@broadcasts_only_option
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
     "--force",
@@ -233,13 +205,7 @@ def apply_cmd(
     path: Path,
     project_opt: Path | None,
     gateway: GatewayOptions,
-    targets: tuple[str, ...],
-    excludes: tuple[str, ...],
-    concurrency: int,
-    show_pii: bool,
-    broadcast_names: tuple[str, ...],
-    no_broadcasts: bool,
-    broadcasts_only: bool,
+    scope: PlanScope,
     auto_approve: bool,
     force: bool,
     resend_unknown: bool,
@@ -270,18 +236,17 @@ def apply_cmd(
     from smsync.apply import ApplyLocked, Refused, apply_lock
     from smsync.apply.executor import ApplyResult
     from smsync.manager import ApplyOutcome, gateway_identity
-    from smsync.plan.planner import PlanOptions
     from smsync.plan.render import Style, action_line, render_text
     from smsync.safety import check_in_project
 
     plan_file = path if path.is_file() else None
     project_dir = (project_opt or Path(".")) if plan_file else path
-    if plan_file and (targets or excludes or broadcast_names or no_broadcasts or broadcasts_only):
+    if plan_file and scope.narrowed:
         raise UserError(
             "--target/--exclude/--broadcast/--no-broadcasts/--broadcasts-only cannot change a "
             "saved plan; plan again instead"
         )
-    check_broadcasts_only(broadcasts_only, targets, excludes, no_broadcasts)
+    scope.check()
     m = manager(project_dir, gateway)
     # A saved plan was approved when it was reviewed (Terraform's rule): no second question.
     ask = not auto_approve and plan_file is None
@@ -305,21 +270,18 @@ def apply_cmd(
             pass
     except ApplyLocked as exc:
         raise UserError(str(exc)) from None
-    style = Style(show_pii=show_pii_default(show_pii), color=use_color())
+    style = Style(show_pii=show_pii_default(scope.show_pii), color=use_color())
     if plan_file is None:  # (a plan file is first checked to belong to this project)
         freeze_spec(m)
-    with m.session(pool_size=max(concurrency, 4)) as session:
+    with m.session(pool_size=max(scope.concurrency, 4)) as session:
         if plan_file is not None:
             plan = _load_plan_file(plan_file)
         else:
-            options = PlanOptions(
-                targets=list(targets), excludes=list(excludes), concurrency=concurrency
-            )
             plan = session.plan(
-                options,
-                broadcasts=broadcast_selection(broadcast_names, no_broadcasts),
+                scope.plan_options(),
+                broadcasts=scope.broadcasts,
                 resend_unknown=resend_unknown,
-                broadcasts_only=broadcasts_only,
+                broadcasts_only=scope.broadcasts_only,
             )
         as_json = fmt == "json"
         click.echo(render_text(plan, style), err=as_json)  # stdout holds only the JSON
@@ -354,7 +316,7 @@ def apply_cmd(
                 outcome = session.apply(
                     plan,
                     force=force,
-                    concurrency=concurrency,
+                    concurrency=scope.concurrency,
                     rate=rate,
                     resend_unknown=resend_unknown,
                     saved=plan_file is not None,
