@@ -5,51 +5,22 @@ person gets the message once."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from smsync.sandbox import SandboxServer
+from tests.support.kill import apply_killed_after
 from tests.support.numbers import gw, number
 from tests.support.project import Project, contact, group
-from tests.support.sandbox import PASSWORD, USERNAME, messages
+from tests.support.sandbox import USERNAME, messages
 
 N = 16
 
 
 def _apply(project: Project, srv: SandboxServer, kill_after: int | None) -> None:
-    """``smsync apply`` in its own process; with ``kill_after``, SIGKILL it once the sandbox
-    holds that many messages."""
-    env = {**os.environ, "PYTHONPATH": str(Path.cwd()), "SMSYNC_PASSWORD": PASSWORD}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smsync", "apply", str(project.root), "--auto-approve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        if kill_after is None:
-            _, err = proc.communicate(timeout=60)
-            assert proc.returncode == 0, err
-            return
-        deadline = time.monotonic() + 30
-        while len(messages(srv)) < kill_after and proc.poll() is None:
-            assert time.monotonic() < deadline, "the sender made no progress"
-            time.sleep(0.002)
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    apply_killed_after(project, srv, kill_after)
 
 
 def _broadcast(project: Project) -> None:
