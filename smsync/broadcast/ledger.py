@@ -541,6 +541,10 @@ class Ledger:
         if not state.is_final:
             return False
         with self._write(durable=False) as touched:
+            # Again, in the transaction that would hold it: the send may have been recorded
+            # since the try above, and a report held after that would never be applied.
+            if self._set_state_by_msgid(touched, msgid, state):
+                return True
             in_flight = self._db.execute(
                 "SELECT 1 FROM sends WHERE state=? LIMIT 1", (SendState.PENDING,)
             ).fetchone()
@@ -557,18 +561,20 @@ class Ledger:
     def apply_delivery_report(self, msgid: str, state: DeliveryState) -> int:
         """Set the state of the accepted row(s) with ``msgid``; the number of rows updated
         (0: unknown msgid)."""
-        placeholders = ",".join("?" * len(ACCEPTED_STATES))
         with self._write(durable=False) as touched:
-            for key in self._db.execute(
-                "SELECT broadcast, number FROM sends WHERE msgid=?", (msgid,)
-            ).fetchall():
-                touched.add("sends", *key)
-            cur = self._db.execute(
-                f"UPDATE sends SET state=?, updated_at=? WHERE msgid=? "
-                f"AND state IN ({placeholders})",
-                (state.value, _now(), msgid, *sorted(ACCEPTED_STATES)),
-            )
-            return cur.rowcount
+            return self._set_state_by_msgid(touched, msgid, state)
+
+    def _set_state_by_msgid(self, touched: Touched, msgid: str, state: DeliveryState) -> int:
+        placeholders = ",".join("?" * len(ACCEPTED_STATES))
+        for key in self._db.execute(
+            "SELECT broadcast, number FROM sends WHERE msgid=?", (msgid,)
+        ).fetchall():
+            touched.add("sends", *key)
+        cur = self._db.execute(
+            f"UPDATE sends SET state=?, updated_at=? WHERE msgid=? AND state IN ({placeholders})",
+            (state.value, _now(), msgid, *sorted(ACCEPTED_STATES)),
+        )
+        return cur.rowcount
 
     def forget(self, broadcast: str) -> int:
         """Delete every row of ``broadcast`` (``smsync state forget``: allow sending it
