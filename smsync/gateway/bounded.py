@@ -7,15 +7,15 @@ whole (``resp.content``) reads any size into memory. So:
 - while :func:`deadline` is active in a thread, every socket read of a response made in that
   thread waits at most until the deadline (the read timeout still applies to each read,
   whichever ends first); a read at or past the deadline raises :class:`DeadlineHit`, a
-  TimeoutError, which urllib3 and requests then report as a read timeout;
+  TimeoutError, which urllib3 then reports as a read timeout;
 - :func:`read_capped` streams a body and stops as soon as it exceeds the cap, without reading
   at all when Content-Length already says so.
 
 The reads are bounded at the one place every byte of an answer passes, status line included:
-the buffered reader that http.client's response puts over the socket. :class:`BoundedAdapter`
-mounts connection pools whose connections build that response (http.client's
-``response_class`` hook). Connect and send are bounded by the connect timeout, which the
-client caps at the deadline.
+the buffered reader that http.client's response puts over the socket. :data:`POOLS` are
+urllib3 connection pools whose connections build that response (http.client's
+``response_class`` hook); smsync.gateway.transport uses them. Connect and send are bounded by
+the connect timeout, which the client caps at the deadline.
 """
 
 from __future__ import annotations
@@ -29,11 +29,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import requests
-import urllib3.poolmanager
-from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.response import BaseHTTPResponse
 
 CHUNK = 64 * 1024
 
@@ -139,32 +137,17 @@ class _HTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _HTTPSConnection
 
 
-_POOLS: dict[str, type[HTTPConnectionPool]] = {"http": _HTTPPool, "https": _HTTPSPool}
+POOLS: dict[str, type[HTTPConnectionPool]] = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
-class BoundedAdapter(HTTPAdapter):
-    """requests' adapter with connection pools whose responses honour :func:`deadline`."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _POOLS
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        # A SOCKS manager brings pools of its own: those keep only the per-read timeout.
-        if manager.pool_classes_by_scheme is urllib3.poolmanager.pool_classes_by_scheme:
-            manager.pool_classes_by_scheme = _POOLS
-        return manager
-
-
-def read_capped(resp: requests.Response, cap: int) -> bytes:
-    """The whole body of a streamed response; TooLarge once it exceeds ``cap`` bytes."""
-    announced = resp.headers.get("Content-Length", "").strip()
+def read_capped(resp: BaseHTTPResponse, cap: int) -> bytes:
+    """The whole (decoded) body of a streamed response; TooLarge once it exceeds ``cap``."""
+    announced = (resp.headers.get("Content-Length") or "").strip()
     if announced.isascii() and announced.isdigit() and int(announced) > cap:
         raise TooLarge(cap, int(announced))
     parts: list[bytes] = []
     size = 0
-    for part in resp.iter_content(CHUNK):
+    for part in resp.stream(CHUNK, decode_content=True):
         size += len(part)
         if size > cap:
             raise TooLarge(cap, None)

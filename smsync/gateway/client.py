@@ -1,4 +1,4 @@
-"""The web2sms HTTP client: one ``requests.Session`` for every endpoint of the reference.
+"""The web2sms HTTP client: every endpoint of the reference, over one pooled transport.
 
 Retry policy (the gateway SENDS on GET, so nothing here may repeat a request blindly):
 - reads (lists, searches, balance, report) are retried with exponential backoff and jitter on
@@ -22,10 +22,11 @@ is a timeout (``DeadlineExceeded``, retried like one); a body over the cap is
 Stored values: a phonebook or group value holding a record/field separator or another control
 character is refused before any request (``UnsafeValue``; see smsync.gateway.stored).
 
-Secrets: requests' exceptions quote the full URL, query string included, and the plain-text
+Secrets: urllib3's exceptions quote the full URL, query string included, and the plain-text
 forms put the password on the URL. No such exception is ever chained or quoted here: transport
-errors are rebuilt from the exception type and the OS error text only. urllib3's debug log line
-(which contains the URL) is redacted by a logging filter.
+errors are rebuilt from the kind of failure and the OS error text only (see
+smsync.gateway.transport). urllib3's debug log line (which contains the URL) is redacted by a
+logging filter.
 """
 
 from __future__ import annotations
@@ -34,10 +35,8 @@ import enum
 import logging
 import random
 import re
-import ssl
 import threading
 import time
-import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -45,10 +44,6 @@ from decimal import Decimal
 from types import TracebackType
 from typing import TypeVar
 from urllib.parse import urlsplit
-
-import requests
-import urllib3.exceptions
-from urllib3.util.retry import Retry
 
 from smsync.gateway import bounded, wire
 from smsync.gateway.auth import Login, compute_auth
@@ -64,6 +59,7 @@ from smsync.gateway.errors import (
 from smsync.gateway.limits import MAX_TRXID
 from smsync.gateway.models import Contact, DeliveryStatus, Group, Page, SendResult
 from smsync.gateway.stored import refuse_unsafe
+from smsync.gateway.transport import ExchangeFailed, Failure, Transport
 
 log = logging.getLogger(__name__)
 
@@ -166,72 +162,6 @@ def _install_log_redaction() -> None:
 _install_log_redaction()
 
 
-# ---- transport failures ----------------------------------------------------------------------
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    """``exc`` and everything it wraps (args, urllib3's ``reason``, cause and context)."""
-    seen: list[BaseException] = []
-    stack = [exc]
-    while stack:
-        current = stack.pop()
-        if any(current is s for s in seen):
-            continue
-        seen.append(current)
-        stack.extend(a for a in current.args if isinstance(a, BaseException))
-        reason = getattr(current, "reason", None)
-        if isinstance(reason, BaseException):
-            stack.append(reason)
-        for linked in (current.__cause__, current.__context__):
-            if linked is not None:
-                stack.append(linked)
-    return seen
-
-
-def _never_sent(exc: requests.RequestException) -> bool:
-    """True when the request certainly did not reach the server (no connection was made)."""
-    if _deadline_hit(exc):
-        return False  # hit while reading an answer: the request had been sent
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.exceptions.SSLError):
-        # requests names every TLS failure SSLError: one in the handshake (no request byte
-        # written yet) and one while the answer was read (the request had been sent) alike.
-        return _in_handshake(exc)
-    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
-        return True
-    # NewConnectionError (refused, DNS) is a ConnectTimeoutError subclass in urllib3 2.
-    return any(isinstance(e, urllib3.exceptions.ConnectTimeoutError) for e in _causes(exc))
-
-
-def _in_handshake(exc: BaseException) -> bool:
-    """Whether a TLS failure happened before the request could be written: a certificate
-    refused, or an error raised inside the handshake itself (ssl's ``do_handshake``)."""
-    for e in _causes(exc):
-        if isinstance(e, ssl.SSLCertVerificationError):
-            return True
-        if isinstance(e, ssl.SSLError) and any(
-            frame.name == "do_handshake" for frame in traceback.extract_tb(e.__traceback__)
-        ):
-            return True
-    return False
-
-
-def _deadline_hit(exc: BaseException) -> bool:
-    return any(isinstance(e, bounded.DeadlineHit) for e in _causes(exc))
-
-
-def _os_reason(exc: BaseException) -> str:
-    """The innermost OS error text ("Connection refused") or exception type: never a URL."""
-    for e in reversed(_causes(exc)):
-        if isinstance(e, OSError) and e.strerror:
-            return e.strerror
-    for e in reversed(_causes(exc)):
-        if not isinstance(e, requests.RequestException | urllib3.exceptions.HTTPError):
-            return type(e).__name__
-    return type(exc).__name__
-
-
 class Client:
     """A web2sms account on a gateway. Thread-safe: share one client across a thread pool.
 
@@ -310,7 +240,7 @@ class Client:
         self._credits_path: str | None = None
         self._creds = Login(username, password)
         self._deadline = float(deadline)
-        # requests' timeouts apply per connect and per read; neither may outlast the deadline.
+        # The timeouts apply per connect and per read; neither may outlast the deadline.
         self._request_timeout = (min(connect_timeout, deadline), min(read_timeout, deadline))
         self._max_body = max_body_bytes
         self._retries = retries
@@ -319,33 +249,12 @@ class Client:
         self._lock = threading.Lock()
         self._requests = 0
         self._random = random.Random()
-        self._session = requests.Session()
-        self._session.headers.update({"User-Agent": "smsync", "Accept": "text/plain, */*"})
-        # total=0 and read=False: no urllib3 retry of anything (read=False re-raises read
-        # errors as they are instead of wrapping them in MaxRetryError).
-        no_retry = Retry(
-            total=0,
-            connect=0,
-            read=False,
-            redirect=0,
-            status=0,
-            other=0,
-            raise_on_redirect=False,
-            raise_on_status=False,
+        self._transport = Transport(
+            self._endpoint,
+            pool_size=pool_size,
+            connect_timeout=self._request_timeout[0],
+            read_timeout=self._request_timeout[1],
         )
-        adapter = bounded.BoundedAdapter(
-            pool_connections=2, pool_maxsize=pool_size, max_retries=no_retry
-        )
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        # requests reads proxy and CA-bundle settings from the environment again on every
-        # request (trust_env): with an ordinary environment that is ~0.4 ms of CPU a request,
-        # more than parsing a 100-row page. Every request goes to this one endpoint, so read
-        # them once, here, with the same rules (HTTP(S)_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE).
-        env = self._session.merge_environment_settings(self._endpoint, {}, None, None, None)
-        self._session.proxies.update(env["proxies"])
-        self._session.verify = env["verify"]
-        self._session.trust_env = False
 
     # ---- plumbing ----------------------------------------------------------------------------
 
@@ -364,7 +273,7 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        self._session.close()
+        self._transport.close()
 
     @property
     def endpoint(self) -> str:
@@ -457,11 +366,11 @@ class Client:
             timed_out = False
             try:
                 status, reason, raw = self._exchange(method, url, params)
-            except requests.RequestException as exc:
-                never_sent = _never_sent(exc)
+            except ExchangeFailed as exc:
+                never_sent = exc.never_sent
                 reached_any = reached_any or not never_sent
-                timed_out = _deadline_hit(exc)
-                problem = self._describe(exc, never_sent)
+                timed_out = exc.failure is Failure.DEADLINE
+                problem = self._describe(exc)
                 log.debug("%s attempt %d: %s", method, attempt + 1, problem)
                 if kind is RequestKind.WRITE and not never_sent:
                     error = DeadlineExceeded if timed_out else TransportError
@@ -504,50 +413,43 @@ class Client:
 
     def _exchange(self, method: str, url: str, params: Mapping[str, str]) -> tuple[int, str, bytes]:
         """One attempt: ``(status, reason, body)``, within the deadline and the size cap."""
-        with bounded.deadline(time.monotonic() + self._deadline):
-            resp = self._session.get(
-                url,
-                params=params,
-                timeout=self._request_timeout,
-                allow_redirects=False,
-                stream=True,
+        try:
+            answer = self._transport.get(
+                url, dict(params), deadline=time.monotonic() + self._deadline, cap=self._max_body
             )
-            try:
-                raw = bounded.read_capped(resp, self._max_body)
-                if self._on_exchange is not None:
-                    self._on_exchange(
-                        Exchange(
-                            method,
-                            urlsplit(url).path.lstrip("/"),
-                            dict(params),
-                            resp.status_code,
-                            wire.decode_body(raw),
-                        )
-                    )
-                return resp.status_code, resp.reason or "", raw
-            except bounded.TooLarge as exc:
-                announced = f" ({exc.size} bytes announced)" if exc.size is not None else ""
-                raise ResponseTooLarge(
+        except bounded.TooLarge as exc:
+            announced = f" ({exc.size} bytes announced)" if exc.size is not None else ""
+            raise ResponseTooLarge(
+                method,
+                f"answer of more than {exc.cap} bytes{announced} refused; no "
+                "gateway answer is that large",
+            ) from None
+        if self._on_exchange is not None:
+            self._on_exchange(
+                Exchange(
                     method,
-                    f"answer of more than {exc.cap} bytes{announced} refused; no "
-                    "gateway answer is that large",
-                ) from None
-            finally:
-                resp.close()  # an unread rest closes the connection instead of reusing it
+                    urlsplit(url).path.lstrip("/"),
+                    dict(params),
+                    answer.status,
+                    wire.decode_body(answer.body),
+                )
+            )
+        return answer.status, answer.reason, answer.body
 
-    def _describe(self, exc: requests.RequestException, never_sent: bool) -> str:
+    def _describe(self, exc: ExchangeFailed) -> str:
         connect_timeout, read_timeout = self._request_timeout
-        if _deadline_hit(exc):
-            return f"no complete answer within the {self._deadline:g}s deadline"
-        if isinstance(exc, requests.ConnectTimeout):
-            return f"connect timed out after {connect_timeout:g}s"
-        if isinstance(exc, requests.ReadTimeout):
-            return f"no answer within {read_timeout:g}s (read timeout)"
-        if never_sent:
-            return f"could not connect ({_os_reason(exc)})"
-        if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
-            return f"connection lost before a complete answer ({_os_reason(exc)})"
-        return f"request failed ({type(exc).__name__})"
+        match exc.failure:
+            case Failure.DEADLINE:
+                return f"no complete answer within the {self._deadline:g}s deadline"
+            case Failure.CONNECT_TIMEOUT:
+                return f"connect timed out after {connect_timeout:g}s"
+            case Failure.READ_TIMEOUT:
+                return f"no answer within {read_timeout:g}s (read timeout)"
+            case Failure.NOT_CONNECTED:
+                return f"could not connect ({exc.reason})"
+            case Failure.CONNECTION_LOST:
+                return f"connection lost before a complete answer ({exc.reason})"
+        return f"request failed ({exc.reason})"
 
     # ---- sends -------------------------------------------------------------------------------
 
@@ -846,11 +748,9 @@ class Client:
             self._requests += 1
         try:
             status, _, raw = self._exchange(method, f"{self._endpoint}/{path}", full)
-        except requests.RequestException as exc:
+        except ExchangeFailed as exc:
             # a read: nothing can have been applied
-            raise TransportError(
-                method, self._describe(exc, _never_sent(exc)), maybe_applied=False
-            ) from None
+            raise TransportError(method, self._describe(exc), maybe_applied=False) from None
         return RawAnswer(status=status, raw=raw, body=wire.decode_body(raw))
 
     def report(self, msgid: str) -> DeliveryStatus:
