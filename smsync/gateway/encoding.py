@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import codecs
 import enum
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -110,6 +112,46 @@ def _pack(sizes: list[int], single: int, multi: int) -> int:
     return segments
 
 
+def _segments(
+    total: int, wide: bool, sizes: Callable[[], list[int]], single: int, multi: int
+) -> int:
+    """:func:`_pack` of ``sizes()``, whose sum is ``total``: the item sizes are only built when
+    a two-unit item (``wide``) could change where the parts split."""
+    if total <= single:
+        return 1
+    if not wide:
+        return -(-total // multi)
+    return _pack(sizes(), single, multi)
+
+
+# The ASCII characters that take other than one septet (from the codec, as _gsm_septets says):
+# none (no GSM-7 form, e.g. the backtick) or two (the extension table's).
+_ASCII_SPECIAL = re.compile(
+    "[" + re.escape("".join(c for c in map(chr, range(128)) if _gsm_septets(c) != 1)) + "]"
+)
+
+
+def _gsm7_septets(text: str) -> tuple[int, bool] | None:
+    """(septets, whether any character takes two) of ``text`` in GSM-7; None when a character
+    has no GSM-7 form. Per distinct character, not per character: a message is long, its
+    alphabet short (and an ASCII one has its few special characters found in one C pass)."""
+    special = _ASCII_SPECIAL.findall(text) if text.isascii() else set(text)
+    extension = 0
+    for ch in set(special):
+        septets = _gsm_septets(ch)
+        if not septets:
+            return None
+        if septets == 2:
+            extension += text.count(ch)
+    return len(text) + extension, extension > 0
+
+
+@lru_cache(maxsize=1024)
+def _info(encoding: SmsEncoding, segments: int, units: int) -> SegmentInfo:
+    # immutable, and a broadcast's messages share a few: one instance each
+    return SegmentInfo(encoding, segments, units)
+
+
 def count_segments(text: str, *, gsm7_as_type0: bool = True) -> SegmentInfo:
     """Encoding, segment count and unit count of ``text`` as an SMS. With
     ``gsm7_as_type0=False`` it is counted as the client sends it by default
@@ -118,9 +160,20 @@ def count_segments(text: str, *, gsm7_as_type0: bool = True) -> SegmentInfo:
 
     An empty text is one (empty) segment: the gateway would still bill a message for it.
     """
-    septets = [_gsm_septets(ch) for ch in text]
-    if all(septets) and (gsm7_as_type0 or text.isascii()):
-        return SegmentInfo(SmsEncoding.GSM7, _pack(septets, GSM7_SINGLE, GSM7_MULTI), sum(septets))
+    gsm7 = _gsm7_septets(text) if gsm7_as_type0 or text.isascii() else None
+    if gsm7 is not None:
+        septets, wide = gsm7
+        segments = _segments(
+            septets, wide, lambda: [_gsm_septets(ch) for ch in text], GSM7_SINGLE, GSM7_MULTI
+        )
+        return _info(SmsEncoding.GSM7, segments, septets)
     # UTF-16 code units: 2 for an astral character (a surrogate pair), 1 otherwise.
-    units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
-    return SegmentInfo(SmsEncoding.UCS2, _pack(units, UCS2_SINGLE, UCS2_MULTI), sum(units))
+    units = len(text.encode("utf-16-le", "surrogatepass")) // 2
+    segments = _segments(
+        units,
+        units > len(text),
+        lambda: [2 if ord(ch) > 0xFFFF else 1 for ch in text],
+        UCS2_SINGLE,
+        UCS2_MULTI,
+    )
+    return _info(SmsEncoding.UCS2, segments, units)
