@@ -15,11 +15,13 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from smsync.errors import SmsyncError
-from smsync.gateway.client import Client
+
+if TYPE_CHECKING:
+    from smsync.gateway.client import Client
 
 SANDBOX_SCHEME = "sandbox://"
 #: Credit given to an account the embedded sandbox creates for itself.
@@ -56,6 +58,10 @@ def open_client(
     creds: HasCredentials, *, base_dir: Path | None = None, **client_options: Any
 ) -> Iterator[Client]:
     """Yield a Client for ``creds.endpoint``; start and stop an embedded sandbox when needed."""
+    # Imported here: `smsync validate` reads smsync.yaml through this module's constants and
+    # never needs the HTTP stack.
+    from smsync.gateway.client import Client
+
     if not is_sandbox(creds.endpoint):
         try:
             client = Client(creds.endpoint, creds.username, creds.password, **client_options)

@@ -10,7 +10,6 @@ from smsync.spec.errors import SpecErrors, SpecProblem
 from smsync.spec.loader import load_desired_state, load_suppression
 from smsync.spec.model import OCCURRENCE_FIELDS, DesiredState
 from smsync.spec.project import PROJECT_FILE, Project, load_project
-from smsync.spec.templates import template_problems
 from smsync.spec.yamldoc import YamlDoc, load_yaml_file
 
 
@@ -107,6 +106,10 @@ def _template_problems(state: DesiredState) -> list[SpecProblem]:
     """Templates certain to fail every render (plan names the recipient when it renders;
     validate says it before any plan, at the template's line). The broadcasts' files are read
     again: the desired state keeps only where each broadcast's name is."""
+    if not state.broadcasts:
+        return []  # and jinja2 is not even imported
+    from smsync.spec.templates import template_problems
+
     problems: list[SpecProblem] = []
     docs: dict[str, list[YamlDoc]] = {}
     for b in state.broadcasts:

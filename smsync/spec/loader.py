@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import jinja2
-
 from smsync.gateway.names import group_key
 from smsync.numbers import InvalidNumberError, normalize
 from smsync.spec.csvcell import unescape_cell
@@ -718,6 +716,8 @@ class _Builder:
             )
             ok = False
         if isinstance(template, str):
+            import jinja2  # here: a spec of groups alone (most large ones) never needs it
+
             try:
                 jinja2.Environment().parse(template)
             except jinja2.TemplateSyntaxError as e:

@@ -175,13 +175,13 @@ def _accounts(
     """``gateway.accounts`` (schema-valid) as Accounts; SpecErrors naming file:line for what
     the schema cannot see: a name used twice, an operator the carrier data does not know (a
     misspelt one would route nothing), an operator given to two accounts."""
-    from smsync.operators import operator_names
-
-    known = operator_names(region)
     problems: list[SpecProblem] = []
     accounts: list[Account] = []
     names: set[str] = set()
     routed: dict[str, str] = {}
+    # The carrier data is read only for a rule that names an operator: loading it is a good
+    # part of the start-up of every command otherwise.
+    known: frozenset[str] | None = None
     for i, e in enumerate(entries):
         path: tuple[str | int, ...] = ("gateway", "accounts", i)
         here = f"gateway.accounts[{i}]"
@@ -192,6 +192,10 @@ def _accounts(
         for j, op in enumerate(e.get("operators", [])):
             where = doc.locate((*path, "operators", j))
             field_ = f"{here}.operators[{j}]"
+            if known is None:
+                from smsync.operators import operator_names
+
+                known = operator_names(region)
             if op not in known:
                 shown = ", ".join(sorted(known))
                 problems.append(
