@@ -6,8 +6,9 @@ only, one message a line, as before. ``--log-format json`` (or ``SMSYNC_LOG_FORM
 writes one JSON object a line, for CI log collectors. stdout never carries a log line: it
 holds the command's report (and JSON output) alone.
 
-Secrets: the gateway client filters urllib3's request lines before any handler sees them
-(``auth=***``); every message is escaped of control characters, as everything else printed.
+Secrets: the gateway transport masks secret parameters in its request lines before any
+handler sees them (``auth=***``); every message is escaped of control characters, as
+everything else printed.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ LEVELS = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
-#: The loggers smsync configures: its own, and urllib3's (its HTTP requests, at debug).
-LOGGERS = ("smsync", "urllib3")
+#: The loggers smsync configures (its HTTP requests are smsync.gateway.transport's, at debug).
+LOGGERS = ("smsync",)
 
 
 class _StderrHandler(logging.Handler):
@@ -76,18 +77,15 @@ def level_for(verbose: int, debug: bool, env: str | None) -> int:
 
 
 def setup(level: int, fmt: str) -> None:
-    """Send smsync's (and, at debug, urllib3's) records to stderr; idempotent."""
+    """Send smsync's records to stderr; idempotent."""
     handler = _StderrHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     for name in LOGGERS:
         logger = logging.getLogger(name)
         for old in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
             logger.removeHandler(old)
-        if name == "smsync" or level <= logging.DEBUG:
-            logger.addHandler(handler)
-            logger.setLevel(level)
-        else:
-            logger.setLevel(logging.NOTSET)
+        logger.addHandler(handler)
+        logger.setLevel(level)
 
 
 def env_level() -> str | None:

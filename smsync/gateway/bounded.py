@@ -7,15 +7,14 @@ whole (``resp.content``) reads any size into memory. So:
 - while :func:`deadline` is active in a thread, every socket read of a response made in that
   thread waits at most until the deadline (the read timeout still applies to each read,
   whichever ends first); a read at or past the deadline raises :class:`DeadlineHit`, a
-  TimeoutError, which urllib3 then reports as a read timeout;
-- :func:`read_capped` streams a body and stops as soon as it exceeds the cap, without reading
-  at all when Content-Length already says so.
+  TimeoutError;
+- the transport (smsync.gateway.transport) streams a body and stops as soon as it exceeds the
+  cap, without reading at all when Content-Length already says so (:class:`TooLarge`).
 
 The reads are bounded at the one place every byte of an answer passes, status line included:
-the buffered reader that http.client's response puts over the socket. :data:`POOLS` are
-urllib3 connection pools whose connections build that response (http.client's
-``response_class`` hook); smsync.gateway.transport uses them. Connect and send are bounded by
-the connect timeout, which the client caps at the deadline.
+the buffered reader that http.client's response puts over the socket: the transport's
+connections build :class:`BoundedResponse` (http.client's ``response_class`` hook). Connect
+and send are bounded by the connect timeout, which the client caps at the deadline.
 """
 
 from __future__ import annotations
@@ -28,10 +27,6 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.response import BaseHTTPResponse
 
 CHUNK = 64 * 1024
 
@@ -72,7 +67,7 @@ class _DeadlineReader(io.RawIOBase):
         self._raw = raw
         self._sock = sock
         self._at = at
-        self._timeout = sock.gettimeout()  # the read timeout urllib3 set for this response
+        self._timeout = sock.gettimeout()  # the read timeout set for this response
         self._current = self._timeout
 
     def readable(self) -> bool:
@@ -105,7 +100,10 @@ class _DeadlineReader(io.RawIOBase):
         super().close()
 
 
-class _BoundedResponse(http.client.HTTPResponse):
+class BoundedResponse(http.client.HTTPResponse):
+    """http.client's response whose reads honour :func:`deadline` (a connection's
+    ``response_class``)."""
+
     def __init__(
         self,
         sock: socket.socket,
@@ -119,37 +117,3 @@ class _BoundedResponse(http.client.HTTPResponse):
             raw = self.fp.detach()
             assert isinstance(raw, io.RawIOBase)
             self.fp = io.BufferedReader(_DeadlineReader(raw, sock, at))
-
-
-class _HTTPConnection(HTTPConnection):
-    response_class = _BoundedResponse
-
-
-class _HTTPSConnection(HTTPSConnection):
-    response_class = _BoundedResponse
-
-
-class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
-
-
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
-
-
-POOLS: dict[str, type[HTTPConnectionPool]] = {"http": _HTTPPool, "https": _HTTPSPool}
-
-
-def read_capped(resp: BaseHTTPResponse, cap: int) -> bytes:
-    """The whole (decoded) body of a streamed response; TooLarge once it exceeds ``cap``."""
-    announced = (resp.headers.get("Content-Length") or "").strip()
-    if announced.isascii() and announced.isdigit() and int(announced) > cap:
-        raise TooLarge(cap, int(announced))
-    parts: list[bytes] = []
-    size = 0
-    for part in resp.stream(CHUNK, decode_content=True):
-        size += len(part)
-        if size > cap:
-            raise TooLarge(cap, None)
-        parts.append(part)
-    return b"".join(parts)

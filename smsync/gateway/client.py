@@ -10,7 +10,7 @@ Retry policy (the gateway SENDS on GET, so nothing here may repeat a request bli
   ``TransportError(maybe_applied=True)`` for the caller to check, not repeat.
 An HTTP 4xx whose body is not a 17xx answer is never retried: the request was refused
 unprocessed (``HttpRefused``, a definite failure). A 4xx carrying a 17xx body is that answer.
-urllib3's own retries are switched off (it retries idempotent methods, GET included, by default).
+The transport itself never retries (HTTP libraries retry idempotent methods, GET included).
 
 Bounds (a hostile or broken gateway must neither hang a plan nor fill memory): each attempt has
 one overall ``deadline`` (connect + send + headers + whole body; default: the connect timeout
@@ -22,11 +22,9 @@ is a timeout (``DeadlineExceeded``, retried like one); a body over the cap is
 Stored values: a phonebook or group value holding a record/field separator or another control
 character is refused before any request (``UnsafeValue``; see smsync.gateway.stored).
 
-Secrets: urllib3's exceptions quote the full URL, query string included, and the plain-text
-forms put the password on the URL. No such exception is ever chained or quoted here: transport
-errors are rebuilt from the kind of failure and the OS error text only (see
-smsync.gateway.transport). urllib3's debug log line (which contains the URL) is redacted by a
-logging filter.
+Secrets: the plain-text forms put the password on the URL. No URL is ever quoted in an error:
+transport errors are rebuilt from the kind of failure and the OS error text only, and the
+transport's debug line of each request masks the secret parameters (smsync.gateway.transport).
 """
 
 from __future__ import annotations
@@ -136,32 +134,6 @@ class RequestKind(enum.Enum):
     WRITE = "write"
 
 
-# ---- secrets out of urllib3's debug log ------------------------------------------------------
-
-_SECRET_PARAM = re.compile(r"(?i)\b(password|newpasw|newpass|newpassword|auth)=[^&\s\"']*")
-
-
-class _RedactSecrets(logging.Filter):
-    """urllib3 logs ``"GET /path?query HTTP/1.1" 200`` at DEBUG: mask secret parameters."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = _SECRET_PARAM.sub(r"\1=***", message)
-        if redacted != message:
-            record.msg, record.args = redacted, ()
-        return True
-
-
-def _install_log_redaction() -> None:
-    for name in ("urllib3.connectionpool", "urllib3.connection"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactSecrets) for f in logger.filters):
-            logger.addFilter(_RedactSecrets())
-
-
-_install_log_redaction()
-
-
 class Client:
     """A web2sms account on a gateway. Thread-safe: share one client across a thread pool.
 
@@ -250,7 +222,6 @@ class Client:
         self._requests = 0
         self._random = random.Random()
         self._transport = Transport(
-            self._endpoint,
             pool_size=pool_size,
             connect_timeout=self._request_timeout[0],
             read_timeout=self._request_timeout[1],
@@ -449,7 +420,8 @@ class Client:
                 return f"could not connect ({exc.reason})"
             case Failure.CONNECTION_LOST:
                 return f"connection lost before a complete answer ({exc.reason})"
-        return f"request failed ({exc.reason})"
+            case Failure.UNDECODABLE:
+                return f"the answer could not be read ({exc.reason})"
 
     # ---- sends -------------------------------------------------------------------------------
 

@@ -6,11 +6,18 @@ in front of the sandbox, and a scripted server that gzips."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import http.client
+import shutil
+import socket
+import ssl
+import subprocess
 import threading
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,6 +39,16 @@ class ForwardProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def do_CONNECT(self) -> None:
+                proxy.targets.append(f"CONNECT {self.path}")
+                proxy.auth.append(self.headers.get("Proxy-Authorization"))
+                host, _, port = self.path.rpartition(":")
+                upstream = socket.create_connection((host, int(port)))
+                self.send_response(200, "Connection established")
+                self.end_headers()
+                self.close_connection = True
+                _pipe(self.connection, upstream)
 
             def do_GET(self) -> None:
                 proxy.targets.append(self.path)
@@ -61,6 +78,27 @@ class ForwardProxy:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def _pipe(client: socket.socket, upstream: socket.socket) -> None:
+    """Copy bytes both ways until either side closes (a CONNECT tunnel)."""
+
+    def copy(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    back = threading.Thread(target=copy, args=(upstream, client), daemon=True)
+    back.start()
+    copy(client, upstream)
+    back.join(5)
+    upstream.close()
 
 
 @pytest.fixture
@@ -200,3 +238,136 @@ def test_a_gzipped_answer_is_capped_on_its_decoded_size(scripted: ScriptedServer
         pytest.raises(ResponseTooLarge),
     ):
         client.list_groups()
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["zlib-deflate", "raw-deflate"])
+def test_a_deflated_answer_is_decoded_in_both_forms_servers_send(
+    sandbox: SandboxServer, scripted: ScriptedServer, raw: bool
+) -> None:
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
+    body = packer.compress(_group_list_body(sandbox)) + packer.flush()
+    scripted.always(body, headers={"Content-Encoding": "deflate"})
+
+    with Client(scripted.url, "demo", "pw", retries=0) as client:
+        groups = client.list_groups().items
+
+    assert sorted(g.name for g in groups) == ["Gudang", "Kantor"]
+
+
+def test_a_corrupt_compressed_answer_is_a_failure_not_garbage(scripted: ScriptedServer) -> None:
+    corrupt = b"\x1f\x8b\x08\x00garbage that is not gzip"
+    scripted.always(corrupt, headers={"Content-Encoding": "gzip"})
+
+    with (
+        Client(scripted.url, "demo", "pw", retries=0) as client,
+        pytest.raises(TransportError) as caught,
+    ):
+        client.list_groups()
+
+    assert "could not be read" in str(caught.value)
+
+
+def test_an_idle_connection_the_gateway_closed_is_not_used_for_a_write(
+    scripted: ScriptedServer,
+) -> None:
+    """The gateway closes kept-alive connections after a while. A write sent on such a
+    connection fails after it may have left (so it would be "maybe applied"): the transport
+    notices the closed socket first and opens a new connection."""
+    scripted.always(b"1701,1")
+    with Client(scripted.url, "demo", "pw", retries=0) as client:
+        client.send_sms("08126531971", "satu", trxid="t1")
+        scripted.close_idle_connections()
+        result = client.send_sms("08126531971", "dua", trxid="t2")
+
+    assert result is not None
+    assert [seen.params["message"] for seen in scripted.seen] == ["satu", "dua"]
+
+
+def test_an_unsupported_proxy_scheme_is_named_and_nothing_is_sent(
+    scripted: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setenv("ALL_PROXY", "socks5://127.0.0.1:1080")
+
+    with (
+        Client(scripted.url, "demo", "pw", retries=0) as client,
+        pytest.raises(TransportError) as caught,
+    ):
+        client.add_group("Kantor")
+
+    assert caught.value.maybe_applied is False
+    assert "http:// URL" in str(caught.value) and "socks5://" in str(caught.value)
+    assert scripted.seen == []
+
+
+class TlsGateway:
+    """An https server (self-signed for 127.0.0.1) answering every request with a two-group
+    list."""
+
+    def __init__(self, directory: Path, body: bytes) -> None:
+        self.cert = directory / "cert.pem"
+        key = directory / "key.pem"
+        subprocess.run(
+            [
+                *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"),
+                *("-keyout", str(key), "-out", str(self.cert), "-subj", "/CN=127.0.0.1"),
+                *("-addext", "subjectAltName=IP:127.0.0.1"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert, key)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.port = self._server.server_address[1]
+        self.url = f"https://127.0.0.1:{self.port}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a certificate")
+def test_https_goes_through_the_proxy_in_a_connect_tunnel_with_the_certificate_checked(
+    sandbox: SandboxServer,
+    forward_proxy: ForwardProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    gateway = TlsGateway(tmp_path, _group_list_body(sandbox))
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://ops:pw@{forward_proxy.address}")
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(gateway.cert))
+        with Client(gateway.url, "demo", "pw", retries=0) as client:
+            groups = client.list_groups().items
+        assert sorted(g.name for g in groups) == ["Gudang", "Kantor"]
+        assert forward_proxy.targets == [f"CONNECT 127.0.0.1:{gateway.port}"]
+        assert forward_proxy.auth == ["Basic " + base64.b64encode(b"ops:pw").decode()]
+
+        monkeypatch.delenv("REQUESTS_CA_BUNDLE")  # certifi's bundle does not know this one
+        with (
+            Client(gateway.url, "demo", "pw", retries=0) as client,
+            pytest.raises(TransportError) as caught,
+        ):
+            client.add_group("Kantor")
+        assert caught.value.maybe_applied is False
+        assert "certificate" in str(caught.value)
+    finally:
+        gateway.stop()

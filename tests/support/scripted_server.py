@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -37,10 +38,21 @@ class ScriptedServer:
         self.default = Action()
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the client's session expects
+
+            def setup(self) -> None:
+                super().setup()
+                with server._lock:
+                    server._open.add(self.connection)
+
+            def finish(self) -> None:
+                with server._lock:
+                    server._open.discard(self.connection)
+                super().finish()
 
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
@@ -92,6 +104,18 @@ class ScriptedServer:
         headers: dict[str, str] | None = None,
     ) -> None:
         self.default = Action(body, status, delay=delay, headers=headers or {})
+
+    def close_idle_connections(self) -> None:
+        """Close every kept-alive connection, as a gateway does with idle ones, and wait until
+        they are gone."""
+        with self._lock:
+            conns = list(self._open)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + 5
+        while self._open and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def stop(self) -> None:
         self.httpd.shutdown()
