@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from smsync.gateway.errors import ERRORS_BY_CODE, ProtocolError, UnableToProcess
 from smsync.gateway.models import BadRecord, Contact, DeliveryState, Group, SendResult
@@ -217,18 +218,78 @@ def parse_page(
     elif FIELD_SEP not in text and FIELD_SEP_CP1252 not in text:
         raise_for_code(method, stripped)
         raise ProtocolError(method, "unexpected answer to a listing", body)
+    records = split_records(text)
+    if parse_record is parse_contact:
+        # the listing a plan reads 100k rows of: its common records are read inline
+        return cast(tuple[list[T], list[BadRecord]], _contact_records(records))
     items: list[T] = []
     bad: list[BadRecord] = []
-    for position, fields in enumerate(split_records(text)):
-        fields[-1] = fields[-1].rstrip("\r\n")
+    for position, record in enumerate(records):
+        _read_record(record, position, parse_record, items, bad)
+    return items, bad
+
+
+def _read_record(
+    record: list[str],
+    position: int,
+    parse_record: Callable[[list[str]], T],
+    items: list[T],
+    bad: list[BadRecord],
+) -> None:
+    record[-1] = record[-1].rstrip("\r\n")
+    try:
+        items.append(parse_record(record))
+    except ValueError as exc:
         try:
-            items.append(parse_record(fields))
-        except ValueError as exc:
+            first: int | None = _parse_id(record[0])
+        except ValueError:
+            first = None
+        bad.append(BadRecord(id=first, reason=str(exc), position=position))
+
+
+def _contact_records(records: list[list[str]]) -> tuple[list[Contact], list[BadRecord]]:
+    """What the loop of :func:`parse_page` makes of contact records, faster: a full or short
+    record whose id and mobile are plain ASCII digits (what a gateway lists) is read here,
+    with the same result as :func:`parse_contact`; every other record is read by it.
+
+    A page's group names are mostly one string: each is kept once (a million-row plan holds
+    every row's group)."""
+    items: list[Contact] = []
+    bad: list[BadRecord] = []
+    groups: dict[str, str] = {}
+    for position, record in enumerate(records):
+        n = len(record)
+        if n == 7:
+            id_, name, mobile, group, address, birth_text, desc = record
+            complete = True
+            desc = desc.rstrip("\r\n")
+        elif n == 4:
+            id_, name, mobile, group = record
+            address, birth_text, desc, complete = "", "", "", False
+            group = group.rstrip("\r\n")
+        else:
+            _read_record(record, position, parse_contact, items, bad)
+            continue
+        if not (id_.isdigit() and id_.isascii() and mobile.isdigit() and mobile.isascii()):
+            _read_record(record, position, parse_contact, items, bad)
+            continue
+        birth = None
+        if birth_text:
             try:
-                first: int | None = _parse_id(fields[0])
+                birth = parse_birth(birth_text)
             except ValueError:
-                first = None
-            bad.append(BadRecord(id=first, reason=str(exc), position=position))
+                _read_record(record, position, parse_contact, items, bad)
+                continue
+        contact: Contact = _new(Contact)
+        _set_id(contact, int(id_))
+        _set_name(contact, name)
+        _set_mobile(contact, mobile)
+        _set_group(contact, groups.setdefault(group, group))
+        _set_address(contact, address)
+        _set_birth(contact, birth)
+        _set_desc(contact, desc)
+        _set_complete(contact, complete)
+        items.append(contact)
     return items, bad
 
 
@@ -250,6 +311,22 @@ def _parse_id(value: str) -> int:
     return int(text)
 
 
+# Contact is a frozen dataclass, whose __init__ sets each field through object.__setattr__;
+# its slots' own setters are about twice as fast, which counts when a plan parses 100k records.
+# The result is an ordinary, equal Contact.
+(
+    _set_id,
+    _set_name,
+    _set_mobile,
+    _set_group,
+    _set_address,
+    _set_birth,
+    _set_desc,
+    _set_complete,
+) = (getattr(Contact, f.name).__set__ for f in fields(Contact))
+_new = object.__new__
+
+
 def _contact(
     id: int,
     name: str,
@@ -260,24 +337,16 @@ def _contact(
     desc: str,
     complete: bool,
 ) -> Contact:
-    # Contact is a frozen dataclass, whose __init__ sets each field through
-    # object.__setattr__: filling __dict__ directly is ~2x faster, which counts when a plan
-    # parses 100k records. The result is an ordinary, equal Contact.
-    contact = _new(Contact)
-    contact.__dict__.update(
-        id=id,
-        name=name,
-        mobile=mobile,
-        group=group,
-        address=address,
-        birth=birth,
-        desc=desc,
-        complete=complete,
-    )
+    contact: Contact = _new(Contact)
+    _set_id(contact, id)
+    _set_name(contact, name)
+    _set_mobile(contact, mobile)
+    _set_group(contact, group)
+    _set_address(contact, address)
+    _set_birth(contact, birth)
+    _set_desc(contact, desc)
+    _set_complete(contact, complete)
     return contact
-
-
-_new = object.__new__
 
 
 # A mobile as a gateway may hold it (08…, 628…, +62 8…, with spaces or dashes). Checked so
