@@ -14,6 +14,7 @@ import functools
 import operator
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -91,6 +92,18 @@ GROUP_CALL_LIMITS = (
 # --- planning ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every broadcast of one plan_broadcasts call is planned with (see there)."""
+
+    project: Project
+    ledger: Ledger
+    now: datetime
+    resolver: Resolver
+    suppression: frozenset[str]
+    resend_unknown: bool
+
+
 def plan_broadcasts(
     desired: DesiredState,
     project: Project,
@@ -130,18 +143,18 @@ def plan_broadcasts(
     resolver = Resolver(desired, project.region, remote_members, live_groups)
     resolver.find_member = find_member
     resolver.complete_records = complete_records
+    run = _Run(project, ledger, now, resolver, suppression, resend_unknown)
     plans = []
     errors: list[BroadcastError] = list(_occurrence_names(desired, declared))
     for b in desired.broadcasts:
         before = len(resolver.warnings)
         try:
-            args = (b, project, ledger, now, resolver, suppression, resend_unknown)
-            run = _plan_recurring(*args) if b.mode == "recurring" else [_plan_one(*args)]
+            made = _plan_recurring(b, run) if b.mode == "recurring" else [_plan_one(b, run)]
         except BroadcastError as exc:
             errors.append(exc)  # report every broken broadcast of the run, not just the first
             continue
-        run[0].warnings.extend(resolver.warnings[before:])
-        plans.extend(run)
+        made[0].warnings.extend(resolver.warnings[before:])
+        plans.extend(made)
     _name_new_broadcasts(plans, ledger, declared)
     if len(errors) == 1:
         raise errors[0]
@@ -179,15 +192,7 @@ def _is_date(text: str) -> bool:
     return True
 
 
-def _plan_recurring(
-    b: BroadcastSpec,
-    project: Project,
-    ledger: Ledger,
-    now: datetime,
-    resolver: Resolver,
-    suppression: frozenset[str],
-    resend_unknown: bool,
-) -> list[BroadcastPlan]:
+def _plan_recurring(b: BroadcastSpec, run: _Run) -> list[BroadcastPlan]:
     """One plan per occurrence due now, named ``NAME@DATE`` (the occurrence is the message's
     identity in the ledger and its trxid); one empty plan when none is due."""
     s = b.schedule
@@ -197,28 +202,30 @@ def _plan_recurring(
     # Only who may be due becomes a Member: a daily run over a whole phonebook's birthdays
     # renders the few born that day, and resolves no one on a day a monthly schedule is not
     # due (the audience is still resolved, so that its errors show every day).
-    occurrences = None if s.on == "birth" else list(due_occurrences(s, now))
+    occurrences = None if s.on == "birth" else list(due_occurrences(s, run.now))
     if occurrences is None:
-        days = _birthdays_due(s, now)
-        members = resolver.resolve(b, birth=lambda d: d is not None and (d.month, d.day) in days)
+        days = _birthdays_due(s, run.now)
+        members = run.resolver.resolve(
+            b, birth=lambda d: d is not None and (d.month, d.day) in days
+        )
     else:
-        members = resolver.resolve(b, birth=None if occurrences else _nobody)
+        members = run.resolver.resolve(b, birth=None if occurrences else _nobody)
     due: dict[date, list[Member]] = {}
     for m in members:
         birth = date.fromisoformat(m.fields["birth"]) if m.fields.get("birth") else None
-        for occ in occurrences if occurrences is not None else due_occurrences(s, now, birth):
+        for occ in occurrences if occurrences is not None else due_occurrences(s, run.now, birth):
             fields = {**m.fields, "occurrence": occ.isoformat()}
             if birth is not None:
                 fields["age"] = str(age_on(birth, occ))
             due.setdefault(occ, []).append(Member(m.number, m.name, m.group, fields))
     if not due:
-        plan = _plan_one(b, project, ledger, now, resolver, suppression, resend_unknown, [])
+        plan = _plan_one(b, run, [])
         plan.spec_name = b.name
         return [plan]
     plans = []
     for occ, members in sorted(due.items()):
         one = dataclasses.replace(b, name=occurrence_key(b.name, occ))
-        plan = _plan_one(one, project, ledger, now, resolver, suppression, resend_unknown, members)
+        plan = _plan_one(one, run, members)
         plan.spec_name = b.name
         plans.append(plan)
     return plans
@@ -273,16 +280,7 @@ def _fail(b: BroadcastSpec, message: str, recipient: str | None = None) -> Broad
     return BroadcastError(f"{b.where}: broadcast '{b.name}'{who}: {message}", broadcast=b.name)
 
 
-def _plan_one(
-    b: BroadcastSpec,
-    project: Project,
-    ledger: Ledger,
-    now: datetime,
-    resolver: Resolver,
-    suppression: frozenset[str],
-    resend_unknown: bool,
-    members: list[Member] | None = None,
-) -> BroadcastPlan:
+def _plan_one(b: BroadcastSpec, run: _Run, members: list[Member] | None = None) -> BroadcastPlan:
     clash = sorted(set(b.vars) & set(CONTACT_FIELDS))
     if clash:
         raise _fail(
@@ -294,7 +292,7 @@ def _plan_one(
         template = compile_template(b.template)
     except TemplateProblem as e:
         raise _fail(b, f"template: {e}") from None
-    s = project.safety
+    s = run.project.safety
     limits = Limits(
         max_recipients=b.max_recipients or s.max_recipients,
         max_segments_per_message=b.max_segments_per_message or s.max_segments_per_message,
@@ -311,14 +309,14 @@ def _plan_one(
         kind=kind,
         group=b.audience.group,
         not_before=b.not_before,
-        due=b.not_before is None or now >= b.not_before,
+        due=b.not_before is None or run.now >= b.not_before,
         limits=limits,
     )
     plan.mode, plan.not_after = b.mode, b.not_after
-    hours = b.sending_hours or project.sending_hours
-    if hours is not None and plan.due and not within(hours, now):
+    hours = b.sending_hours or run.project.sending_hours
+    if hours is not None and plan.due and not within(hours, run.now):
         # due, but outside the sending hours: planned now, sent when they open
-        plan.due, plan.not_before = False, next_opening(hours, now)
+        plan.due, plan.not_before = False, next_opening(hours, run.now)
         plan.warnings.append(f"outside the sending hours {hours}")
     if kind == "group" and b.mode == "ongoing":
         raise _fail(
@@ -326,15 +324,15 @@ def _plan_one(
             "mode ongoing sends to each newcomer, which one group call cannot do: "
             "leave out 'via: group-call'",
         )
-    if _settled(plan, b, ledger, resolver, suppression, now):
+    if _settled(plan, b, run):
         return plan
     if kind == "group":
         assert b.audience.group is not None
-        members, plan.unreadable = resolver.group_rows(b, b.audience.group)
+        members, plan.unreadable = run.resolver.group_rows(b, b.audience.group)
         # a per-member send of unknown outcome may have reached its recipient too
         contacted = sum(
             1
-            for r in ledger.rows(b.name)
+            for r in run.ledger.rows(b.name)
             if r.kind == "contact" and (r.accepted or r.state == SendState.PENDING)
         )
         _plan_group(
@@ -342,22 +340,22 @@ def _plan_one(
             b,
             template,
             members,
-            ledger.group_row(b.name, b.audience.group),
+            run.ledger.group_row(b.name, b.audience.group),
             contacted,
-            suppression,
+            run.suppression,
         )
     else:
-        rows = {r.number: r for r in ledger.rows(b.name)}
+        rows = {r.number: r for r in run.ledger.rows(b.name)}
         if members is None:
-            members = resolver.resolve(b)
-        fixed = ledger.audience(b.name) if b.mode == "once" else None
+            members = run.resolver.resolve(b)
+        fixed = run.ledger.audience(b.name) if b.mode == "once" else None
         if fixed is not None:
             # mode once: who joined after the first send never gets it
             here = {m.number for m in members}
             plan.totals.late_joiners = len(here - fixed)
             members = [m for m in members if m.number in fixed]
-            held = functools.partial(resolver.still_held, b)
-            if _complete_without_leavers(plan, fixed, here, rows, suppression, still_held=held):
+            held = functools.partial(run.resolver.still_held, b)
+            if _complete_without_leavers(plan, fixed, here, rows, run.suppression, still_held=held):
                 return plan
         _plan_contacts(
             plan,
@@ -365,36 +363,29 @@ def _plan_one(
             template,
             members,
             rows,
-            suppression,
-            resend_unknown,
-            gsm7_as_type0=project.gsm7_as_type0,
+            run.suppression,
+            run.resend_unknown,
+            gsm7_as_type0=run.project.gsm7_as_type0,
         )
-    _route(plan, b, project.accounts, ledger)
+    _route(plan, b, run.project.accounts, run.ledger)
     _totals_and_safety(plan)
     return plan
 
 
-def _settled(
-    plan: BroadcastPlan,
-    b: BroadcastSpec,
-    ledger: Ledger,
-    resolver: Resolver,
-    suppression: frozenset[str],
-    now: datetime,
-) -> bool:
+def _settled(plan: BroadcastPlan, b: BroadcastSpec, run: _Run) -> bool:
     """Mark ``plan`` complete or closed from the ledger alone (True: nothing more to plan).
 
     A complete broadcast is neither resolved nor rendered: it costs no request and no time,
     however many broadcasts a repository keeps."""
     if plan.kind == "group":
         assert b.audience.group is not None
-        progress = ledger.progress(b.name)
-        group_row = ledger.group_row(b.name, b.audience.group)
+        progress = run.ledger.progress(b.name)
+        group_row = run.ledger.group_row(b.name, b.audience.group)
         complete = group_row is not None and group_row.accepted
         if group_row is None:
             # sent per member before 'via: group-call' was chosen: complete as it was
-            progress = ledger.completed(b.name) or progress
-            complete = progress.unsent is not None and progress.unsent <= suppression
+            progress = run.ledger.completed(b.name) or progress
+            complete = progress.unsent is not None and progress.unsent <= run.suppression
         sent_to = group_row.number.removeprefix(GROUP_ROW_PREFIX) if group_row else ""
         if complete and group_row and group_key(sent_to) != group_key(b.audience.group):
             plan.warnings.append(
@@ -404,10 +395,10 @@ def _settled(
             )
     else:
         # recorded by an earlier apply: one row read, whatever the audience's size
-        marked = ledger.completed(b.name) if b.mode == "once" else None
-        progress = marked or ledger.progress(b.name)
+        marked = run.ledger.completed(b.name) if b.mode == "once" else None
+        progress = marked or run.ledger.progress(b.name)
         unsent = progress.unsent if b.mode == "once" else None
-        complete = progress.group_sent or (unsent is not None and unsent <= suppression)
+        complete = progress.group_sent or (unsent is not None and unsent <= run.suppression)
     if complete:
         plan.status = "complete"
         plan.totals.already_sent = progress.sent
@@ -418,17 +409,17 @@ def _settled(
                 "refused their number); not retried"
             )
         return True
-    if b.not_after is None or now < b.not_after:
+    if b.not_after is None or run.now < b.not_after:
         return False
     plan.status = "closed"
-    accepted = {r.number for r in ledger.rows(b.name) if r.accepted and r.kind == "contact"}
+    accepted = {r.number for r in run.ledger.rows(b.name) if r.accepted and r.kind == "contact"}
     if plan.kind == "group" and b.audience.group is not None:
-        audience = {m.number for m in resolver.group_rows(b, b.audience.group)[0]}
+        audience = {m.number for m in run.resolver.group_rows(b, b.audience.group)[0]}
     else:
-        fixed = ledger.audience(b.name) if b.mode == "once" else None
-        audience = set(fixed) if fixed is not None else {m.number for m in resolver.resolve(b)}
+        fixed = run.ledger.audience(b.name) if b.mode == "once" else None
+        audience = set(fixed) if fixed is not None else {m.number for m in run.resolver.resolve(b)}
     plan.totals.already_sent = len(audience & accepted)
-    plan.totals.never_sent = len(audience - accepted - suppression)
+    plan.totals.never_sent = len(audience - accepted - run.suppression)
     return True
 
 
