@@ -21,30 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smsync import account
-from smsync.apply import Executor, apply_lock, check_plan
-from smsync.apply.executor import ActionOutcome, ApplyResult
-from smsync.broadcast import (
-    Ledger,
-    RefreshStats,
-    SendProgress,
-    SendReport,
-    ledger_status,
-    plan_broadcasts,
-    refresh_status,
-    send_broadcasts,
-)
 from smsync.broadcast.accounts import AccountClients, needed_by_account
-from smsync.broadcast.audience import UnknownGroup
-from smsync.broadcast.charge import Charge, accepted_keys, segments_accepted_since
-from smsync.broadcast.deliveries import BroadcastStatus, split_key
-from smsync.broadcast.model import BroadcastPlan
-from smsync.broadcast.routes import forget_accounts
 from smsync.broadcast.schedule import clock
-from smsync.broadcast.send import completable, group_check, record_complete
-from smsync.broadcast.status import broadcast_statuses
 from smsync.endpoint import SANDBOX_SCHEME, is_sandbox, open_client, public_endpoint
 from smsync.errors import SmsyncError
 from smsync.gateway.client import Client
@@ -52,8 +33,6 @@ from smsync.gateway.errors import GatewayError, ProtocolError, TransportError
 from smsync.gateway.models import BadRecord, Contact
 from smsync.gateway.names import group_key
 from smsync.gateway.paging import PageSizer, read_listing
-from smsync.importer import ImportOptions, ImportResult, import_phonebook, progress_hook
-from smsync.importer import Progress as ImportProgress
 from smsync.numbers import try_normalize
 from smsync.plan.fetch import DEFAULT_PAGE_SIZE, ListingShifted, read_by_id
 from smsync.plan.model import CreditCheck, PhonebookSafety, Plan, ReadStats, Strategy
@@ -74,6 +53,20 @@ from smsync.spec.model import BroadcastSpec, DesiredState
 from smsync.spec.project import Credentials, Project, load_project, resolve_credentials
 from smsync.state import Backend, LockInfo, Record, StateError, Store, open_backend
 from smsync.state.protection import CONTACT, GROUP, Protected, remember, remembered
+
+# What only apply, import, status or broadcasts need is imported where it is used: a plan of
+# the phonebook alone does not load the executor, the importer, the ledger or jinja2 (start-up
+# is a visible part of every command; see the README's Performance section).
+if TYPE_CHECKING:
+    from smsync.apply.executor import ActionOutcome, ApplyResult
+    from smsync.broadcast.charge import Charge
+    from smsync.broadcast.deliveries import BroadcastStatus
+    from smsync.broadcast.ledger import Ledger
+    from smsync.broadcast.model import BroadcastPlan
+    from smsync.broadcast.send import SendProgress, SendReport
+    from smsync.broadcast.status import RefreshStats
+    from smsync.importer import ImportOptions, ImportResult
+    from smsync.importer import Progress as ImportProgress
 
 
 @dataclass
@@ -153,6 +146,8 @@ class Manager:
         self, options: ImportOptions, progress: ImportProgress | None = None
     ) -> ImportResult:
         """Write spec files from the remote phonebook (see :mod:`smsync.importer`)."""
+        from smsync.importer import import_phonebook, progress_hook
+
         hook = progress_hook(progress) if progress is not None else None
         with self.session(on_result=hook) as session:
             return import_phonebook(session.client, self.project, options, progress)
@@ -166,6 +161,10 @@ class Manager:
         (Report.aspx, ``concurrency`` requests at once); without it, no gateway and no
         credentials are needed. Never creates a ledger, nor claims one for this gateway.
         """
+        from smsync.broadcast.deliveries import split_key
+        from smsync.broadcast.ledger import Ledger
+        from smsync.broadcast.status import RefreshStats, ledger_status, refresh_status
+
         state = self.state()
         path = state.where
         if not state.exists:
@@ -210,6 +209,8 @@ class Manager:
         """``counts`` with each broadcast's kind, lifecycle and deliveries. The spec gives the
         kinds; a spec that does not load leaves them unknown (and says why) rather than hide
         what was sent."""
+        from smsync.broadcast.status import broadcast_statuses
+
         specs: dict[str, BroadcastSpec] = {}
         suppression: frozenset[str] = frozenset()
         problem = None
@@ -270,6 +271,9 @@ class Manager:
 
     def state_forget(self, broadcast: str) -> int:
         """Delete what the state records of ``broadcast``: the next apply sends it again."""
+        from smsync.broadcast.ledger import Ledger
+        from smsync.broadcast.routes import forget_accounts
+
         with self.state() as backend:
             if not backend.exists:
                 raise SmsyncError(f"no state at {backend.where}: nothing to forget")
@@ -284,6 +288,8 @@ class Manager:
     def state_migrate(self, to: str) -> int:
         """Copy the state to ``to`` under the source's lock, verify the copy row by row;
         the number of rows copied. The caller switches the setting."""
+        from smsync.apply import apply_lock
+
         with self.state() as source, self.state(to) as target:
             if not source.exists:
                 raise SmsyncError(f"no state at {source.where}: nothing to migrate")
@@ -388,6 +394,8 @@ class Session:
             else select_groups(desired.groups, options.targets, options.excludes)
         )
         if chosen:
+            from smsync.broadcast.plan import plan_broadcasts
+
             # Recipients come from the desired state (the phonebook as apply will leave it);
             # only groups the spec does not declare are listed on the gateway.
             with self._ledger(read_only=True) as ledger:
@@ -432,6 +440,8 @@ class Session:
         )
 
     def _group_members(self, group: str) -> list[Contact]:
+        from smsync.broadcast.audience import UnknownGroup
+
         # Who a broadcast reaches: read to an empty page, so that a gateway serving fewer rows
         # per page than configured (or than the reference's default) cannot hide a member.
         bad: list[BadRecord] = []
@@ -522,6 +532,8 @@ class Session:
 
     @contextmanager
     def _ledger(self, *, read_only: bool = False) -> Iterator[Ledger]:
+        from smsync.broadcast.ledger import Ledger
+
         # Planning must not create files: with no ledger yet, nothing has been sent.
         with Ledger(self.manager.state(), read_only=read_only) as ledger:
             # Planning only checks whose ledger this is; sending (apply) claims it.
@@ -580,6 +592,8 @@ class Session:
         (nothing written) or ApplyLocked (another apply of this gateway account holds the
         state's lock for more than ``lock_timeout`` seconds).
         """
+        from smsync.apply import apply_lock
+
         if saved:
             check_in_project(self.project)
         self.check_applicable(plan, force=force)
@@ -605,6 +619,9 @@ class Session:
     def settle(self, plan: Plan, *, lock_timeout: float = 0.0) -> None:
         """Apply a plan with nothing to write: only the state learns that the spec is
         applied (protection memory: a flag dropped from an item kept)."""
+        from smsync.apply import apply_lock
+        from smsync.broadcast.send import completable, record_complete
+
         if plan.has_changes or plan.unsafe:
             return
         with (
@@ -630,6 +647,10 @@ class Session:
         on_done: Callable[[ActionOutcome], None] | None,
         on_sent: Callable[[SendProgress], None] | None,
     ) -> ApplyOutcome:
+        from smsync.apply import Executor
+        from smsync.broadcast.charge import accepted_keys, segments_accepted_since
+        from smsync.broadcast.send import group_check, send_broadcasts
+
         desired = self.manager.desired()
         managed = select_groups(
             desired.groups, plan.scope.get("target", []), plan.scope.get("exclude", [])
@@ -683,6 +704,8 @@ class Session:
     def _charge(self, before: Decimal, segments: int) -> Charge | None:
         """The balance after the sends against the one the plan read just before them (one
         request; none when nothing was accepted): see smsync.broadcast.charge."""
+        from smsync.broadcast.charge import Charge
+
         if not segments:
             return None
         try:
@@ -694,6 +717,8 @@ class Session:
     def check_applicable(self, plan: Plan, *, force: bool = False) -> None:
         """Everything apply refuses without reading the remote (UnsafePlan, StalePlan). Apply
         decides again on the plan made now; this only refuses early, before any question."""
+        from smsync.apply import check_plan
+
         check_target(plan, public_endpoint(self.credentials.endpoint), self.credentials.username)
         check_plan(plan, force=force)
 

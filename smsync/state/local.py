@@ -18,11 +18,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from smsync.state.backend import Backend, LockInfo, Record, StateError
 from smsync.state.store import SCHEMA, TABLES
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 #: How long a write waits for another program holding the file before giving up (seconds).
 BUSY_TIMEOUT_S = 30.0
@@ -127,6 +129,9 @@ class LocalBackend(Backend):
             return None
         lock_path = self._lock_file(info.account)
         lock_path.parent.mkdir(parents=True, exist_ok=True)
+        # imported here: only apply and state commands lock; a plan starts faster without it
+        from filelock import FileLock, Timeout
+
         lock = FileLock(str(lock_path))
         try:
             lock.acquire(timeout=0)
@@ -155,6 +160,8 @@ class LocalBackend(Backend):
         info = self._holder(lock_path)
         if info is None:
             return []
+        from filelock import FileLock, Timeout
+
         probe = FileLock(str(lock_path))
         try:
             probe.acquire(timeout=0)

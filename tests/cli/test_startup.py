@@ -3,6 +3,7 @@ HTTP client, template engine or terminal library."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -11,6 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from smsync.cli import COMMANDS, cli
+from tests.support.project import Project, contact, group
+from tests.support.sandbox import PASSWORD
 
 HEAVY = (
     "requests",
@@ -69,3 +72,41 @@ def test_mistyped_command_suggests_the_close_one_and_exits_1() -> None:
 
     assert result.exit_code == 1
     assert "No such command 'sttaus'. Did you mean 'status'?" in result.output
+
+
+# What only apply, import, status or broadcasts need: a plan of the phonebook alone never uses it.
+NOT_FOR_A_PHONEBOOK_PLAN = (
+    "smsync.apply.executor",
+    "smsync.importer",
+    "smsync.broadcast.send",
+    "smsync.broadcast.plan",
+    "jinja2",
+    "filelock",
+    "requests",
+    "urllib3",
+)
+
+
+def test_a_phonebook_plan_loads_no_executor_sender_template_engine_or_lock_library(
+    project: Project,
+) -> None:
+    project.write_groups(group("Kantor", [contact(1)]))
+    probe = (
+        "import sys\nfrom smsync.cli import main\n"
+        f"sys.argv = ['smsync', 'plan', {str(project.root)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "print('\\n'.join(sys.modules), file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "SMSYNC_PASSWORD": PASSWORD, "CI": ""},
+    )
+    loaded = set(done.stderr.split())
+
+    assert "1 to add" in done.stdout  # the plan was made
+    assert "smsync.plan.diff" in loaded
+    assert not {m for m in loaded if m.startswith(NOT_FOR_A_PHONEBOOK_PLAN)}
