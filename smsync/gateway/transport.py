@@ -210,15 +210,20 @@ class Transport:
     def _connect(self, route: _Route) -> http.client.HTTPConnection:
         host, port = route.proxy or (route.host, route.port)
         conn: http.client.HTTPConnection
-        if route.scheme == "https":
-            conn = http.client.HTTPSConnection(
-                host, port, timeout=self._connect_timeout, context=self._tls_context()
-            )
-            if route.proxy is not None:
-                headers = {"Proxy-Authorization": route.proxy_auth} if route.proxy_auth else None
-                conn.set_tunnel(route.host, route.port, headers=headers)
-        else:
-            conn = http.client.HTTPConnection(host, port, timeout=self._connect_timeout)
+        try:
+            if route.scheme == "https":
+                conn = http.client.HTTPSConnection(
+                    host, port, timeout=self._connect_timeout, context=self._tls_context()
+                )
+                if route.proxy is not None:
+                    auth = route.proxy_auth
+                    headers = {"Proxy-Authorization": auth} if auth else None
+                    conn.set_tunnel(route.host, route.port, headers=headers)
+            else:
+                conn = http.client.HTTPConnection(host, port, timeout=self._connect_timeout)
+        except http.client.InvalidURL:
+            # a host name with spaces or control characters: nothing can be sent to it
+            raise ExchangeFailed(Failure.NOT_CONNECTED, True, "invalid host name") from None
         conn.response_class = bounded.BoundedResponse
         try:
             # TCP, the proxy's CONNECT and the TLS handshake: no byte of the request yet
