@@ -29,7 +29,7 @@ from smsync import numbers
 from smsync.gateway.models import Contact, Group
 from smsync.gateway.names import group_key
 from smsync.plan.model import Action, Duplicate, FieldChange, Op, Record
-from smsync.plan.remote import RemoteState
+from smsync.plan.remote import NumberKey, RemoteState, group_index
 from smsync.spec.model import ContactSpec, GroupSpec
 
 DETAIL_FIELDS = ("address", "birth", "desc")
@@ -56,9 +56,39 @@ def number_key(mobile: str, region: str) -> str:
     return "raw:" + "".join(ch for ch in mobile if ch.isdigit())
 
 
-def number_keys(groups: list[GroupSpec], region: str) -> _NumberKeys:
+# Regions whose numbers numbers.try_normalize reads without phonenumbers in the common case.
+_QUICK_REGIONS = frozenset({"ID"})
+
+
+def keys_need_spec(region: str) -> bool:
+    """Whether :func:`number_keys` reads the spec's contacts for ``region`` (otherwise it can
+    be made before they are loaded, and rows indexed as they arrive)."""
+    return region.upper() not in _QUICK_REGIONS
+
+
+def number_keys(groups: list[GroupSpec], region: str) -> NumberKey:
     """The number key the diff uses for remote rows, for this spec and region."""
+    if not keys_need_spec(region):
+        return _RegionKeys(region)
     return _NumberKeys(frozenset(s.mobile for g in groups for s in g.contacts), region)
+
+
+class _RegionKeys:
+    """``number_key`` for a region whose common numbers need no phonenumbers (numbers'
+    fast path reads them): no spec number to know, so no set of a million of them."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    # Interchangeable for one region: the diff can then use an index built as pages arrived.
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _RegionKeys) and other.region == self.region
+
+    def __hash__(self) -> int:
+        return hash(self.region)
+
+    def __call__(self, mobile: str) -> str:
+        return number_key(mobile, self.region)
 
 
 class _NumberKeys:
@@ -186,6 +216,12 @@ def _unstorable(spec: ContactSpec, c: Contact) -> list[str]:
     ]
 
 
+def _plainly_unchanged(spec: ContactSpec, c: Contact) -> bool:
+    """``c`` is the spec's contact as it is, and the spec declares no detail: what
+    :func:`_update` finds for it (no edit, nothing to note), at a fraction of the cost."""
+    return c.name == spec.name and spec.address is None and spec.birth is None and spec.desc is None
+
+
 def _declares_details(spec: ContactSpec) -> bool:
     return any(getattr(spec, name) is not None for name in DETAIL_FIELDS)
 
@@ -223,37 +259,29 @@ def diff(
 
     # -- index remote rows of managed groups by (group, number) --------------------------
     result.existing_managed = sum(len(members) for members in remote.contacts.values())
-    rows: dict[tuple[str, str], list[Contact]]
-    if (
-        remote.index is not None
-        and remote.index_key is not None
-        and (remote.index_key == number_keys(groups, region))
-    ):
+    #: group_key -> number key -> rows
+    rows: dict[str, dict[str, list[Contact]]]
+    key_of = number_keys(groups, region)
+    if remote.index is not None and remote.index_key is not None and remote.index_key == key_of:
         rows = remote.index  # built while the pages arrived
     else:
-        rows = defaultdict(list)
-        key_of = number_keys(groups, region)
-        for key, members in remote.contacts.items():
-            for c in members:
-                rows[(key, key_of(c.mobile))].append(c)
+        rows = {key: group_index(members, key_of) for key, members in remote.contacts.items()}
     claimed: set[int] = set()
-    # (group, number) pairs declared `protect: true` (or in a protected group): never deleted
-    protected_numbers = {
-        (group_key(g.name), s.mobile) for g in groups for s in g.contacts if s.protect or g.protect
-    }
 
     # -- pass 1: declared contacts found in their own group ------------------------------
     unmatched: list[tuple[GroupSpec, ContactSpec]] = []
     for g in present:
-        gk = group_key(g.name)
+        group_rows = rows.get(group_key(g.name), {})
         for spec in g.contacts:
-            candidates = rows.get((gk, spec.mobile), [])
+            candidates = group_rows.get(spec.mobile)
             if not candidates:
                 unmatched.append((g, spec))
                 continue
             if len(candidates) == 1:  # the common case: no ranking to do
                 keep, extra = candidates[0], []
                 claimed.add(keep.id)
+                if _plainly_unchanged(spec, keep):
+                    continue  # most rows of a large phonebook
             else:
                 _need_fair_scores(result, candidates)
                 ranked = sorted(candidates, key=lambda c: _score(spec, c), reverse=True)
@@ -282,10 +310,11 @@ def diff(
     # -- pass 2: moves from other managed groups, then adds ------------------------------
     by_number: dict[str, list[Contact]] = defaultdict(list)
     if unmatched:  # nothing can move when every declared contact was found in its group
-        for (_gk, num), cands in rows.items():
-            for c in cands:
-                if c.id not in claimed:
-                    by_number[num].append(c)
+        for group_rows in rows.values():
+            for num, cands in group_rows.items():
+                for c in cands:
+                    if c.id not in claimed:
+                        by_number[num].append(c)
         # rows of declared groups outside this plan that the spec moved out of them
         for c in remote.outside_rows:
             by_number[number_key(c.mobile, region)].append(c)
@@ -314,12 +343,29 @@ def diff(
     present_keys = {group_key(g.name): g for g in present}
     # Only the unclaimed rows are left to sort (by group, number, id): few, in a large phonebook.
     leftover = (
-        [(gk, num, c) for (gk, num), cands in rows.items() for c in cands if c.id not in claimed]
+        [
+            (gk, num, c)
+            for gk, group_rows in rows.items()
+            for num, cands in group_rows.items()
+            for c in cands
+            if c.id not in claimed
+        ]
         # a converged phonebook has no leftovers (rows moved in from outside are not managed)
         if len(claimed) - len(result.moved_in_from_outside) < result.existing_managed
         else []
     )
     leftover.sort(key=lambda t: (t[0], t[1], t[2].id))
+    # (group, number) pairs declared `protect: true` (or in a protected group): never deleted
+    protected_numbers = (
+        {
+            (group_key(g.name), s.mobile)
+            for g in groups
+            for s in g.contacts
+            if s.protect or g.protect
+        }
+        if leftover
+        else set()
+    )
     for gk, num, c in leftover:
         owner = present_keys.get(gk) or absent_keys.get(gk)
         assert owner is not None  # only managed groups are read

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from smsync import numbers
 from smsync.gateway.errors import DataNotFound, InvalidPhonebookId
@@ -155,7 +155,7 @@ def _read_remote(
     rows_listed = 0
 
     digests: dict[str, str] = {}
-    index: dict[tuple[str, str], list[Contact]] = {}
+    index: dict[str, dict[str, list[Contact]]] = {}
     unindexed: set[str] = set()  # groups (some of) whose rows came before a LateKey was known
     # Records that could not be read: left out (unmanaged for this run), and reported.
     bad_rows: list[tuple[str, BadRecord]] = []
@@ -182,14 +182,14 @@ def _read_remote(
         for key, members in contacts.items():
             digests[key] = group_digest(members)
             if late is not None:
-                index.update(group_index(key, members, late))
+                index[key] = group_index(members, late)
             elif number_key is not None:
                 unindexed.add(key)
     elif chosen == "by-group":
 
         def read_one(
             g: Group,
-        ) -> tuple[str, list[Contact], str, dict[tuple[str, str], Any] | None]:
+        ) -> tuple[str, list[Contact], str, dict[str, list[Contact]] | None]:
             key = group_key(g.name)
             unreadable: list[BadRecord] = []
             rows = _read_sequence(
@@ -203,28 +203,27 @@ def _read_remote(
             # Digest and index each group while the other groups' pages are still on the way:
             # this work then costs nothing after the last page arrives.
             late = key_now()
-            part = group_index(key, rows, late) if late is not None else None
+            part = group_index(rows, late) if late is not None else None
             return key, rows, group_digest(rows), part
 
         merged: set[str] = set()
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             for key, rows, rows_digest, part in pool.map(read_one, existing):
                 if part is None or key in unindexed:
-                    late = key_now()
-                    if late is not None and key not in unindexed:
-                        # some of this group's rows are indexed: it is indexed whole later
-                        for c in contacts[key]:
-                            index.pop((key, late(c.mobile)), None)
+                    # some of this group's rows may be indexed: it is indexed whole later
+                    index.pop(key, None)
                     unindexed.add(key)
-                    part = {}
+                    part = None
                 if contacts[key]:
                     # Two remote names that only a case-insensitive match makes one group
                     # ("Straße", "STRASSE"): one managed group, all of their rows.
                     merged.add(key)
-                    for k, found in part.items():
-                        index.setdefault(k, []).extend(found)
-                else:
-                    index.update(part)
+                    if part is not None:
+                        group_rows = index.setdefault(key, {})
+                        for number, found in part.items():
+                            group_rows.setdefault(number, []).extend(found)
+                elif part is not None:
+                    index[key] = part
                 contacts[key].extend(rows)
                 digests[key] = rows_digest
         for key in merged:

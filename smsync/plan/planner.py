@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from smsync.errors import SmsyncError
 from smsync.gateway.names import group_key
 from smsync.gateway.provider import PhonebookReader
-from smsync.plan.diff import DiffResult, diff, number_key, number_keys
+from smsync.plan.diff import DiffResult, diff, keys_need_spec, number_key, number_keys
 from smsync.plan.fetch import fetch_details, read_moved_rows, read_remote
 from smsync.plan.model import Op, PhonebookSafety, Plan, UnmanagedGroup
 from smsync.plan.remote import LateKey, RemoteState
@@ -179,7 +179,14 @@ def read_and_diff(
     pending = spec is not None and not spec.done
     declared = spec.declared_contacts if spec is not None else lambda g: len(g.contacts)
     expected_rows = {group_key(g.name): declared(g) for g in managed}  # before finish starts
-    key = LateKey(lambda: number_keys(managed, region) if spec is None or spec.done else None)
+    # Indonesian numbers need no spec number to be keyed: their rows are indexed as they arrive.
+    key = LateKey(
+        lambda: (
+            number_keys(managed, region)
+            if spec is None or spec.done or not keys_need_spec(region)
+            else None
+        )
+    )
     with _finishing(spec if pending else None):
         remote = read_remote(
             client,

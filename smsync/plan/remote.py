@@ -7,6 +7,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from smsync.gateway.models import BadRecord, Contact, Group
 from smsync.gateway.names import group_key
@@ -33,20 +34,32 @@ class LateKey:
 
 
 def group_digest(members: list[Contact]) -> str:
-    digest = hashlib.sha256()
-    for c in sorted(members, key=lambda c: c.id):
-        birth = c.birth.isoformat() if c.birth else ""
-        detail = f"{c.address}\x00{birth}\x00{c.desc}" if c.complete else "?"
-        digest.update(f"c\x00{c.id}\x00{c.name}\x00{c.mobile}\x00{c.group}\x00{detail}\n".encode())
-    return digest.hexdigest()
+    # One line a row (address, birth, desc only when known), hashed in one call.
+    text = "".join(
+        [
+            f"c\x00{c.id}\x00{c.name}\x00{c.mobile}\x00{c.group}\x00{c.address}\x00"
+            f"{c.birth.isoformat() if c.birth else ''}\x00{c.desc}\n"
+            if c.complete
+            else f"c\x00{c.id}\x00{c.name}\x00{c.mobile}\x00{c.group}\x00?\n"
+            for c in sorted(members, key=_BY_ID)
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-def group_index(
-    key: str, members: list[Contact], number_key: NumberKey
-) -> dict[tuple[str, str], list[Contact]]:
-    index: dict[tuple[str, str], list[Contact]] = {}
+_BY_ID = attrgetter("id")
+
+
+def group_index(members: list[Contact], number_key: NumberKey) -> dict[str, list[Contact]]:
+    """One group's rows by number key, each number's rows in the order they are kept."""
+    index: dict[str, list[Contact]] = {}
     for c in members:
-        index.setdefault((key, number_key(c.mobile)), []).append(c)
+        number = number_key(c.mobile)
+        found = index.get(number)
+        if found is None:
+            index[number] = [c]  # not setdefault's list: a million of them, 24 bytes each
+        else:
+            found.append(c)
     return index
 
 
@@ -66,9 +79,9 @@ class RemoteState:
     #: group_key(name) -> contacts, for the groups that were read (managed groups only)
     contacts: dict[str, list[Contact]] = field(default_factory=dict)
     read: ReadStats = field(default_factory=lambda: ReadStats(Strategy.NONE, "", 0, 0))
-    #: (group_key, number key) -> rows, built while the pages arrive (None: not built). The
+    #: group_key -> number key -> rows, built while the pages arrive (None: not built). The
     #: diff uses it when it was built with the diff's own number key.
-    index: dict[tuple[str, str], list[Contact]] | None = None
+    index: dict[str, dict[str, list[Contact]]] | None = None
     index_key: NumberKey | None = None
     #: groups none of whose rows the index holds (read before a LateKey was known)
     unindexed: set[str] = field(default_factory=set)
@@ -110,7 +123,7 @@ class RemoteState:
         if self.index is None or (self.index_key is not None and self.index_key != key):
             return  # no index was asked for, or it is of another key: the diff builds its own
         for group in sorted(self.unindexed):
-            self.index.update(group_index(group, self.contacts[group], key))
+            self.index[group] = group_index(self.contacts[group], key)
         self.index_key, self.unindexed = key, set()
 
     def fingerprint(self) -> str:

@@ -128,14 +128,14 @@ def test_rows_read_before_the_number_key_was_known_are_indexed_as_if_on_arrival(
     state = RemoteState(
         groups=[Group(id=1, name="A"), Group(id=2, name="B")],
         contacts=rows,
-        index=group_index("a", rows["a"], key),
+        index={"a": group_index(rows["a"], key)},
         index_key=key,
         unindexed={"b"},
     )
 
     state.finish_index(key)
 
-    whole = {**group_index("a", rows["a"], key), **group_index("b", rows["b"], key)}
+    whole = {"a": group_index(rows["a"], key), "b": group_index(rows["b"], key)}
     assert state.index == whole and not state.unindexed
 
 
@@ -175,4 +175,4 @@ def test_a_group_read_in_two_spellings_across_the_moment_the_key_came_is_indexed
     whole = read_remote(Fake(), ["strasse"], strategy="by-group", number_key=key)
 
     assert state.index is not None and state.index == whole.index
-    assert [c.id for c in state.index[("strasse", numbers.normalize(number(1)))]] == [10, 20]
+    assert [c.id for c in state.index["strasse"][numbers.normalize(number(1))]] == [10, 20]
