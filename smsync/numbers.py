@@ -10,12 +10,22 @@ wire: international digits without the plus (``628123456789``).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
+from operator import itemgetter
+from typing import cast
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-__all__ = ["InvalidNumberError", "mask", "normalize", "to_gateway", "try_normalize"]
+__all__ = [
+    "InvalidNumberError",
+    "mask",
+    "normalize",
+    "normalize_plain_mobiles",
+    "to_gateway",
+    "try_normalize",
+]
 
 _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 # What may appear in a number as users write it: digits, a leading plus, spaces, dashes, dots,
@@ -57,9 +67,14 @@ def normalize(raw: str, region: str = "ID") -> str:
 # 08…, 628… or +628… followed by the rest of a mobile number, ASCII digits only ([0-9]: \d
 # would also match other scripts' digits, which the full path handles).
 _FAST_ID_MOBILE = re.compile(r"(?:\+?62|0)(8[0-9]{7,12})")
+# The same, as normalize reads a text: around the number, what str.strip removes (\s is
+# exactly str.isspace for str patterns).
+_FAST_ID_MOBILE_TEXT = re.compile(rf"\s*{_FAST_ID_MOBILE.pattern}\s*")
+_FIRST_GROUP = itemgetter(1)
 
 #: Digits of an Indonesian national number that, with its length, decide its type.
 ID_TYPE_PREFIX = 4
+_E164_TYPE_PREFIX = itemgetter(slice(3, 3 + ID_TYPE_PREFIX))  # after "+62"
 _ID_MOBILE: dict[tuple[str, int], bool] = {}
 
 
@@ -82,6 +97,53 @@ def _is_id_mobile(nsn: str) -> bool:
         number = phonenumbers.PhoneNumber(country_code=62, national_number=int(nsn))
         known = _ID_MOBILE[key] = phonenumbers.number_type(number) in _MOBILE_TYPES
     return known
+
+
+def normalize_plain_mobiles(texts: Sequence[str], region: str = "ID") -> list[str] | None:
+    """``[normalize(t, region) for t in texts]`` when every text is one the fast path of
+    :func:`normalize` reads as a valid mobile; else None, and nothing is said about which text
+    is not (ask :func:`normalize` for each: it says why, in its words).
+
+    One call for a whole column of a large contacts file, with no Python code run per number:
+    a row-by-row loop was most of the time of checking 100k contacts. A column written in one
+    form (all ``08…``, all ``628…`` or all ``+628…``, as exports are) is read with string
+    operations on the whole column; a mixed one with a regular expression per text."""
+    if region.upper() != "ID":
+        return None
+    e164s = _uniform_column(texts)
+    if e164s is None:
+        found = list(map(_FAST_ID_MOBILE_TEXT.fullmatch, texts))
+        if not all(found):
+            return None
+        e164s = list(map("+62".__add__, map(_FIRST_GROUP, cast("list[re.Match[str]]", found))))
+    # The mobile type follows from (type prefix, length) (see _is_id_mobile). Every pair of a
+    # prefix and a length of the column is asked first: a few hundred questions at most,
+    # and mobile whatever the pairing in practice; else exactly the pairs the column holds.
+    prefixes = set(map(_E164_TYPE_PREFIX, e164s))
+    lengths = set(map(len, e164s))
+    if all(_is_id_mobile(p.ljust(n - 3, "0")) for p in prefixes for n in lengths):
+        return e164s
+    pairs = set(zip(map(_E164_TYPE_PREFIX, e164s), map(len, e164s), strict=True))
+    return e164s if all(_is_id_mobile(p.ljust(n - 3, "0")) for p, n in pairs) else None
+
+
+# A column in one form, a line each (what _FAST_ID_MOBILE reads, without spaces).
+_COLUMN_FORMS = (
+    (re.compile(r"(?:08[0-9]{7,12}\n)*08[0-9]{7,12}"), "0"),
+    (re.compile(r"(?:628[0-9]{7,12}\n)*628[0-9]{7,12}"), "62"),
+    (re.compile(r"(?:\+628[0-9]{7,12}\n)*\+628[0-9]{7,12}"), "+62"),
+)
+
+
+def _uniform_column(texts: Sequence[str]) -> list[str] | None:
+    """The E.164 forms of ``texts`` when all are written in one of _COLUMN_FORMS, else None."""
+    column = "\n".join(texts)
+    if not texts or column.count("\n") != len(texts) - 1:
+        return None  # a text with a line break in it: not a line each
+    for form, code in _COLUMN_FORMS:
+        if form.fullmatch(column) is not None:
+            return ("\n" + column).replace("\n" + code, "\n+62")[1:].split("\n")
+    return None
 
 
 def _normalize_full(text: str, region: str) -> str:

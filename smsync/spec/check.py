@@ -7,16 +7,27 @@ from pathlib import Path
 from typing import Any
 
 from smsync.spec.errors import SpecErrors, SpecProblem
-from smsync.spec.loader import load_desired_state, load_suppression
+from smsync.spec.loader import load_suppression, start_desired_state
 from smsync.spec.model import OCCURRENCE_FIELDS, DesiredState
 from smsync.spec.project import PROJECT_FILE, Project, load_project
 from smsync.spec.yamldoc import YamlDoc, load_yaml_file
 
 
+@dataclass(frozen=True)
+class Declared:
+    """What a valid project declares, in numbers."""
+
+    groups: int
+    absent_groups: int
+    contacts: int
+    broadcasts: int
+    files: list[Path]
+
+
 @dataclass
 class CheckResult:
     project: Project | None
-    state: DesiredState | None
+    declared: Declared | None  # None when there is a problem
     problems: list[SpecProblem]
 
     @property
@@ -25,7 +36,7 @@ class CheckResult:
 
     def to_json(self) -> dict[str, Any]:
         """`smsync validate --format json` (schemas/validate.schema.json)."""
-        s = self.state
+        s = self.declared
         return {
             "version": 1,
             "ok": self.ok,
@@ -42,26 +53,26 @@ class CheckResult:
             "summary": None
             if s is None
             else {
-                "groups": len(s.groups),
-                "absent_groups": sum(1 for g in s.groups if g.state == "absent"),
-                "contacts": s.contact_count,
-                "broadcasts": len(s.broadcasts),
+                "groups": s.groups,
+                "absent_groups": s.absent_groups,
+                "contacts": s.contacts,
+                "broadcasts": s.broadcasts,
                 "files": [str(f) for f in s.files],
             },
         }
 
     def summary(self) -> str:
-        if self.state is None:
+        if self.declared is None:
             return ""
-        s = self.state
-        absent = sum(1 for g in s.groups if g.state == "absent")
-        groups = f"{len(s.groups)} group{'s' if len(s.groups) != 1 else ''}"
+        s = self.declared
+        absent = s.absent_groups
+        groups = f"{s.groups} group{'s' if s.groups != 1 else ''}"
         if absent:
             groups += f" ({absent} absent)"
-        n_b = len(s.broadcasts)
+        n_b = s.broadcasts
         n_f = len(s.files)
         return (
-            f"ok: {groups}, {s.contact_count} contact{'s' if s.contact_count != 1 else ''}, "
+            f"ok: {groups}, {s.contacts} contact{'s' if s.contacts != 1 else ''}, "
             f"{n_b} broadcast{'s' if n_b != 1 else ''} in {n_f} file{'s' if n_f != 1 else ''}"
         )
 
@@ -90,7 +101,9 @@ def check(path: Path) -> CheckResult:
     problems: list[SpecProblem] = []
     state = None
     try:
-        state = load_desired_state(project, single)
+        # the contacts are counted, not kept: 100k ContactSpecs nothing here would read
+        load = start_desired_state(project, single, keep_contacts=False)
+        state = load.finish()
     except SpecErrors as e:
         problems.extend(e.problems)
     try:
@@ -99,7 +112,16 @@ def check(path: Path) -> CheckResult:
         problems.extend(e.problems)
     if state is not None:
         problems.extend(_template_problems(state))
-    return CheckResult(project, state if not problems else None, problems)
+    if problems or state is None:
+        return CheckResult(project, None, problems)
+    declared = Declared(
+        groups=len(state.groups),
+        absent_groups=sum(1 for g in state.groups if g.state == "absent"),
+        contacts=sum(map(load.declared_contacts, state.groups)),
+        broadcasts=len(state.broadcasts),
+        files=state.files,
+    )
+    return CheckResult(project, declared, problems)
 
 
 def _template_problems(state: DesiredState) -> list[SpecProblem]:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from smsync.gateway.names import group_key
 from smsync.numbers import InvalidNumberError, normalize
 from smsync.spec.csvcell import unescape_cell
+from smsync.spec.csvcolumns import plain_contacts
 from smsync.spec.csvtext import read_csv_text
 from smsync.spec.csvtext import separator as csv_separator
 from smsync.spec.errors import SpecErrors, SpecProblem
@@ -132,11 +133,17 @@ def load_desired_state(project: Project, files: list[Path] | None = None) -> Des
     return start_desired_state(project, files).finish()
 
 
-def start_desired_state(project: Project, files: list[Path] | None = None) -> SpecLoad:
+def start_desired_state(
+    project: Project, files: list[Path] | None = None, *, keep_contacts: bool = True
+) -> SpecLoad:
     """The first, quick part of :func:`load_desired_state`: the YAML documents read and
-    checked, the contacts files only counted (see :class:`SpecLoad`)."""
+    checked, the contacts files only counted (see :class:`SpecLoad`).
+
+    ``keep_contacts=False`` is for a caller that wants the problems and the counts, never the
+    contacts (validate): the contacts of a file whose rows are all plainly fine are then
+    counted (:meth:`SpecLoad.declared_contacts`) and not added to their group."""
     paths = discover_spec_files(project) if files is None else files
-    b = _Builder(project, defer=True)
+    b = _Builder(project, defer=True, keep_contacts=keep_contacts)
     for p in paths:
         b.load_file(p)
     return SpecLoad(b, list(paths))
@@ -178,8 +185,8 @@ class SpecLoad:
         """The contacts ``group`` declares: its YAML list and the rows of its contacts file
         (call before :meth:`finish` starts, or after it returned)."""
         if self.done:
-            return len(group.contacts)
-        return len(group.contacts) + self._builder.csv_rows.get(id(group), 0)
+            return len(group.contacts) + self._builder.unkept.get(id(group), 0)
+        return len(group.contacts) + self._builder.csv_rows(group)
 
     def finish(self) -> DesiredState:
         with self._lock:
@@ -254,13 +261,20 @@ class _Builder:
     _limits: _Limits = field(default_factory=_Limits.from_schema)
     defer: bool = False  # leave the slow checks to finish (SpecLoad)
     jobs: list[_Later] = field(default_factory=list)
-    #: id(GroupSpec) -> non-blank rows of its contacts file (deferred files only)
-    csv_rows: dict[int, int] = field(default_factory=dict)
+    #: id(GroupSpec) -> the text of its contacts file, or its non-blank rows once counted
+    #: (deferred files only, until finish; counted when asked: validate never asks)
+    csv_texts: dict[int, str | int] = field(default_factory=dict)
+    #: make a ContactSpec of each contact of a contacts file; else, where every row of the
+    #: file is plainly fine (smsync.spec.csvcolumns), only count them (validate needs no more)
+    keep_contacts: bool = True
+    #: id(GroupSpec) -> contacts counted but not kept (keep_contacts False)
+    unkept: dict[int, int] = field(default_factory=dict)
 
     def finish(self, files: list[Path]) -> DesiredState:
         """Run the checks left for later (contacts files, documents' schemas), each one's
         problems where they would have been reported had it run when it was met; then the
         checks across documents."""
+        self.csv_texts = {}
         before, self.problems = self.problems, []
         merged: list[SpecProblem] = []
         taken = 0
@@ -290,7 +304,15 @@ class _Builder:
         self.jobs.append(
             _Later(len(self.problems), partial(self._csv_contacts, g, path, ref, seen, text))
         )
-        self.csv_rows[id(g)] = _count_rows(text) if text is not None else 0
+        self.csv_texts[id(g)] = text if text is not None else 0
+
+    def csv_rows(self, g: GroupSpec) -> int:
+        """The non-blank rows of the contacts file of ``g`` (0 if none, or unreadable), before
+        finish."""
+        text = self.csv_texts.get(id(g), 0)
+        if isinstance(text, str):
+            text = self.csv_texts[id(g)] = _count_rows(text)
+        return text
 
     def _schema(self, doc: YamlDoc) -> None:
         self.problems.extend(validate_doc(doc, SPEC_SCHEMA))
@@ -461,9 +483,8 @@ class _Builder:
             except LocalFileError as e:
                 self.err(ref, "contacts_file", f"{shown} {e.reason}")
                 return
-        reader = csv.reader(
-            io.StringIO(text, newline=""), delimiter=csv_separator(text), strict=True
-        )
+        sep = csv_separator(text)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
         try:
             header = next(reader, None)
         except csv.Error as e:
@@ -491,6 +512,21 @@ class _Builder:
             bad = True
         if bad:
             return
+        if not seen:  # else the file's numbers must also be checked against the YAML's
+            lim = self._limits
+            plain = plain_contacts(
+                text,
+                sep,
+                cols,
+                {"name": lim.name, "address": lim.address, "desc": lim.desc},
+                self.project.region,
+            )
+            if plain is not None:
+                if self.keep_contacts:
+                    g.contacts.extend(plain.specs(shown))
+                else:
+                    self.unkept[id(g)] = len(plain)
+                return
         idx = {h: i for i, h in enumerate(cols)}
         quick = self._quick_row(idx)
         prev_end = reader.line_num
@@ -535,9 +571,9 @@ class _Builder:
         name_i, mobile_i = idx["name"], idx["mobile"]
         address_i, desc_i = idx.get("address"), idx.get("desc")
         others = [idx[c] for c in ("birth", "protect") if c in idx]
-        name_ok = _quick_rules(self._limits.name)
-        address_ok = _quick_rules(self._limits.address)
-        desc_ok = _quick_rules(self._limits.desc)
+        name_ok = self._limits.name.passes
+        address_ok = self._limits.address.passes
+        desc_ok = self._limits.desc.passes
 
         def text(row: list[str], i: int | None, ok: Callable[[str], bool]) -> str | bool | None:
             # the cell's value, None when blank (not managed), False when the rules object
@@ -914,20 +950,6 @@ def _count_plain_rows(text: str, sep: str) -> int:
     header = flat if end < 0 else flat[:end]
     header_blank = sep not in header and not header.strip()
     return flat.count("\n") - (blanks - header_blank)
-
-
-def _quick_rules(rules: StringRules) -> Callable[[str], bool]:
-    """Whether a value breaks none of ``rules`` (the same answer as ``not rules.problems(v)``),
-    with one regular expression for all of the patterns when each is anchored at the start:
-    ``^a`` and ``^b`` both match ``v`` exactly when ``(?=^a)(?=^b)`` matches it at 0."""
-    patterns = [p for p, _ in rules.patterns]
-    limit = rules.max_length
-    if not all(p.pattern.startswith("^") and not p.flags & re.MULTILINE for p in patterns):
-        return lambda v: not rules.problems(v)
-    joined = re.compile("".join(f"(?:(?={p.pattern}))" for p in patterns)).match
-    if limit is None:
-        return lambda v: joined(v) is not None
-    return lambda v: len(v) <= limit and joined(v) is not None
 
 
 def _parse_date(s: str) -> date | None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib.resources import files
 from typing import Any
 
@@ -65,6 +66,57 @@ class StringRules:
             out.append(f"too long ({len(value)} characters; at most {self.max_length})")
         out.extend(msg for pattern, msg in self.patterns if not pattern.search(value))
         return out
+
+    @cached_property
+    def passes(self) -> Callable[[str], bool]:
+        """Whether a value breaks none of the rules (``not self.problems(value)``), with one
+        regular expression for all of the patterns when each is anchored at the start:
+        ``^a`` and ``^b`` both match ``v`` exactly when ``(?=^a)(?=^b)`` matches it at 0."""
+        joined = self._joined
+        limit = self.max_length
+        if joined is None:
+            return lambda v: not self.problems(v)
+        if limit is None:
+            return lambda v: joined(v) is not None
+        return lambda v: len(v) <= limit and joined(v) is not None
+
+    def all_pass(self, values: Sequence[str]) -> bool:
+        """Whether every one of ``values`` passes (:attr:`passes`): a column of 100k cells
+        checked with no Python code run per value. A pattern that only forbids characters
+        (``^[^X]*$``) is looked for once in all the values at once: none of them holds an X
+        exactly when their concatenation holds none."""
+        if self.max_length is not None and max(map(len, values), default=0) > self.max_length:
+            return False
+        everything: str | None = None
+        for pattern, _ in self.patterns:
+            forbidden = _forbidden_characters(pattern)
+            if forbidden is not None:
+                if everything is None:
+                    everything = "".join(values)
+                if forbidden.search(everything) is None:
+                    continue
+                # one value holds one: the pattern decides (it lets a final newline pass)
+            if not all(map(pattern.search, values)):
+                return False
+        return True
+
+    @cached_property
+    def _joined(self) -> Callable[[str], re.Match[str] | None] | None:
+        if not all(p.pattern.startswith("^") and p.flags == re.UNICODE for p, _ in self.patterns):
+            return None
+        return re.compile("".join(f"(?:(?={p.pattern}))" for p, _ in self.patterns)).match
+
+
+_ONLY_FORBIDS = re.compile(r"\^\[\^((?:[^\\\]^]|\\.)(?:[^\\\]]|\\.)*)\]\*\$")
+
+
+@cache
+def _forbidden_characters(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """``[X]`` for a pattern ``^[^X]*$`` (a value passes it when it holds no X), else None."""
+    found = _ONLY_FORBIDS.fullmatch(pattern.pattern)
+    if found is None or pattern.flags != re.UNICODE:
+        return None
+    return re.compile(f"[{found.group(1)}]")
 
 
 def string_rules(schema_name: str, fragment: dict[str, Any]) -> StringRules:
