@@ -113,15 +113,24 @@ def _pack(sizes: list[int], single: int, multi: int) -> int:
 
 
 def _segments(
-    total: int, wide: bool, sizes: Callable[[], list[int]], single: int, multi: int
+    units: int, text: str, sizes: Callable[[str], list[int]], single: int, multi: int
 ) -> int:
-    """:func:`_pack` of ``sizes()``, whose sum is ``total``: the item sizes are only built when
-    a two-unit item (``wide``) could change where the parts split."""
-    if total <= single:
+    """:func:`_pack` of ``sizes(text)``, whose sum is ``units``: the sizes are only built when
+    some character takes two units (more units than characters), which can move a split."""
+    if units <= single:
         return 1
-    if not wide:
-        return -(-total // multi)
-    return _pack(sizes(), single, multi)
+    if units == len(text):
+        return -(-units // multi)
+    return _pack(sizes(text), single, multi)
+
+
+def _septet_sizes(text: str) -> list[int]:
+    return [_gsm_septets(ch) for ch in text]
+
+
+def _unit_sizes(text: str) -> list[int]:
+    # UTF-16 code units: 2 for an astral character (a surrogate pair), 1 otherwise.
+    return [2 if ord(ch) > 0xFFFF else 1 for ch in text]
 
 
 # The ASCII characters that take other than one septet (from the codec, as _gsm_septets says):
@@ -131,19 +140,18 @@ _ASCII_SPECIAL = re.compile(
 )
 
 
-def _gsm7_septets(text: str) -> tuple[int, bool] | None:
-    """(septets, whether any character takes two) of ``text`` in GSM-7; None when a character
-    has no GSM-7 form. Per distinct character, not per character: a message is long, its
-    alphabet short (and an ASCII one has its few special characters found in one C pass)."""
-    special = _ASCII_SPECIAL.findall(text) if text.isascii() else set(text)
-    extension = 0
-    for ch in set(special):
-        septets = _gsm_septets(ch)
-        if not septets:
+def _gsm7_septets(text: str, ascii_text: bool) -> int | None:
+    """Septets of ``text`` in GSM-7; None when a character has no GSM-7 form. Per distinct
+    character, not per character: a message is long, its alphabet short (and an ASCII one has
+    its few special characters found in one C pass)."""
+    septets = len(text)
+    for ch in set(_ASCII_SPECIAL.findall(text) if ascii_text else text):
+        size = _gsm_septets(ch)
+        if not size:
             return None
-        if septets == 2:
-            extension += text.count(ch)
-    return len(text) + extension, extension > 0
+        if size == 2:
+            septets += text.count(ch)
+    return septets
 
 
 @lru_cache(maxsize=1024)
@@ -160,20 +168,13 @@ def count_segments(text: str, *, gsm7_as_type0: bool = True) -> SegmentInfo:
 
     An empty text is one (empty) segment: the gateway would still bill a message for it.
     """
-    gsm7 = _gsm7_septets(text) if gsm7_as_type0 or text.isascii() else None
-    if gsm7 is not None:
-        septets, wide = gsm7
-        segments = _segments(
-            septets, wide, lambda: [_gsm_septets(ch) for ch in text], GSM7_SINGLE, GSM7_MULTI
-        )
-        return _info(SmsEncoding.GSM7, segments, septets)
-    # UTF-16 code units: 2 for an astral character (a surrogate pair), 1 otherwise.
+    ascii_text = text.isascii()
+    if ascii_text or gsm7_as_type0:
+        septets = _gsm7_septets(text, ascii_text)
+        if septets is not None:
+            segments = _segments(septets, text, _septet_sizes, GSM7_SINGLE, GSM7_MULTI)
+            return _info(SmsEncoding.GSM7, segments, septets)
     units = len(text.encode("utf-16-le", "surrogatepass")) // 2
-    segments = _segments(
-        units,
-        units > len(text),
-        lambda: [2 if ord(ch) > 0xFFFF else 1 for ch in text],
-        UCS2_SINGLE,
-        UCS2_MULTI,
+    return _info(
+        SmsEncoding.UCS2, _segments(units, text, _unit_sizes, UCS2_SINGLE, UCS2_MULTI), units
     )
-    return _info(SmsEncoding.UCS2, segments, units)
