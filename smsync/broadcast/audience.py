@@ -37,7 +37,7 @@ class UnknownGroup(LookupError):
         super().__init__(group)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: half the cost of making one, 100k times a plan
 class Member:
     """One recipient before rendering. ``fields`` are the template's contact variables."""
 

@@ -52,7 +52,7 @@ def masked(number: str) -> str:
     return mask(to_national(number))
 
 
-@dataclass
+@dataclass(slots=True)  # a plan holds one per recipient: 100k of them for a big audience
 class Recipient:
     number: str  # E.164
     mobile: str  # the gateway form (628…)
