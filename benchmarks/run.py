@@ -22,6 +22,9 @@ What is measured, and against what:
   ledger), vs. a sequential ``requests.get`` sendSMS loop. The sequential loop is timed on a
   sample (``--sequential-sample``) and its steady rate extrapolated; ``--full-sequential`` times
   it whole.
+* broadcast planning: CPU (``time.process_time``) of ``plan_broadcasts`` for one templated
+  per-contact broadcast to 100,000 declared contacts, in a fresh process: every message
+  rendered, its segments counted, its trxid derived, the totals and shares tallied.
 * sandbox capacity: requests per second the sandbox serves with no latency, from separate load
   processes on keep-alive connections (a lower bound: the load shares the same cores).
 """
@@ -755,6 +758,64 @@ def bench_broadcast(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
+# broadcast planning (CPU): rendering, segments, trxids and totals of per-contact messages
+
+#: The planning makes no request (every audience group is declared): nothing listens here.
+NO_GATEWAY = "http://127.0.0.1:9"
+
+
+def broadcast_plan_spec(n: int, groups: int) -> dict[str, list[tuple[str, str]]]:
+    """``n`` declared contacts in ``groups`` groups, each messaged by name."""
+    out: dict[str, list[tuple[str, str]]] = {group_name(g): [] for g in range(groups)}
+    for name, _mobile, group in remote_rows(n, groups):
+        out[group].append((name, national(int(name.split()[1]))))
+    return out
+
+
+def _write_broadcast_plan_project(root: str, n: int, groups: int) -> None:
+    spec = broadcast_plan_spec(n, groups)
+    write_project(Path(root), NO_GATEWAY, 100, spec, broadcast_doc(groups, n))
+
+
+def _broadcast_plan_child(root: str) -> dict[str, Any]:
+    os.environ["SMSYNC_PASSWORD"] = PASSWORD
+    from smsync.broadcast import Ledger, plan_broadcasts
+    from smsync.manager import Manager
+
+    manager = Manager(Path(root))
+    desired = manager.desired()
+    gc.freeze()  # as `smsync plan` does once the spec is loaded
+    with Ledger(manager.project.ledger_path) as ledger:
+        t, c = time.perf_counter(), time.process_time()
+        (plan,) = plan_broadcasts(desired, manager.project, ledger=ledger)
+        wall, cpu = time.perf_counter() - t, time.process_time() - c
+    return {
+        "cpu_s": cpu,
+        "wall_s": wall,
+        "messages": plan.totals.to_send,
+        "segments": plan.totals.segments,
+        "encoding": plan.encoding,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def bench_broadcast_plan(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    """``plan_broadcasts`` of one broadcast to N declared contacts (a Jinja template with the
+    contact's name and a broadcast variable): CPU of the call in a fresh process, the spec
+    loaded before it (written, then planned, each by a spawned child)."""
+    n, groups = args.broadcast_plan, args.broadcast_plan_groups
+    root = tmp / "broadcast-plan"
+    with ProcessPoolExecutor(max_workers=1, mp_context=SPAWN) as pool:
+        pool.submit(_write_broadcast_plan_project, str(root), n, groups).result()
+    with ProcessPoolExecutor(max_workers=1, mp_context=SPAWN) as pool:
+        result = pool.submit(_broadcast_plan_child, str(root)).result()
+    if result["messages"] != n:
+        raise RuntimeError(f"broadcast plan has {result['messages']} messages, not {n}")
+    result["groups"] = groups
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
 # sandbox capacity
 
 
@@ -891,6 +952,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         res.update(bench_apply(args, tmp))
         log("broadcast ...")
         res.update(bench_broadcast(args, tmp))
+        log(f"broadcast planning ({args.broadcast_plan}) ...")
+        res["broadcast_plan"] = bench_broadcast_plan(args, tmp)
+        res["broadcast_plan_cpu_s"] = res["broadcast_plan"]["cpu_s"]
     res["failed_actions"] = res["failed_actions"] + res["broadcast_failed"]
     return res
 
@@ -1020,6 +1084,13 @@ def in_process_rows(res: dict[str, Any], add: AddRow) -> None:
     )
     add("  speed-up", f"{res['broadcast_speedup']:.1f}x", ">= 10x")
     add("  second run sends", str(res["broadcast_rerun_sent"]), "0")
+    bp = res["broadcast_plan"]
+    add(
+        f"broadcast planning {bp['messages']:,} per-contact messages: CPU",
+        f"{bp['cpu_s']:.2f} s (render, segments, trxids, totals; {bp['segments']:,} segments; "
+        f"wall {bp['wall_s']:.2f} s)",
+        "< 2 s",
+    )
     add("duplicates in the sandbox's messages", str(res["duplicates"]), "0")
     add("failed actions (apply + broadcast)", str(res["failed_actions"]), "0")
 
@@ -1086,6 +1157,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "apply_groups": 20,
         "broadcast": 10_000,
         "broadcast_groups": 10,
+        "broadcast_plan": 100_000,
+        "broadcast_plan_groups": 100,
         "capacity_seconds": 2.0,
     }
     quick = {
@@ -1098,6 +1171,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "apply_groups": 4,
         "broadcast": 200,
         "broadcast_groups": 2,
+        "broadcast_plan": 2000,
+        "broadcast_plan_groups": 10,
         "capacity_seconds": 0.5,
     }
     for key, value in (quick if args.quick else big).items():
