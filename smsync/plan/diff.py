@@ -29,7 +29,7 @@ from smsync import numbers
 from smsync.gateway.models import Contact, Group
 from smsync.gateway.names import group_key
 from smsync.plan.model import Action, Duplicate, FieldChange, Op, Record
-from smsync.plan.remote import NumberKey, RemoteState, group_index
+from smsync.plan.remote import GroupIndex, NumberKey, RemoteState, group_index, rows_of
 from smsync.spec.model import ContactSpec, GroupSpec
 
 DETAIL_FIELDS = ("address", "birth", "desc")
@@ -259,8 +259,7 @@ def diff(
 
     # -- index remote rows of managed groups by (group, number) --------------------------
     result.existing_managed = sum(len(members) for members in remote.contacts.values())
-    #: group_key -> number key -> rows
-    rows: dict[str, dict[str, list[Contact]]]
+    rows: dict[str, GroupIndex]  # group_key -> number key -> row(s)
     key_of = number_keys(groups, region)
     if remote.index is not None and remote.index_key is not None and remote.index_key == key_of:
         rows = remote.index  # built while the pages arrived
@@ -274,11 +273,11 @@ def diff(
         group_rows = rows.get(group_key(g.name), {})
         for spec in g.contacts:
             candidates = group_rows.get(spec.mobile)
-            if not candidates:
+            if candidates is None:
                 unmatched.append((g, spec))
                 continue
-            if len(candidates) == 1:  # the common case: no ranking to do
-                keep, extra = candidates[0], []
+            if not isinstance(candidates, list):  # the common case: no ranking to do
+                keep, extra = candidates, []
                 claimed.add(keep.id)
                 if _plainly_unchanged(spec, keep):
                     continue  # most rows of a large phonebook
@@ -311,8 +310,8 @@ def diff(
     by_number: dict[str, list[Contact]] = defaultdict(list)
     if unmatched:  # nothing can move when every declared contact was found in its group
         for group_rows in rows.values():
-            for num, cands in group_rows.items():
-                for c in cands:
+            for num, entry in group_rows.items():
+                for c in rows_of(entry):
                     if c.id not in claimed:
                         by_number[num].append(c)
         # rows of declared groups outside this plan that the spec moved out of them
@@ -346,8 +345,8 @@ def diff(
         [
             (gk, num, c)
             for gk, group_rows in rows.items()
-            for num, cands in group_rows.items()
-            for c in cands
+            for num, entry in group_rows.items()
+            for c in rows_of(entry)
             if c.id not in claimed
         ]
         # a converged phonebook has no leftovers (rows moved in from outside are not managed)

@@ -33,12 +33,15 @@ from smsync.gateway.paging import ListingShifted as ListingShifted  # (re-export
 from smsync.gateway.provider import PhonebookLister, PhonebookReader
 from smsync.plan.model import ReadStats, Strategy
 from smsync.plan.remote import (
+    GroupIndex,
     LateKey,
     NumberKey,
     RemoteState,
+    add_row,
     bad_row_warning,
     group_digest,
     group_index,
+    rows_of,
 )
 from smsync.plan.strategy import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE  # (re-exported)
 from smsync.plan.strategy import choose_strategy, pages
@@ -155,7 +158,7 @@ def _read_remote(
     rows_listed = 0
 
     digests: dict[str, str] = {}
-    index: dict[str, dict[str, list[Contact]]] = {}
+    index: dict[str, GroupIndex] = {}
     unindexed: set[str] = set()  # groups (some of) whose rows came before a LateKey was known
     # Records that could not be read: left out (unmanaged for this run), and reported.
     bad_rows: list[tuple[str, BadRecord]] = []
@@ -189,7 +192,7 @@ def _read_remote(
 
         def read_one(
             g: Group,
-        ) -> tuple[str, list[Contact], str, dict[str, list[Contact]] | None]:
+        ) -> tuple[str, list[Contact], str, GroupIndex | None]:
             key = group_key(g.name)
             unreadable: list[BadRecord] = []
             rows = _read_sequence(
@@ -221,7 +224,8 @@ def _read_remote(
                     if part is not None:
                         group_rows = index.setdefault(key, {})
                         for number, found in part.items():
-                            group_rows.setdefault(number, []).extend(found)
+                            for row in rows_of(found):
+                                add_row(group_rows, number, row)
                 elif part is not None:
                     index[key] = part
                 contacts[key].extend(rows)
