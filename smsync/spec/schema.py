@@ -2,6 +2,8 @@
 
 The schemas in ``schemas/`` (shipped as ``smsync.schemas``) are the single source of truth for
 structure; this module only loads them and turns jsonschema's errors into SpecProblems.
+jsonschema is imported only for a document that is not valid (smsync.spec.validity says which
+are): a valid spec, the usual one, is read without it.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib.resources import files
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from smsync.spec.errors import SpecProblem
+from smsync.spec.validity import is_valid
 from smsync.spec.yamldoc import JsonPath, YamlDoc
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 PROJECT_SCHEMA = "project.schema.json"
 SPEC_SCHEMA = "spec.schema.json"
@@ -44,6 +48,8 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema(name))
 
 
@@ -142,6 +148,8 @@ def string_rules(schema_name: str, fragment: dict[str, Any]) -> StringRules:
 
 
 def validate_doc(doc: YamlDoc, schema_name: str) -> list[SpecProblem]:
+    if is_valid(load_schema(schema_name), doc.data):
+        return []
     problems: list[SpecProblem] = []
     for err in _validator(schema_name).iter_errors(doc.data):
         problems.extend(_problems_for(doc, err))

@@ -1,6 +1,6 @@
 """What `smsync validate` loads: it reads files and never the network, so it imports no HTTP
 client nor sandbox; the template engine only for a spec with broadcasts, the carrier data only
-for a routing rule that names an operator."""
+for a routing rule that names an operator, jsonschema only for a document that is not valid."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ def write_project(root: Path, smsync_yaml: str, extra: str = "") -> Path:
     return root
 
 
-def test_validate_loads_no_http_client_template_engine_or_carrier_data(tmp_path: Path) -> None:
+def test_validate_loads_no_http_client_template_engine_carrier_data_or_jsonschema(
+    tmp_path: Path,
+) -> None:
     project = write_project(
         tmp_path / "p", "version: 1\ngateway:\n  endpoint: https://gw.example\n  username: t\n"
     )
@@ -42,7 +44,8 @@ def test_validate_loads_no_http_client_template_engine_or_carrier_data(tmp_path:
     loaded = validate_loads(project)
 
     assert "smsync.spec.loader" in loaded  # the spec was read
-    assert not {m for m in loaded if m.startswith((*NETWORK, "jinja2", "phonenumbers.carrier"))}
+    unused = (*NETWORK, "jinja2", "phonenumbers.carrier", "jsonschema")
+    assert not {m for m in loaded if m.startswith(unused)}
 
 
 def test_validate_loads_what_broadcasts_and_operator_rules_need_and_no_network(
