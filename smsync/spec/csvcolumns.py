@@ -20,7 +20,7 @@ from itertools import repeat
 
 from smsync.numbers import normalize_plain_mobiles
 from smsync.spec.csvcell import ESCAPE, unescape_cell
-from smsync.spec.model import ContactSpec, Location
+from smsync.spec.model import ContactSpec, contact_specs
 from smsync.spec.schema import StringRules
 
 #: Columns whose cells must all be blank here (a value needs the row-by-row reading).
@@ -44,20 +44,10 @@ class PlainContacts:
     def specs(self, shown: str) -> list[ContactSpec]:
         """The rows as ContactSpecs, as the row-by-row reading makes them (``shown``: the
         file's name in messages)."""
-        n = len(self.mobiles)
-        addresses = self.addresses or [None] * n
-        descs = self.descs or [None] * n
-        return [
-            ContactSpec(name=name, mobile=mobile, address=address, desc=desc, where=where)
-            for name, mobile, address, desc, where in zip(
-                self.names,
-                self.mobiles,
-                addresses,
-                descs,
-                [Location(shown, line) for line in range(2, n + 2)],
-                strict=True,
-            )
-        ]
+        blank = [None] * len(self.mobiles)
+        return contact_specs(
+            shown, 2, self.names, self.mobiles, self.addresses or blank, self.descs or blank
+        )
 
 
 def plain_contacts(

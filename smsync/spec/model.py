@@ -6,7 +6,7 @@ the field is not managed, so plan leaves the remote value alone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
@@ -49,6 +49,46 @@ class ContactSpec:
     desc: str | None = None
     protect: bool = False
     where: Location = field(default=Location("<unknown>"), compare=False)
+
+
+def contact_specs(
+    file: str,
+    first_line: int,
+    names: Sequence[str],
+    mobiles: Sequence[str],
+    addresses: Sequence[str | None],
+    descs: Sequence[str | None],
+) -> list[ContactSpec]:
+    """``ContactSpec(name=, mobile=, address=, desc=, where=Location(file, line))`` for rows
+    on consecutive lines from ``first_line``: the very objects, made at a fraction of the cost.
+
+    A frozen dataclass's ``__init__`` sets each field with a call of object.__setattr__, and
+    for 100k contacts those calls were a third of reading a contacts file. Here each object
+    gets its ``__dict__`` whole, field for field what ``__init__`` leaves (tests/spec compares
+    them, so a new field cannot be forgotten here)."""
+    new, put = object.__new__, object.__setattr__
+    out: list[ContactSpec] = []
+    line = first_line
+    for name, mobile, address, desc in zip(names, mobiles, addresses, descs, strict=True):
+        where = new(Location)
+        put(where, "__dict__", {"file": file, "line": line, "column": 0})
+        contact = new(ContactSpec)
+        put(
+            contact,
+            "__dict__",
+            {
+                "name": name,
+                "mobile": mobile,
+                "address": address,
+                "birth": None,
+                "desc": desc,
+                "protect": False,
+                "where": where,
+            },
+        )
+        out.append(contact)
+        line += 1
+    return out
 
 
 @dataclass

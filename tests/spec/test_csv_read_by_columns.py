@@ -18,6 +18,7 @@ from smsync.spec import loader as spec_loader
 from smsync.spec.csvcolumns import plain_contacts
 from smsync.spec.errors import SpecErrors
 from smsync.spec.loader import _Limits, load_desired_state
+from smsync.spec.model import ContactSpec, Location, contact_specs
 from smsync.spec.schema import SPEC_SCHEMA, StringRules, schema_def, string_rules
 from tests.support.cli import run_cli
 
@@ -227,3 +228,18 @@ def test_validate_counts_the_contacts_a_load_makes(tmp_path: Path) -> None:
     assert loaded == 53 == json.loads(result.output)["summary"]["contacts"]
     text = run_cli("validate", str(root)).output
     assert text.startswith("ok: 3 groups, 53 contacts, 0 broadcasts in 3 files")
+
+
+def test_contacts_made_from_columns_are_those_init_makes() -> None:
+    made = contact_specs(
+        "g.csv", 7, ["Budi", "Ani"], ["+628111", "+628222"], ["Jl. 1", None], [None, "d"]
+    )
+    by_init = [
+        ContactSpec(name="Budi", mobile="+628111", address="Jl. 1", where=Location("g.csv", 7)),
+        ContactSpec(name="Ani", mobile="+628222", desc="d", where=Location("g.csv", 8)),
+    ]
+
+    assert [vars(c) for c in made] == [vars(c) for c in by_init]  # every field, where too
+    assert [vars(c.where) for c in made] == [vars(c.where) for c in by_init]
+    assert made == by_init and list(map(hash, made)) == list(map(hash, by_init))
+    assert list(map(repr, made)) == list(map(repr, by_init))
