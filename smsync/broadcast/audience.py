@@ -239,9 +239,10 @@ class Resolver:
                 g.name for g in self.desired.groups if g.state == "present"
             ]
             for g in groups:
-                members.extend(
-                    m for m in self.group_members(b, g, birth=birth) if self._matches(m, sel.where)
-                )
+                found = self.group_members(b, g, birth=birth)
+                if sel.where:  # (no filter: no call per member)
+                    found = [m for m in found if self._matches(m, sel.where)]
+                members.extend(found)
             self._warn_unmanaged_where(b, groups, sel.where)
         blank = [f for f in fields_without_default(b.template) if f != "mobile"]
         for n in sel.numbers:
