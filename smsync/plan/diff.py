@@ -90,6 +90,11 @@ class _RegionKeys:
     def __call__(self, mobile: str) -> str:
         return number_key(mobile, self.region)
 
+    def many(self, mobiles: list[str]) -> list[str]:
+        # a group's column of mobiles, all plain Indonesian ones: no Python code per number
+        keys = numbers.normalize_plain_mobiles(mobiles, self.region)
+        return keys if keys is not None else [number_key(m, self.region) for m in mobiles]
+
 
 class _NumberKeys:
     """``number_key`` for many remote rows, without phonenumbers for the common case.

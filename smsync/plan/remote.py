@@ -8,12 +8,24 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
+from typing import Protocol, runtime_checkable
 
 from smsync.gateway.models import BadRecord, Contact, Group
 from smsync.gateway.names import group_key
 from smsync.plan.model import ReadStats, Strategy
 
 NumberKey = Callable[[str], str]
+
+
+@runtime_checkable
+class ManyKeys(Protocol):
+    """A number key that also keys a whole group's mobiles at once (faster than one by one)."""
+
+    def __call__(self, mobile: str) -> str: ...
+
+    def many(self, mobiles: list[str]) -> list[str]:
+        """``[self(m) for m in mobiles]``."""
+        ...
 
 
 class LateKey:
@@ -74,8 +86,11 @@ def add_row(index: GroupIndex, number: str, row: Contact) -> None:
 def group_index(members: list[Contact], number_key: NumberKey) -> GroupIndex:
     """One group's rows by number key, each number's rows in the order they are kept."""
     index: GroupIndex = {}
-    for c in members:
-        number = number_key(c.mobile)
+    mobiles = [c.mobile for c in members]
+    keys = (
+        number_key.many(mobiles) if isinstance(number_key, ManyKeys) else map(number_key, mobiles)
+    )
+    for c, number in zip(members, keys, strict=True):
         if number in index:
             add_row(index, number, c)
         else:

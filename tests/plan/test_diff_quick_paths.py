@@ -25,7 +25,7 @@ from smsync.plan.diff import (
 )
 from smsync.plan.fetch import read_remote
 from smsync.plan.model import Op
-from smsync.plan.remote import LateKey, NumberKey
+from smsync.plan.remote import LateKey, ManyKeys, NumberKey, rows_of
 from smsync.spec.model import ContactSpec, GroupSpec
 from tests.support.numbers import e164, gw, number
 
@@ -64,6 +64,27 @@ def test_the_number_key_of_an_indonesian_row_needs_no_spec_and_is_number_key(
     assert not keys_need_spec("ID") and keys_need_spec("US")
     assert early == number_keys(spec, "ID")  # the diff takes the index built with it
     assert [early(m) for m in mobiles] == [number_key(m, "ID") for m in mobiles]
+    assert isinstance(early, ManyKeys)
+    assert early.many(mobiles) == [number_key(m, "ID") for m in mobiles]
+
+
+# A group's mobiles all in one form, as a gateway lists them (the column read in one call).
+COLUMN = st.sampled_from(["08", "628", "+628", " 628"]).flatmap(
+    lambda form: st.lists(
+        st.builds(lambda d: form + d, st.text("0123456789", min_size=6, max_size=13)), max_size=30
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(COLUMN, st.lists(MOBILE, max_size=2))
+def test_a_groups_mobiles_keyed_at_once_are_keyed_as_one_by_one(
+    column: list[str], odd: list[str]
+) -> None:
+    early = number_keys([], "ID")
+    assert isinstance(early, ManyKeys)
+    for mobiles in (column, column + odd):
+        assert early.many(mobiles) == [number_key(m, "ID") for m in mobiles]
 
 
 X = TypeVar("X")
@@ -201,4 +222,7 @@ def test_a_group_whose_second_spelling_came_before_the_key_is_indexed_whole() ->
     whole = read_remote(_Lister(groups, members), ["strasse"], strategy="by-group", number_key=key)
 
     assert state.index == whole.index
-    assert state.index is not None and [c.id for c in state.index["strasse"][e164(1)]] == [10, 20]
+    assert state.index is not None and [c.id for c in rows_of(state.index["strasse"][e164(1)])] == [
+        10,
+        20,
+    ]

@@ -14,7 +14,7 @@ from smsync.manager import Manager
 from smsync.plan.diff import number_keys
 from smsync.plan.fetch import read_remote
 from smsync.plan.model import Plan
-from smsync.plan.remote import LateKey, RemoteState, group_index
+from smsync.plan.remote import LateKey, RemoteState, group_index, rows_of
 from smsync.sandbox import SandboxServer
 from smsync.spec.model import ContactSpec, GroupSpec
 from tests.support.numbers import number
@@ -175,4 +175,4 @@ def test_a_group_read_in_two_spellings_across_the_moment_the_key_came_is_indexed
     whole = read_remote(Fake(), ["strasse"], strategy="by-group", number_key=key)
 
     assert state.index is not None and state.index == whole.index
-    assert [c.id for c in state.index["strasse"][numbers.normalize(number(1))]] == [10, 20]
+    assert [c.id for c in rows_of(state.index["strasse"][numbers.normalize(number(1))])] == [10, 20]
