@@ -11,7 +11,6 @@ caller holds: the user's real password is never sent to it nor written into its 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,6 +93,8 @@ def _forget_stored_password(db: Path, username: str) -> None:
 
     Anything unexpected (no such file, not a sandbox database yet, locked) is left to the
     sandbox server, which reports it or creates the database."""
+    import sqlite3
+
     if not db.is_file():
         return
     try:

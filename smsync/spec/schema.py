@@ -89,19 +89,18 @@ class StringRules:
     def all_pass(self, values: Sequence[str]) -> bool:
         """Whether every one of ``values`` passes (:attr:`passes`): a column of 100k cells
         checked with no Python code run per value. A pattern that only forbids characters
-        (``^[^X]*$``) is looked for once in all the values at once: none of them holds an X
-        exactly when their concatenation holds none."""
+        (``^[^X]*$``) is tried once, on all the values end to end: when they hold no X
+        together, none of them holds one."""
         if self.max_length is not None and max(map(len, values), default=0) > self.max_length:
             return False
         everything: str | None = None
         for pattern, _ in self.patterns:
-            forbidden = _forbidden_characters(pattern)
-            if forbidden is not None:
+            if _only_forbids_characters(pattern):
                 if everything is None:
                     everything = "".join(values)
-                if forbidden.search(everything) is None:
+                if pattern.search(everything) is not None:
                     continue
-                # one value holds one: the pattern decides (it lets a final newline pass)
+                # one value holds one (or ends with a line break): each value decides
             if not all(map(pattern.search, values)):
                 return False
         return True
@@ -117,12 +116,10 @@ _ONLY_FORBIDS = re.compile(r"\^\[\^((?:[^\\\]^]|\\.)(?:[^\\\]]|\\.)*)\]\*\$")
 
 
 @cache
-def _forbidden_characters(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
-    """``[X]`` for a pattern ``^[^X]*$`` (a value passes it when it holds no X), else None."""
-    found = _ONLY_FORBIDS.fullmatch(pattern.pattern)
-    if found is None or pattern.flags != re.UNICODE:
-        return None
-    return re.compile(f"[{found.group(1)}]")
+def _only_forbids_characters(pattern: re.Pattern[str]) -> bool:
+    """Whether ``pattern`` is ``^[^X]*$``: a text passes it when it holds no X (or when only
+    its final line break is one), so a concatenation that passes it is made of texts that do."""
+    return _ONLY_FORBIDS.fullmatch(pattern.pattern) is not None and pattern.flags == re.UNICODE
 
 
 def string_rules(schema_name: str, fragment: dict[str, Any]) -> StringRules:

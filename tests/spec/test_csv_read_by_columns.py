@@ -199,7 +199,17 @@ def test_a_column_passes_the_rules_exactly_when_each_value_does(
 
 
 @pytest.mark.parametrize(
-    "pattern", [r"^[^^a]*$", r"^[^]a]*$", r"^[^a\]b]*$", r"^[^a]*$x", r"^(a|[^b])*$"]
+    "pattern",
+    [
+        r"^[^^a]*$",
+        r"^[^]a]*$",
+        r"^[^a\]b]*$",
+        r"^[^a]*$x",
+        r"^(a|[^b])*$",
+        r"^[^a\n]*$",
+        "^[^\n]*$",
+        "^a|b",
+    ],
 )
 @given(values=st.lists(st.text(alphabet="ab]^\\x\n", max_size=5), max_size=4))
 @settings(max_examples=200, deadline=None)
