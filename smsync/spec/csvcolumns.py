@@ -66,14 +66,12 @@ def plain_contacts(
     end = flat.find("\n")
     body = flat[end + 1 :] if end >= 0 else ""
     width = len(cols)
-    if not body:
-        cells: list[str] = []
-    elif set(map(str.count, body.split("\n"), repeat(sep))) != {width - 1}:
+    lines = body.split("\n") if body else []
+    if lines and set(map(str.count, lines, repeat(sep))) != {width - 1}:
         return None  # a blank line, or a row with too few or too many cells
-    else:
-        cells = body.replace("\n", sep).split(sep)
-        if len(body) > csv.field_size_limit() and max(map(len, cells)) > csv.field_size_limit():
-            return None  # csv refuses such a cell: let it say so
+    if len(body) > csv.field_size_limit() and max(map(len, lines)) > csv.field_size_limit():
+        return None  # a cell csv may refuse (it is no longer than its line): let it say so
+    cells = body.replace("\n", sep).split(sep) if lines else []
     escaped = ESCAPE in body
     column = {name: cells[i::width] for i, name in enumerate(cols)}
 

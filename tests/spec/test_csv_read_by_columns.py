@@ -141,6 +141,7 @@ def test_an_exported_file_is_read_by_columns(header: str, row: str, end: str) ->
         "name,mobile\nBudi,0812-3456-7890\n",  # a number only the full rules read
         "name,mobile,birth\nBudi,081234567890,1990-01-02\n",  # a birth date
         "name,mobile\nBudi,081234567890,x\n",  # a row too wide
+        "name,mobile,birth\nBudi,081234567890," + " " * 140_000 + "\n",  # a cell csv refuses
     ],
 )
 def test_a_file_not_plainly_fine_is_left_to_the_row_by_row_reading(text: str) -> None:
