@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import operator
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -71,11 +70,6 @@ from smsync.spec.model import BroadcastSpec, DesiredState, Schedule
 from smsync.spec.project import Account, Project
 
 ENCODING_NAMES = {SmsEncoding.GSM7: "GSM-7", SmsEncoding.UCS2: "UCS-2"}
-_STATE = operator.attrgetter("state")
-_NUMBER = operator.attrgetter("number")
-_SEGMENTS = operator.attrgetter("segments")
-_SMS_SEGMENTS = operator.attrgetter("sms_segments")
-_ENCODING = operator.attrgetter("encoding")
 #: What one SendSMSGroup call (``via: group-call``) cannot guarantee, and what smsync does
 #: instead: said by every plan that would make one, so that choosing it is an informed choice.
 GROUP_CALL_LIMITS = (
@@ -674,18 +668,17 @@ def _plan_group(
 
 def _totals_and_safety(plan: BroadcastPlan) -> None:
     t = plan.totals
-    # One Python step per recipient at most: the tallies run in C (map, Counter, sum).
-    states = Counter(map(_STATE, plan.recipients))
+    states = Counter(r.state for r in plan.recipients)
     t.recipients = len(plan.recipients)
     t.already_sent = states["sent"]
     t.suppressed = states["suppressed"]
     t.to_send = states["to_send"]
     t.pending_unknown = states["pending_unknown"]
     sending = [r for r in plan.recipients if r.state == "to_send"]
-    t.segments = sum(map(_SEGMENTS, sending))
+    t.segments = sum(r.segments for r in sending)
     if plan.channel == "whatsapp" and plan.fallback == "sms":
-        t.fallback_segments_max = sum(map(_SMS_SEGMENTS, sending))
-    plan.encoding = dict(Counter(map(_ENCODING, sending)))
+        t.fallback_segments_max = sum(r.sms_segments for r in sending)
+    plan.encoding = dict(Counter(r.encoding for r in sending))
     plan.operators = operator_shares(sending)
     lim = plan.limits
     reached = t.recipients - t.suppressed
@@ -694,7 +687,7 @@ def _totals_and_safety(plan: BroadcastPlan) -> None:
             Rule.MAX_RECIPIENTS, f"{reached} recipients, over max_recipients {lim.max_recipients}"
         )
     if plan.channel == "sms" or plan.fallback == "sms":
-        worst = max(sending, key=_SMS_SEGMENTS, default=None)
+        worst = max(sending, key=lambda r: r.sms_segments, default=None)
         if worst is not None and worst.sms_segments > lim.max_segments_per_message:
             over = sum(1 for r in sending if r.sms_segments > lim.max_segments_per_message)
             what = "SMS fallback of the message" if plan.channel == "whatsapp" else "message"
@@ -716,14 +709,13 @@ def operator_shares(sending: list[Recipient]) -> dict[str, Share]:
     """The messages of ``sending`` by operator of their number, the biggest share first and
     ``unknown`` last. Cheap (a 100k audience adds a few hundredths of a second): operator_of
     is a dict lookup once a prefix was seen, and the tally is one C-level Counter pass."""
-    shares = _shares(sending, map(operator_of, map(_NUMBER, sending)))
+    shares = _shares(sending, lambda r: operator_of(r.number))
     return dict(sorted(shares.items(), key=lambda kv: (kv[0] == UNKNOWN, -kv[1].messages, kv[0])))
 
 
-def _shares(sending: list[Recipient], keys: Iterable[str]) -> dict[str, Share]:
-    """The messages of ``sending`` by their key in ``keys`` (one per message, in order)."""
+def _shares(sending: list[Recipient], key: Callable[[Recipient], str]) -> dict[str, Share]:
     unicode = ENCODING_NAMES[SmsEncoding.UCS2]
-    tally = Counter(zip(keys, map(_SEGMENTS, sending), map(_ENCODING, sending), strict=True))
+    tally = Counter((key(r), r.segments, r.encoding) for r in sending)
     shares: dict[str, Share] = {}
     for (name, segments, encoding), n in tally.items():
         share = shares.setdefault(name, Share())
@@ -752,7 +744,7 @@ def _route(plan: BroadcastPlan, b: BroadcastSpec, accounts: list[Account], ledge
         else:
             op = operator_of(r.number)
             r.account = next((a.name for a in accounts if a.matches(r.number, op)), "")
-    shares = _shares(sending, (r.account or MAIN_ACCOUNT for r in sending))
+    shares = _shares(sending, lambda r: r.account or MAIN_ACCOUNT)
     if plan.kind == "group":
         routed = {k: s.messages for k, s in shares.items() if k != MAIN_ACCOUNT}
         if routed:

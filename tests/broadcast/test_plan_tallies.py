@@ -1,6 +1,5 @@
-"""A broadcast plan's totals, encodings and operator shares are tallied in C passes over its
-recipients (map, Counter, sum), not one Python expression per recipient: they must still be
-exactly what counting the recipients one by one gives."""
+"""A broadcast plan's totals, encodings and operator shares are exactly what counting its
+recipients one by one gives (suppressed, multi-segment and UCS-2 messages among them)."""
 
 from __future__ import annotations
 
