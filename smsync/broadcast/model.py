@@ -8,7 +8,8 @@ Plain, serialisable data (it travels in plan files), and the identity of a messa
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+import operator
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -69,11 +70,17 @@ class Recipient:
     account: str = ""  # the gateway account it goes through ("": the main one)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # asdict() deep-copies field by field: ten times this, and a saved plan holds one
+        # recipient per message (every value here is a str, int, bool or None already).
+        return dict(zip(_RECIPIENT_FIELDS, _recipient_values(self), strict=True))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Recipient:
         return cls(**data)
+
+
+_RECIPIENT_FIELDS = tuple(f.name for f in fields(Recipient))
+_recipient_values = operator.attrgetter(*_RECIPIENT_FIELDS)
 
 
 @dataclass
