@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
@@ -587,7 +587,7 @@ class CompiledTemplate:
 
     source: str
     template: jinja2.Template
-    globals: dict[str, Any]
+    globals: dict[str, Any] = field(compare=False)  # (the template's own, flattened)
 
 
 def compile_template(source: str) -> CompiledTemplate:

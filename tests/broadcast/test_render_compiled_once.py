@@ -68,3 +68,9 @@ def test_an_error_in_a_compiled_template_still_names_its_line() -> None:
         render(template, {"name": "Budi"})
     assert caught.value.line == 2
     assert "undefined variable" in caught.value.reason
+
+
+def test_a_compiled_template_can_key_a_cache() -> None:
+    template = compile_template("Halo {{ name }}")
+    cache = {template: "compiled once"}
+    assert cache[template] == "compiled once"
