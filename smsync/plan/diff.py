@@ -244,8 +244,13 @@ def diff(
     absent = [g for g in groups if g.state == "absent"]
 
     # -- groups --------------------------------------------------------------------------
+    # remote.group for each declared group, without a scan of every remote group each time
+    # (a million-contact phonebook has a thousand groups)
+    remote_groups: dict[str, Group] = {}
+    for found in remote.groups:
+        remote_groups.setdefault(group_key(found.name), found)
     for g in present:
-        existing = remote.group(g.name)
+        existing = remote_groups.get(group_key(g.name))
         reason = "the spec spells the name differently"
         if existing is None and renamed and (was := renamed.get(group_key(g.name))):
             existing, reason = was, f"renamed_from: {was.name}"
@@ -387,7 +392,7 @@ def diff(
         )
 
     for g in absent:
-        existing = remote.group(g.name)
+        existing = remote_groups.get(group_key(g.name))
         if existing is not None:
             result.actions.append(
                 Action(
