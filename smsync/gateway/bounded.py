@@ -117,3 +117,13 @@ class BoundedResponse(http.client.HTTPResponse):
             raw = self.fp.detach()
             assert isinstance(raw, io.RawIOBase)
             self.fp = io.BufferedReader(_DeadlineReader(raw, sock, at))
+
+    def _read_status(self) -> tuple[str, int, str]:
+        """The status line of the final answer. http.client skips ``100 Continue`` only; any
+        other interim answer (``103 Early Hints``...) would be taken as the answer, and the
+        real one then read as the answer to the next request on the connection."""
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not (100 < status < 200) or status == 101:
+                return version, status, reason
+            http.client.parse_headers(self.fp)  # the interim answer's headers, discarded

@@ -30,6 +30,7 @@ transport's debug line of each request masks the secret parameters (smsync.gatew
 from __future__ import annotations
 
 import enum
+import html
 import logging
 import random
 import re
@@ -41,7 +42,7 @@ from datetime import date
 from decimal import Decimal
 from types import TracebackType
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 from smsync.gateway import bounded, wire
 from smsync.gateway.auth import Login, compute_auth
@@ -126,6 +127,34 @@ def _spelled(method: str, value: str) -> dict[str, str]:
     return dict.fromkeys(SPELLINGS[method], value)
 
 
+_SECRET_PARAMS = ("password", "newpasw", "newpass", "newpassword", "auth")
+# A secret this long cannot be part of a gateway answer by chance ("1701,12" holds "1701");
+# the auth MD5 always is. Shorter ones are masked in error answers only.
+_SURELY_ECHOED = 8
+
+
+def _secret_forms(params: Mapping[str, str], min_len: int = 1) -> set[str]:
+    """Every secret the request carried, as written, as put on a URL, as HTML writes it."""
+    forms: set[str] = set()
+    for name in _SECRET_PARAMS:
+        value = params.get(name)
+        if value and len(value) >= min_len:
+            forms |= {value, quote(value, safe=""), quote_plus(value), html.escape(value)}
+    return forms
+
+
+def _echoes_secret(text: str, params: Mapping[str, str]) -> bool:
+    return any(form in text for form in _secret_forms(params, _SURELY_ECHOED))
+
+
+def _scrub(text: str, params: Mapping[str, str]) -> str:
+    """``text`` (an answer or a reason phrase) with the request's secrets masked: a page that
+    echoes the request line must not put a password or an auth into an error message."""
+    for form in sorted(_secret_forms(params), key=len, reverse=True):
+        text = text.replace(form, "***")
+    return text
+
+
 class RequestKind(enum.Enum):
     """How a call may be retried (see the module docstring)."""
 
@@ -187,6 +216,8 @@ class Client:
             raise ValueError("endpoint must be scheme://host[:port][/prefix] (no user@, ?, #)")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"endpoint must be an http(s) URL, not {endpoint[:80]!r}")
+        if not (connect_timeout > 0 and read_timeout > 0):
+            raise ValueError("connect_timeout and read_timeout must be > 0 seconds")
         if retries < 0 or backoff < 0 or pool_size < 1:
             raise ValueError("retries and backoff must be >= 0, pool_size >= 1")
         if deadline is None:
@@ -353,6 +384,11 @@ class Client:
                 continue
             log.debug("%s attempt %d: HTTP %d, %d bytes", method, attempt + 1, status, len(raw))
             body = wire.decode_body(raw)
+            if status != 200:
+                # an error page may echo the request line: no secret of it reaches a message
+                body, reason = _scrub(body, params), _scrub(reason, params)
+            elif _echoes_secret(body, params):
+                body = _scrub(body, params)  # never a gateway answer: parsing will say so
             refused = 400 <= status < 500
             if status != 200 and not (refused and wire.is_gateway_answer(body)):
                 reached_any = True
@@ -366,8 +402,9 @@ class Client:
                 if 300 <= status < 400:
                     problem += " (a redirect: set the endpoint to the final URL)"
                 # A 5xx may come after the server applied the request (and another 2xx did
-                # process it); a redirect was not followed, so nothing was applied.
-                raise TransportError(method, problem, maybe_applied=not 300 <= status < 400)
+                # process it). A redirect was not followed, but the request did reach whatever
+                # answered it (a front that applied it, then redirected): never "not applied".
+                raise TransportError(method, problem, maybe_applied=True)
             if (
                 kind is not RequestKind.WRITE
                 and wire.leading_code(body) == wire.INTERNAL_ERROR

@@ -45,7 +45,7 @@ import threading
 import urllib.request
 import weakref
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from smsync.gateway import bounded
@@ -109,7 +109,7 @@ class _Route:
     host: str
     port: int
     proxy: tuple[str, int] | None
-    proxy_auth: str | None
+    proxy_auth: str | None = field(repr=False)  # Basic user:password of the proxy
 
 
 class Transport:
@@ -142,10 +142,11 @@ class Transport:
         target = quote(parts.path or "/", safe=_PATH_SAFE)
         if params:
             target += "?" + urlencode(params)
-        conn = self._take(route)
+        conn: http.client.HTTPConnection | None = None
         reusable = False
         try:
-            with bounded.deadline(deadline):
+            with bounded.deadline(deadline):  # connecting too: a proxy's CONNECT answer
+                conn = self._take(route)
                 self._send(conn, route, target)
                 resp = conn.getresponse()
                 try:
@@ -172,10 +173,11 @@ class Transport:
         except (OSError, http.client.HTTPException) as exc:
             raise ExchangeFailed(Failure.CONNECTION_LOST, False, _reason(exc)) from None
         finally:
-            if reusable:
-                self._give_back(route, conn)
-            else:
-                conn.close()
+            if conn is not None:
+                if reusable:
+                    self._give_back(route, conn)
+                else:
+                    conn.close()
 
     # ---- connections -------------------------------------------------------------------------
 
@@ -224,6 +226,13 @@ class Transport:
         except http.client.InvalidURL:
             # a host name with spaces or control characters: nothing can be sent to it
             raise ExchangeFailed(Failure.NOT_CONNECTED, True, "invalid host name") from None
+        except OSError as exc:  # the CA bundle could not be read
+            bundle = "REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE" if _bundle_from_env() else "certifi"
+            raise ExchangeFailed(
+                Failure.NOT_CONNECTED,
+                True,
+                f"cannot load the CA certificates of {bundle} ({_reason(exc)})",
+            ) from None
         conn.response_class = bounded.BoundedResponse
         try:
             # TCP, the proxy's CONNECT and the TLS handshake: no byte of the request yet
@@ -234,14 +243,27 @@ class Transport:
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             raise ExchangeFailed(Failure.NOT_CONNECTED, True, _reason(exc)) from None
+        except UnicodeError:  # an invalid IDN host name: nothing was sent
+            conn.close()
+            raise ExchangeFailed(Failure.NOT_CONNECTED, True, "invalid host name") from None
         assert conn.sock is not None
         conn.sock.settimeout(self._read_timeout)
         return conn
 
     def _send(self, conn: http.client.HTTPConnection, route: _Route, target: str) -> None:
+        try:
+            self._put_request(conn, route, target)
+        except UnicodeError:
+            # a host name that cannot be written (an invalid IDN label): putrequest failed
+            # before endheaders wrote a byte; its exception quotes the request line (secrets)
+            raise ExchangeFailed(Failure.NOT_CONNECTED, True, "invalid host name") from None
+        conn.endheaders()
+
+    def _put_request(self, conn: http.client.HTTPConnection, route: _Route, target: str) -> None:
         if route.proxy is not None and route.scheme == "http":
+            host = f"[{route.host}]" if ":" in route.host else route.host.encode("idna").decode()
             default = route.port == _default_port(route.scheme)
-            netloc = route.host if default else f"{route.host}:{route.port}"
+            netloc = host if default else f"{host}:{route.port}"
             conn.putrequest("GET", f"http://{netloc}{target}", skip_accept_encoding=True)
             if route.proxy_auth:
                 conn.putheader("Proxy-Authorization", route.proxy_auth)
@@ -249,11 +271,10 @@ class Transport:
             conn.putrequest("GET", target, skip_accept_encoding=True)
         for name, value in HEADERS.items():
             conn.putheader(name, value)
-        conn.endheaders()
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._tls is None:
-            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            bundle = _bundle_from_env()
             if not bundle:
                 import certifi  # the bundle requests used: the same trust as before
 
@@ -284,7 +305,10 @@ def _read_body(resp: http.client.HTTPResponse, cap: int) -> bytes:
     if announced.isascii() and announced.isdigit() and int(announced) > cap:
         raise bounded.TooLarge(cap, int(announced))
     encoding = (resp.getheader("Content-Encoding") or "").strip().lower()
-    decoder = _Decoder(encoding) if encoding in ("gzip", "x-gzip", "deflate") else None
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        # asked for none of these (br, zstd, "gzip, gzip"...): its bytes are not the answer
+        raise ExchangeFailed(Failure.UNDECODABLE, False, f"unsupported encoding {encoding[:20]!r}")
+    decoder = _Decoder(encoding) if encoding not in ("", "identity") else None
     parts: list[bytes] = []
     size = 0
     while True:
@@ -297,6 +321,11 @@ def _read_body(resp: http.client.HTTPResponse, cap: int) -> bytes:
         if chunk:
             parts.append(chunk)
         elif decoder is None or decoder.done:
+            if resp.length:
+                # The connection ended before the announced length: http.client's read(n)
+                # returns b"" then, not an error. A cut answer is no answer ("1701,12" of
+                # "1701,1234567890" would be a wrong msgid, a cut page a plan adding rows).
+                raise http.client.IncompleteRead(b"", resp.length)
             return b"".join(parts)
 
 
@@ -308,6 +337,7 @@ class _Decoder:
         self._gzip = encoding != "deflate"
         self._z = zlib.decompressobj(16 + zlib.MAX_WBITS if self._gzip else zlib.MAX_WBITS)
         self._first = True
+        self._fed = False
         self._pending = b""
         self.done = False
 
@@ -325,8 +355,14 @@ class _Decoder:
             raise _undecodable() from None
 
     def _inflate(self, data: bytes, limit: int) -> bytes:
+        if data:
+            self._fed = True
         out = self._z.decompress(self._pending + data, max(limit, 1))
         self._pending = self._z.unconsumed_tail
+        if self._z.eof and self._z.unused_data:
+            # bytes after the end of the stream: zlib would keep (and copy) them all, past
+            # any cap; no server that means what it sends does that
+            raise zlib.error("data after the end of the compressed stream")
         return out
 
     def flush(self) -> bytes:
@@ -334,6 +370,10 @@ class _Decoder:
         if self._pending:
             return self.feed(b"", bounded.CHUNK)
         self.done = True
+        if self._fed and not self._z.eof:
+            # zlib's flush() accepts a stream cut short: a truncated page would read as a
+            # shorter, complete one
+            raise _undecodable()
         try:
             return self._z.flush()
         except zlib.error:
@@ -347,6 +387,10 @@ def _undecodable() -> ExchangeFailed:
 # ---- settings from the environment -----------------------------------------------------------
 
 
+def _bundle_from_env() -> str | None:
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+
 def _default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
 
@@ -358,8 +402,18 @@ def _route_for(origin: tuple[str, str, int], proxies: dict[str, str]) -> _Route:
         return _Route(scheme, host, port, None, None)
     if "://" not in proxy:
         proxy = f"http://{proxy}"
-    parts = urlsplit(proxy)
-    if parts.scheme != "http" or not parts.hostname:
+    try:
+        parts = urlsplit(proxy)
+        proxy_host, proxy_port = parts.hostname, parts.port or 80
+    except ValueError:
+        # never quoted: the URL holds the proxy's password (an unescaped # / ? in it lands here)
+        raise ExchangeFailed(
+            Failure.NOT_CONNECTED,
+            True,
+            f"the environment's {scheme} proxy URL is malformed (percent-encode the "
+            "user:password in it)",
+        ) from None
+    if parts.scheme != "http" or not proxy_host:
         raise ExchangeFailed(
             Failure.NOT_CONNECTED,
             True,
@@ -370,7 +424,7 @@ def _route_for(origin: tuple[str, str, int], proxies: dict[str, str]) -> _Route:
     if parts.username:
         user, password = unquote(parts.username), unquote(parts.password or "")
         auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-    return _Route(scheme, host, port, (parts.hostname, parts.port or 80), auth)
+    return _Route(scheme, host, port, (proxy_host, proxy_port), auth)
 
 
 def _bypassed(host: str, port: int, no_proxy: str) -> bool:
@@ -383,8 +437,14 @@ def _bypassed(host: str, port: int, no_proxy: str) -> bool:
         address = ipaddress.ip_address(host)
     except ValueError:
         address = None
-    name, with_port = host.lower(), f"{host}:{port}".lower()
+    name = host.lower()
+    with_port = f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
     for entry in entries:
+        if entry.startswith("[") and "]" in entry:  # [::1] or [::1]:8080
+            inside, _, rest = entry[1:].partition("]")
+            entry = f"[{inside}]{rest}" if rest else inside
+            if rest and with_port == entry.lower():
+                return True
         if address is not None:
             try:
                 if address in ipaddress.ip_network(entry, strict=False):
@@ -400,6 +460,8 @@ def _bypassed(host: str, port: int, no_proxy: str) -> bool:
 def _dropped(sock: socket.socket) -> bool:
     """Whether an idle kept-alive socket was closed by the server (readable: EOF, or bytes no
     request asked for)."""
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True  # bytes OpenSSL decrypted already, which poll() cannot see
     try:
         poller = select.poll()
         poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
@@ -414,4 +476,6 @@ def _reason(exc: BaseException) -> str:
         return "certificate verify failed"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
+    if isinstance(exc, OSError) and str(exc).startswith("Tunnel connection failed"):
+        return str(exc)[:80]  # the proxy's status line for the CONNECT (no URL in it)
     return type(exc).__name__
