@@ -25,6 +25,7 @@ import pytest
 from smsync.gateway.client import Client
 from smsync.gateway.errors import ResponseTooLarge, TransportError
 from smsync.sandbox import SandboxServer
+from tests.support.hiccup_proxy import reply
 from tests.support.scripted_server import ScriptedServer, closed_port_url
 
 
@@ -61,11 +62,7 @@ class ForwardProxy:
                     data, status = answer.read(), answer.status
                 finally:
                     upstream.close()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, status, data, "text/plain; charset=utf-8")
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

@@ -15,6 +15,17 @@ from urllib.parse import parse_qsl, urlsplit
 Hiccup = Callable[[str, dict[str, str]], str | None]
 
 
+def reply(
+    handler: BaseHTTPRequestHandler, status: int, data: bytes, ctype: str = "text/plain"
+) -> None:
+    """Answer the handler's request with ``data`` (a proxy passing on what it got)."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", ctype)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class HiccupProxy:
     """Started on construction on a loopback port (``url``); ``stop`` it when done."""
 
@@ -35,11 +46,7 @@ class HiccupProxy:
                     with urllib.request.urlopen(proxy.upstream + self.path, timeout=10) as up:
                         data, status = up.read(), up.status
                         ctype = up.headers.get("Content-Type", "text/plain")
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, status, data, ctype)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
