@@ -110,8 +110,11 @@ def client(url: str, **kw: object) -> Client:
 
 
 def answer(body: bytes) -> bytes:
+    # Connection: close, as the server means it (one behaviour a connection): without it the
+    # client may reuse the connection before the server's close arrives, a race, not a test
     return (
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: "
         + str(len(body)).encode()
         + b"\r\n\r\n"
         + body
