@@ -22,6 +22,7 @@ REQUIRED = (
     "duplicates",
     "failed_actions",
     "sandbox_rps",
+    "broadcast_plan_cpu_s",
 )
 
 
@@ -49,6 +50,8 @@ def test_quick_benchmark_runs_and_reports_every_key() -> None:
     assert result["plan_requests_100k"] <= result["plan_min_requests_100k"]
     assert result["plan_requests_10k"] <= result["plan_min_requests_10k"]
     assert result["broadcast_sent"] == result["broadcast_messages"]
+    # the broadcast-planning row planned every message it says it timed
+    assert result["broadcast_plan"]["messages"] == 2000 == result["broadcast_plan"]["segments"]
     # Whole processes: each `smsync` command ran as a fresh process beside its floor process,
     # read what its strategy needs and no more, and the floor replayed those very pages.
     for size in ("10k", "100k", "1M"):
