@@ -11,13 +11,14 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from smsync.spec.errors import SpecProblem
+from smsync.spec.patterns import compile_pattern
 from smsync.spec.validity import is_valid
 from smsync.spec.yamldoc import JsonPath, YamlDoc
 
@@ -47,10 +48,19 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def _validator(name: str) -> Draft202012Validator:
-    from jsonschema import Draft202012Validator
+def schema_validator(name: str) -> Draft202012Validator:
+    """jsonschema's Draft 2020-12 validator of schema ``name``, patterns read as ECMA-262."""
+    from jsonschema import Draft202012Validator, validators
+    from jsonschema.exceptions import ValidationError
 
-    return Draft202012Validator(load_schema(name))
+    def pattern(validator: Any, patrn: str, instance: Any, schema: Any) -> Iterator[Any]:
+        # as jsonschema's own, with the pattern read as ECMA-262 reads it (smsync.spec.patterns)
+        if validator.is_type(instance, "string") and not compile_pattern(patrn).search(instance):
+            yield ValidationError(f"{instance!r} does not match {patrn!r}")
+
+    ecma = validators.extend(Draft202012Validator, {"pattern": pattern})  # type: ignore[no-untyped-call]
+    validator: Draft202012Validator = ecma(load_schema(name))
+    return validator
 
 
 def schema_def(name: str, definition: str) -> dict[str, Any]:
@@ -100,7 +110,7 @@ class StringRules:
                     everything = "".join(values)
                 if pattern.search(everything) is not None:
                     continue
-                # one value holds one (or ends with a line break): each value decides
+                # one value holds one: each value decides (and says which)
             if not all(map(pattern.search, values)):
                 return False
         return True
@@ -112,13 +122,13 @@ class StringRules:
         return re.compile("".join(f"(?:(?={p.pattern}))" for p, _ in self.patterns)).match
 
 
-_ONLY_FORBIDS = re.compile(r"\^\[\^((?:[^\\\]^]|\\.)(?:[^\\\]]|\\.)*)\]\*\$")
+_ONLY_FORBIDS = re.compile(r"\^\[\^((?:[^\\\]^]|\\.)(?:[^\\\]]|\\.)*)\]\*\\Z")
 
 
 @cache
 def _only_forbids_characters(pattern: re.Pattern[str]) -> bool:
-    """Whether ``pattern`` is ``^[^X]*$``: a text passes it when it holds no X (or when only
-    its final line break is one), so a concatenation that passes it is made of texts that do."""
+    """Whether ``pattern`` is ``^[^X]*$`` (compiled: ``^[^X]*\\Z``): a text passes it when it
+    holds no X, so a concatenation that passes it is made of texts that do."""
     return _ONLY_FORBIDS.fullmatch(pattern.pattern) is not None and pattern.flags == re.UNICODE
 
 
@@ -138,7 +148,7 @@ def string_rules(schema_name: str, fragment: dict[str, Any]) -> StringRules:
             n = int(node["maxLength"])
             max_length = n if max_length is None else min(max_length, n)
         if "pattern" in node:
-            patterns.append((re.compile(node["pattern"]), _pattern_message(node, "")))
+            patterns.append((compile_pattern(node["pattern"]), _pattern_message(node, "")))
 
     walk(fragment)
     return StringRules(max_length, tuple(patterns))
@@ -148,7 +158,7 @@ def validate_doc(doc: YamlDoc, schema_name: str) -> list[SpecProblem]:
     if is_valid(load_schema(schema_name), doc.data):
         return []
     problems: list[SpecProblem] = []
-    for err in _validator(schema_name).iter_errors(doc.data):
+    for err in schema_validator(schema_name).iter_errors(doc.data):
         problems.extend(_problems_for(doc, err))
     return problems
 
