@@ -233,6 +233,8 @@ def _read_remote(
         for key in merged:
             digests[key] = group_digest(contacts[key])
 
+    # by group and id, not in the order the reading threads finished: plan files compare equal
+    bad_rows.sort(key=lambda b: (b[0], b[1].id if b[1].id is not None else -1, b[1].reason))
     for listed, record in bad_rows:
         # Printed by any plan, import or apply (logging's last-resort handler writes warnings
         # to stderr): the row is unmanaged now, and the user must hear why.
