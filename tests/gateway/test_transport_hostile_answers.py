@@ -8,11 +8,13 @@ import gzip
 import socket
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from smsync.gateway.client import Client
 from smsync.gateway.errors import GatewayError, ProtocolError, TransportError
+from smsync.gateway.transport import _bypassed
 from tests.support.raw_server import RawServer, answer
 
 Script = Callable[[RawServer, socket.socket, int], None]
@@ -232,3 +234,89 @@ def test_a_proxy_that_trickles_its_connect_answer_is_bounded_by_the_deadline(
 
     assert caught.value.maybe_applied is False  # the CONNECT never finished: nothing was sent
     assert time.monotonic() - started < 20  # a 1.5 s deadline, not the proxy's minute
+
+
+def test_a_proxy_refusing_the_connect_is_named_with_its_status_and_nothing_is_sent(
+    raw: Callable[[Script], RawServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(server: RawServer, conn: socket.socket, index: int) -> None:
+        if server.read_request(conn) is not None:
+            conn.sendall(answer("407 Proxy Authentication Required", {"Content-Length": "0"}, b""))
+
+    proxy = raw(refuse)
+    for name in ("NO_PROXY", "no_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+
+    with (
+        Client("https://gateway.invalid", "demo", "pw", retries=0) as client,
+        pytest.raises(TransportError) as caught,
+    ):
+        client.delete_contact(7)
+
+    assert caught.value.maybe_applied is False
+    assert "407" in str(caught.value)
+
+
+def test_an_invalid_host_name_through_a_proxy_is_never_sent_and_quotes_no_secret(
+    raw: Callable[[Script], RawServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = raw(every_request(lambda n: answer("200 OK", {"Content-Length": "4"}, b"1701")))
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    host = "b\u00fccher" + "x" * 64 + ".example"  # a label too long for IDNA
+
+    with (
+        Client(f"http://{host}", "demo", "Hunter2-SECRET", allow_plaintext_password=True) as c,
+        pytest.raises(TransportError) as caught,
+    ):
+        c.send_simple("628123456789", "hi")
+
+    assert caught.value.maybe_applied is False
+    assert "invalid host name" in str(caught.value)
+    assert "Hunter2" not in f"{caught.value!r} {vars(caught.value)!r}"
+    assert proxy.requests == []
+
+
+def test_an_unreadable_ca_bundle_is_named_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "missing.pem"))
+
+    with (
+        Client("https://127.0.0.1:9", "demo", "pw", retries=0) as client,
+        pytest.raises(TransportError, match="cannot load the CA certificates") as caught,
+    ):
+        client.add_group("Kantor")
+
+    assert caught.value.maybe_applied is False
+    assert "REQUESTS_CA_BUNDLE" in str(caught.value)
+
+
+@pytest.mark.parametrize("timeouts", [{"read_timeout": 0}, {"connect_timeout": -1}])
+def test_a_timeout_of_zero_or_less_is_refused_when_the_client_is_made(
+    timeouts: dict[str, float],
+) -> None:
+    with pytest.raises(ValueError, match="must be > 0"):
+        Client("http://127.0.0.1:9", "demo", "pw", **timeouts)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "no_proxy", "bypassed"),
+    [
+        ("::1", 8080, "[::1]", True),
+        ("::1", 8080, "[::1]:8080", True),
+        ("::1", 8080, "[::1]:9090", False),
+        ("::1", 8080, "::1", True),
+        ("gw.example.com", 443, ".example.com", True),
+        ("gw.example.com", 443, "example.com:443", False),
+        ("gw.example.com", 443, "gw.example.com:443", True),
+        ("10.1.2.3", 80, "10.0.0.0/8", True),
+        ("notexample.com", 80, "example.com", False),
+    ],
+)
+def test_no_proxy_entries_name_hosts_their_domains_ports_and_networks(
+    host: str, port: int, no_proxy: str, bypassed: bool
+) -> None:
+    assert _bypassed(host, port, no_proxy) is bypassed
