@@ -22,7 +22,6 @@ pages quote URLs), so a detail that holds 4 characters of a password in a row is
 from __future__ import annotations
 
 import enum
-import html
 import os
 import re
 from collections.abc import Callable
@@ -31,10 +30,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import quote, quote_plus
 
 from smsync.endpoint import public_endpoint
 from smsync.errors import SmsyncError
+from smsync.gateway.auth import secret_forms
 from smsync.gateway.client import Client, Exchange
 from smsync.gateway.errors import (
     GatewayError,
@@ -173,9 +172,8 @@ def quotes_secret(text: str, secrets: tuple[str, ...]) -> bool:
     """True when ``text`` holds 4 characters in a row of a secret (the whole of a shorter one),
     as written, as put on a URL, or as a server writes it back into HTML or a quoted string: a
     cut excerpt of an echoed password is a leak too."""
-    for secret in filter(None, secrets):  # an empty one is in every text, and says nothing
-        url = {quote(secret, safe=""), quote_plus(secret)}
-        for form in {secret, *url, html.escape(secret), repr(secret)[1:-1]}:
+    for secret in secrets:
+        for form in secret_forms(secret):
             n = min(4, len(form))
             if any(form[i : i + n] in text for i in range(len(form) - n + 1)):
                 return True

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from smsync.endpoint import HasCredentials, is_sandbox, open_client, public_endpoint
+from smsync.gateway.auth import SECRET_PARAMS
 from smsync.gateway.client import Exchange
 from smsync.gateway.dialect import (
     PROBE_NAME,
@@ -104,7 +105,6 @@ class Diagnosis:
 
 
 #: Parameters that carry a secret (or a digest of one): never written to a transcript.
-SECRET_PARAMS = frozenset({"auth", "password", "newpasw", "newpass", "newpassword"})
 # A phone number as it may appear in a parameter or a body: an Indonesian mobile (08…, 628…,
 # +628…) or any run of 9 or more digits. Birth dates (8 digits) and ids stay readable.
 _NUMBER = re.compile(r"(?<!\d)(?:(?:\+?62|0)8\d{6,}|\+?\d{9,})(?!\d)")

@@ -12,8 +12,24 @@ an Indonesian Windows server).
 from __future__ import annotations
 
 import hashlib
+import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import quote, quote_plus
+
+#: Request parameters whose values are secrets (the password, a new password, the MD5 auth
+#: computed from the password): never logged, never quoted, never in a transcript.
+SECRET_PARAMS = frozenset({"password", "newpasw", "newpass", "newpassword", "auth"})
+
+
+def secret_forms(secret: str) -> set[str]:
+    """``secret`` as a server may write it back: as sent, as put on a URL, as HTML escapes it,
+    as a quoted string shows it. Empty for an empty secret (it is in every text)."""
+    if not secret:
+        return set()
+    url = {quote(secret, safe=""), quote_plus(secret)}
+    return {secret, *url, html.escape(secret), repr(secret)[1:-1]}
+
 
 AUTH_FORMULAS: dict[str, tuple[str, ...]] = {
     # I.3 / WhatsApp I.3, and the reference's PHP example

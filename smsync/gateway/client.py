@@ -30,7 +30,6 @@ transport's debug line of each request masks the secret parameters (smsync.gatew
 from __future__ import annotations
 
 import enum
-import html
 import logging
 import random
 import re
@@ -42,10 +41,10 @@ from datetime import date
 from decimal import Decimal
 from types import TracebackType
 from typing import TypeVar
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import urlsplit
 
 from smsync.gateway import bounded, wire
-from smsync.gateway.auth import Login, compute_auth
+from smsync.gateway.auth import SECRET_PARAMS, Login, compute_auth, secret_forms
 from smsync.gateway.encoding import encode_for_gateway
 from smsync.gateway.errors import (
     DataNotFound,
@@ -127,19 +126,18 @@ def _spelled(method: str, value: str) -> dict[str, str]:
     return dict.fromkeys(SPELLINGS[method], value)
 
 
-_SECRET_PARAMS = ("password", "newpasw", "newpass", "newpassword", "auth")
 # A secret this long cannot be part of a gateway answer by chance ("1701,12" holds "1701");
 # the auth MD5 always is. Shorter ones are masked in error answers only.
 _SURELY_ECHOED = 8
 
 
 def _secret_forms(params: Mapping[str, str], min_len: int = 1) -> set[str]:
-    """Every secret the request carried, as written, as put on a URL, as HTML writes it."""
+    """Every secret the request carried, in every form a server may echo it in."""
     forms: set[str] = set()
-    for name in _SECRET_PARAMS:
-        value = params.get(name)
-        if value and len(value) >= min_len:
-            forms |= {value, quote(value, safe=""), quote_plus(value), html.escape(value)}
+    for name in SECRET_PARAMS:
+        value = params.get(name, "")
+        if len(value) >= min_len:
+            forms |= secret_forms(value)
     return forms
 
 

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from smsync.gateway import bounded
+from smsync.gateway.auth import SECRET_PARAMS
 
 __all__ = ["Answer", "ExchangeFailed", "Failure", "Transport", "redact"]
 
@@ -62,7 +63,7 @@ HEADERS = {
 }
 # What a URL path may hold as is (RFC 3986 pchar and "/"); anything else is percent-encoded.
 _PATH_SAFE = "/%:@!$&'()*+,;=~"
-_SECRET_PARAM = re.compile(r"(?i)\b(password|newpasw|newpass|newpassword|auth)=[^&\s\"']*")
+_SECRET_PARAM = re.compile(rf"(?i)\b({'|'.join(sorted(SECRET_PARAMS))})=[^&\s\"']*")
 
 
 def redact(text: str) -> str:

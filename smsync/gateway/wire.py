@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar, cast
 
+from smsync._slots import slot_setters
 from smsync.gateway.errors import ERRORS_BY_CODE, ProtocolError, UnableToProcess
 from smsync.gateway.models import BadRecord, Contact, DeliveryState, Group, SendResult
 
@@ -311,9 +311,7 @@ def _parse_id(value: str) -> int:
     return int(text)
 
 
-# Contact is a frozen dataclass, whose __init__ sets each field through object.__setattr__;
-# its slots' own setters are about twice as fast, which counts when a plan parses 100k records.
-# The result is an ordinary, equal Contact.
+# A plan parses 100k records: Contacts are filled through their slots (see smsync._slots).
 (
     _set_id,
     _set_name,
@@ -323,7 +321,7 @@ def _parse_id(value: str) -> int:
     _set_birth,
     _set_desc,
     _set_complete,
-) = (getattr(Contact, f.name).__set__ for f in fields(Contact))
+) = slot_setters(Contact)
 _new = object.__new__
 
 

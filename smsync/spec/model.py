@@ -7,12 +7,13 @@ the field is not managed, so plan leaves the remote value alone.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
 from typing import Literal
 
+from smsync._slots import slot_setters
 from smsync.gateway.names import group_key
 
 Channel = Literal["sms", "whatsapp"]
@@ -51,8 +52,8 @@ class ContactSpec:
     where: Location = field(default=Location("<unknown>"), compare=False)
 
 
-# The slots' own setters, in field order (a frozen dataclass refuses setattr).
-_set_file, _set_line, _set_column = (getattr(Location, f.name).__set__ for f in fields(Location))
+# A large contacts file: filled through their slots (see smsync._slots).
+_set_file, _set_line, _set_column = slot_setters(Location)
 (
     _set_name,
     _set_mobile,
@@ -61,7 +62,7 @@ _set_file, _set_line, _set_column = (getattr(Location, f.name).__set__ for f in 
     _set_desc,
     _set_protect,
     _set_where,
-) = (getattr(ContactSpec, f.name).__set__ for f in fields(ContactSpec))
+) = slot_setters(ContactSpec)
 _new = object.__new__
 
 
